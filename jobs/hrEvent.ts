@@ -1,0 +1,116 @@
+/**
+ * Processor of the `hr-events` queue: validates the event (any BullMQ client may
+ * have written it), applies it to the person under the person lock, saves the
+ * new plan with its audit entry, and schedules the milestones.
+ */
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { DateTime } from 'luxon';
+import type { Context } from '../src/app/context.ts';
+import type { Issue } from '../src/domain/errors.ts';
+import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
+import { applyHrEvent, statusOf } from '../src/domain/person.ts';
+import { toIssues } from '../src/domain/zodIssues.ts';
+import { unscheduleVersion } from '../src/queues/milestones.ts';
+import { ensurePlan } from './ensurePlan.ts';
+
+export type HrEventResult =
+  | { outcome: 'applied'; planVersion: number; status: string }
+  | { outcome: 'duplicate' | 'stale'; reason: string };
+
+/** Delay before retrying an event whose person is busy with another job. */
+const BUSY_RETRY_MS = 50;
+
+export function createHrEventProcessor(ctx: Context) {
+  return async (job: Job, token?: string): Promise<HrEventResult> => {
+    const event = await validate(ctx, job);
+    const result = await ctx.lock.withLock(event.person.id, () => applyEvent(ctx, event));
+    if (!result.locked) {
+      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    return result.value;
+  };
+}
+
+async function validate(ctx: Context, job: Job): Promise<HrEvent> {
+  const parsed = hrEventSchema.safeParse(job.data);
+  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error);
+  if (parsed.success && job.name !== parsed.data.type) {
+    issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });
+  }
+  if (parsed.success && issues.length === 0) {
+    // Events added to the queue directly were never seen by intake: remember them
+    // so the same eventId over HTTP answers `duplicate`.
+    await ctx.events.markAccepted(parsed.data.eventId, ctx.now().toISOString());
+    return parsed.data;
+  }
+  const raw = job.data as { eventId?: unknown } | undefined;
+  await ctx.events.reject({
+    at: ctx.now().toISOString(),
+    source: 'queue',
+    ...(typeof raw?.eventId === 'string' ? { eventId: raw.eventId } : {}),
+    issues,
+    event: job.data,
+  });
+  ctx.metrics.eventsRejected.inc({ source: 'queue' });
+  // Not retried: the same input fails the same way. Kept in the rejected list and as a failed job.
+  throw new UnrecoverableError(`invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+}
+
+export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventResult> {
+  const now = ctx.now();
+  const current = await ctx.people.get(event.person.id);
+  const alreadyApplied = (await ctx.redis.exists(ctx.keys.eventApplied(event.eventId))) === 1;
+  const result = alreadyApplied
+    ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
+    : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }));
+
+  if (result.outcome !== 'applied') {
+    ctx.metrics.eventsApplied.inc({ outcome: result.outcome });
+    if (result.outcome === 'stale') {
+      await ctx.audit.append({
+        at: now.toISOString(),
+        type: 'hr_event.stale',
+        actor: 'hr',
+        personId: event.person.id,
+        details: {
+          eventId: event.eventId,
+          type: event.type,
+          occurredAt: event.occurredAt,
+          reason: result.reason,
+        },
+      });
+      await ctx.redis.set(ctx.keys.eventApplied(event.eventId), 'stale');
+    }
+    // Redelivery after a crash: make sure the saved plan is carried out.
+    if (current && result.outcome === 'duplicate') await ensurePlan(ctx, current);
+    return result;
+  }
+
+  const saved = await ctx.people.save(result.record, {
+    at: now.toISOString(),
+    type: 'hr_event.applied',
+    actor: 'hr',
+    personId: event.person.id,
+    details: {
+      eventId: event.eventId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      ...(event.reason !== undefined ? { reason: event.reason } : {}),
+      planVersion: result.record.planVersion,
+      lastDay: result.record.lastDay,
+      endsAt: result.record.endsAt,
+      milestones: result.record.milestones.map((m) => ({ name: m.name, dueAt: m.dueAt, state: m.state })),
+      ...result.consequences,
+    },
+  });
+  await ctx.redis.set(ctx.keys.eventApplied(event.eventId), 'applied');
+  ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
+  if (current) await unscheduleVersion(ctx.queues.milestones, saved.person.id, current.planVersion);
+  await ensurePlan(ctx, saved);
+  ctx.log.info(
+    { personId: saved.person.id, eventId: event.eventId, type: event.type, endsAt: saved.endsAt },
+    'hr event applied',
+  );
+  return { outcome: 'applied', planVersion: saved.planVersion, status: statusOf(saved) };
+}

@@ -1,0 +1,201 @@
+/**
+ * Processor of the `milestones` queue. Loads the person, drops stale jobs (plan
+ * version moved on), runs any earlier milestone that is due but not done first
+ * (so past-due milestones happen in contract order), then this one, and records
+ * it done. Effects are idempotent per connector, so a second run of the same
+ * job does nothing twice.
+ */
+import { DelayedError, type Job } from 'bullmq';
+import type { Context } from '../src/app/context.ts';
+import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
+import type { PersonRecord } from '../src/domain/person.ts';
+import {
+  type ConnectorOutcome,
+  EffectFailure,
+  reduceAccess,
+  revokeAccess,
+  verifyAccess,
+} from '../src/effects/connectorEffects.ts';
+import type { MilestoneJobData } from '../src/queues/names.ts';
+
+export type MilestoneResult =
+  | { outcome: 'done'; ran: MilestoneName[] }
+  | { outcome: 'stale' | 'not_open'; reason: string };
+
+/** Hooks for milestones whose effects live outside the connectors (the action gate). */
+export interface MilestoneHooks {
+  /** `freeze`: hold or cancel the person's pending destructive actions. */
+  onFreeze?(record: PersonRecord): Promise<Record<string, unknown>>;
+}
+
+const BUSY_RETRY_MS = 50;
+
+export function createMilestoneProcessor(ctx: Context, hooks: MilestoneHooks = {}) {
+  return async (job: Job<MilestoneJobData>, token?: string): Promise<MilestoneResult> => {
+    const { personId } = job.data;
+    const result = await ctx.lock.withLock(personId, () => runMilestoneJob(ctx, hooks, job.data));
+    if (!result.locked) {
+      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    return result.value;
+  };
+}
+
+export async function runMilestoneJob(
+  ctx: Context,
+  hooks: MilestoneHooks,
+  data: MilestoneJobData,
+): Promise<MilestoneResult> {
+  const record = await ctx.people.get(data.personId);
+  if (!record || record.planVersion !== data.version) {
+    return {
+      outcome: 'stale',
+      reason: `plan version ${record?.planVersion ?? 'none'} ≠ job version ${data.version}`,
+    };
+  }
+  const target = record.milestones.find((m) => m.name === data.milestone);
+  if (!target || !isOpen(target))
+    return { outcome: 'not_open', reason: `${data.milestone} is ${target?.state}` };
+
+  const nowMs = ctx.now().getTime();
+  const ran: MilestoneName[] = [];
+  // Catch-up: earlier milestones that are due but not done run first, in order.
+  // Their failure does not block this one: each keeps retrying in its own job.
+  const earlier = record.milestones.filter(
+    (m) => isOpen(m) && milestoneIndex(m.name) < milestoneIndex(target.name) && Date.parse(m.dueAt) <= nowMs,
+  );
+  for (const m of earlier) {
+    try {
+      await runOne(ctx, hooks, data.personId, m.name);
+      ran.push(m.name);
+    } catch (err) {
+      ctx.log.warn(
+        { personId: data.personId, milestone: m.name, err: (err as Error).message },
+        'catch-up failed',
+      );
+    }
+  }
+  await runOne(ctx, hooks, data.personId, target.name);
+  ran.push(target.name);
+  return { outcome: 'done', ran };
+}
+
+/** Runs one milestone's effects against the freshest record and marks it done. */
+async function runOne(
+  ctx: Context,
+  hooks: MilestoneHooks,
+  personId: string,
+  name: MilestoneName,
+): Promise<void> {
+  const record = await ctx.people.get(personId);
+  const milestone = record?.milestones.find((m) => m.name === name);
+  if (!record || !milestone || !isOpen(milestone)) return;
+  let details: Record<string, unknown>;
+  try {
+    details = await effectsOf(ctx, hooks, record, name);
+  } catch (err) {
+    await recordFailure(ctx, personId, milestone, err);
+    throw err;
+  }
+  const fresh = (await ctx.people.get(personId))!;
+  const now = ctx.now();
+  const lateMs = now.getTime() - Date.parse(milestone.dueAt);
+  await ctx.people.save(
+    {
+      ...fresh,
+      updatedAt: now.toISOString(),
+      milestones: fresh.milestones.map((m) =>
+        m.name === name ? { name, dueAt: m.dueAt, state: 'done', doneAt: now.toISOString() } : m,
+      ),
+    },
+    {
+      at: now.toISOString(),
+      type: 'milestone.done',
+      actor: 'lastday',
+      personId,
+      details: {
+        milestone: name,
+        dueAt: milestone.dueAt,
+        lateMs,
+        planVersion: fresh.planVersion,
+        ...details,
+      },
+    },
+  );
+  ctx.metrics.milestonesDone.inc({ milestone: name });
+  ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
+  ctx.log.info({ personId, milestone: name, lateMs }, 'milestone done');
+}
+
+async function effectsOf(
+  ctx: Context,
+  hooks: MilestoneHooks,
+  record: PersonRecord,
+  name: MilestoneName,
+): Promise<Record<string, unknown>> {
+  const outcomes = (list: ConnectorOutcome[]) => ({ connectors: list });
+  switch (name) {
+    case 'notice':
+      ctx.log.info(
+        { personId: record.person.id, lastDay: record.lastDay, endsAt: record.endsAt },
+        'offboarding notice: access will be revoked at endsAt',
+      );
+      return { lastDay: record.lastDay, endsAt: record.endsAt };
+    case 'reduce':
+      return outcomes(await reduceAccess(ctx, record));
+    case 'freeze':
+      return (await hooks.onFreeze?.(record)) ?? {};
+    case 'revoke':
+      return outcomes(await revokeAccess(ctx, record));
+    case 'verify':
+      return outcomes(await verifyAccess(ctx, record));
+  }
+}
+
+/**
+ * Keeps the error on the milestone for ops. Past its deadline (or at once for an
+ * error that waiting cannot fix, such as refused credentials) the milestone is
+ * marked `failed` and alerted on, once; the job keeps retrying either way.
+ */
+async function recordFailure(
+  ctx: Context,
+  personId: string,
+  milestone: Milestone,
+  err: unknown,
+): Promise<void> {
+  const message = err instanceof Error ? err.message : String(err);
+  const now = ctx.now();
+  const pastDeadline = now.getTime() > Date.parse(milestone.dueAt) + ctx.policy.failAfterMinutes * 60_000;
+  const hopeless =
+    err instanceof EffectFailure && err.outcomes.some((o) => o.status === 'failed' && o.retryable === false);
+  const fresh = await ctx.people.get(personId);
+  if (!fresh) return;
+  const current = fresh.milestones.find((m) => m.name === milestone.name);
+  const markFailed = (pastDeadline || hopeless) && current?.state !== 'failed';
+  await ctx.people.save({
+    ...fresh,
+    milestones: fresh.milestones.map((m) =>
+      m.name === milestone.name
+        ? {
+            ...m,
+            lastError: message.slice(0, 1000),
+            ...(markFailed ? { state: 'failed', failedAt: now.toISOString() } : {}),
+          }
+        : m,
+    ),
+  });
+  ctx.log.warn({ personId, milestone: milestone.name, err: message }, 'milestone attempt failed; will retry');
+  if (markFailed) {
+    await ctx.alerts.raise({
+      kind: 'milestone_failed',
+      message: `${milestone.name} for ${personId} is failing past its deadline: ${message}`,
+      personId,
+      details: {
+        milestone: milestone.name,
+        dueAt: milestone.dueAt,
+        ...(err instanceof EffectFailure ? { connectors: err.outcomes } : {}),
+      },
+    });
+  }
+}

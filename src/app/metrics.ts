@@ -1,0 +1,64 @@
+/**
+ * Prometheus metrics. One registry per running lastday (tests start several in
+ * one process), exposed at /metrics.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lastday_process_' });
+  return {
+    registry,
+    eventsAccepted: new Counter({
+      name: 'lastday_hr_events_accepted_total',
+      help: 'HR events accepted, by way in',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'lastday_hr_events_rejected_total',
+      help: 'HR events rejected as invalid, by way in',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    eventsApplied: new Counter({
+      name: 'lastday_hr_events_applied_total',
+      help: 'HR events processed by the worker, by outcome',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    milestoneLateness: new Histogram({
+      name: 'lastday_milestone_lateness_seconds',
+      help: 'Seconds from a milestone instant to its completion',
+      labelNames: ['milestone'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 900, 3600, 14400],
+      registers: [registry],
+    }),
+    milestonesDone: new Counter({
+      name: 'lastday_milestones_done_total',
+      help: 'Milestones completed',
+      labelNames: ['milestone'] as const,
+      registers: [registry],
+    }),
+    connectorErrors: new Counter({
+      name: 'lastday_connector_errors_total',
+      help: 'Connector calls that failed',
+      labelNames: ['connector', 'effect'] as const,
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'lastday_alerts_total',
+      help: 'Alerts raised, by kind',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'lastday_queue_jobs',
+      help: 'Jobs per queue and state (sampled at scrape)',
+      labelNames: ['queue', 'state'] as const,
+      registers: [registry],
+    }),
+  };
+}

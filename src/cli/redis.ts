@@ -1,0 +1,18 @@
+/** How CLI commands find Redis: REDIS_URL, else the embedded Redis of `npm start` in this directory. */
+
+import { readEmbeddedRedisUrl } from '../app/embeddedRedis.ts';
+import type { Settings } from '../config/load.ts';
+
+export class NoRedisError extends Error {
+  override readonly name = 'NoRedisError';
+}
+
+export function cliRedisUrl(settings: Settings): string {
+  const url = settings.env.REDIS_URL ?? readEmbeddedRedisUrl(settings.env.LASTDAY_DATA_DIR);
+  if (!url) {
+    throw new NoRedisError(
+      'no Redis to talk to: set REDIS_URL, or run `npm start` in this directory first (it starts an embedded Redis)',
+    );
+  }
+  return url;
+}

@@ -1,0 +1,29 @@
+/** Environment variables (contract section 1), validated like the config file. */
+import { z } from 'zod';
+
+const whsec = z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, {
+  message: 'expected a Standard Webhooks secret: whsec_ followed by base64',
+});
+
+export const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, { message: 'expected redis://host:port/db or rediss://…' })
+    .optional(),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LASTDAY_CONFIG: z.string().min(1).optional(),
+  LASTDAY_PREFIX: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^\s]+$/, { message: 'expected no whitespace' })
+    .default('lastday'),
+  LASTDAY_HR_WEBHOOK_SECRET: whsec.optional(),
+  LASTDAY_ACTION_SECRET: whsec.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where the embedded Redis keeps its data when REDIS_URL is unset. */
+  LASTDAY_DATA_DIR: z.string().min(1).default('.lastday'),
+});
+
+export type Env = z.infer<typeof envSchema>;

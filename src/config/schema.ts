@@ -1,0 +1,118 @@
+/**
+ * The config file (contract section 6), validated strictly: an unknown or
+ * misspelt field stops start-up instead of being ignored.
+ */
+import { z } from 'zod';
+import { policySchema } from '../domain/policy.ts';
+
+const name = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, { message: 'expected letters, digits, _ . - only' });
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' });
+const httpUrl = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' });
+const timeoutMs = z.number().int().min(100).max(300_000);
+
+const directoryConnector = z
+  .object({ type: z.literal('directory'), name: name.default('directory') })
+  .strict();
+
+const scimConnector = z
+  .object({
+    type: z.literal('scim'),
+    name,
+    baseUrl: httpUrl,
+    tokenEnv: envName,
+    match: z
+      .object({
+        attribute: z.enum(['userName', 'externalId', 'emails']).default('userName'),
+        from: z.enum(['id', 'email']).default('id'),
+      })
+      .strict()
+      .prefault({}),
+    privilegedGroups: z.array(z.string().min(1)).default([]),
+    removeAllGroupsOnRevoke: z.boolean().default(true),
+    timeoutMs: timeoutMs.default(10_000),
+    concurrency: z.number().int().min(1).max(100).default(4),
+  })
+  .strict();
+
+const webhookConnector = z
+  .object({
+    type: z.literal('webhook'),
+    name,
+    url: httpUrl,
+    secretEnv: envName,
+    timeoutMs: timeoutMs.default(10_000),
+    concurrency: z.number().int().min(1).max(100).default(8),
+  })
+  .strict();
+
+export const connectorSchema = z.discriminatedUnion('type', [
+  directoryConnector,
+  scimConnector,
+  webhookConnector,
+]);
+
+export const ROLES = ['viewer', 'approver', 'admin', 'system'] as const;
+export type Role = (typeof ROLES)[number];
+
+const tokenSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    role: z.enum(ROLES),
+    personId: z.string().min(1).max(200).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, { message: 'expected the 64 hex digits of the token SHA-256' })
+      .transform((s) => s.toLowerCase()),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    policy: policySchema.prefault({}),
+    protectedTargets: z.array(z.string().min(1)).default([]),
+    callbackAllowlist: z.array(z.string().min(1)).optional(),
+    auth: z
+      .object({ tokens: z.array(tokenSchema).default([]) })
+      .strict()
+      .prefault({}),
+    connectors: z
+      .array(connectorSchema)
+      .min(1)
+      .default([{ type: 'directory', name: 'directory' }])
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((c, i) => {
+          if (seen.has(c.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate name "${c.name}"` });
+          seen.add(c.name);
+        });
+      }),
+    workers: z
+      .object({
+        /** Milestone jobs processed at once per process. */
+        milestoneConcurrency: z.number().int().min(1).max(1000).default(50),
+        /** HR events processed at once per process. */
+        eventConcurrency: z.number().int().min(1).max(1000).default(20),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.auth.tokens.forEach((t, i) => {
+      if (names.has(t.name))
+        ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', i, 'name'], message: 'duplicate' });
+      names.add(t.name);
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConnectorConfig = z.infer<typeof connectorSchema>;
+export type TokenConfig = Config['auth']['tokens'][number];

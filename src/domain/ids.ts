@@ -1,0 +1,20 @@
+/**
+ * Encoding of external identifiers (person ids, event ids, action ids) for use
+ * inside Redis keys and BullMQ job ids.
+ *
+ * Person ids are arbitrary strings (`:` and `/` included). BullMQ refuses job ids
+ * containing `:`, and our keys use `:` and `.` as separators, so an id is
+ * percent-encoded and `.` is escaped too. The encoding is injective, so two
+ * different ids can never share a key, and stays readable for plain ids
+ * (`c-1042` stays `c-1042`).
+ */
+export function encodeId(id: string): string {
+  return encodeURIComponent(id).replace(
+    /[.!'()*~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
+export function decodeId(encoded: string): string {
+  return decodeURIComponent(encoded);
+}

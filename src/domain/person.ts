@@ -1,0 +1,245 @@
+/**
+ * A person's offboarding record and the state machine that applies HR events
+ * to it. Pure: takes the current record, the event, the policy and `now`, and
+ * returns the next record plus what the caller must do about it.
+ *
+ * Status is derived from the milestones, never stored, so it cannot disagree
+ * with them: scheduled → reduced → frozen → revoked, or cancelled.
+ */
+import { DateTime } from 'luxon';
+import type { HrEvent, PersonInfo } from './hrEvent.ts';
+import { occurredAtMs } from './hrEvent.ts';
+import { isOpen, MILESTONES, type Milestone, type MilestoneName } from './milestone.ts';
+import type { Policy } from './policy.ts';
+import { type PlannedMilestone, planEnding, planTermination, toIsoUtc } from './timeline.ts';
+
+export type PersonStatus = 'scheduled' | 'reduced' | 'frozen' | 'revoked' | 'cancelled';
+
+export interface PersonRecord {
+  person: PersonInfo;
+  kind: 'ending' | 'terminated' | 'none';
+  lastDay: string | null;
+  endTime: string | null;
+  /** UTC instant of `revoke`; null when nothing is planned. */
+  endsAt: string | null;
+  cancelled: boolean;
+  reinstatementRequired: boolean;
+  /**
+   * Offboarding cycle: a new plan after a cancellation starts a new one, so the
+   * effects recorded for the called-off departure do not count for the next.
+   */
+  cycle: number;
+  /** Bumped on every applied event; milestone jobs carry it and go stale when it moves. */
+  planVersion: number;
+  milestones: Milestone[];
+  lastEvent: { eventId: string; type: HrEvent['type']; occurredAt: string };
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic-concurrency revision, bumped on every write. */
+  rev: number;
+}
+
+export function statusOf(record: PersonRecord): PersonStatus {
+  if (record.cancelled) return 'cancelled';
+  const done = (name: MilestoneName) => record.milestones.some((m) => m.name === name && m.state === 'done');
+  if (done('revoke')) return 'revoked';
+  if (done('freeze')) return 'frozen';
+  if (done('reduce')) return 'reduced';
+  return 'scheduled';
+}
+
+/** Whether the gate must treat this person as leaving (their pending actions held). */
+export function isFrozenOrRevoked(status: PersonStatus | undefined): boolean {
+  return status === 'frozen' || status === 'revoked';
+}
+
+/** Side effects that the caller must carry out after saving the new record. */
+export interface Consequences {
+  /** Put back the privileged grants that `reduce` removed (replan or cancellation before `revoke`). */
+  restoreGrants: boolean;
+  /** The person is no longer frozen: the gate stops holding their new actions. */
+  unfreeze: boolean;
+}
+
+export type ApplyResult =
+  | { outcome: 'applied'; record: PersonRecord; consequences: Consequences }
+  | { outcome: 'duplicate' | 'stale'; reason: string };
+
+/**
+ * Applies one validated HR event.
+ *
+ * - The same `eventId` as the last applied one is a duplicate (at-least-once delivery).
+ * - An event older than the newest applied one (by `occurredAt`) is stale: recorded, ignored.
+ * - Otherwise the plan is recomputed: open milestones move; done ones stay done,
+ *   except `reduce` and `freeze` when the new plan puts them in the future again
+ *   and `revoke` has not happened — those reopen, and the reduced grants come back.
+ */
+export function applyHrEvent(
+  current: PersonRecord | undefined,
+  event: HrEvent,
+  policy: Policy,
+  now: DateTime,
+): ApplyResult {
+  if (current) {
+    if (current.lastEvent.eventId === event.eventId) {
+      return { outcome: 'duplicate', reason: `event ${event.eventId} is already applied` };
+    }
+    if (occurredAtMs(event) < Date.parse(current.lastEvent.occurredAt)) {
+      return {
+        outcome: 'stale',
+        reason: `occurredAt ${event.occurredAt} is older than the applied event ${current.lastEvent.eventId} (${current.lastEvent.occurredAt})`,
+      };
+    }
+  }
+  const nowIso = toIsoUtc(now);
+  const base: PersonRecord = current ?? {
+    person: event.person,
+    kind: 'none',
+    lastDay: null,
+    endTime: null,
+    endsAt: null,
+    cancelled: false,
+    reinstatementRequired: false,
+    cycle: 1,
+    planVersion: 0,
+    milestones: [],
+    lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
+    createdAt: nowIso,
+    updatedAt: nowIso,
+    rev: 0,
+  };
+  const common = {
+    ...base,
+    person: event.person,
+    planVersion: base.planVersion + 1,
+    lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
+    updatedAt: nowIso,
+  };
+  const revoked = isDone(base.milestones, 'revoke');
+  const reduced = isDone(base.milestones, 'reduce');
+  const frozen = isDone(base.milestones, 'freeze');
+
+  if (event.type === 'offboarding.cancelled') {
+    const milestones = base.milestones.map((m) => (isOpen(m) ? cancel(m) : m));
+    return {
+      outcome: 'applied',
+      record: {
+        ...common,
+        cancelled: true,
+        reinstatementRequired: base.reinstatementRequired || revoked,
+        milestones,
+      },
+      // After revoke nothing is re-enabled automatically (contract section 3).
+      consequences: { restoreGrants: reduced && !revoked, unfreeze: frozen && !revoked },
+    };
+  }
+
+  let planned: PlannedMilestone[];
+  let lastDay: string;
+  let endTime: string | null;
+  if (event.type === 'contract.ending') {
+    lastDay = event.lastDay!;
+    endTime = event.endTime ?? policy.defaultEndTime;
+    planned = planEnding(
+      { lastDay, endTime, employment: event.person.employment, timezone: event.person.timezone },
+      policy,
+    );
+  } else {
+    const effectiveAt = event.effectiveAt ? DateTime.fromISO(event.effectiveAt, { setZone: true }) : now;
+    planned = planTermination(effectiveAt, policy);
+    lastDay = effectiveAt.setZone(event.person.timezone).toISODate()!;
+    endTime = effectiveAt.setZone(event.person.timezone).toFormat('HH:mm:ss');
+  }
+
+  // A plan after a cancellation starts afresh: the earlier departure was called off.
+  const previous = base.cancelled ? [] : base.milestones;
+  const merged = mergePlan(previous, planned, now, revoked && !base.cancelled);
+  const reopened = (name: MilestoneName) =>
+    isDone(previous, name) && merged.milestones.some((m) => m.name === name && m.state === 'scheduled');
+  const revokeDue = planned.find((p) => p.name === 'revoke')!.dueAt;
+  return {
+    outcome: 'applied',
+    record: {
+      ...common,
+      kind: event.type === 'contract.ending' ? 'ending' : 'terminated',
+      cycle: base.cancelled ? base.cycle + 1 : base.cycle,
+      lastDay,
+      endTime,
+      endsAt: toIsoUtc(revokeDue),
+      cancelled: false,
+      // Revoked already, and the new plan says they stay longer: a person must re-enable them.
+      reinstatementRequired: base.cancelled ? false : revoked && revokeDue > now,
+      milestones: merged.milestones,
+    },
+    consequences: { restoreGrants: reopened('reduce'), unfreeze: reopened('freeze') },
+  };
+}
+
+/**
+ * Merges a new plan into the existing milestones. Open ones take the new
+ * instant. Done ones stay done, except reduce/freeze whose new instant is in
+ * the future while revoke has not happened. Milestones the new plan lacks
+ * (notice under a termination) are cancelled if still open.
+ */
+function mergePlan(
+  existing: readonly Milestone[],
+  planned: readonly PlannedMilestone[],
+  now: DateTime,
+  revoked: boolean,
+): { milestones: Milestone[] } {
+  const out: Milestone[] = [];
+  for (const name of MILESTONES) {
+    const old = existing.find((m) => m.name === name);
+    const next = planned.find((p) => p.name === name);
+    if (!next) {
+      if (old) out.push(isOpen(old) ? cancel(old) : old);
+      continue;
+    }
+    const dueAt = toIsoUtc(next.dueAt);
+    if (old?.state === 'done') {
+      const reopen = (name === 'reduce' || name === 'freeze') && !revoked && next.dueAt > now;
+      out.push(reopen ? { name, dueAt, state: 'scheduled' } : old);
+      continue;
+    }
+    out.push({ name, dueAt, state: 'scheduled' });
+  }
+  return { milestones: out };
+}
+
+function isDone(milestones: readonly Milestone[], name: MilestoneName): boolean {
+  return milestones.some((m) => m.name === name && m.state === 'done');
+}
+
+function cancel(m: Milestone): Milestone {
+  const { lastError: _error, failedAt: _failed, ...rest } = m;
+  return { ...rest, state: 'cancelled' };
+}
+
+/** Open milestones in run order: what must have a job. */
+export function openMilestones(record: PersonRecord): Milestone[] {
+  return record.milestones.filter(isOpen);
+}
+
+/** The public view of a person (contract section 5). */
+export function personView(record: PersonRecord) {
+  return {
+    personId: record.person.id,
+    status: statusOf(record),
+    employment: record.person.employment,
+    timezone: record.person.timezone,
+    lastDay: record.lastDay,
+    endTime: record.endTime,
+    endsAt: record.endsAt,
+    reinstatement_required: record.reinstatementRequired,
+    planVersion: record.planVersion,
+    milestones: record.milestones.map((m) => ({
+      name: m.name,
+      dueAt: m.dueAt,
+      state: m.state,
+      ...(m.doneAt ? { doneAt: m.doneAt } : {}),
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+    })),
+    lastEvent: record.lastEvent,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * Local wall-clock values: calendar dates (`YYYY-MM-DD`), times of day
+ * (`HH:mm[:ss]`) and IANA zone names, validated strictly.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
+
+export function isCalendarDate(value: string): boolean {
+  return DATE_RE.test(value) && DateTime.fromISO(value, { zone: 'utc' }).isValid;
+}
+
+/** A real IANA zone name (`Europe/Berlin`); fixed offsets such as `+02:00` are refused. */
+export function isIanaZone(value: string): boolean {
+  return IANAZone.isValidZone(value);
+}
+
+export interface TimeOfDay {
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export function parseTimeOfDay(value: string): TimeOfDay {
+  const m = TIME_RE.exec(value);
+  if (!m) throw new Error(`not a time of day: ${value}`);
+  return { hour: Number(m[1]), minute: Number(m[2]), second: Number(m[3] ?? 0) };
+}
+
+export const calendarDate = z
+  .string()
+  .refine(isCalendarDate, { message: 'expected a real calendar date as YYYY-MM-DD' });
+
+export const timeOfDay = z.string().regex(TIME_RE, { message: 'expected a time as HH:mm or HH:mm:ss' });
+
+export const ianaZone = z
+  .string()
+  .refine(isIanaZone, { message: 'expected an IANA time zone such as Europe/Berlin' });

@@ -1,0 +1,44 @@
+/** Liveness, readiness and Prometheus metrics (no auth: scraped by infrastructure). */
+import type { FastifyInstance } from 'fastify';
+import { QUEUES } from '../../queues/names.ts';
+import type { HttpDeps } from '../server.ts';
+
+export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDeps): void {
+  app.get('/healthz', async () => ({ ok: true }));
+
+  app.get('/readyz', async (_request, reply) => {
+    let redis = false;
+    try {
+      redis = (await ctx.redis.ping()) === 'PONG';
+    } catch {
+      redis = false;
+    }
+    const workers = workersReady();
+    return reply.status(redis && workers ? 200 : 503).send({ ready: redis && workers, redis, workers });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    await sampleQueueDepths(ctx);
+    return reply
+      .header('content-type', ctx.metrics.registry.contentType)
+      .send(await ctx.metrics.registry.metrics());
+  });
+}
+
+async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {
+  const queues = [
+    [QUEUES.hrEvents, ctx.queues.hrEvents],
+    [QUEUES.milestones, ctx.queues.milestones],
+  ] as const;
+  await Promise.all(
+    queues.map(async ([name, queue]) => {
+      try {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+        for (const [state, n] of Object.entries(counts))
+          ctx.metrics.queueDepth.set({ queue: name, state }, n);
+      } catch {
+        // Redis away: keep the last sample rather than fail the scrape.
+      }
+    }),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * The HTTP API (fastify): contract sections 2, 4 and 5. Each resource has its
+ * own routes file; auth is checked on every /v1 route through `deps.auth`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Context } from '../app/context.ts';
+import { LastdayError } from '../domain/errors.ts';
+import { TokenAuth } from './auth.ts';
+import { errorBody, STATUS_OF } from './errors.ts';
+import { auditRoutes } from './routes/audit.ts';
+import { directoryRoutes } from './routes/directory.ts';
+import { healthRoutes } from './routes/health.ts';
+import { hrEventRoutes } from './routes/hrEvents.ts';
+import { peopleRoutes } from './routes/people.ts';
+
+export interface HttpDeps {
+  ctx: Context;
+  auth: TokenAuth;
+  /** True once the workers run (for /readyz). */
+  workersReady: () => boolean;
+}
+
+export type RouteRegistrar = (app: FastifyInstance, deps: HttpDeps) => void;
+
+export interface ServerOptions {
+  workersReady: () => boolean;
+  /** Routes contributed by other parts (the action gate, ops). */
+  routes?: RouteRegistrar[];
+}
+
+export async function buildServer(ctx: Context, options: ServerOptions): Promise<FastifyInstance> {
+  // Typed as the default instance: routes files need not know the logger type.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.log.child({ component: 'http' }),
+    bodyLimit: 1024 * 1024,
+    // Person ids may hold `/` (sent as %2F) and be long.
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  const deps: HttpDeps = {
+    ctx,
+    auth: new TokenAuth(ctx.settings.config.auth.tokens),
+    workersReady: options.workersReady,
+  };
+
+  // Keep the raw body: webhook signatures are over the exact bytes received.
+  // A `__proto__` key parses as a plain own property (no pollution) and strict
+  // schemas then reject it as an unknown field.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as { rawBody?: string }).rawBody = body as string;
+    if ((body as string).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new LastdayError('invalid_request', 'body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error, request, reply) => {
+    if (err instanceof LastdayError) {
+      return reply.status(STATUS_OF[err.code]).send(errorBody(err.code, err.message, err.issues));
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.status(status).send(errorBody('invalid_request', err.message));
+    }
+    request.log.error({ err }, 'request failed');
+    if (/ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT/i.test(err.message)) {
+      return reply.status(503).send(errorBody('unavailable', 'Redis is unavailable; retry later'));
+    }
+    return reply.status(500).send(errorBody('internal', 'internal error'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  healthRoutes(app, deps);
+  hrEventRoutes(app, deps);
+  peopleRoutes(app, deps);
+  auditRoutes(app, deps);
+  directoryRoutes(app, deps);
+  for (const registrar of options.routes ?? []) registrar(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,96 @@
+/**
+ * Per (person, milestone, connector) effect records. They make connector work
+ * safe to repeat: a job that runs twice finds the effect recorded and does not
+ * act or audit again, and a failing connector is retried without redoing the
+ * connectors that already succeeded.
+ *
+ * `reduce` writes its intended snapshot (`pending`) before removing anything,
+ * so a crash between removal and recording cannot lose what must be restored.
+ */
+import type { Redis } from 'ioredis';
+import type { AuditInput, AuditStore } from './audit.ts';
+import type { Keys } from './keys.ts';
+import { effectTransitionScript } from './lua/scripts.ts';
+
+export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found';
+
+export interface EffectRecord<D = Record<string, unknown>> {
+  state: EffectState;
+  data: D;
+}
+
+export class EffectsStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly audit: AuditStore,
+  ) {}
+
+  private field(effect: string, connector: string): string {
+    // Connector names are validated config names; effect names are our own.
+    return `${effect}|${connector}`;
+  }
+
+  async get<D = Record<string, unknown>>(
+    personId: string,
+    effect: string,
+    connector: string,
+  ): Promise<EffectRecord<D> | undefined> {
+    const f = this.field(effect, connector);
+    const [state, data] = await this.redis.hmget(this.keys.effects(personId), `${f}:state`, `${f}:data`);
+    if (!state) return undefined;
+    return { state: state as EffectState, data: data ? (JSON.parse(data) as D) : ({} as D) };
+  }
+
+  /** Writes a state without auditing (intent records such as `pending`). */
+  async put(
+    personId: string,
+    effect: string,
+    connector: string,
+    state: EffectState,
+    data: unknown,
+  ): Promise<void> {
+    const f = this.field(effect, connector);
+    await this.redis.hset(
+      this.keys.effects(personId),
+      `${f}:state`,
+      state,
+      `${f}:data`,
+      JSON.stringify(data),
+    );
+  }
+
+  /**
+   * Moves the effect to `state` and audits it, once: returns false when it was
+   * already in that state (nothing written).
+   */
+  async transition(
+    personId: string,
+    effect: string,
+    connector: string,
+    state: EffectState,
+    data: unknown,
+    audit: AuditInput,
+  ): Promise<boolean> {
+    const seq = await effectTransitionScript.run(
+      this.redis,
+      [this.keys.effects(personId), ...this.audit.keysFor(audit)],
+      [this.field(effect, connector), state, JSON.stringify(data), ...this.audit.argsFor(audit)],
+    );
+    return Number(seq) > 0;
+  }
+
+  /** Every effect of a person, for evidence: `{ "reduce|directory": {state, data} }`. */
+  async all(personId: string): Promise<Record<string, EffectRecord>> {
+    const raw = await this.redis.hgetall(this.keys.effects(personId));
+    const out: Record<string, EffectRecord> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      const [f, part] = [k.slice(0, k.lastIndexOf(':')), k.slice(k.lastIndexOf(':') + 1)];
+      const rec = out[f] ?? { state: 'pending', data: {} };
+      out[f] = rec;
+      if (part === 'state') rec.state = v as EffectState;
+      else rec.data = JSON.parse(v) as Record<string, unknown>;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Every Redis key lastday writes, in one place. All start with the configured
+ * prefix (the same one BullMQ uses), and every external id is encoded so a `:`
+ * in a person id can never collide with another key (see domain/ids.ts).
+ *
+ * For Redis Cluster, use a hash-tagged prefix such as `{lastday}`: the Lua
+ * scripts touch several of these keys at once and need them in one slot.
+ */
+import { encodeId } from '../domain/ids.ts';
+
+export type Keys = ReturnType<typeof createKeys>;
+
+export function createKeys(prefix: string) {
+  const k = (...parts: string[]) => [prefix, ...parts].join(':');
+  return {
+    prefix,
+    /** String: JSON PersonRecord. */
+    person: (personId: string) => k('person', encodeId(personId)),
+    /** Sorted set: personId scored by `endsAt` (ms); every known person is here. */
+    peopleByEnd: k('people', 'by-end'),
+    /** String with TTL: the per-person processing lock (token). */
+    personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
+    /** Hash: per (cycle, effect, connector) state and data. */
+    effects: (personId: string) => k('effects', encodeId(personId)),
+    /** String: intake record of an HR event id (idempotency across all ways in). */
+    eventSeen: (eventId: string) => k('event', encodeId(eventId)),
+    /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
+    eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
+    /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
+    webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
+    /** Stream: rejected HR events with their reasons. */
+    rejected: k('rejected'),
+    /** Built-in directory: hash {active, updatedAt} and hash grantId → JSON grant. */
+    directoryUser: (personId: string) => k('dir', encodeId(personId)),
+    directoryGrants: (personId: string) => k('dir', encodeId(personId), 'grants'),
+    /** Audit chain: sequence counter, head hash, entries stream, per-person/action indexes. */
+    auditSeq: k('audit', 'seq'),
+    auditHead: k('audit', 'head'),
+    auditLog: k('audit', 'log'),
+    auditByPerson: (personId: string) => k('audit', 'person', encodeId(personId)),
+    auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
+    /** Hash: name → heartbeat instant of running worker processes. */
+    workersAlive: k('workers'),
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Person records: one JSON document per person, saved with an optimistic
+ * revision check (a lock that expired under a long pause must not let two
+ * writers interleave), plus the by-end index used for listings and reconcile.
+ */
+import type { Redis } from 'ioredis';
+import { LastdayError } from '../domain/errors.ts';
+import type { PersonRecord } from '../domain/person.ts';
+import type { AuditInput, AuditStore } from './audit.ts';
+import type { Keys } from './keys.ts';
+import { savePersonScript } from './lua/scripts.ts';
+
+export class PeopleStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly audit: AuditStore,
+  ) {}
+
+  async get(personId: string): Promise<PersonRecord | undefined> {
+    const raw = await this.redis.get(this.keys.person(personId));
+    return raw ? (JSON.parse(raw) as PersonRecord) : undefined;
+  }
+
+  async getMany(personIds: readonly string[]): Promise<PersonRecord[]> {
+    if (personIds.length === 0) return [];
+    const raws = await this.redis.mget(personIds.map((id) => this.keys.person(id)));
+    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as PersonRecord] : []));
+  }
+
+  /**
+   * Saves `record` if nobody wrote since `record.rev` was read; the stored copy
+   * gets `rev + 1`. Appends `audit` in the same atomic step.
+   * @throws LastdayError `conflict` when another writer got there first.
+   */
+  async save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
+    const next = { ...record, rev: record.rev + 1 };
+    const endsAtMs = next.endsAt ? String(Date.parse(next.endsAt)) : '';
+    const auditKeys = audit ? this.audit.keysFor(audit) : [];
+    const auditArgs = audit ? this.audit.argsFor(audit) : [];
+    const saved = await savePersonScript.run(
+      this.redis,
+      [this.keys.person(record.person.id), this.keys.peopleByEnd, ...auditKeys],
+      [JSON.stringify(next), String(record.rev), record.person.id, endsAtMs, audit ? '1' : '0', ...auditArgs],
+    );
+    if (Number(saved) !== 1) {
+      throw new LastdayError('conflict', `person ${record.person.id} was changed concurrently; retrying`);
+    }
+    return next;
+  }
+
+  /** Person ids whose `endsAt` lies in [fromMs, toMs], in end order. */
+  async idsEndingBetween(fromMs: number, toMs: number, limit = 1000, offset = 0): Promise<string[]> {
+    return this.redis.zrangebyscore(
+      this.keys.peopleByEnd,
+      Number.isFinite(fromMs) ? fromMs : '-inf',
+      Number.isFinite(toMs) ? toMs : '+inf',
+      'LIMIT',
+      offset,
+      limit,
+    );
+  }
+
+  async count(): Promise<number> {
+    return this.redis.zcard(this.keys.peopleByEnd);
+  }
+
+  /** Walks every known person id in batches without loading them all at once. */
+  async *scanIds(batch = 500): AsyncGenerator<string[]> {
+    let offset = 0;
+    for (;;) {
+      const ids = await this.redis.zrange(this.keys.peopleByEnd, offset, offset + batch - 1);
+      if (ids.length === 0) return;
+      yield ids;
+      offset += ids.length;
+    }
+  }
+}
