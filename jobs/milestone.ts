@@ -19,8 +19,7 @@ import {
 import type { MilestoneJobData } from '../src/queues/names.ts';
 
 export type MilestoneResult =
-  | { outcome: 'done'; ran: MilestoneName[] }
-  | { outcome: 'stale' | 'not_open'; reason: string };
+  { outcome: 'done'; ran: MilestoneName[] } | { outcome: 'stale' | 'not_open'; reason: string };
 
 /** Hooks for milestones whose effects live outside the connectors (the action gate). */
 export interface MilestoneHooks {
