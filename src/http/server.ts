@@ -43,11 +43,11 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     workersReady: options.workersReady,
   };
 
-  // Keep the raw body: webhook signatures are over the exact bytes received.
-  // A `__proto__` key parses as a plain own property (no pollution) and strict
-  // schemas then reject it as an unknown field.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    (request as { rawBody?: string }).rawBody = body as string;
+  // JSON.parse rather than fastify's parser: a `__proto__` key becomes a plain own
+  // property (no pollution) that strict schemas then reject as an unknown field,
+  // and the answer is the contract's error shape.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).length === 0) return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));

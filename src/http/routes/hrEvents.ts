@@ -14,45 +14,67 @@ import type { HttpDeps } from '../server.ts';
 export function hrEventRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): void {
   const secret = ctx.settings.env.LASTDAY_HR_WEBHOOK_SECRET;
   const webhook = secret ? new Webhook(secret) : undefined;
+  const intake = { events: ctx.events, queue: ctx.queues.hrEvents, metrics: ctx.metrics, now: ctx.now };
 
-  app.post('/v1/hr-events', async (request, reply) => {
-    if (!webhook)
-      throw new LastdayError('bad_signature', 'LASTDAY_HR_WEBHOOK_SECRET is not set: signed intake is off');
-    const raw = (request as { rawBody?: string }).rawBody ?? '';
-    const headers = {
-      'webhook-id': header(request.headers['webhook-id']),
-      'webhook-timestamp': header(request.headers['webhook-timestamp']),
-      'webhook-signature': header(request.headers['webhook-signature']),
-    };
-    try {
-      webhook.verify(raw, headers);
-    } catch (err) {
-      const why = err instanceof WebhookVerificationError ? err.message : 'signature check failed';
-      throw new LastdayError('bad_signature', why);
-    }
-    // A replayed webhook-id (or a sender's retry of an accepted one) is a duplicate.
-    const firstDelivery = await ctx.events.markWebhookId(headers['webhook-id']);
-    let result: Awaited<ReturnType<typeof submitHrEvent>>;
-    try {
-      result = await submitHrEvent(
-        { events: ctx.events, queue: ctx.queues.hrEvents, metrics: ctx.metrics, now: ctx.now },
-        request.body,
-        'http',
-        { duplicateHint: !firstDelivery },
-      );
-    } catch (err) {
-      if (firstDelivery) await ctx.events.forgetWebhookId(headers['webhook-id']).catch(() => undefined);
-      throw err;
-    }
-    if (result.status === 'rejected') {
-      if (firstDelivery) await ctx.events.forgetWebhookId(headers['webhook-id']).catch(() => undefined);
-      return reply.status(400).send({
-        ...errorBody('invalid_event', 'the event is invalid; it was kept with its reasons', result.issues),
-      });
-    }
-    return reply
-      .status(result.status === 'accepted' ? 202 : 200)
-      .send({ eventId: result.eventId, status: result.status });
+  // Its own encapsulated context: the body is taken as raw text whatever its
+  // content type, so the signature is checked over the exact bytes first, and a
+  // correctly signed body that is not JSON is still kept as a rejected event.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+    scope.post('/v1/hr-events', async (request, reply) => {
+      if (!webhook) {
+        throw new LastdayError('bad_signature', 'LASTDAY_HR_WEBHOOK_SECRET is not set: signed intake is off');
+      }
+      const raw = typeof request.body === 'string' ? request.body : '';
+      const headers = {
+        'webhook-id': header(request.headers['webhook-id']),
+        'webhook-timestamp': header(request.headers['webhook-timestamp']),
+        'webhook-signature': header(request.headers['webhook-signature']),
+      };
+      try {
+        webhook.verify(raw, headers);
+      } catch (err) {
+        const why = err instanceof WebhookVerificationError ? err.message : 'signature check failed';
+        throw new LastdayError('bad_signature', why);
+      }
+
+      let body: unknown;
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        const issues = [{ path: '', message: 'body is not valid JSON' }];
+        await ctx.events.reject({ at: ctx.now().toISOString(), source: 'http', issues, event: raw });
+        ctx.metrics.eventsRejected.inc({ source: 'http' });
+        return reply
+          .status(400)
+          .send(errorBody('invalid_event', 'the body is not JSON; it was kept', issues));
+      }
+
+      // A replayed webhook-id (or a sender's retry of an accepted one) is a duplicate.
+      const firstDelivery = await ctx.events.markWebhookId(headers['webhook-id']);
+      const forget = () =>
+        firstDelivery ? ctx.events.forgetWebhookId(headers['webhook-id']).catch(() => undefined) : undefined;
+      let result: Awaited<ReturnType<typeof submitHrEvent>>;
+      try {
+        result = await submitHrEvent(intake, body, 'http', { duplicateHint: !firstDelivery });
+      } catch (err) {
+        await forget();
+        throw err;
+      }
+      if (result.status === 'rejected') {
+        await forget();
+        return reply
+          .status(400)
+          .send(
+            errorBody('invalid_event', 'the event is invalid; it was kept with its reasons', result.issues),
+          );
+      }
+      return reply
+        .status(result.status === 'accepted' ? 202 : 200)
+        .send({ eventId: result.eventId, status: result.status });
+    });
   });
 
   app.get('/v1/hr-events/rejected', async (request) => {
