@@ -9,7 +9,7 @@ import type { Context } from '../src/app/context.ts';
 import type { Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, statusOf } from '../src/domain/person.ts';
-import { toIssues } from '../src/domain/zodIssues.ts';
+import { PARSE, toIssues } from '../src/domain/zodIssues.ts';
 import { unscheduleVersion } from '../src/queues/milestones.ts';
 import { ensurePlan } from './ensurePlan.ts';
 
@@ -33,7 +33,7 @@ export function createHrEventProcessor(ctx: Context) {
 }
 
 async function validate(ctx: Context, job: Job): Promise<HrEvent> {
-  const parsed = hrEventSchema.safeParse(job.data);
+  const parsed = hrEventSchema.safeParse(job.data, PARSE);
   const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error);
   if (parsed.success && job.name !== parsed.data.type) {
     issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatIssues } from '../domain/errors.ts';
-import { toIssues } from '../domain/zodIssues.ts';
+import { PARSE, toIssues } from '../domain/zodIssues.ts';
 import { type Env, envSchema } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
 
@@ -25,7 +25,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   const cleaned = Object.fromEntries(
     Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''),
   );
-  const envResult = envSchema.safeParse(cleaned);
+  const envResult = envSchema.safeParse(cleaned, PARSE);
   const lines: string[] = [];
   if (!envResult.success) lines.push(...formatIssues(toIssues(envResult.error)));
   const path = envResult.success ? envResult.data.LASTDAY_CONFIG : cleaned.LASTDAY_CONFIG;
@@ -37,7 +37,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
       lines.push(`LASTDAY_CONFIG: cannot read ${path}: ${(err as Error).message}`);
     }
   }
-  const configResult = configSchema.safeParse(raw);
+  const configResult = configSchema.safeParse(raw, PARSE);
   if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error)));
   if (lines.length > 0 || !envResult.success || !configResult.success) throw new ConfigError(lines);
   return { env: envResult.data, config: configResult.data };
@@ -45,7 +45,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
 
 /** Parses a config object (tests and tools build configs in code). */
 export function parseConfig(raw: unknown): Config {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(raw, PARSE);
   if (!result.success) throw new ConfigError(formatIssues(toIssues(result.error)));
   return result.data;
 }

@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Metrics } from '../app/metrics.ts';
 import type { Issue } from '../domain/errors.ts';
 import { hrEventSchema } from '../domain/hrEvent.ts';
-import { toIssues } from '../domain/zodIssues.ts';
+import { PARSE, toIssues } from '../domain/zodIssues.ts';
 import type { EventsStore, IntakeSource } from '../store/events.ts';
 import { hrEventJobId } from './names.ts';
 
@@ -36,7 +36,7 @@ export async function submitHrEvent(
   source: IntakeSource,
   options: { duplicateHint?: boolean } = {},
 ): Promise<IntakeResult> {
-  const parsed = hrEventSchema.safeParse(raw);
+  const parsed = hrEventSchema.safeParse(raw, PARSE);
   if (!parsed.success) {
     const issues = toIssues(parsed.error);
     const eventId =
