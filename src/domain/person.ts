@@ -71,8 +71,9 @@ export type ApplyResult =
  * - The same `eventId` as the last applied one is a duplicate (at-least-once delivery).
  * - An event older than the newest applied one (by `occurredAt`) is stale: recorded, ignored.
  * - Otherwise the plan is recomputed: open milestones move; done ones stay done,
- *   except `reduce` and `freeze` when the new plan puts them in the future again
- *   and `revoke` has not happened — those reopen, and the reduced grants come back.
+ *   except `reduce` and `freeze` when a new `contract.ending` puts them in the
+ *   future again and `revoke` has not happened — those reopen, and the reduced
+ *   grants come back. A termination never reopens them.
  */
 export function applyHrEvent(
   current: PersonRecord | undefined,
@@ -153,7 +154,10 @@ export function applyHrEvent(
 
   // A plan after a cancellation starts afresh: the earlier departure was called off.
   const previous = base.cancelled ? [] : base.milestones;
-  const merged = mergePlan(previous, planned, now, revoked && !base.cancelled);
+  // Only a new last day gives reduced access back; a termination never does,
+  // even one that takes effect later (contract section 3).
+  const mayReopen = event.type === 'contract.ending' && !(revoked && !base.cancelled);
+  const merged = mergePlan(previous, planned, now, mayReopen);
   const reopened = (name: MilestoneName) =>
     isDone(previous, name) && merged.milestones.some((m) => m.name === name && m.state === 'scheduled');
   const revokeDue = planned.find((p) => p.name === 'revoke')!.dueAt;
@@ -178,14 +182,14 @@ export function applyHrEvent(
 /**
  * Merges a new plan into the existing milestones. Open ones take the new
  * instant. Done ones stay done, except reduce/freeze whose new instant is in
- * the future while revoke has not happened. Milestones the new plan lacks
- * (notice under a termination) are cancelled if still open.
+ * the future when `mayReopen` (a new last day, revoke not done). Milestones the
+ * new plan lacks (notice under a termination) are cancelled if still open.
  */
 function mergePlan(
   existing: readonly Milestone[],
   planned: readonly PlannedMilestone[],
   now: DateTime,
-  revoked: boolean,
+  mayReopen: boolean,
 ): { milestones: Milestone[] } {
   const out: Milestone[] = [];
   for (const name of MILESTONES) {
@@ -197,7 +201,7 @@ function mergePlan(
     }
     const dueAt = toIsoUtc(next.dueAt);
     if (old?.state === 'done') {
-      const reopen = (name === 'reduce' || name === 'freeze') && !revoked && next.dueAt > now;
+      const reopen = (name === 'reduce' || name === 'freeze') && mayReopen && next.dueAt > now;
       out.push(reopen ? { name, dueAt, state: 'scheduled' } : old);
       continue;
     }
