@@ -34,7 +34,7 @@ export function createHrEventProcessor(ctx: Context) {
 
 async function validate(ctx: Context, job: Job): Promise<HrEvent> {
   const parsed = hrEventSchema.safeParse(job.data);
-  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error);
+  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error, job.data);
   if (parsed.success && job.name !== parsed.data.type) {
     issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });
   }

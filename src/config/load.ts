@@ -27,7 +27,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   );
   const envResult = envSchema.safeParse(cleaned);
   const lines: string[] = [];
-  if (!envResult.success) lines.push(...formatIssues(toIssues(envResult.error)));
+  if (!envResult.success) lines.push(...formatIssues(toIssues(envResult.error, cleaned)));
   const path = envResult.success ? envResult.data.LASTDAY_CONFIG : cleaned.LASTDAY_CONFIG;
   let raw: unknown = {};
   if (path) {
@@ -38,7 +38,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     }
   }
   const configResult = configSchema.safeParse(raw);
-  if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error)));
+  if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error, raw)));
   if (lines.length > 0 || !envResult.success || !configResult.success) throw new ConfigError(lines);
   return { env: envResult.data, config: configResult.data };
 }
@@ -46,6 +46,6 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
 /** Parses a config object (tests and tools build configs in code). */
 export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(toIssues(result.error)));
+  if (!result.success) throw new ConfigError(formatIssues(toIssues(result.error, raw)));
   return result.data;
 }

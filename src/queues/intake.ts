@@ -38,7 +38,7 @@ export async function submitHrEvent(
 ): Promise<IntakeResult> {
   const parsed = hrEventSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = toIssues(parsed.error);
+    const issues = toIssues(parsed.error, raw);
     const eventId =
       typeof (raw as { eventId?: unknown })?.eventId === 'string'
         ? (raw as { eventId: string }).eventId

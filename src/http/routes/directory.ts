@@ -11,7 +11,11 @@ export function directoryRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
     const { personId } = request.params as { personId: string };
     const parsed = directoryUserSchema.safeParse(request.body);
     if (!parsed.success) {
-      throw new LastdayError('invalid_request', 'invalid directory user', toIssues(parsed.error));
+      throw new LastdayError(
+        'invalid_request',
+        'invalid directory user',
+        toIssues(parsed.error, request.body),
+      );
     }
     const at = ctx.now().toISOString();
     await ctx.directory.put(personId, parsed.data, at);
