@@ -183,6 +183,14 @@ describe('POST /v1/hr-events (Standard Webhooks)', () => {
     expect((await person('intake-invalid')).status).toBe(404);
   });
 
+  it('accepts application/json with a charset parameter', async () => {
+    const event = hrEvent({ personId: 'intake-charset' });
+    const res = await postEvent(url, event, {
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expect(res.status).toBe(202);
+  });
+
   it('body that is not JSON is 400, not a crash', async () => {
     const body = '{"eventId": ';
     const headers = (await import('../helpers/lastday.ts')).signedHeaders(body);
@@ -246,6 +254,41 @@ describe('ordering', () => {
     const audit = await api(url, 'GET', `/v1/audit?personId=${id}`, undefined, viewer);
     const stale = audit.body.entries.find((e: { type: string }) => e.type === 'hr_event.stale');
     expect(stale.details.eventId).toBe(older.eventId);
+  });
+});
+
+describe('reading', () => {
+  it('GET /v1/offboardings lists people whose endsAt falls in the window', async () => {
+    const event = hrEvent({ personId: 'window-1', lastDay: '2031-03-14', timezone: 'Asia/Kolkata' });
+    expect((await postEvent(url, event)).status).toBe(202);
+    await appliedPerson('window-1');
+    const ids = async (query: string) => {
+      const res = await api(url, 'GET', `/v1/offboardings?${query}`, undefined, viewer);
+      expect(res.status).toBe(200);
+      return res.body.offboardings.map((p: { personId: string }) => p.personId);
+    };
+    // endsAt 2031-03-14T11:30:00Z
+    expect(await ids('from=2031-03-14&to=2031-03-14')).toContain('window-1');
+    expect(await ids('from=2031-03-14T11:30:00Z&to=2031-03-14T11:30:00Z')).toContain('window-1');
+    expect(await ids('from=2031-03-14T11:30:01Z&to=2031-03-20')).not.toContain('window-1');
+    expect(await ids('from=2031-03-01&to=2031-03-13')).not.toContain('window-1');
+    const bad = await api(url, 'GET', '/v1/offboardings?from=yesterday', undefined, viewer);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_request');
+  });
+
+  it('every Redis key written so far starts with a test prefix', async () => {
+    const strays: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await queueRedis.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      // Every test file runs under its own t-xxxxxxxx prefix; nothing may land outside one.
+      strays.push(...keys.filter((k) => !/^t-[0-9a-f]{8}:/.test(k)));
+    } while (cursor !== '0');
+    expect(strays).toEqual([]);
+    const ours = await queueRedis.keys(`${prefix}:*`);
+    expect(ours.length).toBeGreaterThan(0);
   });
 });
 
