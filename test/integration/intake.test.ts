@@ -89,6 +89,38 @@ describe('POST /v1/hr-events (Standard Webhooks)', () => {
     ]);
   });
 
+  it('person ids of any characters work end to end: `:` and `/`, 200 non-ASCII characters', async () => {
+    for (const id of ['a:b/c d?e#f%20', '社'.repeat(200), '👩‍💻/'.repeat(40)]) {
+      const event = hrEvent({ personId: id, lastDay: '2030-06-14' });
+      delete (event.person as { email?: string }).email; // the helper derives one from the id
+      const res = await postEvent(url, event);
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      const body = await appliedPerson(id);
+      expect(body.personId).toBe(id);
+      const dir = await api(
+        url,
+        'PUT',
+        `/v1/directory/users/${encodeURIComponent(id)}`,
+        { active: true, grants: [] },
+        bearer(TOKENS.admin),
+      );
+      expect(dir.status, id).toBe(200);
+      expect(dir.body.personId).toBe(id);
+    }
+  });
+
+  it('ids that are not well-formed text (lone surrogates) are invalid events, not server errors', async () => {
+    const badPerson = hrEvent({ personId: 'surrogate-bad' });
+    (badPerson.person as { id: string }).id = 'half-\ud83d';
+    const res = await postEvent(url, badPerson);
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['person.id']);
+    const badEventId = hrEvent({ eventId: 'ev-\udc00', personId: 'surrogate-ok' });
+    const res2 = await postEvent(url, badEventId);
+    expect(res2.status).toBe(400);
+    expect(res2.body.error.issues.map((i: { path: string }) => i.path)).toEqual(['eventId']);
+  });
+
   it('GET /v1/people of an unknown person is 404 not_found', async () => {
     const res = await person('nobody-here');
     expect(res.status).toBe(404);

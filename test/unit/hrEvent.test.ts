@@ -179,6 +179,12 @@ describe('HR event schema', () => {
     }
   });
 
+  it('ids must be well-formed text: a lone surrogate is refused, emoji are fine', () => {
+    expect(paths(withPerson({ id: 'half-\ud83d' }))).toEqual(['person.id']);
+    expect(paths({ ...example(), eventId: '\udc00' })).toEqual(['eventId']);
+    expect(paths(withPerson({ id: '👩‍💻' }))).toEqual([]);
+  });
+
   it('reason is at most 2000 characters', () => {
     expect(paths({ ...example(), reason: 'r'.repeat(2000) })).toEqual([]);
     expect(paths({ ...example(), reason: 'r'.repeat(2001) })).toEqual(['reason']);
