@@ -118,7 +118,7 @@ describe('lastday start', () => {
     expect(await proc.exited).toBe(0);
   });
 
-  it('a bad config file: exit 1, one line per problem naming the field', async () => {
+  it('a bad config file and environment: exit 1, one line per problem naming the field', async () => {
     const config = configFile('bad.json', {
       policy: { reduce: { contractorBusinessDays: 'two' }, weekend: [9] },
       auth: { tokens: [{ name: 'x', role: 'superuser', sha256: sha256Hex('t') }] },
@@ -128,12 +128,13 @@ describe('lastday start', () => {
       LASTDAY_PREFIX: testPrefix(),
       LASTDAY_CONFIG: config,
       LASTDAY_DATA_DIR: join(dir, 'data-bad'),
-      PORT: String(await freePort()),
+      PORT: 'eighty',
     });
     expect(await proc.exited).toBe(1);
     const lines = proc.out.stderr.trim().split('\n');
     expect(lines).toContain('policy.reduce.contractorBusinessDays: expected a number');
-    expect(lines).toHaveLength(3);
+    expect(lines).toContain('PORT: expected a number');
+    expect(lines).toHaveLength(4);
     expect(lines.some((l) => l.startsWith('policy.weekend.0: '))).toBe(true);
     expect(lines.some((l) => l.startsWith('auth.tokens.0.role: '))).toBe(true);
   });

@@ -286,6 +286,17 @@ describe('ordering', () => {
     const audit = await api(url, 'GET', `/v1/audit?personId=${id}`, undefined, viewer);
     const stale = audit.body.entries.find((e: { type: string }) => e.type === 'hr_event.stale');
     expect(stale.details.eventId).toBe(older.eventId);
+    // Audit entries have the contract's shape, instants in UTC.
+    const allowed = ['seq', 'at', 'type', 'actor', 'personId', 'actionId', 'details', 'prevHash', 'hash'];
+    for (const entry of audit.body.entries) {
+      for (const key of Object.keys(entry)) expect(allowed).toContain(key);
+      expect(entry).toMatchObject({ personId: id, seq: expect.any(Number), details: expect.any(Object) });
+      expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(entry.prevHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(entry.at).toMatch(/Z$/);
+    }
+    const verify = await api(url, 'GET', '/v1/audit/verify', undefined, viewer);
+    expect(verify.body).toMatchObject({ ok: true, entries: expect.any(Number) });
   });
 });
 
@@ -325,16 +336,17 @@ describe('reading', () => {
 });
 
 describe('lastday enqueue (CLI)', () => {
-  function runCli(args: string[], env: Record<string, string>) {
+  function runCli(args: string[], env: Record<string, string>, stdin?: string) {
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['bin/lastday.js', ...args], {
         env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      if (stdin !== undefined) child.stdin!.end(stdin);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (c) => (stdout += String(c)));
-      child.stderr.on('data', (c) => (stderr += String(c)));
+      child.stdout!.on('data', (c) => (stdout += String(c)));
+      child.stderr!.on('data', (c) => (stderr += String(c)));
       child.on('error', reject);
       child.on('exit', (code) => resolve({ code, stdout, stderr }));
     });
@@ -365,11 +377,9 @@ describe('lastday enqueue (CLI)', () => {
       },
     );
 
-    // A JSON array works too, and an all-good run exits 0.
-    const array = join(dir, 'events.json');
+    // A JSON array on stdin (`-`) works too, and an all-good run exits 0.
     const another = hrEvent({ personId: 'cli-array' });
-    writeFileSync(array, JSON.stringify([another, fresh]));
-    const res2 = await runCli(['enqueue', array, '--json'], env);
+    const res2 = await runCli(['enqueue', '-', '--json'], env, JSON.stringify([another, fresh]));
     expect(res2.code, res2.stderr).toBe(0);
     expect(JSON.parse(res2.stdout)).toMatchObject({ total: 2, accepted: 1, duplicate: 1, rejected: 0 });
   });
