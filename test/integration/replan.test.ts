@@ -146,6 +146,80 @@ describe('with real workers', () => {
   });
 });
 
+describe('with real workers: late events', () => {
+  let rt: Runtime;
+  let url: string;
+  beforeAll(async () => {
+    rt = await testRuntime(testSettings());
+    url = rt.url!;
+  });
+  afterAll(async () => {
+    await rt?.stop();
+  });
+  const viewer = bearer(TOKENS.viewer);
+
+  it('an ending entirely in the past runs every milestone at once, in contract order', async () => {
+    const id = 'late-ending';
+    await api(
+      url,
+      'PUT',
+      `/v1/directory/users/${id}`,
+      { active: true, grants: GRANTS },
+      bearer(TOKENS.admin),
+    );
+    const lastDay = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    expect(
+      (await postEvent(url, hrEvent({ personId: id, occurredAt: nextOccurredAt(), lastDay }))).status,
+    ).toBe(202);
+    const p = await eventually(async () => {
+      const body = (await api(url, 'GET', `/v1/people/${id}`, undefined, viewer)).body;
+      return body?.milestones?.every((m: { state: string }) => m.state === 'done') ? body : undefined;
+    });
+    expect(p.status).toBe('revoked');
+    const audit = (await api(url, 'GET', `/v1/audit?personId=${id}`, undefined, viewer)).body.entries;
+    const done = audit.filter((e: { type: string }) => e.type === 'milestone.done');
+    expect(done.map((e: { details: { milestone: string } }) => e.details.milestone)).toEqual([
+      'notice',
+      'reduce',
+      'freeze',
+      'revoke',
+      'verify',
+    ]);
+    const user = (await api(url, 'GET', `/v1/directory/users/${id}`, undefined, viewer)).body;
+    expect(user).toMatchObject({ active: false, grants: [] });
+  });
+
+  it('a cancellation after revoke re-enables nothing and flags reinstatement_required', async () => {
+    const id = 'late-cancel';
+    await api(
+      url,
+      'PUT',
+      `/v1/directory/users/${id}`,
+      { active: true, grants: GRANTS },
+      bearer(TOKENS.admin),
+    );
+    const term = hrEvent({ personId: id, type: 'contract.terminated', occurredAt: nextOccurredAt() });
+    expect((await postEvent(url, term)).status).toBe(202);
+    await eventually(async () => {
+      const body = (await api(url, 'GET', `/v1/people/${id}`, undefined, viewer)).body;
+      return body?.status === 'revoked';
+    });
+    const cancel = hrEvent({ personId: id, type: 'offboarding.cancelled', occurredAt: nextOccurredAt() });
+    expect((await postEvent(url, cancel)).status).toBe(202);
+    const p = await eventually(async () => {
+      const body = (await api(url, 'GET', `/v1/people/${id}`, undefined, viewer)).body;
+      return body?.status === 'cancelled' ? body : undefined;
+    });
+    expect(p.reinstatement_required).toBe(true);
+    const user = (await api(url, 'GET', `/v1/directory/users/${id}`, undefined, viewer)).body;
+    expect(user).toMatchObject({ active: false, grants: [] });
+    const types = (await api(url, 'GET', `/v1/audit?personId=${id}`, undefined, viewer)).body.entries.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(types).not.toContain('effect.restore');
+  });
+});
+
 describe('milestone jobs run directly', () => {
   let ctx: Context;
   beforeAll(async () => {
