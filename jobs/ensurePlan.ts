@@ -24,7 +24,8 @@ export async function ensurePlan(ctx: Context, record: PersonRecord): Promise<vo
  */
 function grantsBelongBack(record: PersonRecord, nowMs: number): boolean {
   const revoked = record.milestones.some((m) => m.name === 'revoke' && m.state === 'done');
-  if (revoked) return false;
+  // Revoked somewhere (reinstatement pending): a person decides, not lastday.
+  if (revoked || record.reinstatementRequired) return false;
   if (record.cancelled) return true;
   const reduce = record.milestones.find((m) => m.name === 'reduce');
   return reduce !== undefined && reduce.state !== 'done' && Date.parse(reduce.dueAt) > nowMs;

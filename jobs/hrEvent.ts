@@ -10,6 +10,7 @@ import type { Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, statusOf } from '../src/domain/person.ts';
 import { toIssues } from '../src/domain/zodIssues.ts';
+import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { unscheduleVersion } from '../src/queues/milestones.ts';
 import { ensurePlan } from './ensurePlan.ts';
 
@@ -63,7 +64,9 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
   const alreadyApplied = (await ctx.redis.exists(ctx.keys.eventApplied(event.eventId))) === 1;
   const result = alreadyApplied
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
-    : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }));
+    : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
+        revokeStarted: current !== undefined && !current.cancelled && (await revokeTookEffect(ctx, current)),
+      });
 
   if (result.outcome !== 'applied') {
     ctx.metrics.eventsApplied.inc({ outcome: result.outcome });

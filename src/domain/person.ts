@@ -61,6 +61,16 @@ export interface Consequences {
   unfreeze: boolean;
 }
 
+/** What the caller knows beyond the record, from the effects already carried out. */
+export interface ApplyFacts {
+  /**
+   * `revoke` has disabled the person in at least one connector although the
+   * milestone is not done (another connector still failing). Counts as revoked:
+   * nothing is given back automatically.
+   */
+  revokeStarted?: boolean;
+}
+
 export type ApplyResult =
   | { outcome: 'applied'; record: PersonRecord; consequences: Consequences }
   | { outcome: 'duplicate' | 'stale'; reason: string };
@@ -70,6 +80,8 @@ export type ApplyResult =
  *
  * - The same `eventId` as the last applied one is a duplicate (at-least-once delivery).
  * - An event older than the newest applied one (by `occurredAt`) is stale: recorded, ignored.
+ * - A `revoke` that took effect anywhere (`facts.revokeStarted`) counts as done:
+ *   a cancellation then flags reinstatement instead of restoring.
  * - Otherwise the plan is recomputed: open milestones move; done ones stay done,
  *   except `reduce` and `freeze` when a new `contract.ending` puts them in the
  *   future again and `revoke` has not happened — those reopen, and the reduced
@@ -80,6 +92,7 @@ export function applyHrEvent(
   event: HrEvent,
   policy: Policy,
   now: DateTime,
+  facts: ApplyFacts = {},
 ): ApplyResult {
   if (current) {
     if (current.lastEvent.eventId === event.eventId) {
@@ -116,7 +129,7 @@ export function applyHrEvent(
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
     updatedAt: nowIso,
   };
-  const revoked = isDone(base.milestones, 'revoke');
+  const revoked = isDone(base.milestones, 'revoke') || (facts.revokeStarted ?? false);
   const reduced = isDone(base.milestones, 'reduce');
   const frozen = isDone(base.milestones, 'freeze');
 

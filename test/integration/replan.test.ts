@@ -288,17 +288,42 @@ describe('milestone jobs run directly', () => {
     expect((await ctx.people.get(id))!.milestones.every((m) => m.state === 'scheduled')).toBe(true);
   });
 
+  /** A second connector that refuses every call, next to the directory. */
+  const failing: Connector = {
+    name: 'flaky',
+    type: 'test',
+    read: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    removeGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    restoreGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    disable: () => Promise.reject(new ConnectorError('flaky is down', true)),
+  };
+
+  it('a cancellation after a partial revoke re-enables nothing and flags reinstatement_required', async () => {
+    const id = 'direct-half-revoked';
+    ctx.connectors.push(failing);
+    try {
+      await ctx.directory.put(id, { active: true, grants: GRANTS }, new Date().toISOString());
+      await applyEvent(ctx, parse({ personId: id, type: 'contract.terminated' }));
+      const version = (await ctx.people.get(id))!.planVersion;
+      // revoke (with reduce and freeze caught up): done in the directory, failing in flaky.
+      await expect(runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).rejects.toThrow(/flaky/);
+      expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
+
+      const cancel = await applyEvent(ctx, parse({ personId: id, type: 'offboarding.cancelled' }));
+      expect(cancel.outcome).toBe('applied');
+      const record = (await ctx.people.get(id))!;
+      expect(record.cancelled).toBe(true);
+      // The directory account was disabled: someone must decide to re-enable it.
+      expect(record.reinstatementRequired).toBe(true);
+      expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
+      expect(await effectCounts(id)).not.toHaveProperty('effect.restore');
+    } finally {
+      ctx.connectors.splice(ctx.connectors.indexOf(failing), 1);
+    }
+  });
+
   it('a redelivered event while reduce is half done does not give grants back', async () => {
     const id = 'direct-half-reduced';
-    // A second connector that refuses every call, next to the directory.
-    const failing: Connector = {
-      name: 'flaky',
-      type: 'test',
-      read: () => Promise.reject(new ConnectorError('flaky is down', true)),
-      removeGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
-      restoreGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
-      disable: () => Promise.reject(new ConnectorError('flaky is down', true)),
-    };
     ctx.connectors.push(failing);
     try {
       await ctx.directory.put(id, { active: true, grants: GRANTS }, new Date().toISOString());

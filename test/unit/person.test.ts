@@ -298,6 +298,21 @@ describe('offboarding.cancelled', () => {
     expect(statusOf(next.record)).toBe('cancelled');
   });
 
+  it('after a partial revoke (revoke took effect in some connector): like after revoke', () => {
+    const record = markDone(planned(), ['notice', 'reduce', 'freeze']);
+    const next = applied(
+      applyHrEvent(
+        record,
+        ev({ eventId: 'cancel', type: 'offboarding.cancelled', occurredAt: '2026-12-05T01:10:00Z' }),
+        defaultPolicy,
+        at('2026-12-05T01:20:00Z'),
+        { revokeStarted: true },
+      ),
+    );
+    expect(next.consequences).toEqual({ restoreGrants: false, unfreeze: false });
+    expect(next.record.reinstatementRequired).toBe(true);
+  });
+
   it('a new contract.ending after a cancellation starts a fresh plan in a new cycle', () => {
     const cancelled = applied(
       applyHrEvent(
