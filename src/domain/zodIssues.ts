@@ -7,10 +7,17 @@ import type { Issue } from './errors.ts';
  *   than `expected a string` (zod 4 leaves the input off its issues).
  */
 export function toIssues(error: z.ZodError, input?: unknown): Issue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: describe(issue, input),
-  }));
+  return error.issues.flatMap((issue) => {
+    // One problem per unknown field, named by its own path (`policy.typo`), so
+    // every line of a config error starts with the field it is about.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: [...issue.path, key].map(String).join('.'),
+        message: `unknown field "${key}"`,
+      }));
+    }
+    return [{ path: issue.path.map(String).join('.'), message: describe(issue, input) }];
+  });
 }
 
 function describe(issue: z.core.$ZodIssue, input: unknown): string {
@@ -22,8 +29,6 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string {
     case 'invalid_value':
       // An enum or literal that is absent is missing, not a wrong choice.
       return input !== undefined && valueAt(input, issue.path) === undefined ? 'required' : issue.message;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     default:
       return issue.message;
   }

@@ -65,11 +65,14 @@ describe('HR event schema', () => {
   });
 
   it('is strict: unknown fields are rejected, at the top and in person', () => {
-    expect(problems({ ...example(), lastdayy: '2026-12-04' })).toEqual(
-      ['unknown field "lastdayy"'].map((m) => `: ${m}`),
-    );
-    expect(paths(withPerson({ timeZone: 'Europe/Berlin' }))).toEqual(['person']);
-    expect(problems(withPerson({ timeZone: 'Europe/Berlin' }))[0]).toContain('timeZone');
+    expect(problems({ ...example(), lastdayy: '2026-12-04' })).toEqual([
+      'lastdayy: unknown field "lastdayy"',
+    ]);
+    expect(problems(withPerson({ timeZone: 'Europe/Berlin' }))).toEqual([
+      'person.timeZone: unknown field "timeZone"',
+    ]);
+    // One problem per unknown field.
+    expect(paths({ ...example(), a: 1, b: 2 })).toEqual(['a', 'b']);
   });
 
   it('names missing fields as required', () => {
@@ -215,6 +218,7 @@ describe('config errors', () => {
         policy: { reduce: { contractorBusinessDays: 'two' }, weekend: [8], defaultEndTime: '5pm', typo: 1 },
         auth: { tokens: [{ name: 'ops', role: 'root', sha256: 'abc' }] },
         connectors: [{ type: 'ldap' }],
+        protectedTarget: ['account:@vip-*'],
       }),
     );
     const lines = errorLines({ LASTDAY_CONFIG: path });
@@ -223,10 +227,11 @@ describe('config errors', () => {
       'policy.reduce.contractorBusinessDays',
       'policy.weekend.0',
       'policy.defaultEndTime',
-      'policy',
+      'policy.typo',
       'auth.tokens.0.role',
       'auth.tokens.0.sha256',
       'connectors.0.type',
+      'protectedTarget',
     ];
     expect(lines).toHaveLength(expectedFields.length);
     for (const field of expectedFields)
@@ -234,7 +239,8 @@ describe('config errors', () => {
         lines.some((l) => l.startsWith(`${field}: `)),
         field,
       ).toBe(true);
-    expect(lines.find((l) => l.startsWith('policy: '))).toContain('typo');
+    // Every line starts with the field it is about.
+    for (const line of lines) expect(line).toMatch(/^[\w.]+: /);
     // A missing required field says so, whatever message its schema carries.
     const scim = configFile('scim.json', JSON.stringify({ connectors: [{ type: 'scim', name: 'okta' }] }));
     expect(errorLines({ LASTDAY_CONFIG: scim })).toEqual([
