@@ -53,7 +53,8 @@ function configFile(name: string, config: unknown): string {
   return path;
 }
 
-describe('lastday start', () => {
+// Independent processes on their own prefixes and ports: run side by side.
+describe.concurrent('lastday start', () => {
   it('serves, runs a compressed timeline, and exits 0 on SIGTERM', async () => {
     const port = await freePort();
     const config = configFile('good.json', {

@@ -362,7 +362,12 @@ describe('lastday enqueue (CLI)', () => {
     writeFileSync(ndjson, [fresh, known, bad].map((e) => JSON.stringify(e)).join('\n') + '\n');
 
     const env = { REDIS_URL: inject('redisUrl'), LASTDAY_PREFIX: prefix, LOG_LEVEL: 'silent' };
-    const res = await runCli(['enqueue', ndjson, '--json'], env);
+    // A JSON array on stdin (`-`) works too, and an all-good run exits 0. Both runs at once.
+    const another = hrEvent({ personId: 'cli-array' });
+    const [res, res2] = await Promise.all([
+      runCli(['enqueue', ndjson, '--json'], env),
+      runCli(['enqueue', '-', '--json'], env, JSON.stringify([another, known])),
+    ]);
     expect(res.code, res.stderr).toBe(1); // a rejected event makes the exit code 1
     const summary = JSON.parse(res.stdout);
     expect(summary).toMatchObject({ total: 3, accepted: 1, duplicate: 1, rejected: 1 });
@@ -377,9 +382,6 @@ describe('lastday enqueue (CLI)', () => {
       },
     );
 
-    // A JSON array on stdin (`-`) works too, and an all-good run exits 0.
-    const another = hrEvent({ personId: 'cli-array' });
-    const res2 = await runCli(['enqueue', '-', '--json'], env, JSON.stringify([another, fresh]));
     expect(res2.code, res2.stderr).toBe(0);
     expect(JSON.parse(res2.stdout)).toMatchObject({ total: 2, accepted: 1, duplicate: 1, rejected: 0 });
   });
