@@ -9,7 +9,8 @@ import type { Context } from '../src/app/context.ts';
 import type { Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, statusOf } from '../src/domain/person.ts';
-import { PARSE, toIssues } from '../src/domain/zodIssues.ts';
+import { toIssues } from '../src/domain/zodIssues.ts';
+import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { unscheduleVersion } from '../src/queues/milestones.ts';
 import { ensurePlan } from './ensurePlan.ts';
 
@@ -33,8 +34,8 @@ export function createHrEventProcessor(ctx: Context) {
 }
 
 async function validate(ctx: Context, job: Job): Promise<HrEvent> {
-  const parsed = hrEventSchema.safeParse(job.data, PARSE);
-  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error);
+  const parsed = hrEventSchema.safeParse(job.data);
+  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error, job.data);
   if (parsed.success && job.name !== parsed.data.type) {
     issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });
   }
@@ -63,7 +64,9 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
   const alreadyApplied = (await ctx.redis.exists(ctx.keys.eventApplied(event.eventId))) === 1;
   const result = alreadyApplied
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
-    : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }));
+    : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
+        revokeStarted: current !== undefined && !current.cancelled && (await revokeTookEffect(ctx, current)),
+      });
 
   if (result.outcome !== 'applied') {
     ctx.metrics.eventsApplied.inc({ outcome: result.outcome });

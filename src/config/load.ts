@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatIssues } from '../domain/errors.ts';
-import { PARSE, toIssues } from '../domain/zodIssues.ts';
+import { toIssues } from '../domain/zodIssues.ts';
 import { type Env, envSchema } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
 
@@ -25,9 +25,9 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   const cleaned = Object.fromEntries(
     Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''),
   );
-  const envResult = envSchema.safeParse(cleaned, PARSE);
+  const envResult = envSchema.safeParse(cleaned);
   const lines: string[] = [];
-  if (!envResult.success) lines.push(...formatIssues(toIssues(envResult.error)));
+  if (!envResult.success) lines.push(...formatIssues(toIssues(envResult.error, cleaned)));
   const path = envResult.success ? envResult.data.LASTDAY_CONFIG : cleaned.LASTDAY_CONFIG;
   let raw: unknown = {};
   if (path) {
@@ -37,15 +37,15 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
       lines.push(`LASTDAY_CONFIG: cannot read ${path}: ${(err as Error).message}`);
     }
   }
-  const configResult = configSchema.safeParse(raw, PARSE);
-  if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error)));
+  const configResult = configSchema.safeParse(raw);
+  if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error, raw)));
   if (lines.length > 0 || !envResult.success || !configResult.success) throw new ConfigError(lines);
   return { env: envResult.data, config: configResult.data };
 }
 
 /** Parses a config object (tests and tools build configs in code). */
 export function parseConfig(raw: unknown): Config {
-  const result = configSchema.safeParse(raw, PARSE);
-  if (!result.success) throw new ConfigError(formatIssues(toIssues(result.error)));
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(toIssues(result.error, raw)));
   return result.data;
 }

@@ -5,17 +5,25 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { isWellFormedId } from './ids.ts';
 import { calendarDate, ianaZone, timeOfDay } from './wallClock.ts';
 
 export const HR_EVENT_TYPES = ['contract.ending', 'contract.terminated', 'offboarding.cancelled'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];
+
+/** An external id: 1–200 characters, any characters, as long as it is well-formed text. */
+const externalId = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(isWellFormedId, { message: 'expected well-formed Unicode text (no lone surrogates)' });
 
 /** ISO-8601 instant with an explicit offset or `Z`. */
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 instant with an offset' });
 
 export const personSchema = z
   .object({
-    id: z.string().min(1).max(200),
+    id: externalId,
     email: z.email().max(320).optional(),
     name: z.string().min(1).max(500).optional(),
     employment: z.enum(['contractor', 'employee']),
@@ -25,7 +33,7 @@ export const personSchema = z
 
 export const hrEventSchema = z
   .object({
-    eventId: z.string().min(1).max(200),
+    eventId: externalId,
     type: z.enum(HR_EVENT_TYPES),
     occurredAt: instant,
     person: personSchema,

@@ -18,3 +18,12 @@ export function encodeId(id: string): string {
 export function decodeId(encoded: string): string {
   return decodeURIComponent(encoded);
 }
+
+/**
+ * Whether `id` is well-formed Unicode: no lone UTF-16 surrogate. Ids are
+ * percent-encoded into keys, and encodeURIComponent throws on a lone surrogate,
+ * so such an id could be accepted and then fail every job that touches it.
+ */
+export function isWellFormedId(id: string): boolean {
+  return !/\p{Cs}/u.test(id);
+}

@@ -61,6 +61,16 @@ export interface Consequences {
   unfreeze: boolean;
 }
 
+/** What the caller knows beyond the record, from the effects already carried out. */
+export interface ApplyFacts {
+  /**
+   * `revoke` has disabled the person in at least one connector although the
+   * milestone is not done (another connector still failing). Counts as revoked:
+   * nothing is given back automatically.
+   */
+  revokeStarted?: boolean;
+}
+
 export type ApplyResult =
   | { outcome: 'applied'; record: PersonRecord; consequences: Consequences }
   | { outcome: 'duplicate' | 'stale'; reason: string };
@@ -70,15 +80,19 @@ export type ApplyResult =
  *
  * - The same `eventId` as the last applied one is a duplicate (at-least-once delivery).
  * - An event older than the newest applied one (by `occurredAt`) is stale: recorded, ignored.
+ * - A `revoke` that took effect anywhere (`facts.revokeStarted`) counts as done:
+ *   a cancellation then flags reinstatement instead of restoring.
  * - Otherwise the plan is recomputed: open milestones move; done ones stay done,
- *   except `reduce` and `freeze` when the new plan puts them in the future again
- *   and `revoke` has not happened — those reopen, and the reduced grants come back.
+ *   except `reduce` and `freeze` when a new `contract.ending` puts them in the
+ *   future again and `revoke` has not happened — those reopen, and the reduced
+ *   grants come back. A termination never reopens them.
  */
 export function applyHrEvent(
   current: PersonRecord | undefined,
   event: HrEvent,
   policy: Policy,
   now: DateTime,
+  facts: ApplyFacts = {},
 ): ApplyResult {
   if (current) {
     if (current.lastEvent.eventId === event.eventId) {
@@ -115,7 +129,7 @@ export function applyHrEvent(
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
     updatedAt: nowIso,
   };
-  const revoked = isDone(base.milestones, 'revoke');
+  const revoked = isDone(base.milestones, 'revoke') || (facts.revokeStarted ?? false);
   const reduced = isDone(base.milestones, 'reduce');
   const frozen = isDone(base.milestones, 'freeze');
 
@@ -153,7 +167,10 @@ export function applyHrEvent(
 
   // A plan after a cancellation starts afresh: the earlier departure was called off.
   const previous = base.cancelled ? [] : base.milestones;
-  const merged = mergePlan(previous, planned, now, revoked && !base.cancelled);
+  // Only a new last day gives reduced access back; a termination never does,
+  // even one that takes effect later (contract section 3).
+  const mayReopen = event.type === 'contract.ending' && !(revoked && !base.cancelled);
+  const merged = mergePlan(previous, planned, now, mayReopen);
   const reopened = (name: MilestoneName) =>
     isDone(previous, name) && merged.milestones.some((m) => m.name === name && m.state === 'scheduled');
   const revokeDue = planned.find((p) => p.name === 'revoke')!.dueAt;
@@ -178,14 +195,14 @@ export function applyHrEvent(
 /**
  * Merges a new plan into the existing milestones. Open ones take the new
  * instant. Done ones stay done, except reduce/freeze whose new instant is in
- * the future while revoke has not happened. Milestones the new plan lacks
- * (notice under a termination) are cancelled if still open.
+ * the future when `mayReopen` (a new last day, revoke not done). Milestones the
+ * new plan lacks (notice under a termination) are cancelled if still open.
  */
 function mergePlan(
   existing: readonly Milestone[],
   planned: readonly PlannedMilestone[],
   now: DateTime,
-  revoked: boolean,
+  mayReopen: boolean,
 ): { milestones: Milestone[] } {
   const out: Milestone[] = [];
   for (const name of MILESTONES) {
@@ -197,7 +214,7 @@ function mergePlan(
     }
     const dueAt = toIsoUtc(next.dueAt);
     if (old?.state === 'done') {
-      const reopen = (name === 'reduce' || name === 'freeze') && !revoked && next.dueAt > now;
+      const reopen = (name === 'reduce' || name === 'freeze') && mayReopen && next.dueAt > now;
       out.push(reopen ? { name, dueAt, state: 'scheduled' } : old);
       continue;
     }

@@ -12,8 +12,21 @@ export function isCalendarDate(value: string): boolean {
   return DATE_RE.test(value) && DateTime.fromISO(value, { zone: 'utc' }).isValid;
 }
 
+/**
+ * Zone ids that ICU (and so Intl and luxon) accepts but the IANA database does
+ * not have: Java's three-letter ids and the `SystemV/` family. `PST` or `IST`
+ * look like zones but are ambiguous abbreviations; the contract takes IANA only.
+ */
+const ICU_ONLY_ZONES = new Set(
+  'ACT AET AGT ART AST BET BST CAT CNT CST CTT EAT ECT IET IST JST MIT NET NST PLT PNT PRT PST SST VST'.split(
+    ' ',
+  ),
+);
+
 /** A real IANA zone name (`Europe/Berlin`); fixed offsets such as `+02:00` are refused. */
 export function isIanaZone(value: string): boolean {
+  const upper = value.toUpperCase();
+  if (ICU_ONLY_ZONES.has(upper) || upper.startsWith('SYSTEMV/')) return false;
   return IANAZone.isValidZone(value);
 }
 

@@ -163,6 +163,21 @@ export function restoreAccess(deps: EffectDeps, record: PersonRecord): Promise<C
   });
 }
 
+/**
+ * Whether `revoke` has disabled the person in at least one connector in this
+ * offboarding cycle, even if the milestone is not done (another connector failing).
+ */
+export async function revokeTookEffect(
+  deps: Pick<EffectDeps, 'connectors' | 'effects'>,
+  record: PersonRecord,
+) {
+  const effect = scoped(record, 'revoke');
+  const states = await Promise.all(
+    deps.connectors.map((c) => deps.effects.get(record.person.id, effect, c.name)),
+  );
+  return states.some((s) => s?.state === 'done');
+}
+
 /** Disables the account and removes what is left, in every connector. */
 export function revokeAccess(deps: EffectDeps, record: PersonRecord): Promise<ConnectorOutcome[]> {
   const person = personRef(record);

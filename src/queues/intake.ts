@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Metrics } from '../app/metrics.ts';
 import type { Issue } from '../domain/errors.ts';
 import { hrEventSchema } from '../domain/hrEvent.ts';
-import { PARSE, toIssues } from '../domain/zodIssues.ts';
+import { toIssues } from '../domain/zodIssues.ts';
 import type { EventsStore, IntakeSource } from '../store/events.ts';
 import { hrEventJobId } from './names.ts';
 
@@ -36,9 +36,9 @@ export async function submitHrEvent(
   source: IntakeSource,
   options: { duplicateHint?: boolean } = {},
 ): Promise<IntakeResult> {
-  const parsed = hrEventSchema.safeParse(raw, PARSE);
+  const parsed = hrEventSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = toIssues(parsed.error);
+    const issues = toIssues(parsed.error, raw);
     const eventId =
       typeof (raw as { eventId?: unknown })?.eventId === 'string'
         ? (raw as { eventId: string }).eventId

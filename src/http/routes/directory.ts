@@ -1,7 +1,7 @@
 /** The built-in directory: PUT (role admin) and GET (role viewer) /v1/directory/users/:personId. */
 import type { FastifyInstance } from 'fastify';
 import { LastdayError } from '../../domain/errors.ts';
-import { PARSE, toIssues } from '../../domain/zodIssues.ts';
+import { toIssues } from '../../domain/zodIssues.ts';
 import { directoryUserSchema } from '../../store/directory.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -9,9 +9,13 @@ export function directoryRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
   app.put('/v1/directory/users/:personId', async (request) => {
     const principal = auth.authorize(request, 'admin');
     const { personId } = request.params as { personId: string };
-    const parsed = directoryUserSchema.safeParse(request.body, PARSE);
+    const parsed = directoryUserSchema.safeParse(request.body);
     if (!parsed.success) {
-      throw new LastdayError('invalid_request', 'invalid directory user', toIssues(parsed.error));
+      throw new LastdayError(
+        'invalid_request',
+        'invalid directory user',
+        toIssues(parsed.error, request.body),
+      );
     }
     const at = ctx.now().toISOString();
     await ctx.directory.put(personId, parsed.data, at);
