@@ -223,11 +223,14 @@ describe('POST /v1/hr-events (Standard Webhooks)', () => {
     expect(res.status).toBe(202);
   });
 
-  it('body that is not JSON is 400, not a crash', async () => {
-    const body = '{"eventId": ';
+  it('a signed body that is not JSON is 400 invalid_event and kept as rejected', async () => {
+    const body = '{"eventId": "not-json-body", ';
     const headers = (await import('../helpers/lastday.ts')).signedHeaders(body);
     const res = await fetch(`${url}/v1/hr-events`, { method: 'POST', headers, body });
     expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe('invalid_event');
+    const rejected = await api(url, 'GET', '/v1/hr-events/rejected', undefined, viewer);
+    expect(rejected.body.rejected.some((r: { event: unknown }) => r.event === body)).toBe(true);
   });
 });
 

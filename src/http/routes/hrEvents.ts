@@ -33,17 +33,13 @@ export function hrEventRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): vo
         'webhook-timestamp': header(request.headers['webhook-timestamp']),
         'webhook-signature': header(request.headers['webhook-signature']),
       };
-      try {
-        webhook.verify(raw, headers);
-      } catch (err) {
-        const why = err instanceof WebhookVerificationError ? err.message : 'signature check failed';
-        throw new LastdayError('bad_signature', why);
-      }
-
+      // verify() checks the signature, then JSON-parses the payload: any error other
+      // than a WebhookVerificationError means the signature held and the body is not JSON.
       let body: unknown;
       try {
-        body = JSON.parse(raw);
-      } catch {
+        body = webhook.verify(raw, headers);
+      } catch (err) {
+        if (err instanceof WebhookVerificationError) throw new LastdayError('bad_signature', err.message);
         const issues = [{ path: '', message: 'body is not valid JSON' }];
         await ctx.events.reject({ at: ctx.now().toISOString(), source: 'http', issues, event: raw });
         ctx.metrics.eventsRejected.inc({ source: 'http' });
