@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort } from '../../src/app/embeddedRedis.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
@@ -55,7 +55,7 @@ function configFile(name: string, config: unknown): string {
 
 // Independent processes on their own prefixes and ports: run side by side.
 describe.concurrent('lastday start', () => {
-  it('serves, runs a compressed timeline, and exits 0 on SIGTERM', async () => {
+  it('serves, runs a compressed timeline, and exits 0 on SIGTERM', async ({ expect }) => {
     const port = await freePort();
     const config = configFile('good.json', {
       policy: { verifyAfterMinutes: 0.02 },
@@ -119,7 +119,9 @@ describe.concurrent('lastday start', () => {
     expect(await proc.exited).toBe(0);
   });
 
-  it('a bad config file and environment: exit 1, one line per problem naming the field', async () => {
+  it('a bad config file and environment: exit 1, one line per problem naming the field', async ({
+    expect,
+  }) => {
     const config = configFile('bad.json', {
       policy: { reduce: { contractorBusinessDays: 'two' }, weekend: [9] },
       auth: { tokens: [{ name: 'x', role: 'superuser', sha256: sha256Hex('t') }] },
@@ -140,7 +142,7 @@ describe.concurrent('lastday start', () => {
     expect(lines.some((l) => l.startsWith('auth.tokens.0.role: '))).toBe(true);
   });
 
-  it('no REDIS_URL and no redis-server on PATH: exit 1 saying how to get Redis', async () => {
+  it('no REDIS_URL and no redis-server on PATH: exit 1 saying how to get Redis', async ({ expect }) => {
     const emptyBin = mkdtempSync(join(tmpdir(), 'lastday-empty-path-'));
     const proc = start({
       PATH: emptyBin,

@@ -338,7 +338,7 @@ describe('reading', () => {
   });
 });
 
-describe('lastday enqueue (CLI)', () => {
+describe('lastday enqueue and lastday rejected (CLI)', () => {
   function runCli(args: string[], env: Record<string, string>, stdin?: string) {
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['bin/lastday.js', ...args], {
@@ -367,10 +367,19 @@ describe('lastday enqueue (CLI)', () => {
     const env = { REDIS_URL: inject('redisUrl'), LASTDAY_PREFIX: prefix, LOG_LEVEL: 'silent' };
     // A JSON array on stdin (`-`) works too, and an all-good run exits 0. Both runs at once.
     const another = hrEvent({ personId: 'cli-array' });
-    const [res, res2] = await Promise.all([
+    // And `lastday rejected` lists what was refused earlier, with reasons.
+    const refused = hrEvent({ personId: 'cli-refused', timezone: 'Mars/Olympus_Mons' });
+    expect((await postEvent(url, refused)).status).toBe(400);
+    const [res, res2, listed] = await Promise.all([
       runCli(['enqueue', ndjson, '--json'], env),
       runCli(['enqueue', '-', '--json'], env, JSON.stringify([another, known])),
+      runCli(['rejected', '--json'], env),
     ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const listedEntry = JSON.parse(listed.stdout).rejected.find(
+      (r: { eventId?: string }) => r.eventId === refused.eventId,
+    );
+    expect(listedEntry.issues).toEqual([{ path: 'person.timezone', message: expect.any(String) }]);
     expect(res.code, res.stderr).toBe(1); // a rejected event makes the exit code 1
     const summary = JSON.parse(res.stdout);
     expect(summary).toMatchObject({ total: 3, accepted: 1, duplicate: 1, rejected: 1 });

@@ -270,6 +270,22 @@ describe('milestone jobs run directly', () => {
     expect((await ctx.audit.verify()).ok).toBe(true);
   });
 
+  it('verify finds access back after revoke: revokes it again and raises an alert', async () => {
+    const id = 'direct-drift';
+    await ctx.directory.put(id, { active: true, grants: GRANTS }, new Date().toISOString());
+    await applyEvent(ctx, parse({ personId: id, type: 'contract.terminated' }));
+    const version = (await ctx.people.get(id))!.planVersion;
+    expect((await runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).outcome).toBe('done');
+    // Someone turns the account back on before verify.
+    await ctx.directory.put(id, { active: true, grants: [GRANTS[0]!] }, new Date().toISOString());
+    expect((await runMilestoneJob(ctx, {}, job(id, version, 'verify'))).outcome).toBe('done');
+    expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
+    const entries = await ctx.audit.list({ personId: id });
+    expect(entries.find((e) => e.type === 'effect.verify')?.details).toMatchObject({ drift: true });
+    expect(entries.map((e) => e.type)).toContain('alert.drift');
+    expect((await ctx.people.get(id))!.milestones.every((m) => m.state === 'done')).toBe(true);
+  });
+
   it('a job of a superseded plan version does nothing', async () => {
     const id = 'direct-stale';
     await ctx.directory.put(id, { active: true, grants: GRANTS }, new Date().toISOString());
