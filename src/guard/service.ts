@@ -1,0 +1,428 @@
+/**
+ * The guard: one service behind the action routes, the CLI and the jobs, so an
+ * approval from `lastday approve` obeys exactly the rules of
+ * `POST /v1/actions/:id/approve`. It loads state, asks the domain (gate,
+ * action state machine), and writes through the actions store, which applies
+ * each change with its audit entry atomically.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Context } from '../app/context.ts';
+import {
+  type ActionRecord,
+  type ActionRequest,
+  type ActionState,
+  type ActionView,
+  actionRequestSchema,
+  actionView,
+  callbackAllowed,
+  canonicalRequest,
+  checkApproval,
+  checkCancel,
+  executionDueAt,
+  freezeOutcome,
+  guardStatus,
+  holdExpiresAt,
+} from '../domain/action.ts';
+import { LastdayError } from '../domain/errors.ts';
+import { decide, type GateResult } from '../domain/gate.ts';
+import { firstMatch } from '../domain/glob.ts';
+import type { PersonRecord } from '../domain/person.ts';
+import { toIssues } from '../domain/zodIssues.ts';
+import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
+import { ActionsStore, type FreezeItem, requestHash } from '../store/actions.ts';
+
+/** Pending actions converted per atomic freeze step. */
+const FREEZE_BATCH = 500;
+/** Registration re-decides when the initiator's record moves under it; this bounds the loop. */
+const REGISTER_ATTEMPTS = 10;
+
+/** Who asks: the token's name for the audit, and its person when it has one. */
+export interface Actor {
+  name: string;
+  personId?: string | undefined;
+}
+
+export interface RegisterAnswer {
+  actionId: string;
+  state: ActionState;
+  reason: string;
+}
+
+export class GuardService {
+  readonly actions: ActionsStore;
+  private readonly gateDecisions: Counter<'decision'>;
+  private readonly gateSeconds: Histogram;
+
+  constructor(
+    private readonly ctx: Context,
+    readonly queue: ActionsQueue,
+  ) {
+    this.actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
+    const registry = ctx.metrics.registry;
+    this.gateDecisions = metric(registry, 'lastday_gate_decisions_total', () => {
+      return new Counter({
+        name: 'lastday_gate_decisions_total',
+        help: 'Gate decisions, by decision',
+        labelNames: ['decision'] as const,
+        registers: [registry],
+      });
+    });
+    this.gateSeconds = metric(registry, 'lastday_gate_seconds', () => {
+      return new Histogram({
+        name: 'lastday_gate_seconds',
+        help: 'Time to answer a gate request inside lastday',
+        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
+        registers: [registry],
+      });
+    });
+  }
+
+  private get config() {
+    return this.ctx.settings.config;
+  }
+
+  /**
+   * Registers an action (POST /v1/actions). Held at once when the initiator is
+   * frozen or revoked or the target is protected. The same actionId again is
+   * answered from the stored action, or refused as a conflict if the body differs.
+   */
+  async register(raw: unknown, actor: Actor): Promise<RegisterAnswer> {
+    const parsed = actionRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new LastdayError('invalid_request', 'the action is invalid', toIssues(parsed.error));
+    }
+    const request = parsed.data;
+    if (request.callbackUrl && !callbackAllowed(request.callbackUrl, this.config.callbackAllowlist)) {
+      throw new LastdayError('invalid_request', 'callbackUrl is outside callbackAllowlist', [
+        { path: 'callbackUrl', message: `origin not in callbackAllowlist` },
+      ]);
+    }
+    const hash = requestHash(canonicalRequest(request));
+    const protectedBy = firstMatch(this.config.protectedTargets, request.target);
+    for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
+      const initiator = await this.actions.initiatorOf(request.initiatorId);
+      const status = guardStatus(initiator.record, initiator.mark);
+      const gate = decide({
+        action: { state: 'pending', initiatorId: request.initiatorId },
+        initiatorStatus: status,
+        protectedBy,
+      });
+      const now = this.ctx.now().toISOString();
+      const state: ActionState = gate.decision === 'hold' ? 'held' : 'pending';
+      const record = newRecord(request, state, gate.reason, now);
+      const result = await this.actions.register(
+        record,
+        hash,
+        { rev: initiator.record?.rev, mark: initiator.mark },
+        {
+          at: now,
+          type: 'action.registered',
+          actor: actor.name,
+          personId: request.initiatorId,
+          actionId: request.actionId,
+          details: {
+            kind: request.kind,
+            target: request.target,
+            state,
+            reason: gate.reason,
+            initiatorStatus: status,
+            ...(protectedBy ? { protectedBy } : {}),
+            ...(record.executeAt ? { executeAt: record.executeAt } : {}),
+            ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
+          },
+        },
+      );
+      if (result.outcome === 'retry') continue;
+      if (result.outcome === 'exists') {
+        if (result.requestHash !== hash) {
+          throw new LastdayError(
+            'conflict',
+            `action ${request.actionId} exists with a different body; action ids are single-use`,
+          );
+        }
+        return { actionId: request.actionId, state: result.state, reason: result.reason };
+      }
+      await this.afterRegister(record);
+      return { actionId: request.actionId, state, reason: gate.reason };
+    }
+    throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
+  }
+
+  private async afterRegister(record: ActionRecord): Promise<void> {
+    const nowMs = this.ctx.now().getTime();
+    if (record.state === 'held') await this.scheduleExpiry([record.actionId], record.createdAt);
+    const due = executionDueAt(record);
+    if (due !== undefined) await scheduleExecution(this.queue, record.actionId, due, nowMs, 'scheduled');
+  }
+
+  private async scheduleExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
+    const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
+    await scheduleExpiries(
+      this.queue,
+      actionIds.map((actionId) => ({ actionId, expiresAtMs })),
+      this.ctx.now().getTime(),
+    );
+  }
+
+  /**
+   * The gate (POST /v1/actions/:id/gate): one read, the pure decision, and a
+   * write only when something changes: a pending action that must wait becomes
+   * `held`, and an action's first `allow` is audited once.
+   */
+  async gate(actionId: string, actor: Actor): Promise<GateResult> {
+    const started = process.hrtime.bigint();
+    try {
+      const result = await this.gateOnce(actionId, actor, 0);
+      this.gateDecisions.inc({ decision: result.decision });
+      return result;
+    } finally {
+      this.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async gateOnce(actionId: string, actor: Actor, depth: number): Promise<GateResult> {
+    const read = await this.actions.readForGate(actionId);
+    if (!read) throw new LastdayError('not_found', `no action ${actionId}`);
+    const { action } = read;
+    const result = decide({
+      action,
+      initiatorStatus: guardStatus(read.initiator, read.freezeMark),
+      protectedBy: firstMatch(this.config.protectedTargets, action.target),
+    });
+    const now = this.ctx.now().toISOString();
+    if (result.state === 'held' && action.state !== 'held') {
+      const moved = await this.actions.transition(
+        action,
+        [action.state],
+        'held',
+        { reason: result.reason, heldAt: now, updatedAt: now },
+        {
+          at: now,
+          type: 'action.held',
+          actor: actor.name,
+          personId: action.initiatorId,
+          actionId,
+          details: { by: 'gate', reason: result.reason },
+        },
+      );
+      if (moved.outcome === 'ok') await this.scheduleExpiry([actionId], now);
+      else if (depth < 3) return this.gateOnce(actionId, actor, depth + 1); // it moved: decide again
+    } else if (result.decision === 'allow' && !action.allowedAt) {
+      // Audit the first allow only: the hot path stays read-only afterwards.
+      await this.actions.transition(
+        action,
+        [action.state],
+        action.state,
+        { allowedAt: now },
+        {
+          at: now,
+          type: 'action.allowed',
+          actor: actor.name,
+          personId: action.initiatorId,
+          actionId,
+          details: { reason: result.reason },
+        },
+        { onceField: 'allowedAt' },
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Approves (POST /v1/actions/:id/approve): the approver is the caller's
+   * person, never a body field. An approved managed action whose executeAt has
+   * passed runs at once.
+   * @throws LastdayError forbidden, not_found, self_approval, approver_departing, conflict
+   */
+  async approve(actionId: string, approverId: string | undefined, actor: Actor): Promise<ActionView> {
+    if (!approverId) {
+      throw new LastdayError('forbidden', `token ${actor.name} has no personId, so it cannot approve`);
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const action = await this.mustGet(actionId);
+      const approver = await this.actions.initiatorOf(approverId);
+      const approverStatus = guardStatus(approver.record, approver.mark);
+      if (checkApproval(action, approverId, approverStatus).already) return this.view(action);
+      const now = this.ctx.now().toISOString();
+      const reason = `approved by ${approverId}`;
+      const moved = await this.actions.transition(
+        action,
+        ['pending', 'held'],
+        'approved',
+        { approvedBy: approverId, approvedAt: now, reason, updatedAt: now },
+        {
+          at: now,
+          type: 'action.approved',
+          actor: approverId,
+          personId: action.initiatorId,
+          actionId,
+          details: { via: actor.name, from: action.state, reason, approverStatus },
+        },
+      );
+      if (moved.outcome !== 'ok') continue; // raced with another change: check again
+      const due = executionDueAt(action);
+      const nowMs = this.ctx.now().getTime();
+      if (due !== undefined && due <= nowMs) {
+        await scheduleExecution(this.queue, actionId, nowMs, nowMs, 'approved');
+      }
+      return this.view(await this.mustGet(actionId));
+    }
+    throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
+  }
+
+  /**
+   * Cancels (POST /v1/actions/:id/cancel): anything not executed yet.
+   * @throws LastdayError not_found, conflict
+   */
+  async cancel(actionId: string, actor: Actor, why?: string): Promise<ActionView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const action = await this.mustGet(actionId);
+      if (checkCancel(action).already) return this.view(action);
+      const now = this.ctx.now().toISOString();
+      const who = actor.personId ?? actor.name;
+      const reason = why ? `cancelled by ${who}: ${why}` : `cancelled by ${who}`;
+      const moved = await this.actions.transition(
+        action,
+        ['pending', 'held', 'approved'],
+        'cancelled',
+        { cancelledBy: who, cancelledAt: now, reason, updatedAt: now },
+        {
+          at: now,
+          type: 'action.cancelled',
+          actor: who,
+          personId: action.initiatorId,
+          actionId,
+          details: { via: actor.name, from: action.state, reason },
+        },
+      );
+      if (moved.outcome === 'ok') return this.view(await this.mustGet(actionId));
+    }
+    throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
+  }
+
+  /** Cancels a hold nobody decided within `policy.holdExpiryHours` (the `expire` job). */
+  async expire(
+    actionId: string,
+  ): Promise<{ outcome: 'expired' | 'not_held' } | { outcome: 'not_due'; dueMs: number }> {
+    const action = await this.actions.get(actionId);
+    if (!action || action.state !== 'held' || !action.heldAt) return { outcome: 'not_held' };
+    const hours = this.ctx.policy.holdExpiryHours;
+    const dueMs = holdExpiresAt(action.heldAt, hours);
+    if (this.ctx.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
+    const now = this.ctx.now().toISOString();
+    const reason = `hold not decided within ${hours} h`;
+    const moved = await this.actions.transition(
+      action,
+      ['held'],
+      'cancelled',
+      { cancelledBy: 'lastday', cancelledAt: now, reason, updatedAt: now },
+      {
+        at: now,
+        type: 'action.expired',
+        actor: 'lastday',
+        personId: action.initiatorId,
+        actionId,
+        details: { reason, heldAt: action.heldAt },
+      },
+    );
+    return { outcome: moved.outcome === 'ok' ? 'expired' : 'not_held' };
+  }
+
+  /**
+   * The `freeze` milestone: from this instant the person counts as frozen (the
+   * freeze mark), then every pending action they started becomes held, or
+   * cancelled when its kind matches `policy.cancelOnFreeze`, in atomic batches
+   * until none is left. Nothing registered after the mark can be pending, so the
+   * loop drains the set and misses none.
+   */
+  async freeze(record: PersonRecord): Promise<Record<string, unknown>> {
+    const personId = record.person.id;
+    await this.actions.setFreezeMark(personId, record.planVersion);
+    const totals = { held: 0, cancelled: 0 };
+    for (;;) {
+      const batch = await this.actions.pendingOf(personId, FREEZE_BATCH);
+      if (batch.length === 0) break;
+      const now = this.ctx.now();
+      const at = now.toISOString();
+      const items: FreezeItem[] = batch.map(({ actionId, kind }) => {
+        const outcome = freezeOutcome(kind, this.ctx.policy.cancelOnFreeze);
+        return {
+          actionId,
+          ...outcome,
+          audit: {
+            at,
+            type: outcome.state === 'held' ? 'action.held' : 'action.cancelled',
+            actor: 'lastday',
+            personId,
+            actionId,
+            details: { by: 'freeze', reason: outcome.reason },
+          },
+        };
+      });
+      const counts = await this.actions.freezeBatch(personId, items, now.getTime());
+      totals.held += counts.held;
+      totals.cancelled += counts.cancelled;
+      await this.scheduleExpiry(
+        items.filter((i) => i.state === 'held').map((i) => i.actionId),
+        at,
+      );
+    }
+    if (totals.held + totals.cancelled > 0) {
+      this.ctx.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');
+    }
+    return { actions: totals };
+  }
+
+  async get(actionId: string): Promise<ActionView> {
+    return this.view(await this.mustGet(actionId));
+  }
+
+  /** Held actions, oldest hold first. */
+  async holds(options: { limit?: number; offset?: number } = {}) {
+    const limit = Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
+    const [ids, total] = await Promise.all([
+      this.actions.idsInState('held', limit, options.offset ?? 0),
+      this.actions.countInState('held'),
+    ]);
+    const holds = (await this.actions.getMany(ids))
+      .filter((a) => a.state === 'held')
+      .map((a) => this.view(a));
+    return { holds, count: holds.length, total };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async mustGet(actionId: string): Promise<ActionRecord> {
+    const action = await this.actions.get(actionId);
+    if (!action) throw new LastdayError('not_found', `no action ${actionId}`);
+    return action;
+  }
+
+  private view(action: ActionRecord): ActionView {
+    return actionView(action, this.ctx.policy.holdExpiryHours);
+  }
+}
+
+function newRecord(request: ActionRequest, state: ActionState, reason: string, now: string): ActionRecord {
+  return {
+    actionId: request.actionId,
+    initiatorId: request.initiatorId,
+    kind: request.kind,
+    target: request.target,
+    ...(request.executeAt ? { executeAt: new Date(request.executeAt).toISOString() } : {}),
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.payload !== undefined ? { payload: request.payload } : {}),
+    state,
+    reason,
+    createdAt: now,
+    updatedAt: now,
+    ...(state === 'held' ? { heldAt: now } : {}),
+  };
+}
+
+/** One metric per registry, even when several services share it (CLI and tests). */
+function metric<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
