@@ -32,6 +32,16 @@ export async function executeAction(
   const decision = await guard.gate(actionId, { name: 'lastday' });
   if (decision.decision !== 'allow') {
     if (decision.state === 'executed') return { outcome: 'executed_already', reason: decision.reason };
+    // On the record: lastday was due to run it and did not, and why.
+    const initiatorId = (await guard.actions.get(actionId))?.initiatorId;
+    await ctx.audit.append({
+      at: ctx.now().toISOString(),
+      type: 'action.execution_skipped',
+      actor: 'lastday',
+      personId: initiatorId,
+      actionId,
+      details: { decision: decision.decision, state: decision.state, reason: decision.reason, attempt },
+    });
     return { outcome: decision.state === 'cancelled' ? 'cancelled' : 'held', reason: decision.reason };
   }
   const secret = ctx.settings.env.LASTDAY_ACTION_SECRET;

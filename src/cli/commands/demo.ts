@@ -19,9 +19,7 @@ import { createLogger } from '../../app/logger.ts';
 import { type Runtime, startRuntime } from '../../app/runtime.ts';
 import { envSchema } from '../../config/env.ts';
 import { parseConfig } from '../../config/load.ts';
-import { guardFor } from '../../guard/instances.ts';
 import { sha256Hex } from '../../http/auth.ts';
-import { executeJobId } from '../../queues/actions.ts';
 
 const CONTRACTOR = 'c-2017';
 const OPS = 'ops-alice';
@@ -172,14 +170,12 @@ async function runDemo(seconds: number, verbose: boolean): Promise<void> {
     say(`lastday: ${CONTRACTOR} revoked at the end of the day: directory user disabled, no grants left`);
 
     // 6. executeAt passes: the gate holds, the callback never fires.
-    const guard = guardFor(rt.ctx);
-    await until(async () => {
-      const job = await guard.queue.getJob(executeJobId(actionId, 'scheduled'));
-      return (await job?.getState()) === 'completed';
+    const skipped = await until(async () => {
+      const a = await api('GET', `/v1/audit?actionId=${actionId}`, as(tokens.ops));
+      return a.body?.entries?.find((e: { type: string }) => e.type === 'action.execution_skipped');
     }, 60_000);
-    const held = await api('GET', `/v1/actions/${actionId}`, as(tokens.ops));
     say(
-      `executeAt passed: lastday asked the gate → ${held.body.state}; callbacks received: ${callback.calls}`,
+      `executeAt passed: lastday asked the gate → ${skipped.details.decision} (${skipped.details.state}); callbacks received: ${callback.calls}`,
     );
 
     // 7. A second person decides.
