@@ -77,7 +77,8 @@ export interface ActionRecord {
 
 /**
  * The initiator's status as the guard sees it. A person lastday has no HR record
- * of counts as active, and so does a cancelled offboarding. `freezeMark` is the
+ * of counts as active, and so does a cancelled offboarding (unless it was
+ * called off after `revoke`: that person stays revoked). `freezeMark` is the
  * plan version the freeze hook last ran for: from the moment the hook starts
  * until the milestone is saved as done, the person already counts as frozen,
  * so nothing registered in between escapes the freeze.
@@ -86,6 +87,8 @@ export type GuardStatus = 'active' | Exclude<PersonStatus, 'cancelled'>;
 
 export function guardStatus(record: PersonRecord | undefined, freezeMark: string | null): GuardStatus {
   if (!record) return 'active';
+  // Revoked, then called off: still disabled until a person re-enables them (contract section 3).
+  if (record.reinstatementRequired) return 'revoked';
   const status = statusOf(record);
   if (status === 'cancelled') return 'active';
   if ((status === 'scheduled' || status === 'reduced') && freezeMark === String(record.planVersion)) {

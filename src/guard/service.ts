@@ -9,17 +9,12 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Context } from '../app/context.ts';
 import {
   type ActionRecord,
-  type ActionRequest,
   type ActionState,
   type ActionView,
-  actionRequestSchema,
   actionView,
-  callbackAllowed,
-  canonicalRequest,
   checkApproval,
   checkCancel,
   executionDueAt,
-  freezeOutcome,
   guardStatus,
   holdExpiresAt,
 } from '../domain/action.ts';
@@ -27,14 +22,10 @@ import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
-import { toIssues } from '../domain/zodIssues.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
-import { ActionsStore, type FreezeItem, requestHash } from '../store/actions.ts';
-
-/** Pending actions converted per atomic freeze step. */
-const FREEZE_BATCH = 500;
-/** Registration re-decides when the initiator's record moves under it; this bounds the loop. */
-const REGISTER_ATTEMPTS = 10;
+import { ActionsStore } from '../store/actions.ts';
+import { freezeActions } from './freeze.ts';
+import { registerAction } from './registration.ts';
 
 /** Who asks: the token's name for the audit, and its person when it has one. */
 export interface Actor {
@@ -54,7 +45,7 @@ export class GuardService {
   private readonly gateSeconds: Histogram;
 
   constructor(
-    private readonly ctx: Context,
+    readonly ctx: Context,
     readonly queue: ActionsQueue,
   ) {
     this.actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
@@ -80,82 +71,18 @@ export class GuardService {
   private get config() {
     return this.ctx.settings.config;
   }
-
-  /**
-   * Registers an action (POST /v1/actions). Held at once when the initiator is
-   * frozen or revoked or the target is protected. The same actionId again is
-   * answered from the stored action, or refused as a conflict if the body differs.
-   */
-  async register(raw: unknown, actor: Actor): Promise<RegisterAnswer> {
-    const parsed = actionRequestSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new LastdayError('invalid_request', 'the action is invalid', toIssues(parsed.error));
-    }
-    const request = parsed.data;
-    if (request.callbackUrl && !callbackAllowed(request.callbackUrl, this.config.callbackAllowlist)) {
-      throw new LastdayError('invalid_request', 'callbackUrl is outside callbackAllowlist', [
-        { path: 'callbackUrl', message: `origin not in callbackAllowlist` },
-      ]);
-    }
-    const hash = requestHash(canonicalRequest(request));
-    const protectedBy = firstMatch(this.config.protectedTargets, request.target);
-    for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-      const initiator = await this.actions.initiatorOf(request.initiatorId);
-      const status = guardStatus(initiator.record, initiator.mark);
-      const gate = decide({
-        action: { state: 'pending', initiatorId: request.initiatorId },
-        initiatorStatus: status,
-        protectedBy,
-      });
-      const now = this.ctx.now().toISOString();
-      const state: ActionState = gate.decision === 'hold' ? 'held' : 'pending';
-      const record = newRecord(request, state, gate.reason, now);
-      const result = await this.actions.register(
-        record,
-        hash,
-        { rev: initiator.record?.rev, mark: initiator.mark },
-        {
-          at: now,
-          type: 'action.registered',
-          actor: actor.name,
-          personId: request.initiatorId,
-          actionId: request.actionId,
-          details: {
-            kind: request.kind,
-            target: request.target,
-            state,
-            reason: gate.reason,
-            initiatorStatus: status,
-            ...(protectedBy ? { protectedBy } : {}),
-            ...(record.executeAt ? { executeAt: record.executeAt } : {}),
-            ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
-          },
-        },
-      );
-      if (result.outcome === 'retry') continue;
-      if (result.outcome === 'exists') {
-        if (result.requestHash !== hash) {
-          throw new LastdayError(
-            'conflict',
-            `action ${request.actionId} exists with a different body; action ids are single-use`,
-          );
-        }
-        return { actionId: request.actionId, state: result.state, reason: result.reason };
-      }
-      await this.afterRegister(record);
-      return { actionId: request.actionId, state, reason: gate.reason };
-    }
-    throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
+  /** Registers an action (POST /v1/actions); see ./registration.ts. */
+  register(raw: unknown, actor: Actor): Promise<RegisterAnswer> {
+    return registerAction(this, raw, actor);
   }
 
-  private async afterRegister(record: ActionRecord): Promise<void> {
-    const nowMs = this.ctx.now().getTime();
-    if (record.state === 'held') await this.scheduleExpiry([record.actionId], record.createdAt);
-    const due = executionDueAt(record);
-    if (due !== undefined) await scheduleExecution(this.queue, record.actionId, due, nowMs, 'scheduled');
+  /** The `freeze` milestone hook; see ./freeze.ts. */
+  freeze(record: PersonRecord): Promise<Record<string, unknown>> {
+    return freezeActions(this, record);
   }
 
-  private async scheduleExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
+  /** Schedules the expiry job of actions held at `heldAt` (policy.holdExpiryHours later). */
+  async scheduleHoldExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
     const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
     await scheduleExpiries(
       this.queue,
@@ -205,7 +132,7 @@ export class GuardService {
           details: { by: 'gate', reason: result.reason },
         },
       );
-      if (moved.outcome === 'ok') await this.scheduleExpiry([actionId], now);
+      if (moved.outcome === 'ok') await this.scheduleHoldExpiry([actionId], now);
       else if (depth < 3) return this.gateOnce(actionId, actor, depth + 1); // it moved: decide again
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
@@ -327,52 +254,6 @@ export class GuardService {
     );
     return { outcome: moved.outcome === 'ok' ? 'expired' : 'not_held' };
   }
-
-  /**
-   * The `freeze` milestone: from this instant the person counts as frozen (the
-   * freeze mark), then every pending action they started becomes held, or
-   * cancelled when its kind matches `policy.cancelOnFreeze`, in atomic batches
-   * until none is left. Nothing registered after the mark can be pending, so the
-   * loop drains the set and misses none.
-   */
-  async freeze(record: PersonRecord): Promise<Record<string, unknown>> {
-    const personId = record.person.id;
-    await this.actions.setFreezeMark(personId, record.planVersion);
-    const totals = { held: 0, cancelled: 0 };
-    for (;;) {
-      const batch = await this.actions.pendingOf(personId, FREEZE_BATCH);
-      if (batch.length === 0) break;
-      const now = this.ctx.now();
-      const at = now.toISOString();
-      const items: FreezeItem[] = batch.map(({ actionId, kind }) => {
-        const outcome = freezeOutcome(kind, this.ctx.policy.cancelOnFreeze);
-        return {
-          actionId,
-          ...outcome,
-          audit: {
-            at,
-            type: outcome.state === 'held' ? 'action.held' : 'action.cancelled',
-            actor: 'lastday',
-            personId,
-            actionId,
-            details: { by: 'freeze', reason: outcome.reason },
-          },
-        };
-      });
-      const counts = await this.actions.freezeBatch(personId, items, now.getTime());
-      totals.held += counts.held;
-      totals.cancelled += counts.cancelled;
-      await this.scheduleExpiry(
-        items.filter((i) => i.state === 'held').map((i) => i.actionId),
-        at,
-      );
-    }
-    if (totals.held + totals.cancelled > 0) {
-      this.ctx.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');
-    }
-    return { actions: totals };
-  }
-
   async get(actionId: string): Promise<ActionView> {
     return this.view(await this.mustGet(actionId));
   }
@@ -403,23 +284,6 @@ export class GuardService {
   private view(action: ActionRecord): ActionView {
     return actionView(action, this.ctx.policy.holdExpiryHours);
   }
-}
-
-function newRecord(request: ActionRequest, state: ActionState, reason: string, now: string): ActionRecord {
-  return {
-    actionId: request.actionId,
-    initiatorId: request.initiatorId,
-    kind: request.kind,
-    target: request.target,
-    ...(request.executeAt ? { executeAt: new Date(request.executeAt).toISOString() } : {}),
-    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
-    ...(request.payload !== undefined ? { payload: request.payload } : {}),
-    state,
-    reason,
-    createdAt: now,
-    updatedAt: now,
-    ...(state === 'held' ? { heldAt: now } : {}),
-  };
 }
 
 /** One metric per registry, even when several services share it (CLI and tests). */

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { ACTION_STATES, type ActionRecord, type ActionState } from '../domain/action.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
+import { dropUndefined, fromFields, toFields } from './actionFields.ts';
 import type { Keys } from './keys.ts';
 import {
   freezeBatchScript,
@@ -272,48 +273,4 @@ export class ActionsStore {
       token,
     );
   }
-}
-
-const TEXT_FIELDS = [
-  'actionId',
-  'initiatorId',
-  'kind',
-  'target',
-  'executeAt',
-  'callbackUrl',
-  'state',
-  'reason',
-  'createdAt',
-  'updatedAt',
-  'heldAt',
-  'approvedBy',
-  'approvedAt',
-  'cancelledBy',
-  'cancelledAt',
-  'executedAt',
-  'allowedAt',
-] as const;
-
-function toFields(record: ActionRecord): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of TEXT_FIELDS) {
-    const v = record[f];
-    if (v !== undefined) out[f] = v;
-  }
-  if (record.payload !== undefined) out.payload = JSON.stringify(record.payload);
-  return out;
-}
-
-function fromFields(raw: Record<string, string>): ActionRecord {
-  const out: Record<string, unknown> = {};
-  for (const f of TEXT_FIELDS) if (raw[f] !== undefined && raw[f] !== '') out[f] = raw[f];
-  if (raw.payload !== undefined) out.payload = JSON.parse(raw.payload);
-  return out as unknown as ActionRecord;
-}
-
-function dropUndefined(fields: ActionFields): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<
-    string,
-    string
-  >;
 }
