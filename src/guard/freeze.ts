@@ -7,7 +7,8 @@
  * Why this misses none however many there are: once the mark is set, a
  * registration decides `held` (and one decided before the mark fails its
  * check and decides again), so the pending set only shrinks; each batch is one
- * Lua script that converts and audits together; the loop ends when the set is
+ * Lua script that converts and audits together (one audit entry per batch,
+ * listing every action and indexed under each); the loop ends when the set is
  * empty. The gate holds the person's pending actions from the mark on, so the
  * batches' progress is never visible as an `allow`. A job run twice finds
  * nothing pending and changes nothing.
@@ -31,30 +32,30 @@ export async function freezeActions(
   for (;;) {
     const batch = await actions.pendingOf(personId, FREEZE_BATCH);
     if (batch.length === 0) break;
-    const now = ctx.now();
-    const at = now.toISOString();
-    const items: FreezeItem[] = batch.map(({ actionId, kind }) => {
-      const outcome = freezeOutcome(kind, ctx.policy.cancelOnFreeze);
-      return {
-        actionId,
-        ...outcome,
-        audit: {
-          at,
-          type: outcome.state === 'held' ? 'action.held' : 'action.cancelled',
-          actor: 'lastday',
-          personId,
-          actionId,
-          details: { by: 'freeze', reason: outcome.reason },
-        },
-      };
-    });
-    const counts = await actions.freezeBatch(personId, items, now.getTime());
-    totals.held += counts.held;
-    totals.cancelled += counts.cancelled;
-    await guard.scheduleHoldExpiry(
-      items.filter((i) => i.state === 'held').map((i) => i.actionId),
+    const at = ctx.now().toISOString();
+    const items: FreezeItem[] = batch.map(({ actionId, kind }) => ({
+      actionId,
+      ...freezeOutcome(kind, ctx.policy.cancelOnFreeze),
+    }));
+    const held = items.filter((i) => i.state === 'held').map((i) => i.actionId);
+    const cancelled = items.filter((i) => i.state === 'cancelled').map((i) => i.actionId);
+    const result = await actions.freezeBatch(personId, items, at, {
       at,
-    );
+      type: 'actions.frozen',
+      actor: 'lastday',
+      personId,
+      details: {
+        by: 'freeze',
+        planVersion: record.planVersion,
+        held,
+        cancelled,
+        ...(cancelled.length > 0 ? { cancelOnFreeze: ctx.policy.cancelOnFreeze } : {}),
+      },
+    });
+    if ('moved' in result) continue; // some were approved or cancelled meanwhile: read again
+    totals.held += result.held;
+    totals.cancelled += result.cancelled;
+    await guard.scheduleHoldExpiry(held, at);
   }
   if (totals.held + totals.cancelled > 0) {
     ctx.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');

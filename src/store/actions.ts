@@ -46,7 +46,6 @@ export interface FreezeItem {
   actionId: string;
   state: 'held' | 'cancelled';
   reason: string;
-  audit: AuditInput;
 }
 
 export function requestHash(canonical: string): string {
@@ -217,12 +216,17 @@ export class ActionsStore {
     return ids.map((actionId, i) => ({ actionId, kind: String(kinds[i]?.[1] ?? '') }));
   }
 
-  /** Applies one freeze batch atomically; see freezeBatchScript. */
+  /**
+   * Applies one freeze batch atomically with its one audit entry; `moved` when
+   * some listed action was no longer pending (nothing converted: read again).
+   * See freezeBatchScript.
+   */
   async freezeBatch(
     personId: string,
     items: readonly FreezeItem[],
-    atMs: number,
-  ): Promise<{ held: number; cancelled: number; skipped: number }> {
+    at: string,
+    audit: AuditInput,
+  ): Promise<{ held: number; cancelled: number } | { moved: number }> {
     const k = this.keys;
     const keys = [
       k.actionsPendingOf(personId),
@@ -234,13 +238,14 @@ export class ActionsStore {
       k.auditLog,
       k.auditByPerson(personId),
     ];
-    const args: string[] = [String(atMs), String(items.length)];
+    const args: string[] = [String(Date.parse(at)), String(items.length), at];
     for (const item of items) {
       keys.push(k.action(item.actionId), k.auditByAction(item.actionId));
-      args.push(item.actionId, item.state, item.reason, ...this.audit.argsFor(item.audit));
+      args.push(item.actionId, item.state, item.reason);
     }
-    const [held, cancelled, skipped] = (await freezeBatchScript.run(this.redis, keys, args)) as number[];
-    return { held: held ?? 0, cancelled: cancelled ?? 0, skipped: skipped ?? 0 };
+    args.push(...this.audit.argsFor({ ...audit, actionId: undefined }));
+    const [a, b] = (await freezeBatchScript.run(this.redis, keys, args)) as number[];
+    return a === -1 ? { moved: b ?? 0 } : { held: a ?? 0, cancelled: b ?? 0 };
   }
 
   /** Action ids in `state`, oldest first (by the instant they entered it). */

@@ -159,8 +159,9 @@ describe('guard on the real timeline', () => {
     );
     expect(one.body.entries.map((e: { type: string }) => e.type)).toEqual([
       'action.registered',
-      'action.held',
+      'actions.frozen',
     ]);
+    expect(one.body.entries[1].details.held).toContain('bulk:7');
 
     // Registration after the freeze: held at once. The gate holds too.
     const late = await api(

@@ -93,42 +93,49 @@ return {'ok', cur}`,
 );
 
 /**
- * One batch of a freeze: each listed action that is still `pending` becomes
- * `held` or `cancelled` (decided by the caller per action) with its own audit
- * entry; one that is no longer pending just leaves the pending set, so the
- * caller's loop always ends.
+ * One batch of a freeze, all or nothing: if every listed action is still
+ * `pending`, each becomes `held` or `cancelled` (decided by the caller) and the
+ * batch gets ONE audit entry naming them all, indexed under each action. (One
+ * entry per batch rather than per action: chaining an entry costs a SHA-256 in
+ * Lua, about half a millisecond, and a freeze must not block Redis for
+ * seconds.) If any listed action has moved on (approved or cancelled in
+ * between), nothing is converted: the moved ones leave the pending set and the
+ * caller reads a fresh batch, so the audit entry always matches what happened.
  * KEYS: pendingOf, idx:pending, idx:held, idx:cancelled, auditSeq, auditHead,
  * auditLog, auditByPerson, then per action: action, auditByAction.
- * ARGV: scoreMs, n, then per action: actionId, newState, reason, [7 audit].
- * Returns {held, cancelled, skipped}.
+ * ARGV: scoreMs, n, at, then per action: actionId, newState, reason; then [7 audit].
+ * Returns {held, cancelled} or {-1, moved}.
  */
 export const freezeBatchScript = new Script(
   'freezeBatch',
   `${AUDIT_LUA}
-local n = tonumber(ARGV[2])
-local held, cancelled, skipped = 0, 0, 0
+local n, at = tonumber(ARGV[2]), ARGV[3]
+local moved = 0
 for i = 1, n do
-  local ak, bk = KEYS[8 + 2 * i - 1], KEYS[8 + 2 * i]
-  local b = 2 + (i - 1) * 10
-  local id, new, reason = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  if redis.call('HGET', ak, 'state') == 'pending' then
-    local audit = tail(ARGV, b + 4, 7)
-    local at = audit[1]
-    if new == 'held' then
-      redis.call('HSET', ak, 'state', 'held', 'reason', reason, 'heldAt', at, 'updatedAt', at)
-      redis.call('ZADD', KEYS[3], ARGV[1], id)
-      held = held + 1
-    else
-      redis.call('HSET', ak, 'state', 'cancelled', 'reason', reason, 'cancelledAt', at, 'cancelledBy', 'lastday', 'updatedAt', at)
-      redis.call('ZADD', KEYS[4], ARGV[1], id)
-      cancelled = cancelled + 1
-    end
-    redis.call('ZREM', KEYS[2], id)
-    audit_append({KEYS[5], KEYS[6], KEYS[7], KEYS[8], bk}, audit)
-  else
-    skipped = skipped + 1
+  if redis.call('HGET', KEYS[8 + 2 * i - 1], 'state') ~= 'pending' then
+    redis.call('ZREM', KEYS[1], ARGV[3 + (i - 1) * 3 + 1])
+    moved = moved + 1
   end
+end
+if moved > 0 then return {-1, moved} end
+local held, cancelled = 0, 0
+for i = 1, n do
+  local ak = KEYS[8 + 2 * i - 1]
+  local b = 3 + (i - 1) * 3
+  local id, new, reason = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  if new == 'held' then
+    redis.call('HSET', ak, 'state', 'held', 'reason', reason, 'heldAt', at, 'updatedAt', at)
+    redis.call('ZADD', KEYS[3], ARGV[1], id)
+    held = held + 1
+  else
+    redis.call('HSET', ak, 'state', 'cancelled', 'reason', reason, 'cancelledAt', at, 'cancelledBy', 'lastday', 'updatedAt', at)
+    redis.call('ZADD', KEYS[4], ARGV[1], id)
+    cancelled = cancelled + 1
+  end
+  redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[1], id)
 end
-return {held, cancelled, skipped}`,
+local seq = audit_append({KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[7]}, tail(ARGV, 4 + n * 3, 7))
+for i = 1, n do redis.call('RPUSH', KEYS[8 + 2 * i], seq) end
+return {held, cancelled}`,
 );
