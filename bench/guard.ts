@@ -51,17 +51,29 @@ try {
     eventId: 'bench-plan',
     type: 'contract.ending',
     occurredAt: new Date().toISOString(),
-    person: { id: 'p-active', email: 'p@example.com', name: 'P', employment: 'employee', timezone: 'Europe/Berlin' },
+    person: {
+      id: 'p-active',
+      email: 'p@example.com',
+      name: 'P',
+      employment: 'employee',
+      timezone: 'Europe/Berlin',
+    },
     lastDay: '2030-06-28',
   };
   await rt.ctx.queues.hrEvents.add('contract.ending', plan, { jobId: 'bench-plan' });
-  for (let i = 0; !(await rt.ctx.people.get('p-active')) && i < 200; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; !(await rt.ctx.people.get('p-active')) && i < 200; i++)
+    await new Promise((r) => setTimeout(r, 25));
 
   for (let i = 0; i < GATE_ACTIONS; i += 100) {
     await Promise.all(
       Array.from({ length: 100 }, (_, j) =>
         guard.register(
-          { actionId: `g-${i + j}`, initiatorId: 'p-active', kind: 'account.deactivate', target: `account:${i + j}` },
+          {
+            actionId: `g-${i + j}`,
+            initiatorId: 'p-active',
+            kind: 'account.deactivate',
+            target: `account:${i + j}`,
+          },
           actor,
         ),
       ),
@@ -110,7 +122,12 @@ try {
     await Promise.all(
       Array.from({ length: 200 }, (_, j) =>
         guard.register(
-          { actionId: `f-${i + j}`, initiatorId: leaver, kind: 'account.deactivate', target: `account:f${i + j}` },
+          {
+            actionId: `f-${i + j}`,
+            initiatorId: leaver,
+            kind: 'account.deactivate',
+            target: `account:f${i + j}`,
+          },
           actor,
         ),
       ),
@@ -121,7 +138,11 @@ try {
   const counts = await guard.freeze(record!);
   const ms = performance.now() - t;
   const held = await guard.actions.countInState('held');
-  console.log(`freeze of ${FREEZE_ACTIONS} pending actions: ${ms.toFixed(0)} ms`, counts, `held index: ${held}`);
+  console.log(
+    `freeze of ${FREEZE_ACTIONS} pending actions: ${ms.toFixed(0)} ms`,
+    counts,
+    `held index: ${held}`,
+  );
 } finally {
   await rt.stop();
   await redis.stop();

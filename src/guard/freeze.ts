@@ -39,6 +39,11 @@ export async function freezeActions(
     }));
     const held = items.filter((i) => i.state === 'held').map((i) => i.actionId);
     const cancelled = items.filter((i) => i.state === 'cancelled').map((i) => i.actionId);
+    // Expiry jobs first: if this step fails, the milestone retries and finds the
+    // batch still pending; the other way round, a retry would find nothing
+    // pending and the holds would never expire. A job for an action that ends up
+    // not held finds nothing to do.
+    await guard.scheduleHoldExpiry(held, at);
     const result = await actions.freezeBatch(personId, items, at, {
       at,
       type: 'actions.frozen',
@@ -55,7 +60,6 @@ export async function freezeActions(
     if ('moved' in result) continue; // some were approved or cancelled meanwhile: read again
     totals.held += result.held;
     totals.cancelled += result.cancelled;
-    await guard.scheduleHoldExpiry(held, at);
   }
   if (totals.held + totals.cancelled > 0) {
     ctx.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');

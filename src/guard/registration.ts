@@ -92,16 +92,25 @@ export async function registerAction(
           `action ${request.actionId} exists with a different body; action ids are single-use`,
         );
       }
+      // A repeat may follow a first attempt that failed after saving: make sure its jobs exist.
+      const stored = await actions.get(request.actionId);
+      if (stored) await scheduleJobs(guard, stored);
       return { actionId: request.actionId, state: result.state, reason: result.reason };
     }
-    if (record.state === 'held') await guard.scheduleHoldExpiry([record.actionId], record.createdAt);
-    const due = executionDueAt(record);
-    if (due !== undefined) {
-      await scheduleExecution(guard.queue, record.actionId, due, ctx.now().getTime(), 'scheduled');
-    }
+    await scheduleJobs(guard, record);
     return { actionId: request.actionId, state, reason: gate.reason };
   }
   throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
+}
+
+/** The jobs an action needs (deterministic ids: scheduling twice is a no-op). */
+async function scheduleJobs(guard: GuardService, record: ActionRecord): Promise<void> {
+  if (record.state === 'held' && record.heldAt)
+    await guard.scheduleHoldExpiry([record.actionId], record.heldAt);
+  const due = executionDueAt(record);
+  if (due !== undefined && (record.state === 'pending' || record.state === 'held')) {
+    await scheduleExecution(guard.queue, record.actionId, due, guard.ctx.now().getTime(), 'scheduled');
+  }
 }
 
 function newRecord(request: ActionRequest, state: ActionState, reason: string, now: string): ActionRecord {

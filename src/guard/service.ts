@@ -118,6 +118,8 @@ export class GuardService {
     });
     const now = this.ctx.now().toISOString();
     if (result.state === 'held' && action.state !== 'held') {
+      // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
+      await this.scheduleHoldExpiry([actionId], now);
       const moved = await this.actions.transition(
         action,
         [action.state],
@@ -132,8 +134,8 @@ export class GuardService {
           details: { by: 'gate', reason: result.reason },
         },
       );
-      if (moved.outcome === 'ok') await this.scheduleHoldExpiry([actionId], now);
-      else if (depth < 3) return this.gateOnce(actionId, actor, depth + 1); // it moved: decide again
+      // It moved under us: decide again on the fresh state.
+      if (moved.outcome !== 'ok' && depth < 3) return this.gateOnce(actionId, actor, depth + 1);
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
       await this.actions.transition(
@@ -169,7 +171,10 @@ export class GuardService {
       const action = await this.mustGet(actionId);
       const approver = await this.actions.initiatorOf(approverId);
       const approverStatus = guardStatus(approver.record, approver.mark);
-      if (checkApproval(action, approverId, approverStatus).already) return this.view(action);
+      if (checkApproval(action, approverId, approverStatus).already) {
+        await this.runIfDue(action); // a repeat after a failure to schedule
+        return this.view(action);
+      }
       const now = this.ctx.now().toISOString();
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
@@ -187,14 +192,19 @@ export class GuardService {
         },
       );
       if (moved.outcome !== 'ok') continue; // raced with another change: check again
-      const due = executionDueAt(action);
-      const nowMs = this.ctx.now().getTime();
-      if (due !== undefined && due <= nowMs) {
-        await scheduleExecution(this.queue, actionId, nowMs, nowMs, 'approved');
-      }
+      await this.runIfDue(action);
       return this.view(await this.mustGet(actionId));
     }
     throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
+  }
+
+  /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
+  private async runIfDue(action: ActionRecord): Promise<void> {
+    const due = executionDueAt(action);
+    const nowMs = this.ctx.now().getTime();
+    if (due !== undefined && due <= nowMs) {
+      await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
+    }
   }
 
   /**
