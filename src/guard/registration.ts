@@ -52,7 +52,7 @@ export async function registerAction(
   const hash = requestHash(canonicalRequest(request));
   const protectedBy = firstMatch(config.protectedTargets, request.target);
   for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-    const initiator = await actions.initiatorOf(request.initiatorId);
+    const initiator = await actions.guardInputsOf(request.initiatorId);
     const status = guardStatus(initiator.record, initiator.mark);
     const gate = decide({
       action: { state: 'pending', initiatorId: request.initiatorId },

@@ -169,7 +169,7 @@ export class GuardService {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const action = await this.mustGet(actionId);
-      const approver = await this.actions.initiatorOf(approverId);
+      const approver = await this.actions.guardInputsOf(approverId);
       const approverStatus = guardStatus(approver.record, approver.mark);
       if (checkApproval(action, approverId, approverStatus).already) {
         await this.runIfDue(action); // a repeat after a failure to schedule

@@ -110,8 +110,8 @@ export class ActionsStore {
     return { outcome: reply[0] === 'created' ? 'created' : 'retry' };
   }
 
-  /** The initiator's record and freeze mark, for deciding a registration. */
-  async initiatorOf(personId: string): Promise<{ record: PersonRecord | undefined; mark: string | null }> {
+  /** A person's HR record and freeze mark: what guardStatus needs (initiators and approvers). */
+  async guardInputsOf(personId: string): Promise<{ record: PersonRecord | undefined; mark: string | null }> {
     const [[, raw], [, mark]] = (await this.redis
       .multi()
       .get(this.keys.person(personId))

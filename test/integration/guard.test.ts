@@ -186,6 +186,34 @@ describe('guard on the real timeline', () => {
     expect(verify.body.ok).toBe(true);
   });
 
+  it('misses none of the registrations racing a freeze', async () => {
+    const guard = guardFor(rt.ctx);
+    const personId = 'racer';
+    await sendHr(rt, hrEvent({ personId, lastDay: '2030-06-28' }));
+    const record = await eventually(async () => rt.ctx.people.get(personId));
+    const register = (n: number) =>
+      guard.register(
+        { actionId: `race:${n}`, initiatorId: personId, kind: 'k', target: `t:${n}` },
+        { name: 'system' },
+      );
+    await Promise.all(Array.from({ length: 600 }, (_, n) => register(n)));
+    // The freeze and 400 more registrations at once.
+    const [frozen, answers] = await Promise.all([
+      guard.freeze(record),
+      Promise.all(Array.from({ length: 400 }, (_, n) => register(600 + n))),
+    ]);
+    const all = await guard.actions.getMany(Array.from({ length: 1000 }, (_, n) => `race:${n}`));
+    expect(all.filter((a) => a.state !== 'held')).toEqual([]);
+    expect(frozen.actions.held + answers.filter((a) => a.state === 'held').length).toBeGreaterThanOrEqual(
+      1000,
+    );
+    expect(await rt.ctx.redis.zcard(rt.ctx.keys.actionsPendingOf(personId))).toBe(0);
+    // Between the hook and the milestone being saved as done, the person already counts as frozen.
+    expect((await register(1000)).state).toBe('held');
+    // A second run (a retried milestone job) changes nothing.
+    expect(await guard.freeze(record)).toEqual({ actions: { held: 0, cancelled: 0 } });
+  });
+
   it('registers idempotently, refuses a changed body, validates, and gates pending actions', async () => {
     const body = {
       actionId: 'idem-1',
