@@ -77,7 +77,7 @@ export class GuardService {
   }
 
   /** The `freeze` milestone hook; see ./freeze.ts. */
-  freeze(record: PersonRecord): Promise<Record<string, unknown>> {
+  freeze(record: PersonRecord): Promise<{ actions: { held: number; cancelled: number } }> {
     return freezeActions(this, record);
   }
 
