@@ -71,6 +71,7 @@ export class GuardService {
   private get config() {
     return this.ctx.settings.config;
   }
+
   /** Registers an action (POST /v1/actions); see ./registration.ts. */
   register(raw: unknown, actor: Actor): Promise<RegisterAnswer> {
     return registerAction(this, raw, actor);

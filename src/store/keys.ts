@@ -4,7 +4,9 @@
  * in a person id can never collide with another key (see domain/ids.ts).
  *
  * For Redis Cluster, use a hash-tagged prefix such as `{lastday}`: the Lua
- * scripts touch several of these keys at once and need them in one slot.
+ * scripts touch several of these keys at once and need them in one slot (the
+ * gate's read script also reaches an initiator's keys through key names stored
+ * on the action, to stay one round trip).
  */
 import { encodeId } from '../domain/ids.ts';
 
