@@ -1,6 +1,11 @@
 /** The `lastday` command line (commander): one file per command under ./commands. */
 import { Command } from 'commander';
+import { LastdayError } from '../domain/errors.ts';
+import { approveCommand } from './commands/approve.ts';
+import { cancelCommand } from './commands/cancel.ts';
+import { demoCommand } from './commands/demo.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
+import { holdsCommand } from './commands/holds.ts';
 import { rejectedCommand } from './commands/rejected.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommand } from './commands/start.ts';
@@ -14,13 +19,25 @@ const program = new Command()
   )
   .showHelpAfterError();
 
-for (const register of [startCommand, enqueueCommand, rejectedCommand, schemaCommand, tokenCommand]) {
+for (const register of [
+  startCommand,
+  enqueueCommand,
+  rejectedCommand,
+  schemaCommand,
+  tokenCommand,
+  holdsCommand,
+  approveCommand,
+  cancelCommand,
+  demoCommand,
+]) {
   register(program);
 }
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.stderr.write(`lastday: ${(err as Error).message}\n`);
+  // Refusals carry the contract's code (self_approval, approver_departing, …) for scripts.
+  const message = err instanceof LastdayError ? `${err.code}: ${err.message}` : (err as Error).message;
+  process.stderr.write(`lastday: ${message}\n`);
   process.exit(err instanceof NoRedisError ? 2 : 1);
 }

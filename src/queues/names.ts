@@ -7,6 +7,8 @@ export const QUEUES = {
   hrEvents: 'hr-events',
   /** One delayed job per open milestone of each person. */
   milestones: 'milestones',
+  /** Managed execution of registered actions and expiry of undecided holds (src/queues/actions.ts). */
+  actions: 'actions',
 } as const;
 
 export interface MilestoneJobData {

@@ -4,7 +4,9 @@
  * in a person id can never collide with another key (see domain/ids.ts).
  *
  * For Redis Cluster, use a hash-tagged prefix such as `{lastday}`: the Lua
- * scripts touch several of these keys at once and need them in one slot.
+ * scripts touch several of these keys at once and need them in one slot (the
+ * gate's read script also reaches an initiator's keys through key names stored
+ * on the action, to stay one round trip).
  */
 import { encodeId } from '../domain/ids.ts';
 
@@ -39,6 +41,18 @@ export function createKeys(prefix: string) {
     auditLog: k('audit', 'log'),
     auditByPerson: (personId: string) => k('audit', 'person', encodeId(personId)),
     auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
+    /** Hash: one registered destructive action (fields of ActionRecord, see store/actions.ts). */
+    action: (actionId: string) => k('action', encodeId(actionId)),
+    /** String with TTL: the executor currently calling an action's callback. */
+    actionClaim: (actionId: string) => k('action', encodeId(actionId), 'claim'),
+    /** Sorted set per state: actionId scored by the instant it entered that state (ms). */
+    actionsByState: (state: string) => k('actions', 'state', state),
+    /** Sorted set: every action a person started, scored by registration (ms). */
+    actionsByInitiator: (personId: string) => k('actions', 'initiator', encodeId(personId)),
+    /** Sorted set: the person's `pending` actions only, what `freeze` drains. */
+    actionsPendingOf: (personId: string) => k('actions', 'pending', encodeId(personId)),
+    /** String: the plan version whose `freeze` hook has started for this person (see domain/action.ts). */
+    freezeMark: (personId: string) => k('guard', 'frozen', encodeId(personId)),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
   };

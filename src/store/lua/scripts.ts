@@ -10,7 +10,8 @@
 import { Script } from './script.ts';
 import { SHA256_LUA } from './sha256.ts';
 
-const AUDIT_LUA = `
+/** Lua prelude: `audit_append(keys, args)` and `tail(t, from, n)`, for scripts that audit what they write. */
+export const AUDIT_LUA = `
 ${SHA256_LUA}
 -- ks: seq, head, log, byPerson, byAction; a: at, type, actor, personId, actionId, details, contentHash
 local function audit_append(ks, a)

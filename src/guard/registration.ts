@@ -1,0 +1,131 @@
+/**
+ * Registration of a destructive action (POST /v1/actions). The initial state
+ * is the gate's own answer for a pending action: held at once when the
+ * initiator is frozen or revoked or the target is protected. The decision is
+ * written only if the initiator's record and freeze mark are still the ones it
+ * was made on (else it is made again), so a registration racing a freeze can
+ * never slip in as pending after the freeze drained the person's actions.
+ */
+import {
+  type ActionRecord,
+  type ActionRequest,
+  type ActionState,
+  actionRequestSchema,
+  callbackAllowed,
+  canonicalRequest,
+  executionDueAt,
+  guardStatus,
+} from '../domain/action.ts';
+import { LastdayError } from '../domain/errors.ts';
+import { decide } from '../domain/gate.ts';
+import { firstMatch } from '../domain/glob.ts';
+import { toIssues } from '../domain/zodIssues.ts';
+import { scheduleExecution } from '../queues/actions.ts';
+import { requestHash } from '../store/actions.ts';
+import type { Actor, GuardService, RegisterAnswer } from './service.ts';
+
+/** Registration re-decides when the initiator's record moves under it; this bounds the loop. */
+const REGISTER_ATTEMPTS = 10;
+
+/**
+ * The same actionId again is answered from the stored action (idempotent), or
+ * refused as a conflict when the body differs.
+ * @throws LastdayError invalid_request, conflict
+ */
+export async function registerAction(
+  guard: GuardService,
+  raw: unknown,
+  actor: Actor,
+): Promise<RegisterAnswer> {
+  const { ctx, actions } = guard;
+  const config = ctx.settings.config;
+  const parsed = actionRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new LastdayError('invalid_request', 'the action is invalid', toIssues(parsed.error));
+  }
+  const request = parsed.data;
+  if (request.callbackUrl && !callbackAllowed(request.callbackUrl, config.callbackAllowlist)) {
+    throw new LastdayError('invalid_request', 'callbackUrl is outside callbackAllowlist', [
+      { path: 'callbackUrl', message: 'origin not in callbackAllowlist' },
+    ]);
+  }
+  const hash = requestHash(canonicalRequest(request));
+  const protectedBy = firstMatch(config.protectedTargets, request.target);
+  for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
+    const initiator = await actions.guardInputsOf(request.initiatorId);
+    const status = guardStatus(initiator.record, initiator.mark);
+    const gate = decide({
+      action: { state: 'pending', initiatorId: request.initiatorId },
+      initiatorStatus: status,
+      protectedBy,
+    });
+    const now = ctx.now().toISOString();
+    const state: ActionState = gate.decision === 'hold' ? 'held' : 'pending';
+    const record = newRecord(request, state, gate.reason, now);
+    const result = await actions.register(
+      record,
+      hash,
+      { rev: initiator.record?.rev, mark: initiator.mark },
+      {
+        at: now,
+        type: 'action.registered',
+        actor: actor.name,
+        personId: request.initiatorId,
+        actionId: request.actionId,
+        details: {
+          kind: request.kind,
+          target: request.target,
+          state,
+          reason: gate.reason,
+          initiatorStatus: status,
+          ...(protectedBy ? { protectedBy } : {}),
+          ...(record.executeAt ? { executeAt: record.executeAt } : {}),
+          ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
+        },
+      },
+    );
+    if (result.outcome === 'retry') continue;
+    if (result.outcome === 'exists') {
+      if (result.requestHash !== hash) {
+        throw new LastdayError(
+          'conflict',
+          `action ${request.actionId} exists with a different body; action ids are single-use`,
+        );
+      }
+      // A repeat may follow a first attempt that failed after saving: make sure its jobs exist.
+      const stored = await actions.get(request.actionId);
+      if (stored) await scheduleJobs(guard, stored);
+      return { actionId: request.actionId, state: result.state, reason: result.reason };
+    }
+    await scheduleJobs(guard, record);
+    return { actionId: request.actionId, state, reason: gate.reason };
+  }
+  throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
+}
+
+/** The jobs an action needs (deterministic ids: scheduling twice is a no-op). */
+async function scheduleJobs(guard: GuardService, record: ActionRecord): Promise<void> {
+  if (record.state === 'held' && record.heldAt)
+    await guard.scheduleHoldExpiry([record.actionId], record.heldAt);
+  const due = executionDueAt(record);
+  if (due !== undefined && (record.state === 'pending' || record.state === 'held')) {
+    await scheduleExecution(guard.queue, record.actionId, due, guard.ctx.now().getTime(), 'scheduled');
+  }
+}
+
+function newRecord(request: ActionRequest, state: ActionState, reason: string, now: string): ActionRecord {
+  return {
+    actionId: request.actionId,
+    initiatorId: request.initiatorId,
+    kind: request.kind,
+    target: request.target,
+    ...(request.executeAt ? { executeAt: new Date(request.executeAt).toISOString() } : {}),
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.payload !== undefined ? { payload: request.payload } : {}),
+    state,
+    reason,
+    createdAt: now,
+    updatedAt: now,
+    ...(state === 'held' ? { heldAt: now } : {}),
+  };
+}

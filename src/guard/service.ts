@@ -1,0 +1,303 @@
+/**
+ * The guard: one service behind the action routes, the CLI and the jobs, so an
+ * approval from `lastday approve` obeys exactly the rules of
+ * `POST /v1/actions/:id/approve`. It loads state, asks the domain (gate,
+ * action state machine), and writes through the actions store, which applies
+ * each change with its audit entry atomically.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Context } from '../app/context.ts';
+import {
+  type ActionRecord,
+  type ActionState,
+  type ActionView,
+  actionView,
+  checkApproval,
+  checkCancel,
+  executionDueAt,
+  guardStatus,
+  holdExpiresAt,
+} from '../domain/action.ts';
+import { LastdayError } from '../domain/errors.ts';
+import { decide, type GateResult } from '../domain/gate.ts';
+import { firstMatch } from '../domain/glob.ts';
+import type { PersonRecord } from '../domain/person.ts';
+import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
+import { ActionsStore } from '../store/actions.ts';
+import { freezeActions } from './freeze.ts';
+import { registerAction } from './registration.ts';
+
+/** Who asks: the token's name for the audit, and its person when it has one. */
+export interface Actor {
+  name: string;
+  personId?: string | undefined;
+}
+
+export interface RegisterAnswer {
+  actionId: string;
+  state: ActionState;
+  reason: string;
+}
+
+export class GuardService {
+  readonly actions: ActionsStore;
+  private readonly gateDecisions: Counter<'decision'>;
+  private readonly gateSeconds: Histogram;
+
+  constructor(
+    readonly ctx: Context,
+    readonly queue: ActionsQueue,
+  ) {
+    this.actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
+    const registry = ctx.metrics.registry;
+    this.gateDecisions = metric(registry, 'lastday_gate_decisions_total', () => {
+      return new Counter({
+        name: 'lastday_gate_decisions_total',
+        help: 'Gate decisions, by decision',
+        labelNames: ['decision'] as const,
+        registers: [registry],
+      });
+    });
+    this.gateSeconds = metric(registry, 'lastday_gate_seconds', () => {
+      return new Histogram({
+        name: 'lastday_gate_seconds',
+        help: 'Time to answer a gate request inside lastday',
+        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
+        registers: [registry],
+      });
+    });
+  }
+
+  private get config() {
+    return this.ctx.settings.config;
+  }
+
+  /** Registers an action (POST /v1/actions); see ./registration.ts. */
+  register(raw: unknown, actor: Actor): Promise<RegisterAnswer> {
+    return registerAction(this, raw, actor);
+  }
+
+  /** The `freeze` milestone hook; see ./freeze.ts. */
+  freeze(record: PersonRecord): Promise<{ actions: { held: number; cancelled: number } }> {
+    return freezeActions(this, record);
+  }
+
+  /** Schedules the expiry job of actions held at `heldAt` (policy.holdExpiryHours later). */
+  async scheduleHoldExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
+    const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
+    await scheduleExpiries(
+      this.queue,
+      actionIds.map((actionId) => ({ actionId, expiresAtMs })),
+      this.ctx.now().getTime(),
+    );
+  }
+
+  /**
+   * The gate (POST /v1/actions/:id/gate): one read, the pure decision, and a
+   * write only when something changes: a pending action that must wait becomes
+   * `held`, and an action's first `allow` is audited once.
+   */
+  async gate(actionId: string, actor: Actor): Promise<GateResult> {
+    const started = process.hrtime.bigint();
+    try {
+      const result = await this.gateOnce(actionId, actor, 0);
+      this.gateDecisions.inc({ decision: result.decision });
+      return result;
+    } finally {
+      this.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async gateOnce(actionId: string, actor: Actor, depth: number): Promise<GateResult> {
+    const read = await this.actions.readForGate(actionId);
+    if (!read) throw new LastdayError('not_found', `no action ${actionId}`);
+    const { action } = read;
+    const result = decide({
+      action,
+      initiatorStatus: guardStatus(read.initiator, read.freezeMark),
+      protectedBy: firstMatch(this.config.protectedTargets, action.target),
+    });
+    const now = this.ctx.now().toISOString();
+    if (result.state === 'held' && action.state !== 'held') {
+      // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
+      await this.scheduleHoldExpiry([actionId], now);
+      const moved = await this.actions.transition(
+        action,
+        [action.state],
+        'held',
+        { reason: result.reason, heldAt: now, updatedAt: now },
+        {
+          at: now,
+          type: 'action.held',
+          actor: actor.name,
+          personId: action.initiatorId,
+          actionId,
+          details: { by: 'gate', reason: result.reason },
+        },
+      );
+      // It moved under us: decide again on the fresh state.
+      if (moved.outcome !== 'ok' && depth < 3) return this.gateOnce(actionId, actor, depth + 1);
+    } else if (result.decision === 'allow' && !action.allowedAt) {
+      // Audit the first allow only: the hot path stays read-only afterwards.
+      await this.actions.transition(
+        action,
+        [action.state],
+        action.state,
+        { allowedAt: now },
+        {
+          at: now,
+          type: 'action.allowed',
+          actor: actor.name,
+          personId: action.initiatorId,
+          actionId,
+          details: { reason: result.reason },
+        },
+        { onceField: 'allowedAt' },
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Approves (POST /v1/actions/:id/approve): the approver is the caller's
+   * person, never a body field. An approved managed action whose executeAt has
+   * passed runs at once.
+   * @throws LastdayError forbidden, not_found, self_approval, approver_departing, conflict
+   */
+  async approve(actionId: string, approverId: string | undefined, actor: Actor): Promise<ActionView> {
+    if (!approverId) {
+      throw new LastdayError('forbidden', `token ${actor.name} has no personId, so it cannot approve`);
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const action = await this.mustGet(actionId);
+      const approver = await this.actions.guardInputsOf(approverId);
+      const approverStatus = guardStatus(approver.record, approver.mark);
+      if (checkApproval(action, approverId, approverStatus).already) {
+        await this.runIfDue(action); // a repeat after a failure to schedule
+        return this.view(action);
+      }
+      const now = this.ctx.now().toISOString();
+      const reason = `approved by ${approverId}`;
+      const moved = await this.actions.transition(
+        action,
+        ['pending', 'held'],
+        'approved',
+        { approvedBy: approverId, approvedAt: now, reason, updatedAt: now },
+        {
+          at: now,
+          type: 'action.approved',
+          actor: approverId,
+          personId: action.initiatorId,
+          actionId,
+          details: { via: actor.name, from: action.state, reason, approverStatus },
+        },
+      );
+      if (moved.outcome !== 'ok') continue; // raced with another change: check again
+      await this.runIfDue(action);
+      return this.view(await this.mustGet(actionId));
+    }
+    throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
+  }
+
+  /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
+  private async runIfDue(action: ActionRecord): Promise<void> {
+    const due = executionDueAt(action);
+    const nowMs = this.ctx.now().getTime();
+    if (due !== undefined && due <= nowMs) {
+      await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
+    }
+  }
+
+  /**
+   * Cancels (POST /v1/actions/:id/cancel): anything not executed yet.
+   * @throws LastdayError not_found, conflict
+   */
+  async cancel(actionId: string, actor: Actor, why?: string): Promise<ActionView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const action = await this.mustGet(actionId);
+      if (checkCancel(action).already) return this.view(action);
+      const now = this.ctx.now().toISOString();
+      const who = actor.personId ?? actor.name;
+      const reason = why ? `cancelled by ${who}: ${why}` : `cancelled by ${who}`;
+      const moved = await this.actions.transition(
+        action,
+        ['pending', 'held', 'approved'],
+        'cancelled',
+        { cancelledBy: who, cancelledAt: now, reason, updatedAt: now },
+        {
+          at: now,
+          type: 'action.cancelled',
+          actor: who,
+          personId: action.initiatorId,
+          actionId,
+          details: { via: actor.name, from: action.state, reason },
+        },
+      );
+      if (moved.outcome === 'ok') return this.view(await this.mustGet(actionId));
+    }
+    throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
+  }
+
+  /** Cancels a hold nobody decided within `policy.holdExpiryHours` (the `expire` job). */
+  async expire(
+    actionId: string,
+  ): Promise<{ outcome: 'expired' | 'not_held' } | { outcome: 'not_due'; dueMs: number }> {
+    const action = await this.actions.get(actionId);
+    if (!action || action.state !== 'held' || !action.heldAt) return { outcome: 'not_held' };
+    const hours = this.ctx.policy.holdExpiryHours;
+    const dueMs = holdExpiresAt(action.heldAt, hours);
+    if (this.ctx.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
+    const now = this.ctx.now().toISOString();
+    const reason = `hold not decided within ${hours} h`;
+    const moved = await this.actions.transition(
+      action,
+      ['held'],
+      'cancelled',
+      { cancelledBy: 'lastday', cancelledAt: now, reason, updatedAt: now },
+      {
+        at: now,
+        type: 'action.expired',
+        actor: 'lastday',
+        personId: action.initiatorId,
+        actionId,
+        details: { reason, heldAt: action.heldAt },
+      },
+    );
+    return { outcome: moved.outcome === 'ok' ? 'expired' : 'not_held' };
+  }
+  async get(actionId: string): Promise<ActionView> {
+    return this.view(await this.mustGet(actionId));
+  }
+
+  /** Held actions, oldest hold first. */
+  async holds(options: { limit?: number; offset?: number } = {}) {
+    const limit = Math.min(Math.max(options.limit ?? 1000, 1), 10_000);
+    const [ids, total] = await Promise.all([
+      this.actions.idsInState('held', limit, options.offset ?? 0),
+      this.actions.countInState('held'),
+    ]);
+    const holds = (await this.actions.getMany(ids))
+      .filter((a) => a.state === 'held')
+      .map((a) => this.view(a));
+    return { holds, count: holds.length, total };
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private async mustGet(actionId: string): Promise<ActionRecord> {
+    const action = await this.actions.get(actionId);
+    if (!action) throw new LastdayError('not_found', `no action ${actionId}`);
+    return action;
+  }
+
+  private view(action: ActionRecord): ActionView {
+    return actionView(action, this.ctx.policy.holdExpiryHours);
+  }
+}
+
+/** One metric per registry, even when several services share it (CLI and tests). */
+function metric<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}

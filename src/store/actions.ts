@@ -1,0 +1,281 @@
+/**
+ * The action registry: one hash per action, indexed by state (sorted sets, for
+ * holds and expiry) and by initiator (all their actions, and their pending ones
+ * for `freeze`). Every write goes through a Lua script of ./lua/actions.ts so
+ * the record, its indexes and its audit entry change together.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { ACTION_STATES, type ActionRecord, type ActionState } from '../domain/action.ts';
+import type { PersonRecord } from '../domain/person.ts';
+import type { AuditInput, AuditStore } from './audit.ts';
+import { dropUndefined, fromFields, toFields } from './actionFields.ts';
+import type { Keys } from './keys.ts';
+import {
+  freezeBatchScript,
+  gateReadScript,
+  registerActionScript,
+  transitionActionScript,
+} from './lua/actions.ts';
+
+/** What the gate needs, read in one round trip. */
+export interface GateRead {
+  action: Pick<ActionRecord, 'actionId' | 'state' | 'initiatorId' | 'reason' | 'target'> & {
+    approvedBy?: string;
+    allowedAt?: string;
+  };
+  initiator: PersonRecord | undefined;
+  freezeMark: string | null;
+}
+
+export type RegisterResult =
+  | { outcome: 'created' }
+  | { outcome: 'retry' }
+  | { outcome: 'exists'; requestHash: string; state: ActionState; reason: string };
+
+export type TransitionResult =
+  | { outcome: 'ok'; from: ActionState }
+  | { outcome: 'state'; state: ActionState }
+  | { outcome: 'noop' }
+  | { outcome: 'missing' };
+
+/** Fields written with a transition (strings; undefined ones are skipped). */
+export type ActionFields = Partial<Record<Exclude<keyof ActionRecord, 'payload' | 'state'>, string>>;
+
+export interface FreezeItem {
+  actionId: string;
+  state: 'held' | 'cancelled';
+  reason: string;
+}
+
+export function requestHash(canonical: string): string {
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+export class ActionsStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly audit: AuditStore,
+  ) {}
+
+  /**
+   * Creates the action with the state decided on `expected` (the initiator's
+   * record revision and freeze mark as read); answers `retry` when either moved
+   * in between, `exists` when the id is taken.
+   */
+  async register(
+    record: ActionRecord,
+    hash: string,
+    expected: { rev: number | undefined; mark: string | null },
+    audit: AuditInput,
+  ): Promise<RegisterResult> {
+    const k = this.keys;
+    const fields = {
+      ...toFields(record),
+      requestHash: hash,
+      personKey: k.person(record.initiatorId),
+      markKey: k.freezeMark(record.initiatorId),
+    };
+    const reply = (await registerActionScript.run(
+      this.redis,
+      [
+        k.action(record.actionId),
+        k.person(record.initiatorId),
+        k.freezeMark(record.initiatorId),
+        k.actionsByState(record.state),
+        k.actionsByInitiator(record.initiatorId),
+        k.actionsPendingOf(record.initiatorId),
+        ...this.audit.keysFor(audit),
+      ],
+      [
+        expected.rev === undefined ? '' : String(expected.rev),
+        expected.mark ?? '',
+        hash,
+        record.state,
+        String(Date.parse(record.createdAt)),
+        record.actionId,
+        JSON.stringify(fields),
+        ...this.audit.argsFor(audit),
+      ],
+    )) as string[];
+    if (reply[0] === 'exists') {
+      return {
+        outcome: 'exists',
+        requestHash: reply[1] ?? '',
+        state: reply[2] as ActionState,
+        reason: reply[3] ?? '',
+      };
+    }
+    return { outcome: reply[0] === 'created' ? 'created' : 'retry' };
+  }
+
+  /** A person's HR record and freeze mark: what guardStatus needs (initiators and approvers). */
+  async guardInputsOf(personId: string): Promise<{ record: PersonRecord | undefined; mark: string | null }> {
+    const [[, raw], [, mark]] = (await this.redis
+      .multi()
+      .get(this.keys.person(personId))
+      .get(this.keys.freezeMark(personId))
+      .exec()) as [[unknown, string | null], [unknown, string | null]];
+    return { record: raw ? (JSON.parse(raw) as PersonRecord) : undefined, mark };
+  }
+
+  /** The gate's inputs in a single round trip (one Lua call). */
+  async readForGate(actionId: string): Promise<GateRead | undefined> {
+    const reply = (await gateReadScript.run(this.redis, [this.keys.action(actionId)], [])) as
+      [[string, string, string, string, string, string], string | null, string | null] | null;
+    if (!reply) return undefined;
+    const [[state, initiatorId, approvedBy, allowedAt, reason, target], person, mark] = reply;
+    return {
+      action: {
+        actionId,
+        state: state as ActionState,
+        initiatorId,
+        reason,
+        target,
+        ...(approvedBy ? { approvedBy } : {}),
+        ...(allowedAt ? { allowedAt } : {}),
+      },
+      initiator: person ? (JSON.parse(person) as PersonRecord) : undefined,
+      freezeMark: mark,
+    };
+  }
+
+  async get(actionId: string): Promise<ActionRecord | undefined> {
+    const raw = await this.redis.hgetall(this.keys.action(actionId));
+    return raw.state ? fromFields(raw) : undefined;
+  }
+
+  async getMany(actionIds: readonly string[]): Promise<ActionRecord[]> {
+    if (actionIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of actionIds) pipeline.hgetall(this.keys.action(id));
+    const rows = (await pipeline.exec()) ?? [];
+    return rows.flatMap(([err, raw]) => {
+      const map = raw as Record<string, string> | null;
+      return !err && map?.state ? [fromFields(map)] : [];
+    });
+  }
+
+  /**
+   * Moves the action to `to` if its state is one of `from`, writing `fields` and
+   * the audit entry atomically. With `to` equal to the current state and
+   * `onceField`, records the fields only the first time.
+   */
+  async transition(
+    action: Pick<ActionRecord, 'actionId' | 'initiatorId'>,
+    from: readonly ActionState[],
+    to: ActionState,
+    fields: ActionFields,
+    audit: AuditInput,
+    options: { onceField?: keyof ActionRecord; atMs?: number } = {},
+  ): Promise<TransitionResult> {
+    const k = this.keys;
+    const reply = (await transitionActionScript.run(
+      this.redis,
+      [
+        k.action(action.actionId),
+        ...ACTION_STATES.map((s) => k.actionsByState(s)),
+        k.actionsPendingOf(action.initiatorId),
+        ...this.audit.keysFor(audit),
+      ],
+      [
+        from.join(','),
+        to,
+        String(options.atMs ?? Date.parse(audit.at)),
+        action.actionId,
+        JSON.stringify(dropUndefined(fields)),
+        options.onceField ?? '',
+        ...this.audit.argsFor(audit),
+      ],
+    )) as string[];
+    switch (reply[0]) {
+      case 'ok':
+        return { outcome: 'ok', from: reply[1] as ActionState };
+      case 'state':
+        return { outcome: 'state', state: reply[1] as ActionState };
+      case 'noop':
+        return { outcome: 'noop' };
+      default:
+        return { outcome: 'missing' };
+    }
+  }
+
+  /** Starts a freeze: from now on the person counts as frozen for this plan version. */
+  async setFreezeMark(personId: string, planVersion: number): Promise<void> {
+    await this.redis.set(this.keys.freezeMark(personId), String(planVersion));
+  }
+
+  /** Up to `limit` of the person's pending actions, with their kinds. */
+  async pendingOf(personId: string, limit: number): Promise<{ actionId: string; kind: string }[]> {
+    const ids = await this.redis.zrange(this.keys.actionsPendingOf(personId), 0, limit - 1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.action(id), 'kind');
+    const kinds = (await pipeline.exec()) ?? [];
+    return ids.map((actionId, i) => ({ actionId, kind: String(kinds[i]?.[1] ?? '') }));
+  }
+
+  /**
+   * Applies one freeze batch atomically with its one audit entry; `moved` when
+   * some listed action was no longer pending (nothing converted: read again).
+   * See freezeBatchScript.
+   */
+  async freezeBatch(
+    personId: string,
+    items: readonly FreezeItem[],
+    at: string,
+    audit: AuditInput,
+  ): Promise<{ held: number; cancelled: number } | { moved: number }> {
+    const k = this.keys;
+    const keys = [
+      k.actionsPendingOf(personId),
+      k.actionsByState('pending'),
+      k.actionsByState('held'),
+      k.actionsByState('cancelled'),
+      k.auditSeq,
+      k.auditHead,
+      k.auditLog,
+      k.auditByPerson(personId),
+    ];
+    const args: string[] = [String(Date.parse(at)), String(items.length), at];
+    for (const item of items) {
+      keys.push(k.action(item.actionId), k.auditByAction(item.actionId));
+      args.push(item.actionId, item.state, item.reason);
+    }
+    args.push(...this.audit.argsFor({ ...audit, actionId: undefined }));
+    const [a, b] = (await freezeBatchScript.run(this.redis, keys, args)) as number[];
+    return a === -1 ? { moved: b ?? 0 } : { held: a ?? 0, cancelled: b ?? 0 };
+  }
+
+  /** Action ids in `state`, oldest first (by the instant they entered it). */
+  async idsInState(state: ActionState, limit: number, offset = 0): Promise<string[]> {
+    return this.redis.zrange(this.keys.actionsByState(state), offset, offset + limit - 1);
+  }
+
+  async countInState(state: ActionState): Promise<number> {
+    return this.redis.zcard(this.keys.actionsByState(state));
+  }
+
+  /** Every action id a person started, oldest first. */
+  async idsOf(personId: string, limit = 1000): Promise<string[]> {
+    return this.redis.zrange(this.keys.actionsByInitiator(personId), 0, limit - 1);
+  }
+
+  /**
+   * Claims the right to call an action's callback for `ttlMs`: two executors of
+   * the same action (a scheduled run and a post-approval run) never call at once.
+   */
+  async claim(actionId: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.actionClaim(actionId), token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async release(actionId: string, token: string): Promise<void> {
+    await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+      1,
+      this.keys.actionClaim(actionId),
+      token,
+    );
+  }
+}

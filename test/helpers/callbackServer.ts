@@ -1,0 +1,71 @@
+/**
+ * A real local HTTP server standing in for a tool's action callback: counts
+ * calls, checks every Standard Webhooks signature, and answers with the
+ * statuses a test scripts (then 200).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+
+export interface ReceivedCall {
+  path: string;
+  webhookId: string;
+  body: { actionId: string; kind: string; target: string; payload: unknown };
+  signatureOk: boolean;
+  status: number;
+}
+
+export interface CallbackServer {
+  url: string;
+  calls: ReceivedCall[];
+  /** Calls to `/path` (each action gets its own path in tests). */
+  callsTo(path: string): ReceivedCall[];
+  /** The next answers for `/path`, in order; afterwards 200. */
+  script(path: string, statuses: number[]): void;
+  close(): Promise<void>;
+}
+
+export async function startCallbackServer(secret: string): Promise<CallbackServer> {
+  const webhook = new Webhook(secret);
+  const calls: ReceivedCall[] = [];
+  const scripted = new Map<string, number[]>();
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += String(c)));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      let signatureOk = true;
+      try {
+        webhook.verify(raw, {
+          'webhook-id': String(req.headers['webhook-id']),
+          'webhook-timestamp': String(req.headers['webhook-timestamp']),
+          'webhook-signature': String(req.headers['webhook-signature']),
+        });
+      } catch {
+        signatureOk = false;
+      }
+      const status = scripted.get(path)?.shift() ?? 200;
+      calls.push({
+        path,
+        webhookId: String(req.headers['webhook-id']),
+        body: JSON.parse(raw || '{}'),
+        signatureOk,
+        status,
+      });
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    callsTo: (path) => calls.filter((c) => c.path === path),
+    script: (path, statuses) => scripted.set(path, [...statuses]),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Shared set-up of the guard's integration tests: tokens (two approvers, a
+ * departing one, one without a person), a config with protected targets and
+ * cancelOnFreeze, a JSON client and signed HR events.
+ */
+import { expect } from 'vitest';
+import type { Runtime } from '../../src/app/runtime.ts';
+import { sha256Hex } from '../../src/http/auth.ts';
+import { bearer, signedHeaders, TOKENS, testSettings } from './lastday.ts';
+
+export const EXTRA = {
+  approver2: 'approver-2-token',
+  departing: 'departing-approver-token',
+  nobody: 'approver-without-person-token',
+} as const;
+
+export const tokens = [
+  { name: 'viewer', role: 'viewer', sha256: sha256Hex(TOKENS.viewer) },
+  { name: 'approver', role: 'approver', personId: 'approver-1', sha256: sha256Hex(TOKENS.approver) },
+  { name: 'approver-2', role: 'approver', personId: 'approver-2', sha256: sha256Hex(EXTRA.approver2) },
+  { name: 'departing', role: 'approver', personId: 'dep-1', sha256: sha256Hex(EXTRA.departing) },
+  { name: 'no-person', role: 'approver', sha256: sha256Hex(EXTRA.nobody) },
+  { name: 'admin', role: 'admin', personId: 'admin-1', sha256: sha256Hex(TOKENS.admin) },
+  { name: 'system', role: 'system', sha256: sha256Hex(TOKENS.system) },
+];
+
+/** Guard test settings: the tokens above, `account:@vip-*` protected, `data.delete*` cancelled on freeze. */
+export function settings(policy: Record<string, unknown> = {}) {
+  return testSettings({
+    auth: { tokens },
+    protectedTargets: ['account:@vip-*'],
+    policy: { cancelOnFreeze: ['data.delete*'], ...policy },
+  });
+}
+
+export function client(rt: Runtime) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${rt.url}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+export async function sendHr(rt: Runtime, event: Record<string, unknown>) {
+  const body = JSON.stringify(event);
+  const res = await fetch(`${rt.url}/v1/hr-events`, { method: 'POST', headers: signedHeaders(body), body });
+  expect(res.status).toBe(202);
+}
+
+export async function statusOf(rt: Runtime, personId: string) {
+  const res = await client(rt)(
+    'GET',
+    `/v1/people/${encodeURIComponent(personId)}`,
+    undefined,
+    bearer(TOKENS.viewer),
+  );
+  return res.body?.status as string | undefined;
+}

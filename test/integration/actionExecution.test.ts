@@ -1,0 +1,199 @@
+/**
+ * Managed execution on real Redis and BullMQ, against a real local HTTP
+ * callback server that counts calls and checks signatures: exactly one call on
+ * success, none while held, retries on 5xx, a job run twice (and at once).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/app/runtime.ts';
+import { executeAction } from '../../src/guard/execute.ts';
+import { guardExtension } from '../../src/guard/extension.ts';
+import { guardFor } from '../../src/guard/instances.ts';
+import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
+import { hrEvent } from '../helpers/events.ts';
+import { client, EXTRA, sendHr, settings, tokens } from '../helpers/guard.ts';
+import { ACTION_SECRET, bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+
+describe('managed execution', () => {
+  let rt: Runtime;
+  let cb: CallbackServer;
+  let api: ReturnType<typeof client>;
+  const system = bearer(TOKENS.system);
+  const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+  beforeAll(async () => {
+    cb = await startCallbackServer(ACTION_SECRET);
+    rt = await testRuntime(settings(), { extensions: [guardExtension({ callbackRetryBaseMs: 50 })] });
+    api = client(rt);
+  });
+  afterAll(async () => {
+    await rt?.stop();
+    await cb?.close();
+  });
+
+  const state = async (id: string) =>
+    (await api('GET', `/v1/actions/${encodeURIComponent(id)}`, undefined, bearer(TOKENS.viewer))).body.state;
+
+  it('calls an allowed action once, signed, and never again', async () => {
+    const reg = await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'run-1',
+        initiatorId: 'p-active',
+        kind: 'account.deactivate',
+        target: 'account:1',
+        executeAt: inMs(200),
+        callbackUrl: `${cb.url}/run-1`,
+        payload: { why: 'test' },
+      },
+      system,
+    );
+    expect(reg.body.state).toBe('pending');
+    await eventually(async () => (await state('run-1')) === 'executed');
+    const calls = cb.callsTo('/run-1');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      signatureOk: true,
+      webhookId: 'run-1',
+      body: { actionId: 'run-1', kind: 'account.deactivate', target: 'account:1', payload: { why: 'test' } },
+    });
+
+    // The job run twice (and concurrently): no second call.
+    const guard = guardFor(rt.ctx);
+    const again = await Promise.all([
+      executeAction(rt.ctx, guard, 'run-1', 2),
+      executeAction(rt.ctx, guard, 'run-1', 3),
+    ]);
+    expect(again.map((r) => r.outcome)).toEqual(['executed_already', 'executed_already']);
+    expect(cb.callsTo('/run-1')).toHaveLength(1);
+    expect((await api('POST', '/v1/actions/run-1/gate', undefined, system)).body.decision).toBe('deny');
+  });
+
+  it('two executors at the same instant call once', async () => {
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'race-1',
+        initiatorId: 'p-active',
+        kind: 'k',
+        target: 't:race',
+        executeAt: inMs(3_600_000),
+        callbackUrl: `${cb.url}/race-1`,
+      },
+      system,
+    );
+    const guard = guardFor(rt.ctx);
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => executeAction(rt.ctx, guard, 'race-1', i + 1)),
+    );
+    expect(cb.callsTo('/race-1')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'executed')).toHaveLength(1);
+    expect(await state('race-1')).toBe('executed');
+  });
+
+  it('retries on 5xx with backoff until one success', async () => {
+    cb.script('/flaky-1', [503, 500]);
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'flaky-1',
+        initiatorId: 'p-active',
+        kind: 'k',
+        target: 't:flaky',
+        executeAt: inMs(0),
+        callbackUrl: `${cb.url}/flaky-1`,
+      },
+      system,
+    );
+    await eventually(async () => (await state('flaky-1')) === 'executed');
+    expect(cb.callsTo('/flaky-1').map((c) => c.status)).toEqual([503, 500, 200]);
+    expect(cb.callsTo('/flaky-1').every((c) => c.signatureOk && c.webhookId === 'flaky-1')).toBe(true);
+  });
+
+  it('never calls a held action; approval after executeAt runs it at once', async () => {
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'held-1',
+        initiatorId: 'p-active',
+        kind: 'account.deactivate',
+        target: 'account:@vip-1',
+        executeAt: inMs(100),
+        callbackUrl: `${cb.url}/held-1`,
+      },
+      system,
+    );
+    // The scheduled run found it held and completed without calling.
+    await eventually(async () => {
+      const job = await guardFor(rt.ctx).queue.getJob('exec.held-1');
+      return (await job?.getState()) === 'completed';
+    });
+    expect(cb.callsTo('/held-1')).toHaveLength(0);
+    expect(await state('held-1')).toBe('held');
+
+    await api('POST', '/v1/actions/held-1/approve', undefined, bearer(EXTRA.approver2));
+    await eventually(async () => (await state('held-1')) === 'executed');
+    expect(cb.callsTo('/held-1')).toHaveLength(1);
+  });
+
+  it('a pending action whose initiator is frozen by executeAt is held, not called', async () => {
+    const personId = 'freezes-before-run';
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'fz-1',
+        initiatorId: personId,
+        kind: 'account.deactivate',
+        target: 'account:9',
+        executeAt: inMs(1_500),
+        callbackUrl: `${cb.url}/fz-1`,
+      },
+      system,
+    );
+    await sendHr(rt, hrEvent({ personId, type: 'contract.terminated', effectiveAt: inMs(0) }));
+    await eventually(async () => (await state('fz-1')) === 'held');
+    await eventually(async () => {
+      const job = await guardFor(rt.ctx).queue.getJob('exec.fz-1');
+      return (await job?.getState()) === 'completed';
+    });
+    expect(cb.callsTo('/fz-1')).toHaveLength(0);
+  });
+
+  it('refuses a callbackUrl outside callbackAllowlist', async () => {
+    const strict = await testRuntime(
+      testSettings({ auth: { tokens }, callbackAllowlist: ['https://*.corp.example'] }),
+      { roles: ['api'] },
+    );
+    try {
+      const call = client(strict);
+      const outside = await call(
+        'POST',
+        '/v1/actions',
+        { actionId: 'cb-1', initiatorId: 'p', kind: 'k', target: 't', callbackUrl: 'http://127.0.0.1:9/x' },
+        system,
+      );
+      expect(outside.status).toBe(400);
+      expect(outside.body.error.code).toBe('invalid_request');
+      const inside = await call(
+        'POST',
+        '/v1/actions',
+        {
+          actionId: 'cb-2',
+          initiatorId: 'p',
+          kind: 'k',
+          target: 't',
+          executeAt: inMs(3_600_000),
+          callbackUrl: 'https://tools.corp.example/hook',
+        },
+        system,
+      );
+      expect(inside.status).toBe(201);
+    } finally {
+      await strict.stop();
+    }
+  });
+});
