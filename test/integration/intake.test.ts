@@ -228,7 +228,7 @@ describe('POST /v1/hr-events (Standard Webhooks)', () => {
     const headers = (await import('../helpers/lastday.ts')).signedHeaders(body);
     const res = await fetch(`${url}/v1/hr-events`, { method: 'POST', headers, body });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe('invalid_event');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_event');
     const rejected = await api(url, 'GET', '/v1/hr-events/rejected', undefined, viewer);
     expect(rejected.body.rejected.some((r: { event: unknown }) => r.event === body)).toBe(true);
   });
