@@ -20,7 +20,7 @@ import { EventsStore } from '../store/events.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { PeopleStore } from '../store/people.ts';
-import { Alerter } from './alerts.ts';
+import { Alerter, type AlertWebhook } from './alerts.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface Context {
@@ -53,6 +53,15 @@ export interface ContextOptions {
   now?: () => Date;
   /** Extra environment for connector secrets; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+}
+
+/** The alert webhook, when configured and its secret is in the environment. */
+function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook | undefined {
+  const { webhookUrl, secretEnv, timeoutMs } = settings.config.alerts;
+  if (!webhookUrl || !secretEnv) return undefined;
+  const secret = env[secretEnv];
+  if (!secret) throw new Error(`alerts.secretEnv: environment variable ${secretEnv} is not set`);
+  return { url: webhookUrl, secret, timeoutMs };
 }
 
 export async function createContext(options: ContextOptions): Promise<Context> {
@@ -92,7 +101,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     directory,
     lock: new PersonLock(redis, keys),
     metrics,
-    alerts: new Alerter(log, audit, metrics, now),
+    alerts: new Alerter(log, audit, metrics, now, alertWebhook(settings, options.env ?? process.env)),
     connectors,
     queues,
     async close() {

@@ -3,6 +3,14 @@
  * Each contributes routes, milestone hooks or background work through the
  * Extension interface (runtime.ts), so the core wiring stays small.
  */
+import { createOpsExtension } from './ops.ts';
+import type { OpsProviders } from './opsProviders.ts';
 import type { Extension } from './runtime.ts';
 
-export const builtinExtensions: readonly Extension[] = [];
+/**
+ * What the action gate lends the ops feature: holds for evidence and metrics,
+ * and the `hold-expiry` cron's work. The CLI reads the same object.
+ */
+export const opsProviders: OpsProviders = {};
+
+export const builtinExtensions: readonly Extension[] = [createOpsExtension(opsProviders)];

@@ -7,6 +7,8 @@ export const QUEUES = {
   hrEvents: 'hr-events',
   /** One delayed job per open milestone of each person. */
   milestones: 'milestones',
+  /** Cron-triggered maintenance (reconcile, roster-sync, overdue, hold-expiry); see queues/crons.ts. */
+  ops: 'ops',
 } as const;
 
 export interface MilestoneJobData {

@@ -1,0 +1,143 @@
+/**
+ * The queue dashboard (bull-board) at /ops/queues, behind the bearer-token auth:
+ * reading needs `viewer`; anything that changes a queue (retry, clean, promote,
+ * remove, pause) needs `admin`. The board's own buttons show for everyone; the
+ * server refuses a viewer's write with 403.
+ *
+ * Browsers cannot attach an Authorization header to page loads, so the token
+ * may also come from the `lastday_token` cookie set by POST /ops/login (a form;
+ * never a query string, which would land in logs and history). The cookie is
+ * HttpOnly (no script can read it), SameSite=Strict (no cross-site request
+ * carries it), scoped to /ops, 8 hours, and Secure except on loopback hosts.
+ * Writes authenticated by cookie must also come from the same origin.
+ */
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import { Queue } from 'bullmq';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { LastdayError } from '../../domain/errors.ts';
+import { QUEUES } from '../../queues/names.ts';
+import type { TokenAuth } from '../auth.ts';
+import type { HttpDeps } from '../server.ts';
+
+export const DASHBOARD_PATH = '/ops/queues';
+export const COOKIE_NAME = 'lastday_token';
+const COOKIE_MAX_AGE_S = 8 * 3600;
+
+export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): void {
+  const ops = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
+  app.addHook('onClose', async () => {
+    await ops.close();
+  });
+
+  app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+    );
+
+    scope.get('/ops/login', async (_request, reply) => reply.type('text/html; charset=utf-8').send(LOGIN_HTML));
+
+    scope.post('/ops/login', async (request, reply) => {
+      const token = (request.body as { token?: unknown } | undefined)?.token;
+      if (typeof token !== 'string' || token === '') {
+        throw new LastdayError('invalid_request', 'token: required');
+      }
+      const principal = auth.authorizeToken(token, 'viewer');
+      ctx.log.info({ actor: principal.name }, 'dashboard login');
+      return reply
+        .header('set-cookie', cookie(request, token, COOKIE_MAX_AGE_S))
+        .redirect(`${DASHBOARD_PATH}/`, 303);
+    });
+
+    scope.post('/ops/logout', async (request, reply) =>
+      reply.header('set-cookie', cookie(request, '', 0)).redirect('/ops/login', 303),
+    );
+
+    scope.addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith(DASHBOARD_PATH)) return;
+      const read = request.method === 'GET' || request.method === 'HEAD';
+      const fromCookie = !request.headers.authorization;
+      if (fromCookie && !cookieToken(request)) {
+        if (read && (request.headers.accept ?? '').includes('text/html')) {
+          return reply.redirect('/ops/login', 302);
+        }
+      }
+      authorizeDashboard(auth, request, read ? 'viewer' : 'admin');
+      if (!read && fromCookie) sameOrigin(request);
+    });
+
+    const serverAdapter = new FastifyAdapter();
+    serverAdapter.setBasePath(DASHBOARD_PATH);
+    createBullBoard({
+      queues: [
+        new BullMQAdapter(ctx.queues.hrEvents),
+        new BullMQAdapter(ctx.queues.milestones),
+        new BullMQAdapter(ops),
+      ],
+      serverAdapter,
+      options: { uiConfig: { boardTitle: 'lastday' } },
+    });
+    await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
+  });
+}
+
+function authorizeDashboard(auth: TokenAuth, request: FastifyRequest, need: 'viewer' | 'admin') {
+  if (request.headers.authorization) return auth.authorize(request, need);
+  const token = cookieToken(request);
+  if (!token) throw new LastdayError('unauthorized', 'missing bearer token or lastday_token cookie');
+  return auth.authorizeToken(token, need);
+}
+
+function cookieToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === COOKIE_NAME) {
+      const value = decodeURIComponent(rest.join('='));
+      return value === '' ? undefined : value;
+    }
+  }
+  return undefined;
+}
+
+/** Cookie-authenticated writes must come from this origin (defence in depth beside SameSite). */
+function sameOrigin(request: FastifyRequest): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = '';
+  }
+  if (host !== request.headers.host) throw new LastdayError('forbidden', 'cross-origin request refused');
+}
+
+function cookie(request: FastifyRequest, value: string, maxAge: number): string {
+  const hostname = request.hostname.replace(/:\d+$/, '');
+  const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+  return [
+    `${COOKIE_NAME}=${encodeURIComponent(value)}`,
+    'Path=/ops',
+    `Max-Age=${maxAge}`,
+    'HttpOnly',
+    'SameSite=Strict',
+    ...(loopback && request.protocol !== 'https' ? [] : ['Secure']),
+  ].join('; ');
+}
+
+const LOGIN_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lastday — sign in</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<style>body{font:16px system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}
+input{width:100%;padding:.5rem;font:inherit;margin:.5rem 0}button{padding:.5rem 1rem;font:inherit}</style>
+</head><body><h1>lastday queues</h1>
+<p>Paste an API token (role viewer or higher; admin to retry or clean jobs).
+It is kept in an HttpOnly cookie for 8 hours.</p>
+<form method="post" action="/ops/login"><input type="password" name="token" autocomplete="off" required autofocus>
+<button type="submit">Sign in</button></form></body></html>`;
+
