@@ -50,7 +50,9 @@ export async function runOpsTask(
       return { ...result };
     }
     case 'hold-expiry':
-      return providers.expireHolds ? await providers.expireHolds(ctx) : { skipped: 'no action gate installed' };
+      return providers.expireHolds
+        ? await providers.expireHolds(ctx)
+        : { skipped: 'no action gate installed' };
   }
 }
 

@@ -184,7 +184,8 @@ export async function loadRoster(config: RosterConfig, env: NodeJS.ProcessEnv): 
     modifiedAt = (await stat(source)).mtime.toISOString();
   }
   const format =
-    config.format ?? (/\.csv$/i.test(source.split('?')[0]!) || /text\/csv/i.test(contentType) ? 'csv' : 'json');
+    config.format ??
+    (/\.csv$/i.test(source.split('?')[0]!) || /text\/csv/i.test(contentType) ? 'csv' : 'json');
   let rows: unknown[];
   if (format === 'csv') rows = parseCsv(text);
   else {

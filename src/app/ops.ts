@@ -44,7 +44,9 @@ async function startScheduler(ctx: Context, providers: OpsProviders) {
     lockDuration: 120_000,
   });
   worker.on('error', (err) => ctx.log.error({ err: err.message, queue: QUEUES.ops }, 'worker error'));
-  worker.on('completed', (job, result) => ctx.log.info({ task: job.name, result: summary(result) }, 'ops task done'));
+  worker.on('completed', (job, result) =>
+    ctx.log.info({ task: job.name, result: summary(result) }, 'ops task done'),
+  );
   worker.on('failed', (job, err) => ctx.log.error({ task: job?.name, err: err.message }, 'ops task failed'));
   await worker.waitUntilReady();
   return {
@@ -75,9 +77,11 @@ function opsMetrics(providers: OpsProviders) {
       if (request.url !== '/metrics') return;
       try {
         const overdue = await lastOverdue(ctx);
-        for (const m of MILESTONES) ctx.metrics.overdueMilestones.set({ milestone: m }, overdue?.byMilestone[m] ?? 0);
+        for (const m of MILESTONES)
+          ctx.metrics.overdueMilestones.set({ milestone: m }, overdue?.byMilestone[m] ?? 0);
         const counts = await ops.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
-        for (const [state, n] of Object.entries(counts)) ctx.metrics.queueDepth.set({ queue: QUEUES.ops, state }, n);
+        for (const [state, n] of Object.entries(counts))
+          ctx.metrics.queueDepth.set({ queue: QUEUES.ops, state }, n);
         if (providers.holds) {
           for (const [state, n] of Object.entries(await providers.holds.countByState(ctx))) {
             ctx.metrics.holds.set({ state }, n);

@@ -1,10 +1,16 @@
 /** The `lastday` command line (commander): one file per command under ./commands. */
 import { Command } from 'commander';
+import { auditCommand } from './commands/audit.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
+import { evidenceCommand } from './commands/evidence.ts';
+import { queuesCommand } from './commands/queues.ts';
 import { rejectedCommand } from './commands/rejected.ts';
+import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommand } from './commands/start.ts';
+import { statusCommand } from './commands/status.ts';
 import { tokenCommand } from './commands/token.ts';
+import { upcomingCommand } from './commands/upcoming.ts';
 import { NoRedisError } from './redis.ts';
 
 const program = new Command()
@@ -14,7 +20,19 @@ const program = new Command()
   )
   .showHelpAfterError();
 
-for (const register of [startCommand, enqueueCommand, rejectedCommand, schemaCommand, tokenCommand]) {
+for (const register of [
+  startCommand,
+  enqueueCommand,
+  statusCommand,
+  upcomingCommand,
+  queuesCommand,
+  auditCommand,
+  evidenceCommand,
+  rejectedCommand,
+  runCommand,
+  schemaCommand,
+  tokenCommand,
+]) {
   register(program);
 }
 

@@ -177,7 +177,11 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
 
   const alerts = audit
     .filter((e) => e.type.startsWith('alert.'))
-    .map((e) => ({ at: e.at, kind: e.type.slice('alert.'.length), message: String(e.details.message ?? '') }));
+    .map((e) => ({
+      at: e.at,
+      kind: e.type.slice('alert.'.length),
+      message: String(e.details.message ?? ''),
+    }));
 
   const report: EvidenceReport = {
     generatedAt: now.toISOString(),
@@ -248,7 +252,8 @@ function controls(report: EvidenceReport, record: PersonRecord, now: Date): Evid
         : 'every connector read back with no access left',
     };
   else if (ps4.result === 'fail') cc62 = { result: 'fail', detail: ps4.detail };
-  else cc62 = { result: 'pending', detail: verify ? `read-back due ${verify.dueAt}` : 'no read-back planned' };
+  else
+    cc62 = { result: 'pending', detail: verify ? `read-back due ${verify.dueAt}` : 'no read-back planned' };
   return [
     {
       control: 'SOC 2 CC6.2',
@@ -288,7 +293,13 @@ export function evidenceMarkdown(r: EvidenceReport): string {
     `- Employment: ${r.person.employment}; time zone ${r.person.timezone}`,
     `- Last day: ${r.lastDay ?? '—'} at ${r.endTime ?? '—'} (ends ${r.endsAt ?? '—'})`,
   );
-  lines.push('', '## Controls', '', row(['control', 'requirement', 'result', 'detail']), row(['---', '---', '---', '---']));
+  lines.push(
+    '',
+    '## Controls',
+    '',
+    row(['control', 'requirement', 'result', 'detail']),
+    row(['---', '---', '---', '---']),
+  );
   for (const c of r.controls) lines.push(row([c.control, c.requirement, c.result.toUpperCase(), c.detail]));
   lines.push(
     '',
@@ -312,13 +323,22 @@ export function evidenceMarkdown(r: EvidenceReport): string {
       ]),
     );
   }
-  lines.push('', '## Plans (HR events applied)', '', row(['version', 'applied', 'event', 'type', 'last day', 'ends']));
+  lines.push(
+    '',
+    '## Plans (HR events applied)',
+    '',
+    row(['version', 'applied', 'event', 'type', 'last day', 'ends']),
+  );
   lines.push(row(['---', '---', '---', '---', '---', '---']));
-  for (const p of r.plans) lines.push(row([p.planVersion, p.at, p.eventId, p.eventType, p.lastDay, p.endsAt]));
+  for (const p of r.plans)
+    lines.push(row([p.planVersion, p.at, p.eventId, p.eventType, p.lastDay, p.endsAt]));
   lines.push('', '## What each connector did', '');
   if (r.connectors.length === 0) lines.push('Nothing yet.');
   else {
-    lines.push(row(['cycle', 'effect', 'connector', 'state', 'at', 'grants']), row(['---', '---', '---', '---', '---', '---']));
+    lines.push(
+      row(['cycle', 'effect', 'connector', 'state', 'at', 'grants']),
+      row(['---', '---', '---', '---', '---', '---']),
+    );
     for (const c of r.connectors) {
       const grants = c.removed.join(', ') + (c.drift ? ' (drift found and removed)' : '');
       lines.push(row([c.cycle, c.effect, c.connector, c.state, c.at, grants || '—']));
@@ -328,8 +348,12 @@ export function evidenceMarkdown(r: EvidenceReport): string {
   if (!r.holds.available) lines.push('The action gate is not installed in this deployment.');
   else if (r.holds.items.length === 0) lines.push('None.');
   else {
-    lines.push(row(['action', 'kind', 'target', 'state', 'held', 'decided by', 'decided']), row(['---', '---', '---', '---', '---', '---', '---']));
-    for (const h of r.holds.items) lines.push(row([h.actionId, h.kind, h.target, h.state, h.heldAt, h.decidedBy, h.decidedAt]));
+    lines.push(
+      row(['action', 'kind', 'target', 'state', 'held', 'decided by', 'decided']),
+      row(['---', '---', '---', '---', '---', '---', '---']),
+    );
+    for (const h of r.holds.items)
+      lines.push(row([h.actionId, h.kind, h.target, h.state, h.heldAt, h.decidedBy, h.decidedAt]));
   }
   if (r.alerts.length > 0) {
     lines.push('', '## Alerts', '');

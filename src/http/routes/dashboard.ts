@@ -38,7 +38,9 @@ export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
       (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
 
-    scope.get('/ops/login', async (_request, reply) => reply.type('text/html; charset=utf-8').send(LOGIN_HTML));
+    scope.get('/ops/login', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(LOGIN_HTML),
+    );
 
     scope.post('/ops/login', async (request, reply) => {
       const token = (request.body as { token?: unknown } | undefined)?.token;
@@ -140,4 +142,3 @@ input{width:100%;padding:.5rem;font:inherit;margin:.5rem 0}button{padding:.5rem 
 It is kept in an HttpOnly cookie for 8 hours.</p>
 <form method="post" action="/ops/login"><input type="password" name="token" autocomplete="off" required autofocus>
 <button type="submit">Sign in</button></form></body></html>`;
-
