@@ -74,7 +74,7 @@ export function diffRows(
   const changes: RosterChange[] = [];
   for (const row of rows) {
     if (!row.lastDay) continue;
-    const wanted = { ...row, lastDay: row.lastDay, endTime: normalizeTime(row.endTime ?? defaultEndTime) };
+    const wanted = { ...row, lastDay: row.lastDay, endTime: row.endTime ?? defaultEndTime };
     const record = records.get(row.id);
     if (!record || record.kind === 'none') {
       changes.push({ kind: 'added', row: wanted });
@@ -85,7 +85,7 @@ export function diffRows(
     const same =
       !record.cancelled &&
       record.lastDay === wanted.lastDay &&
-      normalizeTime(record.endTime ?? defaultEndTime) === wanted.endTime &&
+      normalizeTime(record.endTime ?? defaultEndTime) === normalizeTime(wanted.endTime) &&
       record.person.timezone === row.timezone &&
       record.person.employment === row.employment;
     if (!same) changes.push({ kind: 'changed', row: wanted });
