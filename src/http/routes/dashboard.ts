@@ -1,8 +1,10 @@
 /**
  * The queue dashboard (bull-board) at /ops/queues, behind the bearer-token auth:
- * reading needs `viewer`; anything that changes a queue (retry, clean, promote,
- * remove, pause) needs `admin`. The board's own buttons show for everyone; the
- * server refuses a viewer's write with 403.
+ * reading needs `viewer`; retry, clean, promote, pause and resume need `admin`.
+ * Everything else the board can do (add jobs, edit job data or delays, empty or
+ * obliterate a queue, edit schedulers — the crons belong to the config) is
+ * refused for everyone. The board's buttons show for every role; the server
+ * answers 403 to a write the role may not do.
  *
  * Browsers cannot attach an Authorization header to page loads, so the token
  * may also come from the `lastday_token` cookie set by POST /ops/login (a form;
@@ -19,11 +21,21 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LastdayError } from '../../domain/errors.ts';
 import { QUEUES } from '../../queues/names.ts';
 import type { TokenAuth } from '../auth.ts';
+import { errorBody, STATUS_OF } from '../errors.ts';
 import type { HttpDeps } from '../server.ts';
 
 export const DASHBOARD_PATH = '/ops/queues';
 export const COOKIE_NAME = 'lastday_token';
 const COOKIE_MAX_AGE_S = 8 * 3600;
+
+/** The board's write routes an admin may use (paths under DASHBOARD_PATH). */
+const ADMIN_WRITES = [
+  /^\/api\/queues\/[^/]+\/(retry|clean)\/[^/]+$/,
+  /^\/api\/queues\/[^/]+\/promote$/,
+  /^\/api\/queues\/[^/]+\/[^/]+\/(retry|clean|promote)$/,
+  /^\/api\/queues\/(pause|resume)$/,
+  /^\/api\/queues\/[^/]+\/(pause|resume)$/,
+];
 
 export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): void {
   const ops = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
@@ -58,17 +70,16 @@ export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
       reply.header('set-cookie', cookie(request, '', 0)).redirect('/ops/login', 303),
     );
 
+    // bull-board sets its own error handler on its routes, so refusals are answered here.
     scope.addHook('onRequest', async (request, reply) => {
       if (!request.url.startsWith(DASHBOARD_PATH)) return;
-      const read = request.method === 'GET' || request.method === 'HEAD';
-      const fromCookie = !request.headers.authorization;
-      if (fromCookie && !cookieToken(request)) {
-        if (read && (request.headers.accept ?? '').includes('text/html')) {
-          return reply.redirect('/ops/login', 302);
-        }
+      try {
+        guard(auth, request);
+      } catch (err) {
+        if (!(err instanceof LastdayError)) throw err;
+        if (err.code === 'unauthorized' && isPageLoad(request)) return reply.redirect('/ops/login', 302);
+        return reply.status(STATUS_OF[err.code]).send(errorBody(err.code, err.message));
       }
-      authorizeDashboard(auth, request, read ? 'viewer' : 'admin');
-      if (!read && fromCookie) sameOrigin(request);
     });
 
     const serverAdapter = new FastifyAdapter();
@@ -84,6 +95,22 @@ export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
     });
     await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
   });
+}
+
+/** Who may do what on the dashboard (see the module comment). */
+function guard(auth: TokenAuth, request: FastifyRequest): void {
+  const read = request.method === 'GET' || request.method === 'HEAD';
+  authorizeDashboard(auth, request, read ? 'viewer' : 'admin');
+  if (read) return;
+  if (!request.headers.authorization) sameOrigin(request);
+  const path = request.url.split('?')[0]!.slice(DASHBOARD_PATH.length);
+  if (!ADMIN_WRITES.some((re) => re.test(path))) {
+    throw new LastdayError('forbidden', 'the dashboard only retries, cleans, promotes, pauses and resumes');
+  }
+}
+
+function isPageLoad(request: FastifyRequest): boolean {
+  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
 }
 
 function authorizeDashboard(auth: TokenAuth, request: FastifyRequest, need: 'viewer' | 'admin') {
