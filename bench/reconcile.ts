@@ -7,7 +7,8 @@
  *   1. every person planned (last days spread over the next year), every
  *      milestone job present: a reconcile that finds nothing to repair;
  *   2. 1 % of the people lost all their jobs: the same pass repairs them;
- *   3. every person done (verified): the steady state of a long-running install.
+ *   3. every person done (verified): the steady state of a long-running install;
+ * and the overdue check over the planned population.
  * Not a test: timings depend on the machine. Prints one JSON line per scenario.
  */
 import { DateTime } from 'luxon';
@@ -18,6 +19,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
 import { scheduleMilestones } from '../src/queues/milestones.ts';
 import { milestoneJobId } from '../src/queues/names.ts';
+import { checkOverdue } from '../jobs/overdue.ts';
 import { reconcile } from '../jobs/reconcile.ts';
 import { startTestRedis } from '../test/helpers/redisServer.ts';
 
@@ -83,6 +85,11 @@ try {
     );
   }
   await run(`2: ${lost} people lost their jobs`);
+
+  // The overdue check walks the same population every minute by default.
+  t = Date.now();
+  const overdue = await checkOverdue(ctx, 15);
+  console.log(JSON.stringify({ scenario: 'overdue check, all planned', ms: Date.now() - t, count: overdue.count }));
 
   // Everyone done: mark all milestones done in place.
   t = Date.now();

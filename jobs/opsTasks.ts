@@ -34,12 +34,22 @@ export async function runOpsTask(
   const env = options.env ?? process.env;
   switch (name) {
     case 'reconcile': {
-      const roster =
-        crons.reconcile.withRoster && crons.rosterSync.source
-          ? await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })
-          : undefined;
+      // A roster that cannot be read must not stop the repair of the plans lastday has.
+      let roster: Record<string, unknown> | undefined;
+      if (crons.reconcile.withRoster && crons.rosterSync.source) {
+        try {
+          roster = { ...(await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })) };
+        } catch (err) {
+          ctx.log.error({ err: (err as Error).message }, 'reconcile: roster sync failed');
+          roster = { error: (err as Error).message };
+        }
+      }
       const result = await reconcile(ctx, { onProgress: progress('people') });
-      return { ...result, ...(roster ? { roster } : {}) };
+      return {
+        ...result,
+        errors: result.errors + (roster?.error ? 1 : 0),
+        ...(roster ? { roster } : {}),
+      };
     }
     case 'roster-sync':
       return { ...(await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })) };
