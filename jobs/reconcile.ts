@@ -83,10 +83,21 @@ async function reconcileBatch(ctx: Context, records: PersonRecord[], result: Rec
   result.open += withOpen.size;
   if (wanted.length === 0) return;
 
-  // One round trip for the whole batch: which jobs exist at all.
-  const pipeline = ctx.redis.pipeline();
-  for (const w of wanted) pipeline.exists(queue.toKey(w.jobId));
-  const exists = ((await pipeline.exec()) ?? []).map(([err, n]) => !err && Number(n) === 1);
+  // Most open milestones wait in the delayed set: one ZMSCORE answers for the
+  // whole batch; only the others need an EXISTS each.
+  const scores = await ctx.redis.zmscore(queue.keys.delayed!, ...wanted.map((w) => w.jobId));
+  const inDelayed = scores.map((score) => score !== null);
+  const rest = wanted.map((w, i) => ({ w, i })).filter(({ i }) => !inDelayed[i]);
+  const exists = [...inDelayed];
+  if (rest.length > 0) {
+    const pipeline = ctx.redis.pipeline();
+    for (const { w } of rest) pipeline.exists(queue.toKey(w.jobId));
+    const answers = (await pipeline.exec()) ?? [];
+    rest.forEach(({ i }, k) => {
+      const [err, n] = answers[k] ?? [null, 0];
+      exists[i] = !err && Number(n) === 1;
+    });
+  }
 
   const missing = new Map<string, PersonRecord>();
   const dueExisting: typeof wanted = [];
