@@ -47,7 +47,11 @@ try {
           eventId: `bench-${j}`,
           type: 'contract.ending',
           occurredAt: now.toISO()!,
-          person: { id: `person-${j}`, employment: j % 2 ? 'contractor' : 'employee', timezone: 'Europe/Berlin' },
+          person: {
+            id: `person-${j}`,
+            employment: j % 2 ? 'contractor' : 'employee',
+            timezone: 'Europe/Berlin',
+          },
           lastDay,
         },
         ctx.policy,
@@ -70,7 +74,9 @@ try {
     const before = rss();
     t = Date.now();
     const result = await reconcile(ctx);
-    console.log(JSON.stringify({ scenario, ms: Date.now() - t, rssBeforeMB: before, rssAfterMB: rss(), result }));
+    console.log(
+      JSON.stringify({ scenario, ms: Date.now() - t, rssBeforeMB: before, rssAfterMB: rss(), result }),
+    );
   };
 
   await run('1: all planned, nothing to repair');
@@ -89,14 +95,19 @@ try {
   // The overdue check walks the same population every minute by default.
   t = Date.now();
   const overdue = await checkOverdue(ctx, 15);
-  console.log(JSON.stringify({ scenario: 'overdue check, all planned', ms: Date.now() - t, count: overdue.count }));
+  console.log(
+    JSON.stringify({ scenario: 'overdue check, all planned', ms: Date.now() - t, count: overdue.count }),
+  );
 
   // Everyone done: mark all milestones done in place.
   t = Date.now();
   for await (const ids of ctx.people.scanIds(2_000)) {
     const p = ctx.redis.pipeline();
     for (const r of await ctx.people.getMany(ids)) {
-      const done = { ...r, milestones: r.milestones.map((m) => ({ ...m, state: 'done' as const, doneAt: m.dueAt })) };
+      const done = {
+        ...r,
+        milestones: r.milestones.map((m) => ({ ...m, state: 'done' as const, doneAt: m.dueAt })),
+      };
       p.set(ctx.keys.person(r.person.id), JSON.stringify(done));
     }
     await p.exec();
