@@ -5,7 +5,7 @@ import type { Context } from '../../src/app/context.ts';
 import { ConfigError, parseConfig } from '../../src/config/load.ts';
 import { syncJobSchedulers } from '../../src/queues/crons.ts';
 import { QUEUES } from '../../src/queues/names.ts';
-import { testContext } from '../helpers/lastday.ts';
+import { eventually, testContext, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 let ctx: Context | undefined;
 let queue: Queue | undefined;
@@ -70,5 +70,27 @@ describe('job schedulers', () => {
       pattern: '0 * * * *',
       tz: 'Europe/Berlin',
     });
+  });
+});
+
+describe('scheduler role', () => {
+  it('runs the cron tasks the schedulers trigger', async () => {
+    const rt = await testRuntime(
+      testSettings({
+        crons: {
+          overdue: { pattern: '* * * * * *' }, // every second
+          reconcile: { enabled: false },
+          holdExpiry: { enabled: false },
+        },
+      }),
+      { roles: ['scheduler'] },
+    );
+    try {
+      expect(rt.url).toBeUndefined();
+      const run = await eventually(() => rt.ctx.redis.get(rt.ctx.keys.opsLastRun('overdue')), 10_000);
+      expect(JSON.parse(run)).toMatchObject({ result: { count: 0 } });
+    } finally {
+      await rt.stop();
+    }
   });
 });
