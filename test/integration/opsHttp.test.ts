@@ -38,7 +38,27 @@ type Who = 'none' | 'bogus' | keyof typeof TOKENS;
 const auth = (who: Who): Record<string, string> =>
   who === 'none' ? {} : bearer(who === 'bogus' ? 'not-a-token' : TOKENS[who]);
 
-const ROUTES: { method: string; path: string; expect: Record<Who, number> }[] = [
+const readable = { none: 401, bogus: 401, viewer: 200, approver: 200, admin: 200, system: 403 };
+const open = { none: 200, bogus: 200, viewer: 200, approver: 200, admin: 200, system: 200 };
+const ROUTES: { method: string; path: string; body?: unknown; expect: Record<Who, number> }[] = [
+  { method: 'GET', path: '/healthz', expect: open },
+  { method: 'GET', path: '/metrics', expect: open },
+  { method: 'GET', path: '/v1/people/ev%2F1', expect: readable },
+  { method: 'GET', path: '/v1/offboardings', expect: readable },
+  { method: 'GET', path: '/v1/audit?personId=ev%2F1', expect: readable },
+  { method: 'GET', path: '/v1/audit/verify', expect: readable },
+  { method: 'GET', path: '/v1/hr-events/rejected', expect: readable },
+  {
+    method: 'GET',
+    path: '/v1/directory/users/nobody',
+    expect: { none: 401, bogus: 401, viewer: 404, approver: 404, admin: 404, system: 403 },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/directory/users/someone',
+    body: { active: true, grants: [] },
+    expect: { none: 401, bogus: 401, viewer: 403, approver: 403, admin: 200, system: 403 },
+  },
   {
     method: 'GET',
     path: '/v1/people/ev%2F1/evidence',
@@ -75,7 +95,12 @@ describe('ops routes × roles', () => {
   for (const route of ROUTES) {
     for (const [who, status] of Object.entries(route.expect) as [Who, number][]) {
       it(`${route.method} ${route.path} as ${who} → ${status}`, async () => {
-        const res = await call(route.method, route.path, auth(who));
+        const res = await call(
+          route.method,
+          route.path,
+          { ...auth(who), ...(route.body ? { 'content-type': 'application/json' } : {}) },
+          route.body ? JSON.stringify(route.body) : undefined,
+        );
         expect(res.status, res.text).toBe(status);
       });
     }
