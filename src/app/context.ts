@@ -68,6 +68,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
   const prefix = settings.env.LASTDAY_PREFIX;
+  // Checked before any connection opens, so a missing secret leaks nothing.
+  const webhook = alertWebhook(settings, options.env ?? process.env);
   const redis = createRedis(redisUrl, 'producer');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis);
@@ -101,7 +103,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     directory,
     lock: new PersonLock(redis, keys),
     metrics,
-    alerts: new Alerter(log, audit, metrics, now, alertWebhook(settings, options.env ?? process.env)),
+    alerts: new Alerter(log, audit, metrics, now, webhook),
     connectors,
     queues,
     async close() {
