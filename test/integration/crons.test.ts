@@ -87,7 +87,10 @@ describe('scheduler role', () => {
     );
     try {
       expect(rt.url).toBeUndefined();
-      const run = await eventually(() => rt.ctx.redis.get(rt.ctx.keys.opsLastRun('overdue')), 10_000);
+      const run = await eventually(
+        async () => (await rt.ctx.redis.get(rt.ctx.keys.opsLastRun('overdue'))) ?? undefined,
+        10_000,
+      );
       expect(JSON.parse(run)).toMatchObject({ result: { count: 0 } });
     } finally {
       await rt.stop();
