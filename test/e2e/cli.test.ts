@@ -40,7 +40,8 @@ const json = async (args: string[], expectedCode = 0) => {
 };
 
 describe('lastday CLI', () => {
-  it('status, upcoming, queues, audit, evidence, rejected, run', async () => {
+  // Each command is a fresh Node process compiling TypeScript: slow on a busy machine.
+  it('status, upcoming, queues, audit, evidence, rejected, run', { timeout: 180_000 }, async () => {
     const [status, upcoming, queues, audit, verify, evidence, rejected, reconcile, overdue] =
       await Promise.all([
         json(['status', 'leaver:1']),
@@ -81,7 +82,7 @@ describe('lastday CLI', () => {
     expect(overdue.result.overdue[0]).toMatchObject({ personId: 'leaver:1', milestone: 'notice' });
   });
 
-  it('prints Markdown evidence, and exits non-zero where it should', async () => {
+  it('prints Markdown evidence, and exits non-zero where it should', { timeout: 120_000 }, async () => {
     const md = await runCli(['evidence', 'leaver:1', '--format', 'md'], env);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('# Offboarding evidence: ');
