@@ -19,7 +19,8 @@ const dir = mkdtempSync(join(tmpdir(), 'lastday-shutdown-'));
 let hr: Server;
 let hrUrl = '';
 let requests = 0;
-let delayMs = 1_500;
+let delayMs = 3_000;
+let respondedAt = 0;
 const children: ChildProcess[] = [];
 const timers: NodeJS.Timeout[] = [];
 
@@ -27,7 +28,10 @@ beforeAll(async () => {
   hr = createServer((_req, res) => {
     requests++;
     timers.push(
-      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('[]'), delayMs),
+      setTimeout(() => {
+        respondedAt = Date.now();
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+      }, delayMs),
     );
   });
   await new Promise<void>((r) => hr.listen(0, '127.0.0.1', r));
@@ -69,7 +73,7 @@ async function startLastday(prefix: string) {
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  await eventually(async () => out.includes('lastday running'), 20_000);
+  await eventually(async () => out.includes('lastday running'), 60_000);
   const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
     child.on('exit', (code) => resolve({ code, at: Date.now() })),
   );
@@ -93,8 +97,8 @@ async function activeRosterSync(prefix: string) {
 }
 
 describe('lastday start and signals', () => {
-  it('SIGTERM lets the active job finish and exits 0', async () => {
-    delayMs = 1_500;
+  it('SIGTERM lets the active job finish and exits 0', { timeout: 120_000 }, async () => {
+    delayMs = 3_000;
     const prefix = testPrefix();
     const lastday = await startLastday(prefix);
     const ops = await activeRosterSync(prefix);
@@ -102,12 +106,14 @@ describe('lastday start and signals', () => {
     lastday.child.kill('SIGTERM');
     const { code, at } = await lastday.exited;
     expect(code, lastday.log()).toBe(0);
-    expect(at - signalled).toBeGreaterThanOrEqual(1_000); // it waited for the job
+    // The job was still waiting on HR when the signal came, and the process waited for it.
+    expect(respondedAt, lastday.log()).toBeGreaterThan(signalled);
+    expect(at).toBeGreaterThanOrEqual(respondedAt);
     expect(await ops.queue.getJobState(ops.job.id!)).toBe('completed');
     await ops.close();
   });
 
-  it('a second signal forces the exit', async () => {
+  it('a second signal forces the exit', { timeout: 120_000 }, async () => {
     delayMs = 60_000;
     const prefix = testPrefix();
     const lastday = await startLastday(prefix);
