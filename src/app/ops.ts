@@ -19,6 +19,9 @@ import type { Context } from './context.ts';
 import type { OpsProviders } from './opsProviders.ts';
 import type { Extension } from './runtime.ts';
 
+/** How long shutdown waits for a running ops task. */
+const STOP_BOUND_MS = 15_000;
+
 export function createOpsExtension(providers: OpsProviders): Extension {
   return {
     routes: [evidenceRoutes(providers), dashboardRoutes, opsMetrics(providers)],
@@ -51,7 +54,15 @@ async function startScheduler(ctx: Context, providers: OpsProviders) {
   await worker.waitUntilReady();
   return {
     async stop() {
-      await worker.close();
+      // Like the core workers: let the running task finish, within a bound
+      // (a task cut short is simply run again by the next tick).
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_BOUND_MS)));
+      if ((await Promise.race([worker.close(), bound])) === 'timeout') {
+        ctx.log.warn('ops task did not finish in time; forcing its worker shutdown');
+        await worker.close(true).catch(() => undefined);
+      }
+      clearTimeout(timer);
       await queue.close();
       connection.disconnect();
     },
