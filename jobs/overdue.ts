@@ -1,9 +1,10 @@
 /**
  * Overdue check (the `overdue` cron, `lastday run overdue`): a milestone due
  * more than `overdueAfterMinutes` ago and still not done means access outlived
- * its deadline. Each one is logged at error level and counted; the first time a
- * given milestone of a given plan is seen overdue it is also alerted on (audit
- * chain and the optional alert webhook) — once, not every minute.
+ * its deadline. Every run that finds some logs one error line with the count
+ * and the oldest; the first time a given milestone of a given plan is seen
+ * overdue it is also alerted on (error log, audit chain, optional alert
+ * webhook) — once a day at most, not every minute.
  *
  * The count is stored in Redis so /metrics on any API process reports it, not
  * only the scheduler process that ran the check.
@@ -66,7 +67,6 @@ export async function checkOverdue(
           ...(m.lastError ? { lastError: m.lastError } : {}),
         };
         if (found.length < LIST_MAX) found.push(item);
-        ctx.log.error(item, 'milestone overdue');
         const first = await ctx.redis.set(
           ctx.keys.overdueAlerted(record.person.id, record.planVersion, m.name),
           now.toISOString(),
@@ -89,6 +89,8 @@ export async function checkOverdue(
     await options.onProgress?.({ done, total: Math.max(total, done) });
   }
   found.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+  // One error line per run (each first sighting is also alerted, itself logged).
+  if (count > 0) ctx.log.error({ count, byMilestone, oldest: found.slice(0, 10) }, 'milestones overdue');
   const result: OverdueResult = {
     at: now.toISOString(),
     count,

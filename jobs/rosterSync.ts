@@ -31,6 +31,8 @@ import type { Progress } from './reconcile.ts';
 
 export type RosterConfig = CronsConfig['rosterSync'];
 
+const REMOVED_LIST_MAX = 1000;
+
 export interface RosterSource {
   rows: unknown[];
   /** ISO instant the roster was last modified, when the source says. */
@@ -42,8 +44,9 @@ export interface RosterSyncResult {
   invalid: RosterParse['invalid'];
   added: number;
   changed: number;
-  /** People the roster introduced and no longer lists (before revoke). */
+  /** People the roster introduced and no longer lists (before revoke); the first 1000. */
   removed: string[];
+  removedCount: number;
   /** True when removals were cancelled (`cancelRemoved` on and within `maxRemovals`). */
   removalsApplied: boolean;
   submitted: { accepted: number; duplicate: number; rejected: number };
@@ -66,6 +69,7 @@ export async function rosterSync(
     added: 0,
     changed: 0,
     removed: [],
+    removedCount: 0,
     removalsApplied: false,
     submitted: { accepted: 0, duplicate: 0, rejected: 0 },
     durationMs: 0,
@@ -98,27 +102,32 @@ export async function rosterSync(
 
   // Removals: walk lastday's people, keep only the candidates.
   const rosterIds = new Set(parsed.rows.filter((r) => r.lastDay).map((r) => r.id));
+  // Records are kept only up to maxRemovals + 1: past that none is cancelled anyway.
   const candidates: PersonRecord[] = [];
+  let removedCount = 0;
   for await (const ids of ctx.people.scanIds(500)) {
     for (const record of await ctx.people.getMany(ids)) {
-      if (isRemovalCandidate(record, rosterIds)) candidates.push(record);
+      if (!isRemovalCandidate(record, rosterIds)) continue;
+      removedCount++;
+      if (result.removed.length < REMOVED_LIST_MAX) result.removed.push(record.person.id);
+      if (candidates.length <= config.maxRemovals) candidates.push(record);
     }
   }
-  result.removed = candidates.map((r) => r.person.id);
-  if (candidates.length > 0 && config.cancelRemoved) {
-    if (candidates.length > config.maxRemovals) {
+  result.removedCount = removedCount;
+  if (removedCount > 0 && config.cancelRemoved) {
+    if (removedCount > config.maxRemovals) {
       await ctx.alerts.raise({
         kind: 'roster_removals_refused',
-        message: `roster sync: ${candidates.length} planned people are missing from the roster (more than maxRemovals ${config.maxRemovals}); none cancelled`,
-        details: { count: candidates.length, sample: result.removed.slice(0, 20) },
+        message: `roster sync: ${removedCount} planned people are missing from the roster (more than maxRemovals ${config.maxRemovals}); none cancelled`,
+        details: { count: removedCount, sample: result.removed.slice(0, 20) },
       });
     } else {
       result.removalsApplied = true;
       for (const record of candidates) await submit(cancelEvent(record, version));
     }
-  } else if (candidates.length > 0) {
+  } else if (removedCount > 0) {
     ctx.log.warn(
-      { count: candidates.length, sample: result.removed.slice(0, 20) },
+      { count: removedCount, sample: result.removed.slice(0, 20) },
       'roster sync: planned people missing from the roster (cancelRemoved is off; nothing changed)',
     );
   }
