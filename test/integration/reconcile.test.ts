@@ -15,7 +15,7 @@ import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { hrEvent } from '../helpers/events.ts';
-import { eventually, testContext, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { eventually, testContext, testPrefix, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lastday-reconcile-'));
 const rosterFile = join(dir, 'roster.json');
@@ -112,5 +112,24 @@ describe('reconcile', () => {
     const audit = await c.audit.list({ personId: 'soon/1' });
     expect(audit.filter((e) => e.type === 'effect.revoke')).toHaveLength(1);
     expect((await c.audit.verify()).ok).toBe(true);
+  });
+});
+
+describe('reconcile under a hash-tagged prefix (Redis Cluster layout)', () => {
+  it('finds and repairs jobs the same way', async () => {
+    const tagged = testSettings({}, { LASTDAY_PREFIX: `{${testPrefix()}}` });
+    const c = await testContext(tagged);
+    try {
+      await applyEvent(c, hrEvent({ personId: 'tagged', lastDay: '2027-05-05' }) as HrEvent);
+      const id = milestoneJobId('tagged', 1, 'verify');
+      await c.queues.milestones.remove(id);
+      expect(await reconcile(c)).toMatchObject({ scanned: 1, rescheduled: 1 });
+      expect(await c.queues.milestones.getJobState(id)).toBe('delayed');
+      expect(await c.redis.keys('*tagged*')).toSatisfy((keys: string[]) =>
+        keys.every((k) => k.startsWith(`${tagged.env.LASTDAY_PREFIX}:`)),
+      );
+    } finally {
+      await c.close();
+    }
   });
 });
