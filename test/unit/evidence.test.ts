@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvidence, evidenceMarkdown } from '../../src/domain/evidence.ts';
+import { buildEvidence } from '../../src/domain/evidence.ts';
+import { evidenceMarkdown } from '../../src/domain/evidenceMarkdown.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 
 const base: PersonRecord = {

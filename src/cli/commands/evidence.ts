@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadEvidence } from '../../app/evidence.ts';
 import { opsProviders } from '../../app/features.ts';
-import { evidenceMarkdown } from '../../domain/evidence.ts';
+import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
 import { withContext } from '../context.ts';
 
 export function evidenceCommand(program: Command): void {

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadEvidence } from '../../app/evidence.ts';
 import type { OpsProviders } from '../../app/opsProviders.ts';
-import { evidenceMarkdown } from '../../domain/evidence.ts';
+import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
 import { LastdayError } from '../../domain/errors.ts';
 import type { HttpDeps } from '../server.ts';
 
