@@ -1,9 +1,13 @@
 /**
  * Alerts: something a person must look at (drift after revoke, a milestone past
  * its deadline, a connector refusing our credentials). Logged at error level,
- * counted, and written to the audit chain.
+ * counted, written to the audit chain and, when `alerts.webhookUrl` is set,
+ * POSTed there signed per Standard Webhooks (best effort: a failing alert
+ * endpoint is logged, never blocks the work that raised the alert).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { Webhook } from 'standardwebhooks';
 import type { AuditStore } from '../store/audit.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -15,24 +19,63 @@ export interface Alert {
   details?: Record<string, unknown>;
 }
 
+/** Where alerts are posted; built from the config's `alerts` section. */
+export interface AlertWebhook {
+  url: string;
+  /** A Standard Webhooks secret (`whsec_…`). */
+  secret: string;
+  timeoutMs: number;
+}
+
 export class Alerter {
+  private readonly signer: Webhook | undefined;
   constructor(
     private readonly log: Logger,
     private readonly audit: AuditStore,
     private readonly metrics: Metrics,
     private readonly now: () => Date,
-  ) {}
+    private readonly webhook?: AlertWebhook,
+  ) {
+    this.signer = webhook ? new Webhook(webhook.secret) : undefined;
+  }
 
   async raise(alert: Alert): Promise<void> {
     this.metrics.alerts.inc({ kind: alert.kind });
     this.log.error({ alert: alert.kind, personId: alert.personId, details: alert.details }, alert.message);
+    const at = this.now();
     await this.audit.append({
-      at: this.now().toISOString(),
+      at: at.toISOString(),
       type: `alert.${alert.kind}`,
       actor: 'lastday',
       personId: alert.personId,
       actionId: alert.actionId,
       details: { message: alert.message, ...alert.details },
     });
+    await this.post(alert, at);
+  }
+
+  private async post(alert: Alert, at: Date): Promise<void> {
+    if (!this.webhook || !this.signer) return;
+    const id = `msg_${randomUUID()}`;
+    const body = JSON.stringify({ type: `alert.${alert.kind}`, at: at.toISOString(), ...alert });
+    // The signature timestamp is the real clock: receivers check it against theirs.
+    const sentAt = new Date();
+    try {
+      const res = await fetch(this.webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+          'webhook-signature': this.signer.sign(id, sentAt, body),
+        },
+        body,
+        signal: AbortSignal.timeout(this.webhook.timeoutMs),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      this.metrics.connectorErrors.inc({ connector: 'alert-webhook', effect: alert.kind });
+      this.log.warn({ alert: alert.kind, err: (err as Error).message }, 'alert webhook failed');
+    }
   }
 }

@@ -20,7 +20,7 @@ import { EventsStore } from '../store/events.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { PeopleStore } from '../store/people.ts';
-import { Alerter } from './alerts.ts';
+import { Alerter, type AlertWebhook } from './alerts.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface Context {
@@ -42,7 +42,8 @@ export interface Context {
   metrics: Metrics;
   alerts: Alerter;
   connectors: Connector[];
-  queues: { hrEvents: Queue; milestones: Queue<MilestoneJobData> };
+  /** A producer for every queue lastday runs (dashboard, `lastday queues`, /metrics list them all). */
+  queues: { hrEvents: Queue; milestones: Queue<MilestoneJobData>; actions: Queue; ops: Queue };
   close(): Promise<void>;
 }
 
@@ -55,10 +56,21 @@ export interface ContextOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The alert webhook, when configured and its secret is in the environment. */
+function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook | undefined {
+  const { webhookUrl, secretEnv, timeoutMs } = settings.config.alerts;
+  if (!webhookUrl || !secretEnv) return undefined;
+  const secret = env[secretEnv];
+  if (!secret) throw new Error(`alerts.secretEnv: environment variable ${secretEnv} is not set`);
+  return { url: webhookUrl, secret, timeoutMs };
+}
+
 export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
   const prefix = settings.env.LASTDAY_PREFIX;
+  // Checked before any connection opens, so a missing secret leaks nothing.
+  const webhook = alertWebhook(settings, options.env ?? process.env);
   const redis = createRedis(redisUrl, 'producer');
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis);
@@ -75,6 +87,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const queues = {
     hrEvents: new Queue(QUEUES.hrEvents, { connection: redis, prefix }),
     milestones: new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
+    actions: new Queue(QUEUES.actions, { connection: redis, prefix }),
+    ops: new Queue(QUEUES.ops, { connection: redis, prefix }),
   };
   return {
     settings,
@@ -92,11 +106,11 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     directory,
     lock: new PersonLock(redis, keys),
     metrics,
-    alerts: new Alerter(log, audit, metrics, now),
+    alerts: new Alerter(log, audit, metrics, now, webhook),
     connectors,
     queues,
     async close() {
-      await Promise.allSettled([queues.hrEvents.close(), queues.milestones.close()]);
+      await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
       redis.disconnect();
     },

@@ -4,6 +4,15 @@
  * Extension interface (runtime.ts), so the core wiring stays small.
  */
 import { guardExtension } from '../guard/extension.ts';
+import { guardOpsProviders } from '../guard/opsProviders.ts';
+import { createOpsExtension } from './ops.ts';
+import type { OpsProviders } from './opsProviders.ts';
 import type { Extension } from './runtime.ts';
 
-export const builtinExtensions: readonly Extension[] = [guardExtension()];
+/**
+ * What the action gate lends the ops feature: holds for evidence and metrics,
+ * and the `hold-expiry` cron's work. The CLI reads the same object.
+ */
+export const opsProviders: OpsProviders = guardOpsProviders;
+
+export const builtinExtensions: readonly Extension[] = [guardExtension(), createOpsExtension(opsProviders)];

@@ -54,6 +54,18 @@ export function createMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    overdueMilestones: new Gauge({
+      name: 'lastday_milestones_overdue',
+      help: 'Milestones past due by more than crons.overdue.overdueAfterMinutes and not done, per milestone (last overdue run)',
+      labelNames: ['milestone'] as const,
+      registers: [registry],
+    }),
+    holds: new Gauge({
+      name: 'lastday_actions',
+      help: 'Destructive actions per state (sampled at scrape; needs the action gate)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'lastday_queue_jobs',
       help: 'Jobs per queue and state (sampled at scrape)',

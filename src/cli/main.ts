@@ -6,10 +6,16 @@ import { cancelCommand } from './commands/cancel.ts';
 import { demoCommand } from './commands/demo.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { holdsCommand } from './commands/holds.ts';
+import { auditCommand } from './commands/audit.ts';
+import { evidenceCommand } from './commands/evidence.ts';
+import { queuesCommand } from './commands/queues.ts';
 import { rejectedCommand } from './commands/rejected.ts';
+import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
 import { startCommand } from './commands/start.ts';
+import { statusCommand } from './commands/status.ts';
 import { tokenCommand } from './commands/token.ts';
+import { upcomingCommand } from './commands/upcoming.ts';
 import { NoRedisError } from './redis.ts';
 
 const program = new Command()
@@ -22,7 +28,13 @@ const program = new Command()
 for (const register of [
   startCommand,
   enqueueCommand,
+  statusCommand,
+  upcomingCommand,
+  queuesCommand,
+  auditCommand,
+  evidenceCommand,
   rejectedCommand,
+  runCommand,
   schemaCommand,
   tokenCommand,
   holdsCommand,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
+import { alertsSchema, cronsSchema } from './crons.ts';
 
 const name = z
   .string()
@@ -102,6 +103,10 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Scheduled triggers (src/config/crons.ts). */
+    crons: cronsSchema.prefault({}),
+    /** Where alerts go besides the log, the metrics and the audit chain. */
+    alerts: alertsSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

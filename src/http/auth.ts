@@ -40,7 +40,12 @@ export class TokenAuth {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new LastdayError('unauthorized', 'missing bearer token');
-    const token = this.byHash.get(sha256Hex(match[1]!));
+    return this.authorizeToken(match[1]!, need);
+  }
+
+  /** Checks a token that arrived some other way than the header (the dashboard cookie). */
+  authorizeToken(value: string, need: Role): Principal {
+    const token = this.byHash.get(sha256Hex(value));
     if (!token) throw new LastdayError('unauthorized', 'unknown token');
     if (!roleAllows(token.role, need)) {
       throw new LastdayError('forbidden', `role ${token.role} may not do this; needs ${need}`);

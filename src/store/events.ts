@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Issue } from '../domain/errors.ts';
 import type { Keys } from './keys.ts';
 
-export type IntakeSource = 'queue' | 'http' | 'cli';
+export type IntakeSource = 'queue' | 'http' | 'cli' | 'roster';
 
 export interface RejectedEvent {
   id: string;

@@ -53,6 +53,13 @@ export function createKeys(prefix: string) {
     actionsPendingOf: (personId: string) => k('actions', 'pending', encodeId(personId)),
     /** String: the plan version whose `freeze` hook has started for this person (see domain/action.ts). */
     freezeMark: (personId: string) => k('guard', 'frozen', encodeId(personId)),
+    /** String with TTL: set once an overdue milestone of one plan version was alerted on. */
+    overdueAlerted: (personId: string, version: number, milestone: string) =>
+      k('ops', 'overdue-alerted', encodeId(personId), `v${version}`, milestone),
+    /** String: JSON of the last overdue run ({at, count, byMilestone}), read by /metrics. */
+    overdueSnapshot: k('ops', 'overdue'),
+    /** String: JSON summary of the last run of each ops job (`reconcile`, …). */
+    opsLastRun: (job: string) => k('ops', 'last-run', job),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
   };

@@ -1,6 +1,5 @@
 /** Liveness, readiness and Prometheus metrics (no auth: scraped by infrastructure). */
 import type { FastifyInstance } from 'fastify';
-import { QUEUES } from '../../queues/names.ts';
 import type { HttpDeps } from '../server.ts';
 
 export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDeps): void {
@@ -26,12 +25,9 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
 }
 
 async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {
-  const queues = [
-    [QUEUES.hrEvents, ctx.queues.hrEvents],
-    [QUEUES.milestones, ctx.queues.milestones],
-  ] as const;
   await Promise.all(
-    queues.map(async ([name, queue]) => {
+    Object.values(ctx.queues).map(async (queue) => {
+      const name = queue.name;
       try {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
         for (const [state, n] of Object.entries(counts))

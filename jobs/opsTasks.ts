@@ -1,0 +1,83 @@
+/**
+ * The maintenance tasks behind the crons, by name, and the processor of the
+ * `ops` queue that the job schedulers feed. `lastday run NAME` calls the same
+ * `runOpsTask` in its own process, so an external cron does exactly the work
+ * the built-in scheduler would.
+ */
+import type { Job } from 'bullmq';
+import type { Context } from '../src/app/context.ts';
+import type { OpsProviders } from '../src/app/opsProviders.ts';
+import { checkOverdue } from './overdue.ts';
+import { type Progress, reconcile } from './reconcile.ts';
+import { rosterSync } from './rosterSync.ts';
+
+export const OPS_TASKS = ['reconcile', 'roster-sync', 'overdue', 'hold-expiry'] as const;
+export type OpsTaskName = (typeof OPS_TASKS)[number];
+
+export function isOpsTask(name: string): name is OpsTaskName {
+  return (OPS_TASKS as readonly string[]).includes(name);
+}
+
+export interface OpsRunOptions {
+  onProgress?: (p: Progress & { step?: string }) => void | Promise<void>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runOpsTask(
+  ctx: Context,
+  providers: OpsProviders,
+  name: OpsTaskName,
+  options: OpsRunOptions = {},
+): Promise<Record<string, unknown>> {
+  const { crons } = ctx.settings.config;
+  const progress = (step: string) => (p: Progress) => options.onProgress?.({ ...p, step });
+  const env = options.env ?? process.env;
+  switch (name) {
+    case 'reconcile': {
+      // A roster that cannot be read must not stop the repair of the plans lastday has.
+      let roster: Record<string, unknown> | undefined;
+      if (crons.reconcile.withRoster && crons.rosterSync.source) {
+        try {
+          roster = { ...(await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })) };
+        } catch (err) {
+          ctx.log.error({ err: (err as Error).message }, 'reconcile: roster sync failed');
+          roster = { error: (err as Error).message };
+        }
+      }
+      const result = await reconcile(ctx, { onProgress: progress('people') });
+      return {
+        ...result,
+        errors: result.errors + (roster?.error ? 1 : 0),
+        ...(roster ? { roster } : {}),
+      };
+    }
+    case 'roster-sync':
+      return { ...(await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })) };
+    case 'overdue': {
+      const result = await checkOverdue(ctx, crons.overdue.overdueAfterMinutes, {
+        onProgress: progress('people'),
+      });
+      return { ...result };
+    }
+    case 'hold-expiry':
+      return providers.expireHolds
+        ? await providers.expireHolds(ctx)
+        : { skipped: 'no action gate installed' };
+  }
+}
+
+/** Processor of the `ops` queue: job name = task name. */
+export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
+  return async (job: Job): Promise<Record<string, unknown>> => {
+    if (!isOpsTask(job.name)) throw new Error(`unknown ops task ${job.name}`);
+    const started = ctx.now().toISOString();
+    const result = await runOpsTask(ctx, providers, job.name, {
+      onProgress: (p) => job.updateProgress(p),
+    });
+    await ctx.redis.set(
+      ctx.keys.opsLastRun(job.name),
+      JSON.stringify({ startedAt: started, finishedAt: ctx.now().toISOString(), jobId: job.id, result }),
+    );
+    return result;
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Overdue check (the `overdue` cron, `lastday run overdue`): a milestone due
+ * more than `overdueAfterMinutes` ago and still not done means access outlived
+ * its deadline. Every run that finds some logs one error line with the count
+ * and the oldest; the first time a given milestone of a given plan is seen
+ * overdue it is also alerted on (error log, audit chain, optional alert
+ * webhook) — once a day at most, not every minute.
+ *
+ * The count is stored in Redis so /metrics on any API process reports it, not
+ * only the scheduler process that ran the check.
+ */
+import type { Context } from '../src/app/context.ts';
+import { isOpen, type MilestoneName } from '../src/domain/milestone.ts';
+import type { Progress } from './reconcile.ts';
+
+export interface OverdueMilestone {
+  personId: string;
+  milestone: MilestoneName;
+  dueAt: string;
+  overdueMinutes: number;
+  state: string;
+  lastError?: string;
+}
+
+export interface OverdueResult {
+  at: string;
+  count: number;
+  byMilestone: Partial<Record<MilestoneName, number>>;
+  /** The first 1000, oldest first. */
+  overdue: OverdueMilestone[];
+  /** Alerts raised in this run (first sighting of each). */
+  alerted: number;
+  durationMs: number;
+}
+
+const LIST_MAX = 1000;
+/** An overdue milestone is alerted again if it is still overdue this long after. */
+const REALERT_S = 24 * 3600;
+
+export async function checkOverdue(
+  ctx: Context,
+  overdueAfterMinutes: number,
+  options: { onProgress?: (p: Progress) => void | Promise<void> } = {},
+): Promise<OverdueResult> {
+  const started = Date.now();
+  const now = ctx.now();
+  const limitMs = now.getTime() - overdueAfterMinutes * 60_000;
+  const total = await ctx.people.count();
+  const found: OverdueMilestone[] = [];
+  const byMilestone: Partial<Record<MilestoneName, number>> = {};
+  let count = 0;
+  let alerted = 0;
+  let done = 0;
+  for await (const ids of ctx.people.scanIds(500)) {
+    for (const record of await ctx.people.getMany(ids)) {
+      if (record.cancelled) continue;
+      for (const m of record.milestones) {
+        if (!isOpen(m) || Date.parse(m.dueAt) > limitMs) continue;
+        count++;
+        byMilestone[m.name] = (byMilestone[m.name] ?? 0) + 1;
+        const item: OverdueMilestone = {
+          personId: record.person.id,
+          milestone: m.name,
+          dueAt: m.dueAt,
+          overdueMinutes: Math.floor((now.getTime() - Date.parse(m.dueAt)) / 60_000),
+          state: m.state,
+          ...(m.lastError ? { lastError: m.lastError } : {}),
+        };
+        if (found.length < LIST_MAX) found.push(item);
+        const first = await ctx.redis.set(
+          ctx.keys.overdueAlerted(record.person.id, record.planVersion, m.name),
+          now.toISOString(),
+          'EX',
+          REALERT_S,
+          'NX',
+        );
+        if (first === 'OK') {
+          alerted++;
+          await ctx.alerts.raise({
+            kind: 'milestone_overdue',
+            message: `${m.name} for ${record.person.id} was due ${m.dueAt} and is not done (${item.overdueMinutes} min late)`,
+            personId: record.person.id,
+            details: { milestone: m.name, dueAt: m.dueAt, state: m.state, lastError: m.lastError },
+          });
+        }
+      }
+    }
+    done += ids.length;
+    await options.onProgress?.({ done, total: Math.max(total, done) });
+  }
+  found.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+  // One error line per run (each first sighting is also alerted, itself logged).
+  if (count > 0) ctx.log.error({ count, byMilestone, oldest: found.slice(0, 10) }, 'milestones overdue');
+  const result: OverdueResult = {
+    at: now.toISOString(),
+    count,
+    byMilestone,
+    overdue: found,
+    alerted,
+    durationMs: Date.now() - started,
+  };
+  await ctx.redis.set(ctx.keys.overdueSnapshot, JSON.stringify({ at: result.at, count, byMilestone }));
+  return result;
+}
+
+/** The last stored overdue count, for /metrics. */
+export async function lastOverdue(
+  ctx: Context,
+): Promise<{ at: string; count: number; byMilestone: Partial<Record<MilestoneName, number>> } | undefined> {
+  const raw = await ctx.redis.get(ctx.keys.overdueSnapshot);
+  return raw ? JSON.parse(raw) : undefined;
+}

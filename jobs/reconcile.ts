@@ -1,0 +1,159 @@
+/**
+ * Reconcile: the self-healing pass the `reconcile` cron runs (and `lastday run
+ * reconcile`). For every person with open milestones it makes sure each one has
+ * its job, and that a milestone already past due will run now:
+ *
+ * - job missing (lost, deleted, never scheduled after a crash) → scheduled again
+ *   with the plan's deterministic id (scheduleMilestones is idempotent);
+ * - past due but still delayed (planned while no worker ran, a clock jump) → promoted;
+ * - past due and failed for good, or completed while the milestone is still
+ *   open → removed and added again.
+ *
+ * Work is never done here: the milestone workers run the effects under the
+ * person lock, so a reconcile racing a worker cannot do anything twice. People
+ * are walked in batches over the by-end index; only one batch is in memory.
+ */
+import type { Context } from '../src/app/context.ts';
+import { isOpen } from '../src/domain/milestone.ts';
+import type { PersonRecord } from '../src/domain/person.ts';
+import { scheduleMilestones } from '../src/queues/milestones.ts';
+import { milestoneJobId } from '../src/queues/names.ts';
+
+export interface ReconcileResult {
+  /** People read. */
+  scanned: number;
+  /** People with at least one open milestone. */
+  open: number;
+  /** Milestone jobs that were missing and were scheduled again. */
+  rescheduled: number;
+  /** Past-due jobs moved from delayed to waiting. */
+  promoted: number;
+  /** Past-due jobs that had failed or completed and were queued again. */
+  requeued: number;
+  /** People whose repair failed (logged; the next run tries again). */
+  errors: number;
+  durationMs: number;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+export interface ReconcileOptions {
+  batchSize?: number;
+  onProgress?: (p: Progress) => void | Promise<void>;
+}
+
+export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const started = Date.now();
+  const total = await ctx.people.count();
+  const result: ReconcileResult = {
+    scanned: 0,
+    open: 0,
+    rescheduled: 0,
+    promoted: 0,
+    requeued: 0,
+    errors: 0,
+    durationMs: 0,
+  };
+  for await (const ids of ctx.people.scanIds(options.batchSize ?? 500)) {
+    const records = await ctx.people.getMany(ids);
+    result.scanned += ids.length;
+    await reconcileBatch(ctx, records, result);
+    await options.onProgress?.({ done: result.scanned, total: Math.max(total, result.scanned) });
+  }
+  result.durationMs = Date.now() - started;
+  return result;
+}
+
+async function reconcileBatch(ctx: Context, records: PersonRecord[], result: ReconcileResult) {
+  const queue = ctx.queues.milestones;
+  const nowMs = ctx.now().getTime();
+  const wanted = records
+    .filter((r) => !r.cancelled)
+    .flatMap((record) =>
+      record.milestones.filter(isOpen).map((m) => ({
+        record,
+        milestone: m,
+        jobId: milestoneJobId(record.person.id, record.planVersion, m.name),
+      })),
+    );
+  const withOpen = new Set(wanted.map((w) => w.record.person.id));
+  result.open += withOpen.size;
+  if (wanted.length === 0) return;
+
+  // Most open milestones wait in the delayed set: one ZMSCORE answers for the
+  // whole batch; only the others need an EXISTS each.
+  const scores = await ctx.redis.zmscore(queue.keys.delayed!, ...wanted.map((w) => w.jobId));
+  const inDelayed = scores.map((score) => score !== null);
+  const rest = wanted.map((w, i) => ({ w, i })).filter(({ i }) => !inDelayed[i]);
+  const exists = [...inDelayed];
+  if (rest.length > 0) {
+    const pipeline = ctx.redis.pipeline();
+    for (const { w } of rest) pipeline.exists(queue.toKey(w.jobId));
+    const answers = (await pipeline.exec()) ?? [];
+    rest.forEach(({ i }, k) => {
+      const [err, n] = answers[k] ?? [null, 0];
+      exists[i] = !err && Number(n) === 1;
+    });
+  }
+
+  const missing = new Map<string, PersonRecord>();
+  const dueExisting: typeof wanted = [];
+  wanted.forEach((w, i) => {
+    if (!exists[i]) missing.set(w.record.person.id, w.record);
+    else if (Date.parse(w.milestone.dueAt) <= nowMs) dueExisting.push(w);
+  });
+
+  await Promise.all(
+    [...missing.values()].map(async (record) => {
+      try {
+        const before = wanted.filter((w, i) => w.record === record && !exists[i]).length;
+        await scheduleMilestones(queue, record, nowMs);
+        result.rescheduled += before;
+        ctx.log.warn(
+          { personId: record.person.id, planVersion: record.planVersion, jobs: before },
+          'reconcile: milestone jobs were missing; scheduled again',
+        );
+      } catch (err) {
+        result.errors++;
+        ctx.log.error({ personId: record.person.id, err: (err as Error).message }, 'reconcile failed');
+      }
+    }),
+  );
+
+  await Promise.all(
+    dueExisting.map(async (w) => {
+      try {
+        const state = await queue.getJobState(w.jobId);
+        if (state === 'delayed') {
+          const job = await queue.getJob(w.jobId);
+          // A job in backoff after a failed attempt keeps its own retry schedule.
+          if (job && job.attemptsMade === 0) {
+            await job.promote();
+            result.promoted++;
+            ctx.log.warn(
+              { personId: w.record.person.id, milestone: w.milestone.name, dueAt: w.milestone.dueAt },
+              'reconcile: past-due milestone was still delayed; running it now',
+            );
+          }
+        } else if (state === 'failed' || state === 'completed') {
+          await queue.remove(w.jobId);
+          await scheduleMilestones(queue, w.record, nowMs);
+          result.requeued++;
+          ctx.log.warn(
+            { personId: w.record.person.id, milestone: w.milestone.name, state },
+            'reconcile: open milestone had a finished job; queued again',
+          );
+        }
+      } catch (err) {
+        result.errors++;
+        ctx.log.error(
+          { personId: w.record.person.id, milestone: w.milestone.name, err: (err as Error).message },
+          'reconcile failed',
+        );
+      }
+    }),
+  );
+}

@@ -1,0 +1,72 @@
+/** `lastday queues`: jobs per state in each queue, the oldest waiting job and the next delayed one. */
+import type { JobType } from 'bullmq';
+import type { Command } from 'commander';
+import { output, withContext } from '../context.ts';
+import { table, when } from '../table.ts';
+
+const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
+
+export function queuesCommand(program: Command): void {
+  program
+    .command('queues')
+    .description('queue depths, oldest waiting job, next delayed job')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const result = await withContext(async (ctx) => {
+        const queues = Object.values(ctx.queues);
+        return {
+          queues: await Promise.all(
+            queues.map(async (q) => {
+              const counts = await q.getJobCounts(...STATES);
+              const [oldest] = await q.getJobs(['wait' as JobType], 0, 0, true);
+              const [next] = await q.getJobs(['delayed'], 0, 0, true);
+              const schedulers = await q.getJobSchedulers(0, -1);
+              return {
+                name: q.name,
+                counts,
+                oldestWaiting: oldest
+                  ? { id: oldest.id, name: oldest.name, since: new Date(oldest.timestamp).toISOString() }
+                  : null,
+                nextDelayed: next
+                  ? {
+                      id: next.id,
+                      name: next.name,
+                      at: new Date(next.timestamp + (next.delay ?? 0)).toISOString(),
+                    }
+                  : null,
+                schedulers: schedulers.map((s) => ({
+                  id: s.id ?? s.key,
+                  pattern: s.pattern,
+                  tz: s.tz,
+                  next: s.next ? new Date(s.next).toISOString() : null,
+                })),
+              };
+            }),
+          ),
+        };
+      });
+      output(Boolean(opts.json), result, () => {
+        const lines = [
+          table(
+            ['queue', ...STATES, 'oldest waiting', 'next delayed'],
+            result.queues.map((q) => [
+              q.name,
+              ...STATES.map((s) => q.counts[s] ?? 0),
+              q.oldestWaiting ? `${q.oldestWaiting.name} since ${when(q.oldestWaiting.since)}` : undefined,
+              q.nextDelayed ? `${q.nextDelayed.name} at ${when(q.nextDelayed.at)}` : undefined,
+            ]),
+          ),
+        ];
+        const crons = result.queues.flatMap((q) => q.schedulers);
+        if (crons.length > 0) {
+          lines.push(
+            table(
+              ['cron', 'pattern', 'tz', 'next run'],
+              crons.map((c) => [c.id, c.pattern, c.tz, when(c.next)]),
+            ),
+          );
+        }
+        return lines.join('\n');
+      });
+    });
+}

@@ -1,0 +1,281 @@
+/**
+ * The evidence report: the page an auditor asks for about one leaver. Built by
+ * a pure function from data the caller loaded (record, effect records, the
+ * person's audit entries, the chain check, holds), so the HTTP route and the
+ * CLI print the same thing and tests need no Redis.
+ *
+ * It answers: what was planned and when, what was done and how late, what each
+ * connector removed, what the person's pending destructive actions became, and
+ * whether the audit chain that says so verifies. Controls it maps to:
+ * SOC 2 CC6.2 (access removed when no longer authorised), FedRAMP PS-4
+ * (revoke within 4 hours of termination), PCI DSS 8.2.5 (terminated users'
+ * access revoked immediately; lastday reads "immediately" as 15 minutes).
+ */
+import type { MilestoneName } from './milestone.ts';
+import { type PersonRecord, statusOf } from './person.ts';
+
+/** A hold on a destructive action the person started (from the action gate). */
+export interface HoldSummary {
+  actionId: string;
+  kind: string;
+  target: string;
+  state: string;
+  heldAt?: string;
+  reason?: string;
+  /** Who approved or cancelled it, and when. */
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
+/** The shape of an audit entry the report reads (see store/audit.ts). */
+export interface EvidenceAuditEntry {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  details: Record<string, unknown>;
+}
+
+export interface EvidenceInput {
+  record: PersonRecord;
+  /** Effect records: `c<cycle>.<effect>|<connector>` → {state, data}. */
+  effects: Record<string, { state: string; data: Record<string, unknown> }>;
+  audit: readonly EvidenceAuditEntry[];
+  chain: { ok: boolean; entries: number; brokenAt?: number; reason?: string };
+  /** Undefined when no action gate is installed. */
+  holds?: readonly HoldSummary[];
+  now: Date;
+}
+
+export type ControlResult = 'pass' | 'fail' | 'pending' | 'not_applicable';
+
+export interface EvidenceReport {
+  generatedAt: string;
+  person: {
+    id: string;
+    name?: string;
+    email?: string;
+    employment: string;
+    timezone: string;
+  };
+  status: string;
+  lastDay: string | null;
+  endTime: string | null;
+  endsAt: string | null;
+  reinstatementRequired: boolean;
+  cycle: number;
+  /** Every plan HR events produced, oldest first. */
+  plans: {
+    planVersion: number;
+    at: string;
+    eventId: string;
+    eventType: string;
+    lastDay: unknown;
+    endsAt: unknown;
+  }[];
+  milestones: {
+    name: MilestoneName;
+    /** The instant of the first plan of this cycle that had this milestone. */
+    firstPlannedAt?: string;
+    dueAt: string;
+    state: string;
+    doneAt?: string;
+    /** doneAt − dueAt; negative never happens (jobs do not run early). */
+    lagSeconds?: number;
+    lastError?: string;
+  }[];
+  connectors: {
+    connector: string;
+    effect: string;
+    cycle: number;
+    state: string;
+    at?: string;
+    /** Grant ids removed (reduce) or left when disabled (revoke). */
+    removed: string[];
+    drift?: boolean;
+  }[];
+  alerts: { at: string; kind: string; message: string }[];
+  holds: { available: boolean; items: HoldSummary[] };
+  audit: { personEntries: number; chainOk: boolean; chainEntries: number; brokenAt?: number };
+  controls: { control: string; requirement: string; result: ControlResult; detail: string }[];
+}
+
+/** PCI DSS 8.2.5's "immediately", as lastday measures it. */
+export const IMMEDIATE_MINUTES = 15;
+/** FedRAMP PS-4: disable system access within 4 hours of termination. */
+export const PS4_HOURS = 4;
+
+export function buildEvidence(input: EvidenceInput): EvidenceReport {
+  const { record, audit, now } = input;
+  const cycle = record.cycle;
+  const status = statusOf(record);
+
+  const applied = audit.filter((e) => e.type === 'hr_event.applied');
+  const plans = applied.map((e) => ({
+    planVersion: Number(e.details.planVersion ?? 0),
+    at: e.at,
+    eventId: String(e.details.eventId ?? ''),
+    eventType: String(e.details.type ?? ''),
+    lastDay: e.details.lastDay ?? null,
+    endsAt: e.details.endsAt ?? null,
+  }));
+  // Plans of the current cycle start after the last cancellation.
+  const lastCancel = applied.map((e) => e.details.type).lastIndexOf('offboarding.cancelled');
+  const cyclePlans = applied.slice(lastCancel + 1);
+  const firstPlanned = (name: MilestoneName) => {
+    for (const e of cyclePlans) {
+      const ms = (e.details.milestones as { name: string; dueAt: string }[] | undefined) ?? [];
+      const m = ms.find((x) => x.name === name);
+      if (m) return m.dueAt;
+    }
+    return undefined;
+  };
+
+  const milestones = record.milestones.map((m) => {
+    const first = firstPlanned(m.name);
+    return {
+      name: m.name,
+      ...(first ? { firstPlannedAt: first } : {}),
+      dueAt: m.dueAt,
+      state: m.state,
+      ...(m.doneAt
+        ? {
+            doneAt: m.doneAt,
+            lagSeconds: Math.max(0, Math.round((Date.parse(m.doneAt) - Date.parse(m.dueAt)) / 1000)),
+          }
+        : {}),
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+    };
+  });
+
+  const effectAt = (effect: string, connector: string) =>
+    audit.findLast((e) => e.type === `effect.${effect}` && e.details.connector === connector)?.at;
+  const connectors = Object.entries(input.effects)
+    .map(([key, rec]) => {
+      const [scoped = '', connector = ''] = key.split('|');
+      const m = /^c(\d+)\.(.+)$/.exec(scoped);
+      const effectCycle = m ? Number(m[1]) : 0;
+      const effect = m ? m[2]! : scoped;
+      const grants = (rec.data.grants as { id: string }[] | undefined) ?? [];
+      const at = effectAt(effect, connector);
+      return {
+        connector,
+        effect,
+        cycle: effectCycle,
+        state: rec.state,
+        ...(at ? { at } : {}),
+        removed: grants.map((g) => g.id),
+        ...(typeof rec.data.drift === 'boolean' ? { drift: rec.data.drift } : {}),
+      };
+    })
+    .sort(
+      (a, b) =>
+        a.cycle - b.cycle ||
+        effectOrder(a.effect) - effectOrder(b.effect) ||
+        a.connector.localeCompare(b.connector),
+    );
+
+  const alerts = audit
+    .filter((e) => e.type.startsWith('alert.'))
+    .map((e) => ({
+      at: e.at,
+      kind: e.type.slice('alert.'.length),
+      message: String(e.details.message ?? ''),
+    }));
+
+  const report: EvidenceReport = {
+    generatedAt: now.toISOString(),
+    person: {
+      id: record.person.id,
+      ...(record.person.name ? { name: record.person.name } : {}),
+      ...(record.person.email ? { email: record.person.email } : {}),
+      employment: record.person.employment,
+      timezone: record.person.timezone,
+    },
+    status,
+    lastDay: record.lastDay,
+    endTime: record.endTime,
+    endsAt: record.endsAt,
+    reinstatementRequired: record.reinstatementRequired,
+    cycle,
+    plans,
+    milestones,
+    connectors,
+    alerts,
+    holds: { available: input.holds !== undefined, items: [...(input.holds ?? [])] },
+    audit: {
+      personEntries: audit.length,
+      chainOk: input.chain.ok,
+      chainEntries: input.chain.entries,
+      ...(input.chain.brokenAt !== undefined ? { brokenAt: input.chain.brokenAt } : {}),
+    },
+    controls: [],
+  };
+  report.controls = controls(report, record, now);
+  return report;
+}
+
+function effectOrder(effect: string): number {
+  const i = (['reduce', 'restore', 'revoke', 'verify'] as const).indexOf(effect as 'reduce');
+  return i < 0 ? 99 : i;
+}
+
+function controls(report: EvidenceReport, record: PersonRecord, now: Date): EvidenceReport['controls'] {
+  const revoke = report.milestones.find((m) => m.name === 'revoke');
+  const verify = report.milestones.find((m) => m.name === 'verify');
+  const cancelled = record.cancelled && revoke?.state !== 'done';
+  const within = (limitMinutes: number): { result: ControlResult; detail: string } => {
+    if (cancelled || !revoke) return { result: 'not_applicable', detail: 'no departure planned (cancelled)' };
+    if (revoke.doneAt !== undefined) {
+      const lag = revoke.lagSeconds ?? 0;
+      return {
+        result: lag <= limitMinutes * 60 ? 'pass' : 'fail',
+        detail: `revoked ${revoke.doneAt}, ${formatLag(lag)} after ${revoke.dueAt}`,
+      };
+    }
+    const deadline = Date.parse(revoke.dueAt) + limitMinutes * 60_000;
+    return now.getTime() > deadline
+      ? { result: 'fail', detail: `not revoked; due ${revoke.dueAt}` }
+      : { result: 'pending', detail: `revoke due ${revoke.dueAt}` };
+  };
+  const ps4 = within(PS4_HOURS * 60);
+  const pci = within(IMMEDIATE_MINUTES);
+  const drift = report.connectors.some((c) => c.effect === 'verify' && c.cycle === record.cycle && c.drift);
+  let cc62: { result: ControlResult; detail: string };
+  if (cancelled) cc62 = { result: 'not_applicable', detail: 'no departure planned (cancelled)' };
+  else if (!report.audit.chainOk) cc62 = { result: 'fail', detail: 'the audit chain does not verify' };
+  else if (verify?.state === 'done')
+    cc62 = {
+      result: 'pass',
+      detail: drift
+        ? 'access found after revoke was removed again and alerted on'
+        : 'every connector read back with no access left',
+    };
+  else if (ps4.result === 'fail') cc62 = { result: 'fail', detail: ps4.detail };
+  else
+    cc62 = { result: 'pending', detail: verify ? `read-back due ${verify.dueAt}` : 'no read-back planned' };
+  return [
+    {
+      control: 'SOC 2 CC6.2',
+      requirement: 'access removed when no longer authorised, and checked',
+      ...cc62,
+    },
+    {
+      control: 'FedRAMP PS-4',
+      requirement: `system access disabled within ${PS4_HOURS} hours of termination`,
+      ...ps4,
+    },
+    {
+      control: 'PCI DSS 8.2.5',
+      requirement: `access of terminated users revoked immediately (≤ ${IMMEDIATE_MINUTES} min)`,
+      ...pci,
+    },
+  ];
+}
+
+/** `3 s`, `12 min`, `4.5 h`. */
+export function formatLag(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}

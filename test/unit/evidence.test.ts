@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { buildEvidence } from '../../src/domain/evidence.ts';
+import { evidenceMarkdown } from '../../src/domain/evidenceMarkdown.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
+
+const base: PersonRecord = {
+  person: { id: 'c-1042', name: 'Sam Contractor', employment: 'contractor', timezone: 'America/Los_Angeles' },
+  kind: 'ending',
+  lastDay: '2026-12-04',
+  endTime: '17:00',
+  endsAt: '2026-12-05T01:00:00Z',
+  cancelled: false,
+  reinstatementRequired: false,
+  cycle: 1,
+  planVersion: 2,
+  milestones: [
+    { name: 'reduce', dueAt: '2026-12-02T17:00:00Z', state: 'done', doneAt: '2026-12-02T17:00:01Z' },
+    { name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'done', doneAt: '2026-12-05T01:00:03Z' },
+    { name: 'verify', dueAt: '2026-12-05T02:00:00Z', state: 'done', doneAt: '2026-12-05T02:00:01Z' },
+  ],
+  lastEvent: { eventId: 'wd-2', type: 'contract.ending', occurredAt: '2026-11-25T00:00:00Z' },
+  createdAt: '2026-11-20T00:00:00Z',
+  updatedAt: '2026-12-05T02:00:01Z',
+  rev: 9,
+};
+
+const audit = [
+  {
+    seq: 1,
+    at: '2026-11-20T00:00:00Z',
+    type: 'hr_event.applied',
+    actor: 'hr',
+    details: {
+      eventId: 'wd-1',
+      type: 'contract.ending',
+      planVersion: 1,
+      lastDay: '2026-12-11',
+      milestones: [{ name: 'revoke', dueAt: '2026-12-12T01:00:00Z', state: 'scheduled' }],
+    },
+  },
+  {
+    seq: 2,
+    at: '2026-11-25T00:00:00Z',
+    type: 'hr_event.applied',
+    actor: 'hr',
+    details: { eventId: 'wd-2', type: 'contract.ending', planVersion: 2, lastDay: '2026-12-04' },
+  },
+  {
+    seq: 3,
+    at: '2026-12-05T01:00:03Z',
+    type: 'effect.revoke',
+    actor: 'lastday',
+    details: { connector: 'directory', removed: ['g-read'] },
+  },
+];
+
+const effects = {
+  'c1.reduce|directory': { state: 'done', data: { grants: [{ id: 'g-admin' }] } },
+  'c1.revoke|directory': { state: 'done', data: { grants: [{ id: 'g-read' }], wasActive: true } },
+  'c1.verify|directory': { state: 'done', data: { drift: false } },
+};
+
+describe('evidence report', () => {
+  it('shows planned vs done, lag, removals, and passes the controls when revoked in time', () => {
+    const r = buildEvidence({
+      record: base,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    const revoke = r.milestones.find((m) => m.name === 'revoke')!;
+    expect(revoke).toMatchObject({ firstPlannedAt: '2026-12-12T01:00:00Z', lagSeconds: 3 });
+    expect(r.plans.map((p) => p.eventId)).toEqual(['wd-1', 'wd-2']);
+    expect(r.connectors.map((c) => [c.effect, c.removed])).toEqual([
+      ['reduce', ['g-admin']],
+      ['revoke', ['g-read']],
+      ['verify', []],
+    ]);
+    expect(r.connectors[1]!.at).toBe('2026-12-05T01:00:03Z');
+    expect(r.holds).toEqual({ available: false, items: [] });
+    expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'pass']);
+    const md = evidenceMarkdown(r);
+    expect(md).toContain('| FedRAMP PS-4 |');
+    expect(md).toContain('g-admin');
+    expect(md).toContain('**verifies**');
+  });
+
+  it('fails the controls when revoke is late or the chain is broken, and lists holds', () => {
+    const late: PersonRecord = {
+      ...base,
+      milestones: [{ name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'failed', lastError: 'scim 503' }],
+    };
+    const r = buildEvidence({
+      record: late,
+      effects: {},
+      audit,
+      chain: { ok: false, entries: 2, brokenAt: 3 },
+      holds: [{ actionId: 'a-1', kind: 'repo.delete', target: 'repo:x', state: 'held', decidedBy: 'alice' }],
+      now: new Date('2026-12-05T06:00:00Z'),
+    });
+    expect(r.controls.map((c) => c.result)).toEqual(['fail', 'fail', 'fail']);
+    expect(r.holds.items).toHaveLength(1);
+    expect(evidenceMarkdown(r)).toContain('does not verify');
+  });
+
+  it('is pending before the deadline and not applicable when cancelled', () => {
+    const pending = buildEvidence({
+      record: {
+        ...base,
+        milestones: [{ name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'scheduled' }],
+      },
+      effects: {},
+      audit: [],
+      chain: { ok: true, entries: 0 },
+      now: new Date('2026-12-05T01:05:00Z'),
+    });
+    expect(pending.controls.map((c) => c.result)).toEqual(['pending', 'pending', 'pending']);
+    const cancelled = buildEvidence({
+      record: { ...base, cancelled: true, milestones: [] },
+      effects: {},
+      audit: [],
+      chain: { ok: true, entries: 0 },
+      now: new Date('2026-12-05T01:05:00Z'),
+    });
+    expect(cancelled.controls.every((c) => c.result === 'not_applicable')).toBe(true);
+  });
+});
