@@ -66,12 +66,18 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const audit = new AuditStore(redis, keys);
   const metrics = createMetrics();
   const directory = new DirectoryStore(redis, keys);
-  const connectors = createConnectors(settings.config.connectors, {
-    directory,
-    now,
-    env: options.env ?? process.env,
-    log,
-  });
+  let connectors: Connector[];
+  try {
+    connectors = createConnectors(settings.config.connectors, {
+      directory,
+      now,
+      env: options.env ?? process.env,
+      log,
+    });
+  } catch (err) {
+    redis.disconnect(); // a config error must not leave the connection open
+    throw err;
+  }
   const queues = {
     hrEvents: new Queue(QUEUES.hrEvents, { connection: redis, prefix }),
     milestones: new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),

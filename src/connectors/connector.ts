@@ -13,6 +13,12 @@ export interface PersonRef {
   id: string;
   email?: string | undefined;
   name?: string | undefined;
+  /**
+   * Offboarding cycle (PersonRecord.cycle). Connectors that name their calls
+   * (webhook ids) use it so a new offboarding after a cancellation is not
+   * taken for a duplicate of the old one.
+   */
+  cycle?: number | undefined;
 }
 
 /** What a connector reads back for a person. */
