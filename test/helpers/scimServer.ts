@@ -74,6 +74,15 @@ export interface ScimTestServer {
   strictRemove: boolean;
   /** Requests seen, by `METHOD path` (query dropped). */
   requests: string[];
+  /** Answers sent: method, path, status and SCIM error type. */
+  responses: { method: string; path: string; status: number }[];
+  /**
+   * Called before each request is handled; tests use it to change the store
+   * behind lastday's back at an exact moment (e.g. between its read and its write).
+   */
+  onRequest?: ((method: string, path: string, body: unknown) => void) | undefined;
+  /** Removes a member outside SCIM (another admin, an earlier lost answer), recorded as a change. */
+  removeMemberDirect(groupId: string, userId: string): void;
   addUser(user: Omit<ScimUserRecord, 'id' | 'active'> & { active?: boolean; id?: string }): ScimUserRecord;
   addGroup(displayName: string, members?: string[], id?: string): ScimGroupRecord;
   groupsOf(userId: string): string[];
@@ -219,6 +228,7 @@ export async function startScimServer(options: { token?: string } = {}): Promise
   };
   const faults: Faults = {};
   const requests: string[] = [];
+  const responses: ScimTestServer['responses'] = [];
   let writeNo = 0;
   const app = express();
 
@@ -229,6 +239,14 @@ export async function startScimServer(options: { token?: string } = {}): Promise
     faults,
     strictRemove: true,
     requests,
+    responses,
+    removeMemberDirect(groupId, userId) {
+      const g = store.groups.get(groupId);
+      if (!g) return;
+      const members = g.members.filter((m) => m !== userId);
+      recordMembershipDiff(store, groupId, g.members, members);
+      g.members = members;
+    },
     addUser(user) {
       const rec: ScimUserRecord = { ...user, id: user.id ?? randomUUID(), active: user.active ?? true };
       store.users.set(rec.id, rec);
@@ -253,8 +271,11 @@ export async function startScimServer(options: { token?: string } = {}): Promise
   };
 
   app.use(express.json({ type: ['application/scim+json', 'application/json'] }));
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  // Mounted on the SCIM base so `req.path` is `/Users/…`, `/Groups/…`.
+  app.use('/scim/v2', (req: Request, res: Response, next: NextFunction) => {
     requests.push(`${req.method} ${req.path}`);
+    res.on('finish', () => responses.push({ method: req.method, path: req.path, status: res.statusCode }));
+    server.onRequest?.(req.method, req.path, req.body);
     if (faults.forbid) return scimError(res, 403, 'forbidden');
     if (faults.down) return scimError(res, faults.down, 'service unavailable');
     if (faults.failNext && faults.failNext.count > 0) {

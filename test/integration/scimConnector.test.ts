@@ -101,6 +101,9 @@ describe('scim connector', () => {
     const privileged = (await c.read(person)).grants.filter((g) => g.privileged);
     await c.removeGrants(person, privileged);
     await c.removeGrants(person, privileged); // a repeat: noTarget, confirmed by a read
+    expect(scim.responses.filter((r) => r.path === `/Groups/${admins.id}`).map((r) => r.status)).toEqual([
+      200, 400,
+    ]);
     expect(scim.groupsOf(user.id)).toEqual([staff.displayName]);
     await c.restoreGrants(person, privileged);
     await c.restoreGrants(person, privileged); // a repeat: already there, nothing sent
