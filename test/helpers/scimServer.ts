@@ -274,7 +274,8 @@ export async function startScimServer(options: { token?: string } = {}): Promise
   // Mounted on the SCIM base so `req.path` is `/Users/…`, `/Groups/…`.
   app.use('/scim/v2', (req: Request, res: Response, next: NextFunction) => {
     requests.push(`${req.method} ${req.path}`);
-    res.on('finish', () => responses.push({ method: req.method, path: req.path, status: res.statusCode }));
+    const { method, path } = req; // sub-routers rewrite req.url while handling
+    res.on('finish', () => responses.push({ method, path, status: res.statusCode }));
     server.onRequest?.(req.method, req.path, req.body);
     if (faults.forbid) return scimError(res, 403, 'forbidden');
     if (faults.down) return scimError(res, faults.down, 'service unavailable');
