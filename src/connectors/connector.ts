@@ -19,6 +19,11 @@ export interface PersonRef {
    * taken for a duplicate of the old one.
    */
   cycle?: number | undefined;
+  /**
+   * Plan version (PersonRecord.planVersion): a `reduce` redone after an
+   * extension moved it is a new call, a retry of the same job is not.
+   */
+  planVersion?: number | undefined;
 }
 
 /** What a connector reads back for a person. */

@@ -10,9 +10,12 @@
  * an empty 2xx body means nothing is left.
  *
  * Writes (`reduce`, `restore`, `revoke`) carry a webhook-id derived from
- * (connector, person, cycle, effect): every retry of the same effect has the
- * same id, so a receiver that dedupes on it never applies one twice. `verify`
- * is a query and gets a fresh id per call: receivers must answer it every time.
+ * (connector, person, cycle, plan version, effect): every retry of the same
+ * effect has the same id, so a receiver that dedupes on it never applies one
+ * twice. The plan version is in it because `reduce` and `restore` can happen
+ * again in one cycle (an extension restores, the new last day reduces again):
+ * those are new effects and must not be taken for duplicates. `verify` is a
+ * query and gets a fresh id per call: receivers must answer it every time.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
@@ -87,11 +90,11 @@ export class WebhookConnector implements Connector {
     await this.post('revoke', person, []);
   }
 
-  /** Stable id of one effect for one person in one cycle (see the module comment). */
+  /** Stable id of one effect for one person in one plan (see the module comment). */
   messageId(person: PersonRef, effect: WebhookEffect): string {
     if (effect === 'verify') return `msg_${randomUUID()}`;
     const digest = createHash('sha256')
-      .update(JSON.stringify([this.name, person.id, person.cycle ?? 1, effect]))
+      .update(JSON.stringify([this.name, person.id, person.cycle ?? 1, person.planVersion ?? 0, effect]))
       .digest('hex')
       .slice(0, 32);
     return `msg_${digest}`;
