@@ -56,7 +56,7 @@ export interface Faults {
   /** Answer this status to the next `count` requests (any method). */
   failNext?: { count: number; status: number; retryAfter?: string };
   /** Answer this status to every request until cleared. */
-  down?: number;
+  down?: number | undefined;
   /** Apply the next `count` writes, then answer 504 instead of the result. */
   applyThenFail?: { count: number; status?: number };
   /** Apply every `every`-th write and then answer 504 (a fraction of writes). */
