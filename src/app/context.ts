@@ -53,6 +53,11 @@ export interface ContextOptions {
   now?: () => Date;
   /** Extra environment for connector secrets; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Build the configured connectors (default true). CLI commands that never
+   * touch access elsewhere pass false, so they need no connector secrets.
+   */
+  connectors?: boolean;
 }
 
 export async function createContext(options: ContextOptions): Promise<Context> {
@@ -66,14 +71,15 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const audit = new AuditStore(redis, keys);
   const metrics = createMetrics();
   const directory = new DirectoryStore(redis, keys);
-  let connectors: Connector[];
+  let connectors: Connector[] = [];
   try {
-    connectors = createConnectors(settings.config.connectors, {
-      directory,
-      now,
-      env: options.env ?? process.env,
-      log,
-    });
+    if (options.connectors !== false)
+      connectors = createConnectors(settings.config.connectors, {
+        directory,
+        now,
+        env: options.env ?? process.env,
+        log,
+      });
   } catch (err) {
     redis.disconnect(); // a config error must not leave the connection open
     throw err;
