@@ -216,7 +216,9 @@ function scimError(res: Response, status: number, detail: string, scimType?: str
     );
 }
 
-export async function startScimServer(options: { token?: string } = {}): Promise<ScimTestServer> {
+export async function startScimServer(
+  options: { token?: string; port?: number } = {},
+): Promise<ScimTestServer> {
   declareResources();
   const token = options.token ?? `scim-${randomUUID()}`;
   const store: Store = {
@@ -330,7 +332,7 @@ export async function startScimServer(options: { token?: string } = {}): Promise
   );
 
   const http: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(options.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/scim/v2`;
   return server;

@@ -46,7 +46,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(secret: string): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(secret: string, port = 0): Promise<WebhookReceiver> {
   const wh = new Webhook(secret);
   const seen = new Set<string>();
   const receiver: WebhookReceiver = {
@@ -125,7 +125,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
       reply(204);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/lastday`;
   return receiver;
 }
