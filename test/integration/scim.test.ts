@@ -166,6 +166,22 @@ describe('SCIM connector in a whole timeline', () => {
     expect(statuses).toContain(503);
   });
 
+  it('fails and alerts at once when the server refuses the token, and completes once it accepts it', async () => {
+    const { personId, user, staff } = seed();
+    scim.faults.forbid = true;
+    await offboardSoon(rt, personId, 3600);
+    // failAfterMinutes is the default 15: only a non-retryable error fails this soon.
+    await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'failed');
+    const alerts = (await auditOf(rt, personId)).filter((e) => e.type === 'alert.milestone_failed');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.details.connectors).toContainEqual(
+      expect.objectContaining({ connector: 'idp', status: 'failed', retryable: false }),
+    );
+    scim.faults.forbid = false;
+    await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done', 15_000);
+    expect(scim.groupsOf(user.id)).toEqual([staff.displayName]);
+  });
+
   it('does not apply a change twice when the server applies it and then answers 504', async () => {
     const { personId, user, admins, prod, staff } = seed();
     scim.faults.applyThenFailEvery = 2; // half the writes: applied, then 504
