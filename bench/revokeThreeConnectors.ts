@@ -5,10 +5,13 @@
  * take the `revoke` milestone's lateness (milestone.done lateMs: done minus
  * due, all three connectors included) and report p50/p95/p99/max.
  *
- *   npx tsx bench/revokeThreeConnectors.ts [people=100] [scimConcurrency=4] [spreadMs=0]
+ *   npx tsx bench/revokeThreeConnectors.ts [people=100] [scimConcurrency=4] [spreadMs=0] [only]
  *
  * `spreadMs` spreads the end instants over that many milliseconds instead of
- * one burst. Results also go to bench/results/revoke-<timestamp>.json.
+ * one burst; `only` keeps the directory plus the listed remote connectors
+ * (`idp`, `tools`, comma-separated; `none` for the directory alone), to see
+ * what each costs. Results also go to
+ * bench/results/revoke-<timestamp>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createLogger } from '../src/app/logger.ts';
@@ -24,6 +27,7 @@ import { Webhook } from 'standardwebhooks';
 const people = Number(process.argv[2] ?? 100);
 const scimConcurrency = Number(process.argv[3] ?? 4);
 const spreadMs = Number(process.argv[4] ?? 0);
+const only = process.argv[5];
 const HR_SECRET = `whsec_${Buffer.from('bench-hr-secret-0123456789abcdef').toString('base64')}`;
 const HOOK_SECRET = `whsec_${Buffer.from('bench-hook-secret-0123456789abcd').toString('base64')}`;
 
@@ -35,6 +39,17 @@ async function main(): Promise<void> {
   const redis = await startTestRedis();
   const scim = await startScimServer();
   const receiver = await startWebhookReceiver(HOOK_SECRET);
+  const remote = [
+    {
+      type: 'scim',
+      name: 'idp',
+      baseUrl: scim.url,
+      tokenEnv: 'IDP_TOKEN',
+      privilegedGroups: ['*-admins'],
+      concurrency: scimConcurrency,
+    },
+    { type: 'webhook', name: 'tools', url: receiver.url, secretEnv: 'TOOLS_SECRET' },
+  ];
   const settings = {
     env: envSchema.parse({
       LASTDAY_PREFIX: 'bench',
@@ -43,18 +58,7 @@ async function main(): Promise<void> {
     }),
     config: parseConfig({
       policy: { verifyAfterMinutes: 60 },
-      connectors: [
-        { type: 'directory' },
-        {
-          type: 'scim',
-          name: 'idp',
-          baseUrl: scim.url,
-          tokenEnv: 'IDP_TOKEN',
-          privilegedGroups: ['*-admins'],
-          concurrency: scimConcurrency,
-        },
-        { type: 'webhook', name: 'tools', url: receiver.url, secretEnv: 'TOOLS_SECRET' },
-      ],
+      connectors: [{ type: 'directory' }, ...remote.filter((c) => !only || only.split(',').includes(c.name))],
     }),
   };
   const rt = await startRuntime({
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
     const scimDisabled = [...scim.store.users.values()].filter((u) => !u.active).length;
     const result = {
       people,
+      connectors: settings.config.connectors.map((c) => c.name),
       scimConcurrency,
       spreadMs,
       revoked: values.length,
@@ -136,6 +141,16 @@ async function main(): Promise<void> {
         mean: Math.round(values.reduce((a, b) => a + b, 0) / values.length),
       },
       scimRequests: scim.requests.length,
+      /** Time the SCIM test server itself spent per request (its own cost, not lastday's). */
+      scimServerMsPerRequest: {
+        mean: Math.round(scim.responses.reduce((a, r) => a + r.ms, 0) / scim.responses.length),
+        p99: Math.round(
+          quantile(
+            scim.responses.map((r) => r.ms).sort((a, b) => a - b),
+            0.99,
+          ),
+        ),
+      },
       node: process.version,
     };
     console.log(JSON.stringify(result, null, 2));

@@ -75,7 +75,7 @@ export interface ScimTestServer {
   /** Requests seen, by `METHOD path` (query dropped). */
   requests: string[];
   /** Answers sent: method, path, status and SCIM error type. */
-  responses: { method: string; path: string; status: number }[];
+  responses: { method: string; path: string; status: number; ms: number }[];
   /**
    * Called before each request is handled; tests use it to change the store
    * behind lastday's back at an exact moment (e.g. between its read and its write).
@@ -130,12 +130,12 @@ function declareResources(): void {
   };
 
   SCIMMY.Resources.declare(SCIMMY.Resources.User, {
-    egress: ((res: Res, ctx: Ctx) =>
-      pick(
-        res,
-        [...ctx.store.users.values()].map((u) => userOut(ctx.store, u)),
-        (u) => u.id,
-      )) as never,
+    egress: ((res: Res, ctx: Ctx) => {
+      // Match first on the stored attributes, then compute `groups` only for
+      // the users returned (like an indexed directory, not a full scan).
+      const found = pick(res, [...ctx.store.users.values()], (u) => u.id);
+      return Array.isArray(found) ? found.map((u) => userOut(ctx.store, u)) : userOut(ctx.store, found);
+    }) as never,
     ingress: ((res: Res, instance: Record<string, unknown>, ctx: Ctx) => {
       const { store } = ctx;
       store.writes.users++;
@@ -277,7 +277,10 @@ export async function startScimServer(
   app.use('/scim/v2', (req: Request, res: Response, next: NextFunction) => {
     requests.push(`${req.method} ${req.path}`);
     const { method, path } = req; // sub-routers rewrite req.url while handling
-    res.on('finish', () => responses.push({ method, path, status: res.statusCode }));
+    const started = performance.now();
+    res.on('finish', () =>
+      responses.push({ method, path, status: res.statusCode, ms: performance.now() - started }),
+    );
     server.onRequest?.(req.method, req.path, req.body);
     if (faults.forbid) return scimError(res, 403, 'forbidden');
     if (faults.down) return scimError(res, faults.down, 'service unavailable');
