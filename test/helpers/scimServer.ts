@@ -63,6 +63,8 @@ export interface Faults {
   applyThenFailEvery?: number;
   /** Answer 403 to everything (a token that lost its rights). */
   forbid?: boolean;
+  /** Hold the next `count` requests for `ms` before handling them (slower than the client's timeout). */
+  stallNext?: { count: number; ms: number };
 }
 
 export interface ScimTestServer {
@@ -282,6 +284,12 @@ export async function startScimServer(
       responses.push({ method, path, status: res.statusCode, ms: performance.now() - started }),
     );
     server.onRequest?.(req.method, req.path, req.body);
+    if (faults.stallNext && faults.stallNext.count > 0) {
+      faults.stallNext.count--;
+      const { ms } = faults.stallNext;
+      setTimeout(() => (res.destroyed ? undefined : next()), ms);
+      return;
+    }
     if (faults.forbid) return scimError(res, 403, 'forbidden');
     if (faults.down) return scimError(res, faults.down, 'service unavailable');
     if (faults.failNext && faults.failNext.count > 0) {

@@ -148,6 +148,16 @@ describe('scim connector', () => {
     expect(scim.store.users.get(user.id)?.active).toBe(false);
   });
 
+  it('times out a request that hangs and retries it', async () => {
+    const c = connector({ timeoutMs: 300 });
+    scim.faults.stallNext = { count: 1, ms: 1_000 };
+    expect((await c.read(person)).exists).toBe(true);
+    scim.faults.stallNext = { count: 3, ms: 1_000 };
+    const err = await c.read(person).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: true });
+    expect(String(err)).toContain('timed out after 300 ms');
+  });
+
   it('gives up in-call after a bounded number of tries with a retryable error', async () => {
     scim.faults.down = 503;
     const err = await connector()
