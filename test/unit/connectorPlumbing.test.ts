@@ -173,6 +173,16 @@ describe('createConnectors', () => {
     expect(err!.message).not.toContain('not-a-secret');
   });
 
+  it('refuses a SCIM baseUrl that already ends in /Users', () => {
+    expect(() =>
+      testSettings({
+        connectors: [
+          { type: 'scim', name: 'idp', baseUrl: 'https://idp.example/scim/v2/Users', tokenEnv: 'T' },
+        ],
+      }),
+    ).toThrow(/ending before \/Users/);
+  });
+
   it('builds the connectors when the secrets are there, applying config defaults', () => {
     const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     const built = createConnectors(config, deps({ IDP_TOKEN: 't', TOOLS_SECRET: secret }));
