@@ -26,6 +26,8 @@ import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const SCIM_JSON = 'application/scim+json';
+/** How long a user found by `read` is reused by the write that follows it. */
+const RECENT_MS = 5_000;
 /** Page size when listing a user's groups through /Groups. */
 const PAGE = 100;
 
@@ -69,6 +71,12 @@ export class ScimConnector implements Connector {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly isPrivileged: (displayName: string) => boolean;
+  /**
+   * The user the last `read` found, per person, kept for a few seconds: every
+   * effect reads and then acts on the same person at once (under the person
+   * lock), so the write reuses it instead of searching again. Taken once.
+   */
+  private readonly recent = new Map<string, { user: ScimUser; at: number }>();
 
   constructor(
     private readonly config: ScimConnectorConfig,
@@ -92,6 +100,7 @@ export class ScimConnector implements Connector {
   async read(person: PersonRef): Promise<AccessState> {
     const user = await this.findUser(person);
     if (!user) return { exists: false, active: false, grants: [] };
+    this.remember(person, user);
     const active = user.active !== false;
     let groups = await this.groupsOf(user);
     // Kept on purpose when the config says so (see the module comment).
@@ -101,14 +110,14 @@ export class ScimConnector implements Connector {
 
   async removeGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
     if (grants.length === 0) return;
-    const user = await this.findUser(person);
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
     if (!user) return;
     await Promise.all(grants.map((g) => this.removeMember(g.id, user.id)));
   }
 
   async restoreGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
     if (grants.length === 0) return;
-    const user = await this.findUser(person);
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
     if (!user) {
       this.options.log.warn(
         { connector: this.name, personId: person.id },
@@ -121,7 +130,7 @@ export class ScimConnector implements Connector {
   }
 
   async disable(person: PersonRef): Promise<void> {
-    const user = await this.findUser(person);
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
     if (!user) return;
     if (user.active !== false) await this.deactivate(user.id);
     const groups = await this.groupsOf(user);
@@ -130,6 +139,18 @@ export class ScimConnector implements Connector {
   }
 
   // ---- reads -------------------------------------------------------------
+
+  private remember(person: PersonRef, user: ScimUser): void {
+    const now = Date.now();
+    for (const [k, v] of this.recent) if (now - v.at > RECENT_MS) this.recent.delete(k);
+    this.recent.set(person.id, { user, at: now });
+  }
+
+  private takeRecent(person: PersonRef): ScimUser | undefined {
+    const hit = this.recent.get(person.id);
+    this.recent.delete(person.id);
+    return hit && Date.now() - hit.at <= RECENT_MS ? hit.user : undefined;
+  }
 
   /** The person's SCIM user, or undefined when there is none. */
   async findUser(person: PersonRef): Promise<ScimUser | undefined> {
