@@ -54,6 +54,11 @@ export interface ContextOptions {
   now?: () => Date;
   /** Extra environment for connector secrets; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Build the configured connectors (default true). CLI commands that never
+   * touch access elsewhere pass false, so they need no connector secrets.
+   */
+  connectors?: boolean;
 }
 
 /** The alert webhook, when configured and its secret is in the environment. */
@@ -78,12 +83,19 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const audit = new AuditStore(redis, keys);
   const metrics = createMetrics();
   const directory = new DirectoryStore(redis, keys);
-  const connectors = createConnectors(settings.config.connectors, {
-    directory,
-    now,
-    env: options.env ?? process.env,
-    log,
-  });
+  let connectors: Connector[] = [];
+  try {
+    if (options.connectors !== false)
+      connectors = createConnectors(settings.config.connectors, {
+        directory,
+        now,
+        env: options.env ?? process.env,
+        log,
+      });
+  } catch (err) {
+    redis.disconnect(); // a config error must not leave the connection open
+    throw err;
+  }
   const queues = {
     hrEvents: new Queue(QUEUES.hrEvents, { connection: redis, prefix }),
     milestones: new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),

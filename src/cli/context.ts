@@ -19,7 +19,8 @@ export function settingsOrExit(): Settings {
 export async function withContext<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
   const settings = settingsOrExit();
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
-  const ctx = await createContext({ settings, redisUrl: cliRedisUrl(settings), log });
+  // CLI commands read and enqueue; they never call connectors, so they need no connector secrets.
+  const ctx = await createContext({ settings, redisUrl: cliRedisUrl(settings), log, connectors: false });
   try {
     return await fn(ctx);
   } finally {

@@ -25,7 +25,10 @@ const scimConnector = z
   .object({
     type: z.literal('scim'),
     name,
-    baseUrl: httpUrl,
+    /** The SCIM base, ending before `/Users` (lastday appends `/Users`, `/Groups`). */
+    baseUrl: httpUrl.refine((u) => !/\/(Users|Groups)\/?$/i.test(u), {
+      message: 'expected the SCIM base URL, ending before /Users',
+    }),
     tokenEnv: envName,
     match: z
       .object({

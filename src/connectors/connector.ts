@@ -13,6 +13,17 @@ export interface PersonRef {
   id: string;
   email?: string | undefined;
   name?: string | undefined;
+  /**
+   * Offboarding cycle (PersonRecord.cycle). Connectors that name their calls
+   * (webhook ids) use it so a new offboarding after a cancellation is not
+   * taken for a duplicate of the old one.
+   */
+  cycle?: number | undefined;
+  /**
+   * Plan version (PersonRecord.planVersion): a `reduce` redone after an
+   * extension moved it is a new call, a retry of the same job is not.
+   */
+  planVersion?: number | undefined;
 }
 
 /** What a connector reads back for a person. */

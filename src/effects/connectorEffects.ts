@@ -49,7 +49,13 @@ export class EffectFailure extends Error {
 }
 
 function personRef(record: PersonRecord): PersonRef {
-  return { id: record.person.id, email: record.person.email, name: record.person.name };
+  return {
+    id: record.person.id,
+    email: record.person.email,
+    name: record.person.name,
+    cycle: record.cycle,
+    planVersion: record.planVersion,
+  };
 }
 
 /** Effect-record name, scoped to the offboarding cycle (see PersonRecord.cycle). */

@@ -1,0 +1,324 @@
+/**
+ * SCIM 2.0 connector (RFC 7643/7644). A person is found by a filter on the
+ * configured attribute; their group memberships are the grants (group id,
+ * displayName as role, privileged when the displayName matches a
+ * `privilegedGroups` glob). Membership changes go through Group PATCH, the
+ * account is disabled with a User PATCH of `active`.
+ *
+ * Safe to repeat against real servers:
+ * - a write that failed with 5xx or a timeout is retried only after a read
+ *   shows it has not taken effect (servers do apply and then time out);
+ * - `400 noTarget` on a member removal is success once a read confirms the
+ *   member is gone (many servers answer that for a removal already done);
+ * - a user or group that is gone (404) means there is nothing left to change.
+ *
+ * With `removeAllGroupsOnRevoke: false`, revoke disables the account and
+ * removes only privileged groups; the other memberships are kept on purpose
+ * and, once the account is inactive, `read` does not report them, so verify
+ * does not call them drift.
+ */
+import type { Logger } from 'pino';
+import type { AccessState, Connector, Grant, PersonRef } from './connector.ts';
+import { ConnectorError } from './connector.ts';
+import { globMatcher } from './glob.ts';
+import { errorDetail, HttpClient, type HttpResponse, type RetryPolicy } from './httpClient.ts';
+import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const SCIM_JSON = 'application/scim+json';
+/** How long a user found by `read` is reused by the write that follows it. */
+const RECENT_MS = 5_000;
+/** Page size when listing a user's groups through /Groups. */
+const PAGE = 100;
+
+export interface ScimConnectorConfig {
+  name: string;
+  baseUrl: string;
+  match: { attribute: 'userName' | 'externalId' | 'emails'; from: 'id' | 'email' };
+  privilegedGroups: string[];
+  removeAllGroupsOnRevoke: boolean;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+export interface ScimConnectorOptions {
+  /** The bearer token (read from `tokenEnv` by the registry). */
+  token: string;
+  log: Logger;
+  retry?: Partial<RetryPolicy>;
+}
+
+interface ScimUser {
+  id: string;
+  active?: boolean;
+  groups?: { value: string; display?: string }[];
+}
+
+interface ScimGroup {
+  id: string;
+  displayName?: string;
+}
+
+interface Membership {
+  id: string;
+  displayName: string;
+}
+
+export class ScimConnector implements Connector {
+  readonly type = 'scim';
+  readonly name: string;
+  readonly http: HttpClient;
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly isPrivileged: (displayName: string) => boolean;
+  /**
+   * The user the last `read` found, per person, kept for a few seconds: every
+   * effect reads and then acts on the same person at once (under the person
+   * lock), so the write reuses it instead of searching again. Taken once.
+   */
+  private readonly recent = new Map<string, { user: ScimUser; at: number }>();
+
+  constructor(
+    private readonly config: ScimConnectorConfig,
+    private readonly options: ScimConnectorOptions,
+  ) {
+    this.name = config.name;
+    this.base = config.baseUrl.replace(/\/+$/, '');
+    this.headers = {
+      accept: `${SCIM_JSON}, application/json`,
+      authorization: `Bearer ${options.token}`,
+    };
+    this.isPrivileged = globMatcher(config.privilegedGroups);
+    this.http = new HttpClient({
+      name: config.name,
+      timeoutMs: config.timeoutMs,
+      concurrency: config.concurrency,
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+  }
+
+  async read(person: PersonRef): Promise<AccessState> {
+    const user = await this.findUser(person);
+    if (!user) return { exists: false, active: false, grants: [] };
+    this.remember(person, user);
+    const active = user.active !== false;
+    let groups = await this.groupsOf(user);
+    // Kept on purpose when the config says so (see the module comment).
+    if (!active && !this.config.removeAllGroupsOnRevoke) groups = groups.filter((g) => this.privileged(g));
+    return { exists: true, active, grants: groups.map((g) => this.toGrant(g)) };
+  }
+
+  async removeGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
+    if (grants.length === 0) return;
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
+    if (!user) return;
+    await Promise.all(grants.map((g) => this.removeMember(g.id, user.id)));
+  }
+
+  async restoreGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
+    if (grants.length === 0) return;
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
+    if (!user) {
+      this.options.log.warn(
+        { connector: this.name, personId: person.id },
+        'scim: user gone; nothing to restore',
+      );
+      return;
+    }
+    const current = new Set((await this.groupsOf(user)).map((g) => g.id));
+    await Promise.all(grants.filter((g) => !current.has(g.id)).map((g) => this.addMember(g.id, user.id)));
+  }
+
+  async disable(person: PersonRef): Promise<void> {
+    const user = this.takeRecent(person) ?? (await this.findUser(person));
+    if (!user) return;
+    if (user.active !== false) await this.deactivate(user.id);
+    const groups = await this.groupsOf(user);
+    const remove = this.config.removeAllGroupsOnRevoke ? groups : groups.filter((g) => this.privileged(g));
+    await Promise.all(remove.map((g) => this.removeMember(g.id, user.id)));
+  }
+
+  // ---- reads -------------------------------------------------------------
+
+  private remember(person: PersonRef, user: ScimUser): void {
+    const now = Date.now();
+    for (const [k, v] of this.recent) if (now - v.at > RECENT_MS) this.recent.delete(k);
+    this.recent.set(person.id, { user, at: now });
+  }
+
+  private takeRecent(person: PersonRef): ScimUser | undefined {
+    const hit = this.recent.get(person.id);
+    this.recent.delete(person.id);
+    return hit && Date.now() - hit.at <= RECENT_MS ? hit.user : undefined;
+  }
+
+  /** The person's SCIM user, or undefined when there is none. */
+  async findUser(person: PersonRef): Promise<ScimUser | undefined> {
+    const value = this.config.match.from === 'email' ? person.email : person.id;
+    if (!value) {
+      throw new ConnectorError(
+        `${this.name}: person ${person.id} has no ${this.config.match.from} to match on`,
+        false,
+      );
+    }
+    const filter = eqFilter(matchAttributePath(this.config.match.attribute), value);
+    const res = await this.get(`/Users?${new URLSearchParams({ filter, startIndex: '1', count: '2' })}`);
+    if (res.status === 404) return undefined;
+    this.expectOk(res, 'search users');
+    const list = (res.json as { Resources?: ScimUser[] } | undefined)?.Resources ?? [];
+    if (list.length > 1) {
+      throw new ConnectorError(
+        `${this.name}: ${list.length} users match ${this.config.match.attribute} for ${person.id}; refusing to guess`,
+        false,
+      );
+    }
+    return list[0];
+  }
+
+  /** Fresh state of one user by id; undefined when it is gone. */
+  private async getUser(userId: string): Promise<ScimUser | undefined> {
+    const res = await this.get(`/Users/${encodeURIComponent(userId)}`);
+    if (res.status === 404) return undefined;
+    this.expectOk(res, 'read user');
+    return res.json as ScimUser;
+  }
+
+  /**
+   * The user's groups: from the User's read-only `groups` attribute when the
+   * server returns it, else by searching Groups for the member.
+   */
+  private async groupsOf(user: ScimUser): Promise<Membership[]> {
+    if (Array.isArray(user.groups)) {
+      const missing = user.groups.filter((g) => !g.display);
+      const names = new Map<string, string>();
+      await Promise.all(
+        missing.map(async (g) => names.set(g.value, (await this.getGroup(g.value))?.displayName ?? g.value)),
+      );
+      return user.groups.map((g) => ({
+        id: g.value,
+        displayName: g.display ?? names.get(g.value) ?? g.value,
+      }));
+    }
+    const out: Membership[] = [];
+    for (let start = 1; ; start += PAGE) {
+      const filter = eqFilter('members.value', user.id);
+      const query = new URLSearchParams({
+        filter,
+        attributes: 'displayName',
+        startIndex: String(start),
+        count: String(PAGE),
+      });
+      const res = await this.get(`/Groups?${query}`);
+      this.expectOk(res, 'search groups');
+      const body = res.json as { Resources?: ScimGroup[]; totalResults?: number } | undefined;
+      const page = body?.Resources ?? [];
+      out.push(...page.map((g) => ({ id: g.id, displayName: g.displayName ?? g.id })));
+      if (page.length < PAGE || out.length >= (body?.totalResults ?? 0)) return out;
+    }
+  }
+
+  private async getGroup(groupId: string): Promise<ScimGroup | undefined> {
+    const res = await this.get(`/Groups/${encodeURIComponent(groupId)}?attributes=displayName`);
+    if (res.status === 404) return undefined;
+    this.expectOk(res, 'read group');
+    return res.json as ScimGroup;
+  }
+
+  /** Whether the user is in the group now, from a fresh read of the user. */
+  private async isMember(groupId: string, userId: string): Promise<boolean> {
+    const user = await this.getUser(userId);
+    if (!user) return false;
+    return (await this.groupsOf(user)).some((g) => g.id === groupId);
+  }
+
+  // ---- writes ------------------------------------------------------------
+
+  private removeMember(groupId: string, userId: string): Promise<void> {
+    const gone = async () => ((await this.isMember(groupId, userId)) ? { done: false as const } : done);
+    return this.http.withRetries(async () => {
+      const res = await this.patch(`/Groups/${encodeURIComponent(groupId)}`, [
+        { op: 'remove', path: memberPath(userId) },
+      ]);
+      if (res.status === 404) return; // group deleted: the membership is gone with it
+      if (res.status === 400 && scimType(res) === 'noTarget') {
+        // Already removed (a retry after an answer we lost), unless a read says otherwise.
+        if ((await gone()).done) return;
+        throw new ConnectorError(
+          `${this.name}: group ${groupId} answered noTarget but still lists the user`,
+          true,
+          400,
+        );
+      }
+      this.expectOk(res, `remove member from group ${groupId}`);
+    }, gone);
+  }
+
+  private addMember(groupId: string, userId: string): Promise<void> {
+    const there = async () => ((await this.isMember(groupId, userId)) ? done : { done: false as const });
+    return this.http.withRetries(async () => {
+      const res = await this.patch(`/Groups/${encodeURIComponent(groupId)}`, [
+        { op: 'add', path: 'members', value: [{ value: userId }] },
+      ]);
+      if (res.status === 404) {
+        this.options.log.warn({ connector: this.name, groupId }, 'scim: group gone; cannot restore into it');
+        return;
+      }
+      this.expectOk(res, `add member to group ${groupId}`);
+    }, there);
+  }
+
+  private deactivate(userId: string): Promise<void> {
+    const inactive = async () => ((await this.getUser(userId))?.active === false ? done : notDone);
+    return this.http.withRetries(async () => {
+      const res = await this.patch(`/Users/${encodeURIComponent(userId)}`, [
+        { op: 'replace', path: 'active', value: false },
+      ]);
+      if (res.status === 404) return;
+      this.expectOk(res, 'deactivate user');
+    }, inactive);
+  }
+
+  // ---- plumbing ----------------------------------------------------------
+
+  private get(path: string): Promise<HttpResponse> {
+    return this.http.withRetries(() =>
+      this.http.send({ method: 'GET', url: `${this.base}${path}`, headers: this.headers }),
+    );
+  }
+
+  /** One PATCH try; the caller owns the retry loop (it must check before retrying). */
+  private patch(path: string, operations: unknown[]): Promise<HttpResponse> {
+    return this.http.send({
+      method: 'PATCH',
+      url: `${this.base}${path}`,
+      headers: { ...this.headers, 'content-type': SCIM_JSON },
+      body: JSON.stringify({ schemas: [PATCH_OP], Operations: operations }),
+    });
+  }
+
+  /** 2xx passes; any other answer left here is a request the server will keep refusing. */
+  private expectOk(res: HttpResponse, what: string): void {
+    if (res.status >= 200 && res.status < 300) return;
+    throw new ConnectorError(
+      `${this.name}: ${what} answered ${res.status}: ${errorDetail(res)}`,
+      false,
+      res.status,
+    );
+  }
+
+  private privileged(g: Membership): boolean {
+    return this.isPrivileged(g.displayName);
+  }
+
+  private toGrant(g: Membership): Grant {
+    return { id: g.id, system: this.name, role: g.displayName, privileged: this.privileged(g) };
+  }
+}
+
+const done = { done: true as const, value: undefined };
+const notDone = { done: false as const };
+
+function scimType(res: HttpResponse): string | undefined {
+  const t = (res.json as { scimType?: unknown } | undefined)?.scimType;
+  return typeof t === 'string' ? t : undefined;
+}

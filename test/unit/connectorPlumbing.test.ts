@@ -1,0 +1,194 @@
+/** The small pieces under the connectors: retry loop, Retry-After, semaphore, globs, filters, secrets. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/load.ts';
+import { ConnectorError } from '../../src/connectors/connector.ts';
+import { globMatcher } from '../../src/connectors/glob.ts';
+import { HttpClient, parseRetryAfter, RetryableHttpError } from '../../src/connectors/httpClient.ts';
+import { createConnectors } from '../../src/connectors/registry.ts';
+import { eqFilter, memberPath } from '../../src/connectors/scimFilter.ts';
+import { Semaphore } from '../../src/connectors/semaphore.ts';
+import { testLogger, testSettings } from '../helpers/lastday.ts';
+
+function client(sleeps: number[] = [], random = () => 0.5) {
+  return new HttpClient({
+    name: 't',
+    timeoutMs: 1_000,
+    concurrency: 2,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random,
+  });
+}
+
+describe('HttpClient.withRetries', () => {
+  it('retries retryable errors a bounded number of times, then throws the last one', async () => {
+    const sleeps: number[] = [];
+    let calls = 0;
+    const err = await client(sleeps)
+      .withRetries(async () => {
+        calls++;
+        throw new RetryableHttpError('503', 503);
+      })
+      .catch((e: unknown) => e);
+    expect(calls).toBe(3);
+    expect(sleeps).toEqual([200, 400]);
+    expect(err).toMatchObject({ retryable: true, status: 503 });
+  });
+
+  it('does not retry a non-retryable error', async () => {
+    let calls = 0;
+    await expect(
+      client().withRetries(async () => {
+        calls++;
+        throw new ConnectorError('401', false, 401);
+      }),
+    ).rejects.toMatchObject({ status: 401 });
+    expect(calls).toBe(1);
+  });
+
+  it('honours Retry-After when it is longer than the backoff, and gives up in-call when it is too long', async () => {
+    const sleeps: number[] = [];
+    let calls = 0;
+    await client(sleeps).withRetries(async () => {
+      if (++calls === 1) throw new RetryableHttpError('429', 429, 3_000);
+      return 'ok';
+    });
+    expect(sleeps).toEqual([3_000]);
+    calls = 0;
+    await expect(
+      client().withRetries(async () => {
+        calls++;
+        throw new RetryableHttpError('429', 429, 3_600_000);
+      }),
+    ).rejects.toMatchObject({ status: 429, retryable: true });
+    expect(calls).toBe(1);
+  });
+
+  it('asks before each retry whether the last try took effect after all', async () => {
+    let writes = 0;
+    const value = await client().withRetries(
+      async () => {
+        writes++;
+        throw new RetryableHttpError('504', 504);
+      },
+      async () => ({ done: true, value: 'applied' }),
+    );
+    expect(value).toBe('applied');
+    expect(writes).toBe(1);
+  });
+
+  it('jitters the backoff between half and one and a half of the base, capped', () => {
+    expect(client([], () => 0).backoff(1)).toBe(100);
+    expect(client([], () => 0.999).backoff(1)).toBe(300);
+    expect(client([], () => 0.5).backoff(20)).toBe(5_000);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    expect(parseRetryAfter('7', now)).toBe(7_000);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Sun, 22 Nov 2026 09:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('Semaphore', () => {
+  it('holds at most `limit` at once and hands permits on in order', async () => {
+    const s = new Semaphore(2);
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        s.run(async () => {
+          peak = Math.max(peak, s.inUse);
+          await new Promise((r) => setTimeout(r, 5));
+          order.push(i);
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(s.inUse).toBe(0);
+  });
+
+  it('releases the permit when the holder throws', async () => {
+    const s = new Semaphore(1);
+    await expect(s.run(() => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(await s.run(async () => 'next')).toBe('next');
+  });
+});
+
+describe('globMatcher', () => {
+  it('matches * and ? case-insensitively and nothing else as special', () => {
+    const m = globMatcher(['*-admins', 'prod-??', 'a.b(c)']);
+    expect(m('CMS-Admins')).toBe(true);
+    expect(m('prod-eu')).toBe(true);
+    expect(m('prod-eu1')).toBe(false);
+    expect(m('a.b(c)')).toBe(true);
+    expect(m('aXb(c)')).toBe(false);
+    expect(globMatcher([])('anything')).toBe(false);
+  });
+});
+
+describe('SCIM filters', () => {
+  it('quotes values as JSON strings (RFC 7644)', () => {
+    expect(eqFilter('userName', 'plain')).toBe('userName eq "plain"');
+    expect(eqFilter('userName', 'a"b\\c')).toBe('userName eq "a\\"b\\\\c"');
+    expect(memberPath('u"1')).toBe('members[value eq "u\\"1"]');
+  });
+});
+
+describe('createConnectors', () => {
+  const deps = (env: Record<string, string>) => ({
+    directory: {} as never,
+    now: () => new Date(),
+    env,
+    log: testLogger(),
+  });
+  const config = testSettings({
+    connectors: [
+      { type: 'scim', name: 'idp', baseUrl: 'https://idp.example/scim/v2', tokenEnv: 'IDP_TOKEN' },
+      { type: 'webhook', name: 'tools', url: 'https://tools.example/hook', secretEnv: 'TOOLS_SECRET' },
+    ],
+  }).config.connectors;
+
+  it('names every missing or malformed secret at once, without echoing values', () => {
+    const err = (() => {
+      try {
+        createConnectors(config, deps({ TOOLS_SECRET: 'not-a-secret' }));
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.lines).toEqual([
+      'connectors.0.tokenEnv: environment variable IDP_TOKEN is not set',
+      'connectors.1.secretEnv: TOOLS_SECRET is not a Standard Webhooks secret (whsec_ followed by base64)',
+    ]);
+    expect(err!.message).not.toContain('not-a-secret');
+  });
+
+  it('refuses a SCIM baseUrl that already ends in /Users', () => {
+    expect(() =>
+      testSettings({
+        connectors: [
+          { type: 'scim', name: 'idp', baseUrl: 'https://idp.example/scim/v2/Users', tokenEnv: 'T' },
+        ],
+      }),
+    ).toThrow(/ending before \/Users/);
+  });
+
+  it('builds the connectors when the secrets are there, applying config defaults', () => {
+    const secret = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    const built = createConnectors(config, deps({ IDP_TOKEN: 't', TOOLS_SECRET: secret }));
+    expect(built.map((c) => [c.type, c.name])).toEqual([
+      ['scim', 'idp'],
+      ['webhook', 'tools'],
+    ]);
+  });
+});
