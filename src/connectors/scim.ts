@@ -20,7 +20,7 @@
 import type { Logger } from 'pino';
 import type { AccessState, Connector, Grant, PersonRef } from './connector.ts';
 import { ConnectorError } from './connector.ts';
-import { globMatcher } from './glob.ts';
+import { globMatcher } from '../domain/glob.ts';
 import { errorDetail, HttpClient, type HttpResponse, type RetryPolicy } from './httpClient.ts';
 import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
 
@@ -88,7 +88,7 @@ export class ScimConnector implements Connector {
       accept: `${SCIM_JSON}, application/json`,
       authorization: `Bearer ${options.token}`,
     };
-    this.isPrivileged = globMatcher(config.privilegedGroups);
+    this.isPrivileged = globMatcher(config.privilegedGroups, { caseInsensitive: true });
     this.http = new HttpClient({
       name: config.name,
       timeoutMs: config.timeoutMs,

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.ts';
 import { ConnectorError } from '../../src/connectors/connector.ts';
-import { globMatcher } from '../../src/connectors/glob.ts';
+import { globMatcher } from '../../src/domain/glob.ts';
 import { HttpClient, parseRetryAfter, RetryableHttpError } from '../../src/connectors/httpClient.ts';
 import { createConnectors } from '../../src/connectors/registry.ts';
 import { eqFilter, memberPath } from '../../src/connectors/scimFilter.ts';
@@ -124,7 +124,7 @@ describe('Semaphore', () => {
 
 describe('globMatcher', () => {
   it('matches * and ? case-insensitively and nothing else as special', () => {
-    const m = globMatcher(['*-admins', 'prod-??', 'a.b(c)']);
+    const m = globMatcher(['*-admins', 'prod-??', 'a.b(c)'], { caseInsensitive: true });
     expect(m('CMS-Admins')).toBe(true);
     expect(m('prod-eu')).toBe(true);
     expect(m('prod-eu1')).toBe(false);
