@@ -10,7 +10,7 @@ import type { Alerter } from '../app/alerts.ts';
 import type { Metrics } from '../app/metrics.ts';
 import { type Connector, ConnectorError, type Grant, type PersonRef } from '../connectors/connector.ts';
 import type { PersonRecord } from '../domain/person.ts';
-import type { EffectsStore } from '../store/effects.ts';
+import type { EffectState, EffectsStore } from '../store/effects.ts';
 
 export interface EffectDeps {
   connectors: readonly Connector[];
@@ -86,6 +86,26 @@ async function forEachConnector(
   return outcomes;
 }
 
+/** Records one connector's effect state with its audit entry, exactly once (EffectsStore.transition). */
+function recordEffect(
+  deps: EffectDeps,
+  personId: string,
+  effect: string,
+  connector: string,
+  state: EffectState,
+  data: unknown,
+  type: string,
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  return deps.effects.transition(personId, effect, connector, state, data, {
+    at: deps.now().toISOString(),
+    type,
+    actor: 'lastday',
+    personId,
+    details,
+  });
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -100,22 +120,11 @@ export function reduceAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
       return { connector: c.name, status: 'skipped' };
     }
     const access = await c.read(person);
-    const at = deps.now().toISOString();
     if (!access.exists) {
-      await deps.effects.transition(
-        person.id,
-        effect,
-        c.name,
-        'not_found',
-        {},
-        {
-          at,
-          type: 'effect.reduce',
-          actor: 'lastday',
-          personId: person.id,
-          details: { connector: c.name, result: 'not_found' },
-        },
-      );
+      await recordEffect(deps, person.id, effect, c.name, 'not_found', {}, 'effect.reduce', {
+        connector: c.name,
+        result: 'not_found',
+      });
       return { connector: c.name, status: 'not_found' };
     }
     const privileged = access.grants.filter((g) => g.privileged);
@@ -123,20 +132,10 @@ export function reduceAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
     const snapshot = unionById(prior?.state === 'pending' ? (prior.data.grants ?? []) : [], privileged);
     await deps.effects.put(person.id, effect, c.name, 'pending', { grants: snapshot });
     await c.removeGrants(person, privileged);
-    await deps.effects.transition(
-      person.id,
-      effect,
-      c.name,
-      'done',
-      { grants: snapshot },
-      {
-        at: deps.now().toISOString(),
-        type: 'effect.reduce',
-        actor: 'lastday',
-        personId: person.id,
-        details: { connector: c.name, removed: snapshot.map((g) => g.id) },
-      },
-    );
+    await recordEffect(deps, person.id, effect, c.name, 'done', { grants: snapshot }, 'effect.reduce', {
+      connector: c.name,
+      removed: snapshot.map((g) => g.id),
+    });
     return { connector: c.name, status: 'done', grants: snapshot.map((g) => g.id) };
   });
 }
@@ -151,20 +150,10 @@ export function restoreAccess(deps: EffectDeps, record: PersonRecord): Promise<C
       return { connector: c.name, status: 'skipped' };
     const grants = prior.data.grants ?? [];
     await c.restoreGrants(person, grants);
-    await deps.effects.transition(
-      person.id,
-      effect,
-      c.name,
-      'restored',
-      { grants },
-      {
-        at: deps.now().toISOString(),
-        type: 'effect.restore',
-        actor: 'lastday',
-        personId: person.id,
-        details: { connector: c.name, restored: grants.map((g) => g.id) },
-      },
-    );
+    await recordEffect(deps, person.id, effect, c.name, 'restored', { grants }, 'effect.restore', {
+      connector: c.name,
+      restored: grants.map((g) => g.id),
+    });
     return { connector: c.name, status: 'done', grants: grants.map((g) => g.id) };
   });
 }
@@ -193,39 +182,24 @@ export function revokeAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
     if (prior?.state === 'done' || prior?.state === 'not_found')
       return { connector: c.name, status: 'skipped' };
     const access = await c.read(person);
-    const at = deps.now().toISOString();
     if (!access.exists) {
-      await deps.effects.transition(
-        person.id,
-        effect,
-        c.name,
-        'not_found',
-        {},
-        {
-          at,
-          type: 'effect.revoke',
-          actor: 'lastday',
-          personId: person.id,
-          details: { connector: c.name, result: 'not_found' },
-        },
-      );
+      await recordEffect(deps, person.id, effect, c.name, 'not_found', {}, 'effect.revoke', {
+        connector: c.name,
+        result: 'not_found',
+      });
       return { connector: c.name, status: 'not_found' };
     }
     await c.disable(person);
     const removed = access.grants.map((g) => g.id);
-    await deps.effects.transition(
+    await recordEffect(
+      deps,
       person.id,
       effect,
       c.name,
       'done',
       { grants: access.grants, wasActive: access.active },
-      {
-        at: deps.now().toISOString(),
-        type: 'effect.revoke',
-        actor: 'lastday',
-        personId: person.id,
-        details: { connector: c.name, disabled: true, wasActive: access.active, removed },
-      },
+      'effect.revoke',
+      { connector: c.name, disabled: true, wasActive: access.active, removed },
     );
     return { connector: c.name, status: 'done', grants: removed };
   });
@@ -249,20 +223,12 @@ export function verifyAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
         details: { connector: c.name, active: access.active, grants: access.grants.map((g) => g.id) },
       });
     }
-    await deps.effects.transition(
-      person.id,
-      effect,
-      c.name,
-      'done',
-      { drift },
-      {
-        at: deps.now().toISOString(),
-        type: 'effect.verify',
-        actor: 'lastday',
-        personId: person.id,
-        details: { connector: c.name, drift, active: access.active, grants: access.grants.map((g) => g.id) },
-      },
-    );
+    await recordEffect(deps, person.id, effect, c.name, 'done', { drift }, 'effect.verify', {
+      connector: c.name,
+      drift,
+      active: access.active,
+      grants: access.grants.map((g) => g.id),
+    });
     return { connector: c.name, status: drift ? 'drift' : 'done' };
   });
 }
