@@ -5,7 +5,7 @@
  * the exit code is 0 whether goals hold or not (1 only for a usage error).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { CASES } from './cases/index.ts';
@@ -41,15 +41,16 @@ const redis = await startBenchRedis();
 const admin = new Redis(redis.url);
 const outcomes: Outcome[] = [];
 const startedAt = new Date();
+const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
 try {
+  // The bench owns this server; cases use their own prefixes and share the
+  // later-population (lib/population.ts), so the database is not flushed between them.
   progress(`redis-server ${await redisVersion(admin)} on ${redis.url}${values.quick ? ' (quick)' : ''}`);
   for (const bench of selected) {
     if (bench.unavailable) {
       outcomes.push({ bench });
       continue;
     }
-    // The bench owns this server: start every case from an empty database.
-    await admin.flushdb();
     const t0 = performance.now();
     try {
       const result = await bench.run({ redisUrl: redis.url, quick: values.quick, progress });
@@ -66,6 +67,7 @@ try {
 }
 
 const machine = {
+  loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
   cpus: availableParallelism(),
   cpuModel: cpus()[0]?.model ?? 'unknown',
   memoryGB: Math.round(totalmem() / 1e9),
@@ -87,6 +89,7 @@ writeFileSync(
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       quick: values.quick,
+      loadAverageAtStart: loadAtStart,
       machine,
       cases: outcomes.map(({ bench, result, error }) => ({
         name: bench.name,

@@ -7,20 +7,11 @@
  * per 5 jobs, i.e. what the schedule alone costs in BullMQ.
  */
 import { Queue } from 'bullmq';
-import { DateTime } from 'luxon';
 import { MILESTONES } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
-import {
-  benchEvent,
-  benchPrefix,
-  benchSettings,
-  driverRedis,
-  enqueueEvents,
-  hrEventsQueue,
-  startLastday,
-  unfinished,
-  waitUntil,
-} from '../lib/lastday.ts';
+import { createKeys, type Keys } from '../../src/store/keys.ts';
+import { laterPopulation } from '../lib/population.ts';
+import { benchPrefix, driverRedis } from '../lib/lastday.ts';
 import { usedMemory } from '../lib/redis.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
 
@@ -34,7 +25,6 @@ export const memoryCase: BenchCase = {
   async run(env: CaseEnv): Promise<CaseResult> {
     const n = env.quick ? 10_000 : 100_000;
     const prefix = benchPrefix('mem');
-    const settings = benchSettings(prefix);
     const driver = driverRedis(env.redisUrl);
 
     env.progress(`memory: plain BullMQ baseline, ${n * 5} delayed jobs`);
@@ -56,26 +46,18 @@ export const memoryCase: BenchCase = {
     await baseQueue.obliterate({ force: true });
     await baseQueue.close();
 
-    const rt = await startLastday(env.redisUrl, settings);
-    const queue = hrEventsQueue(driver, prefix);
+    const population = await laterPopulation(env, n);
     try {
-      const before = await settle(driver);
-      env.progress(`memory: lastday, ingesting ${n} people`);
-      const lastDay = DateTime.utc().plus({ days: 45 }).toISODate()!;
-      await enqueueEvents(
-        queue,
-        Array.from({ length: n }, (_, i) => benchEvent(`mem-${i}`, { lastDay })),
-      );
-      await waitUntil(
-        'all people scheduled',
-        async () =>
-          (await unfinished(queue)) === 0 && (await rt.ctx.queues.milestones.getDelayedCount()) >= n * 5,
-        900_000,
-        100,
-      );
-      const after = await settle(driver);
+      const before = population.usedMemoryBefore;
+      const after = population.usedMemoryAfter;
       const perPerson = (after - before) / n;
-      const breakdown = await sampleBreakdown(driver, prefix, rt.ctx.keys, n);
+      const breakdown = await sampleBreakdown(
+        driver,
+        population.prefix,
+        createKeys(population.prefix),
+        n,
+        population.idPrefix,
+      );
       const ratio = perPerson / basePerPerson;
       return {
         figures: [
@@ -90,12 +72,16 @@ export const memoryCase: BenchCase = {
         ratio,
         holds: perPerson <= GOAL_BYTES,
         verdict: `${Math.round(perPerson)} B ${perPerson <= GOAL_BYTES ? '≤' : '>'} ${GOAL_BYTES} B`,
-        params: { people: n, milestoneJobsPerPerson: 5, usedMemoryBefore: before, usedMemoryAfter: after },
+        params: {
+          people: n,
+          ingestPerSecond: Math.round(population.ingestPerSecond),
+          milestoneJobsPerPerson: 5,
+          usedMemoryBefore: before,
+          usedMemoryAfter: after,
+        },
         notes: [`bytes per person by key family (MEMORY USAGE, sampled): ${JSON.stringify(breakdown)}`],
       };
     } finally {
-      await rt.stop();
-      await queue.close();
       driver.disconnect();
     }
   },
@@ -129,10 +115,11 @@ async function settle(redis: ReturnType<typeof driverRedis>): Promise<number> {
 async function sampleBreakdown(
   redis: ReturnType<typeof driverRedis>,
   prefix: string,
-  keys: import('../../src/store/keys.ts').Keys,
+  keys: Keys,
   n: number,
+  idPrefix: string,
 ): Promise<Record<string, number>> {
-  const sample = Array.from({ length: 200 }, (_, i) => `mem-${Math.floor((i * n) / 200)}`);
+  const sample = Array.from({ length: 200 }, (_, i) => `${idPrefix}${Math.floor((i * n) / 200)}`);
   const usage = async (key: string) =>
     Number((await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
   const perPerson = async (keyOf: (id: string) => string[]) => {

@@ -13,7 +13,6 @@ import { DateTime } from 'luxon';
 import { delayedLateness } from '../lib/baseline.ts';
 import {
   benchEvent,
-  benchPrefix,
   benchSettings,
   driverRedis,
   enqueueEvents,
@@ -24,6 +23,7 @@ import {
   waitForDisabled,
   waitUntil,
 } from '../lib/lastday.ts';
+import { laterPopulation } from '../lib/population.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
 
@@ -36,7 +36,8 @@ export const onTimeCase: BenchCase = {
     const soon = env.quick ? 2_000 : 20_000;
     const later = env.quick ? 10_000 : 100_000;
     const spreadS = env.quick ? 5 : 20;
-    const prefix = benchPrefix('ontime');
+    const population = await laterPopulation(env, later);
+    const prefix = population.prefix;
     const settings = benchSettings(prefix);
     const concurrency = settings.config.workers.milestoneConcurrency;
     const rt = await startLastday(env.redisUrl, settings);
@@ -44,16 +45,7 @@ export const onTimeCase: BenchCase = {
     const queue = hrEventsQueue(driver, prefix);
     const milestones = rt.ctx.queues.milestones;
     try {
-      env.progress(`on-time: scheduling ${later} people for later`);
-      const farDay = DateTime.utc().plus({ days: 45 }).toISODate()!;
-      const t0 = performance.now();
-      await enqueueEvents(
-        queue,
-        Array.from({ length: later }, (_, i) => benchEvent(`later-${i}`, { lastDay: farDay })),
-      );
-      await waitUntil('later people scheduled', async () => (await unfinished(queue)) === 0, 900_000, 100);
-      const laterRate = later / ((performance.now() - t0) / 1000);
-
+      const laterRate = population.ingestPerSecond;
       env.progress(`on-time: directory users and events for ${soon} people due over ${spreadS} s`);
       const ids = Array.from({ length: soon }, (_, i) => `soon-${i}`);
       const at = new Date().toISOString();
@@ -108,7 +100,7 @@ export const onTimeCase: BenchCase = {
       const baseStart = Math.ceil((Date.now() + 15_000) / 1000) * 1000;
       const baseDue = dueAt.map((d) => d - startMs + baseStart);
       const base = summarize(
-        await delayedLateness(env.redisUrl, `${prefix}-base`, baseDue, later, concurrency),
+        await delayedLateness(env.redisUrl, `${prefix}-ontime-base`, baseDue, later, concurrency),
       );
       const ratio = lastday.p99 / Math.max(base.p99, 1);
       return {
