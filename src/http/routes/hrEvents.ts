@@ -30,7 +30,9 @@ export function hrEventRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): vo
       const why = err instanceof WebhookVerificationError ? err.message : 'signature check failed';
       throw new LastdayError('bad_signature', why);
     }
-    // A replayed webhook-id (or a sender's retry of an accepted one) is a duplicate.
+    // The webhook-id is remembered against replays, but whether the event is a
+    // duplicate is decided by its eventId alone: a delivery whose webhook-id was
+    // recorded just before Redis failed must still be accepted when retried.
     const firstDelivery = await ctx.events.markWebhookId(headers['webhook-id']);
     let result: Awaited<ReturnType<typeof submitHrEvent>>;
     try {
@@ -38,7 +40,6 @@ export function hrEventRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): vo
         { events: ctx.events, queue: ctx.queues.hrEvents, metrics: ctx.metrics, now: ctx.now },
         request.body,
         'http',
-        { duplicateHint: !firstDelivery },
       );
     } catch (err) {
       if (firstDelivery) await ctx.events.forgetWebhookId(headers['webhook-id']).catch(() => undefined);
