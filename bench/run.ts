@@ -55,6 +55,7 @@ try {
     try {
       const result = await bench.run({ redisUrl: redis.url, quick: values.quick, progress });
       outcomes.push({ bench, result });
+      writeResults(true);
       progress(`${bench.name}: ${result.verdict} (${Math.round((performance.now() - t0) / 1000)} s)`);
     } catch (err) {
       outcomes.push({ bench, error: (err as Error).message });
@@ -66,44 +67,55 @@ try {
   await redis.stop();
 }
 
-const machine = {
-  loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-  cpus: availableParallelism(),
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  memoryGB: Math.round(totalmem() / 1e9),
-  node: process.version,
-  platform: `${process.platform} ${process.arch}`,
-};
+function machineInfo() {
+  return {
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGB: Math.round(totalmem() / 1e9),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+const machine = machineInfo();
 console.log(renderTable(outcomes));
 for (const { bench, result } of outcomes)
   for (const note of result?.notes ?? []) console.log(`(${bench.number}) ${note}`);
 console.log(
-  `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGB} GB, node ${machine.node}`,
+  `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGB} GB, node ${machine.node}; ` +
+    `load average at start ${loadAtStart.join(' ')}, at end ${machine.loadAverage.join(' ')}`,
 );
 
-mkdirSync(new URL('./results/', import.meta.url).pathname, { recursive: true });
-writeFileSync(
-  values.out,
-  `${JSON.stringify(
-    {
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      quick: values.quick,
-      loadAverageAtStart: loadAtStart,
-      machine,
-      cases: outcomes.map(({ bench, result, error }) => ({
-        name: bench.name,
-        number: bench.number,
-        title: bench.title,
-        goal: bench.goal,
-        ...(bench.unavailable ? { status: 'unavailable', reason: bench.unavailable } : {}),
-        ...(error ? { status: 'error', error } : {}),
-        ...(result ? { status: 'measured', ...result } : {}),
-      })),
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeResults(false);
 console.log(`results: ${values.out}`);
 process.exit(0);
+
+/** Written after every case too, so a long run that is stopped keeps what it measured. */
+function writeResults(partial: boolean): void {
+  const machine = machineInfo();
+  mkdirSync(new URL('./results/', import.meta.url).pathname, { recursive: true });
+  writeFileSync(
+    values.out,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        quick: values.quick,
+        partial,
+        loadAverageAtStart: loadAtStart,
+        machine,
+        cases: outcomes.map(({ bench, result, error }) => ({
+          name: bench.name,
+          number: bench.number,
+          title: bench.title,
+          goal: bench.goal,
+          ...(bench.unavailable ? { status: 'unavailable', reason: bench.unavailable } : {}),
+          ...(error ? { status: 'error', error } : {}),
+          ...(result ? { status: 'measured', ...result } : {}),
+        })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
