@@ -65,16 +65,17 @@ export async function noopThroughput(url: string, prefix: string, n: number, con
 }
 
 /**
- * Lateness of plain delayed jobs due at `dueAtMs` (epoch ms): time from the
- * due instant to the no-op processor running. `laterCount` extra jobs are due
+ * Lateness of plain delayed jobs due `offsetsMs` after a start instant a lead
+ * time ahead: time from each due instant to the no-op processor running. `laterCount` extra jobs are due
  * far in the future, as lastday's case has people scheduled for later.
  */
 export async function delayedLateness(
   url: string,
   prefix: string,
-  dueAtMs: readonly number[],
+  offsetsMs: readonly number[],
   laterCount: number,
   concurrency: number,
+  leadMs = 10_000,
 ): Promise<number[]> {
   const lateness: number[] = [];
   return withQueue(
@@ -95,6 +96,10 @@ export async function delayedLateness(
           })),
         );
       }
+      // Instants fixed only now, after the far-future jobs are in, so adding them
+      // cannot eat into the lead: whole seconds, like lastday's endTime.
+      const startMs = Math.ceil((Date.now() + leadMs) / 1000) * 1000;
+      const dueAtMs = offsetsMs.map((o) => startMs + o);
       for (let i = 0; i < dueAtMs.length; i += 1000) {
         const now = Date.now();
         await queue.addBulk(
@@ -105,7 +110,7 @@ export async function delayedLateness(
           })),
         );
       }
-      const last = Math.max(...dueAtMs);
+      const last = dueAtMs.reduce((a, b) => Math.max(a, b), 0);
       await sleep(Math.max(0, last - Date.now()));
       await waitUntil('baseline delayed jobs ran', async () => lateness.length >= dueAtMs.length, 120_000);
       return lateness;
