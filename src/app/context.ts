@@ -116,7 +116,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
-    lock: new PersonLock(redis, keys),
+    // Outlives the job lock: a holder that is slow, not dead, keeps the person even
+    // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
+    lock: new PersonLock(redis, keys, 2 * settings.config.workers.lockDurationMs),
     metrics,
     alerts: new Alerter(log, audit, metrics, now, webhook),
     connectors,

@@ -72,17 +72,29 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   if (roles.includes('worker')) {
     const { config } = options.settings;
+    // A killed worker's jobs are found stalled and run again after about one lock
+    // duration. BullMQ fails a job for good once it stalled more than
+    // `maxStalledCount` times (default 1): two worker crashes would then lose a
+    // revoke or an acknowledged HR event. Reruns are safe (effects are recorded
+    // once), so a stalled job is always put back.
+    const lockOptions = {
+      lockDuration: config.workers.lockDurationMs,
+      stalledInterval: config.workers.lockDurationMs,
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+    };
     const hooks: MilestoneHooks = Object.assign({}, ...extensions.map((e) => e.milestoneHooks?.(ctx) ?? {}));
     workers.push(
       new Worker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
         connection: workerConnection('lastday-hr-events'),
         prefix: ctx.prefix,
         concurrency: config.workers.eventConcurrency,
+        ...lockOptions,
       }),
       new Worker(QUEUES.milestones, createMilestoneProcessor(ctx, hooks), {
         connection: workerConnection('lastday-milestones'),
         prefix: ctx.prefix,
         concurrency: config.workers.milestoneConcurrency,
+        ...lockOptions,
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) =>
             type === MILESTONE_BACKOFF ? cappedBackoff(attemptsMade) : 1_000,

@@ -103,6 +103,12 @@ export const configSchema = z
         milestoneConcurrency: z.number().int().min(1).max(1000).default(50),
         /** HR events processed at once per process. */
         eventConcurrency: z.number().int().min(1).max(1000).default(20),
+        /**
+         * How long a worker's hold on a job (and on a person) lasts without renewal.
+         * A worker that dies has its jobs picked up again after about this long;
+         * the person lock lives twice as long. Default 30000 (BullMQ's default).
+         */
+        lockDurationMs: z.number().int().min(1000).max(600_000).default(30_000),
       })
       .strict()
       .prefault({}),

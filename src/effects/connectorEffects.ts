@@ -130,7 +130,10 @@ export function reduceAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
     const privileged = access.grants.filter((g) => g.privileged);
     // Intent first: if we crash after removing, the retry still knows what to restore.
     const snapshot = unionById(prior?.state === 'pending' ? (prior.data.grants ?? []) : [], privileged);
-    await deps.effects.put(person.id, effect, c.name, 'pending', { grants: snapshot });
+    if (!(await deps.effects.put(person.id, effect, c.name, 'pending', { grants: snapshot }))) {
+      // An overlapping run of the same job finished it meanwhile.
+      return { connector: c.name, status: 'skipped' };
+    }
     await c.removeGrants(person, privileged);
     await recordEffect(deps, person.id, effect, c.name, 'done', { grants: snapshot }, 'effect.reduce', {
       connector: c.name,

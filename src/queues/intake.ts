@@ -34,7 +34,6 @@ export async function submitHrEvent(
   deps: IntakeDeps,
   raw: unknown,
   source: IntakeSource,
-  options: { duplicateHint?: boolean } = {},
 ): Promise<IntakeResult> {
   const parsed = hrEventSchema.safeParse(raw);
   if (!parsed.success) {
@@ -54,16 +53,20 @@ export async function submitHrEvent(
     return { status: 'rejected', ...(eventId !== undefined ? { eventId } : {}), issues, rejectedId };
   }
   const event = parsed.data;
-  if (options.duplicateHint || !(await deps.events.markAccepted(event.eventId, deps.now().toISOString()))) {
-    return { status: 'duplicate', eventId: event.eventId };
-  }
+  const first = await deps.events.markAccepted(event.eventId, deps.now().toISOString());
+  // A duplicate is queued again too. An earlier delivery may have been marked
+  // but never queued (Redis went away mid-request and the unmark below failed
+  // with it); answering `duplicate` without queueing would then drop an event the
+  // sender believes delivered. Adding under the deterministic job id is a no-op
+  // when BullMQ still holds the job, and the worker applies an eventId once.
   try {
     await deps.queue.add(event.type, event, { ...HR_EVENT_JOB_OPTIONS, jobId: hrEventJobId(event.eventId) });
   } catch (err) {
     // Not queued: forget it so the sender's retry is accepted, not called a duplicate.
-    await deps.events.unmarkAccepted(event.eventId).catch(() => undefined);
+    if (first) await deps.events.unmarkAccepted(event.eventId).catch(() => undefined);
     throw err;
   }
+  if (!first) return { status: 'duplicate', eventId: event.eventId };
   deps.metrics?.eventsAccepted.inc({ source });
   return { status: 'accepted', eventId: event.eventId };
 }

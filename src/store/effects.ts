@@ -10,7 +10,7 @@
 import type { Redis } from 'ioredis';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
-import { effectTransitionScript } from './lua/scripts.ts';
+import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
 
 export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found';
 
@@ -42,22 +42,23 @@ export class EffectsStore {
     return { state: state as EffectState, data: data ? (JSON.parse(data) as D) : ({} as D) };
   }
 
-  /** Writes a state without auditing (intent records such as `pending`). */
+  /**
+   * Writes a state without auditing (intent records such as `pending`), unless
+   * the effect is already `done` or `not_found`: returns false then (nothing written).
+   */
   async put(
     personId: string,
     effect: string,
     connector: string,
     state: EffectState,
     data: unknown,
-  ): Promise<void> {
-    const f = this.field(effect, connector);
-    await this.redis.hset(
-      this.keys.effects(personId),
-      `${f}:state`,
-      state,
-      `${f}:data`,
-      JSON.stringify(data),
+  ): Promise<boolean> {
+    const written = await effectIntentScript.run(
+      this.redis,
+      [this.keys.effects(personId)],
+      [this.field(effect, connector), state, JSON.stringify(data)],
     );
+    return Number(written) === 1;
   }
 
   /**

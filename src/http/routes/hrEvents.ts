@@ -48,13 +48,15 @@ export function hrEventRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): vo
           .send(errorBody('invalid_event', 'the body is not JSON; it was kept', issues));
       }
 
-      // A replayed webhook-id (or a sender's retry of an accepted one) is a duplicate.
+      // The webhook-id is remembered against replays, but whether the event is a
+      // duplicate is decided by its eventId alone: a delivery whose webhook-id was
+      // recorded just before Redis failed must still be accepted when retried.
       const firstDelivery = await ctx.events.markWebhookId(headers['webhook-id']);
       const forget = () =>
         firstDelivery ? ctx.events.forgetWebhookId(headers['webhook-id']).catch(() => undefined) : undefined;
       let result: Awaited<ReturnType<typeof submitHrEvent>>;
       try {
-        result = await submitHrEvent(intake, body, 'http', { duplicateHint: !firstDelivery });
+        result = await submitHrEvent(intake, body, 'http');
       } catch (err) {
         await forget();
         throw err;

@@ -77,3 +77,18 @@ if redis.call('HGET', KEYS[1], stateField) == ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], stateField, ARGV[2], ARGV[1] .. ':data', ARGV[3])
 return audit_append(tail(KEYS, 2, 5), tail(ARGV, 4, 7))`,
 );
+
+/**
+ * Records an effect's intent (`pending`) unless the effect already finished.
+ * Two runs of the same job can overlap (a lock that expired under a long pause):
+ * the late one must not turn a `done` back into `pending`, or its own `done`
+ * would be recorded and audited a second time.
+ * KEYS: effects hash. ARGV: field, state, dataJson. Returns 1 when written, 0 when finished already.
+ */
+export const effectIntentScript = new Script(
+  'effectIntent',
+  `local cur = redis.call('HGET', KEYS[1], ARGV[1] .. ':state')
+if cur == 'done' or cur == 'not_found' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1] .. ':state', ARGV[2], ARGV[1] .. ':data', ARGV[3])
+return 1`,
+);

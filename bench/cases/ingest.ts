@@ -1,0 +1,72 @@
+/**
+ * Case 1, ingest: N `contract.ending` events added to `hr-events` in bulk, timed
+ * from the first add until every event is applied and all its milestones are
+ * scheduled (5 delayed jobs per person, last days well in the future).
+ * Baseline: N no-op jobs through plain BullMQ at the same concurrency.
+ */
+import { DateTime } from 'luxon';
+import { noopThroughput } from '../lib/baseline.ts';
+import {
+  benchEvent,
+  benchPrefix,
+  benchSettings,
+  driverRedis,
+  enqueueEvents,
+  hrEventsQueue,
+  startLastday,
+  unfinished,
+  waitUntil,
+} from '../lib/lastday.ts';
+import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
+
+export const ingestCase: BenchCase = {
+  name: 'ingest',
+  number: 1,
+  title: 'Ingest',
+  goal: 'events/s ≥ 0.5 × plain BullMQ no-op jobs/s',
+  async run(env: CaseEnv): Promise<CaseResult> {
+    const n = env.quick ? 2_000 : 20_000;
+    const prefix = benchPrefix('ingest');
+    const settings = benchSettings(prefix);
+    const concurrency = settings.config.workers.eventConcurrency;
+
+    env.progress(`ingest: plain BullMQ baseline, ${n} no-op jobs`);
+    const base = await noopThroughput(env.redisUrl, `${prefix}-base`, n, concurrency);
+
+    env.progress(`ingest: lastday, ${n} contract.ending events`);
+    const rt = await startLastday(env.redisUrl, settings);
+    const driver = driverRedis(env.redisUrl);
+    const queue = hrEventsQueue(driver, prefix);
+    try {
+      const lastDay = DateTime.utc().plus({ days: 60 }).toISODate()!;
+      const events = Array.from({ length: n }, (_, i) => benchEvent(`ing-${i}`, { lastDay }));
+      const started = performance.now();
+      await enqueueEvents(queue, events);
+      await waitUntil(
+        'all events applied and milestones scheduled',
+        async () =>
+          (await unfinished(queue)) === 0 && (await rt.ctx.queues.milestones.getDelayedCount()) >= n * 5,
+        600_000,
+        20,
+      );
+      const seconds = (performance.now() - started) / 1000;
+      const failed = await queue.getFailedCount();
+      const perSecond = n / seconds;
+      const ratio = perSecond / base.perSecond;
+      return {
+        figures: [
+          { label: 'throughput', unit: 'events/s', lastday: perSecond, baseline: base.perSecond },
+          { label: 'wall time', unit: 's', lastday: seconds, baseline: base.seconds },
+        ],
+        ratio,
+        holds: ratio >= 0.5 && failed === 0,
+        verdict: `ratio ${ratio.toFixed(2)} ${ratio >= 0.5 ? '≥' : '<'} 0.5${failed ? `; ${failed} failed` : ''}`,
+        params: { events: n, eventConcurrency: concurrency, milestoneJobs: n * 5, failed },
+      };
+    } finally {
+      await rt.stop();
+      await queue.close();
+      driver.disconnect();
+    }
+  },
+};

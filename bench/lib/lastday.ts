@@ -1,0 +1,131 @@
+/**
+ * Starting lastday for a bench case: the real runtime (workers only, the same
+ * wiring `npm start` uses, built-in extensions included) on the bench Redis
+ * under a fresh prefix, plus helpers to feed it and to wait for it.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../src/app/logger.ts';
+import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
+import { envSchema } from '../../src/config/env.ts';
+import { parseConfig, type Settings } from '../../src/config/load.ts';
+import { HR_EVENT_JOB_OPTIONS } from '../../src/queues/intake.ts';
+import { hrEventJobId, QUEUES } from '../../src/queues/names.ts';
+
+export function benchPrefix(name: string): string {
+  return `bench-${name}-${randomUUID().slice(0, 6)}`;
+}
+
+export function benchSettings(prefix: string, config: Record<string, unknown> = {}): Settings {
+  return {
+    env: envSchema.parse({ LASTDAY_PREFIX: prefix, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' }),
+    config: parseConfig(config),
+  };
+}
+
+export async function startLastday(redisUrl: string, settings: Settings): Promise<Runtime> {
+  return startRuntime({
+    settings,
+    redisUrl,
+    log: createLogger(settings.env.LOG_LEVEL),
+    roles: ['worker'],
+  });
+}
+
+/** A plain connection for the bench driver itself. */
+export function driverRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+/**
+ * Adds HR events to `hr-events` the way an HR system would (contract way in 1:
+ * name = type, data = event), in bulk chunks, with intake's job options.
+ */
+export async function enqueueEvents(queue: Queue, events: readonly Record<string, unknown>[], chunk = 1000) {
+  for (let i = 0; i < events.length; i += chunk) {
+    await queue.addBulk(
+      events.slice(i, i + chunk).map((e) => ({
+        name: String(e.type),
+        data: e,
+        opts: { ...HR_EVENT_JOB_OPTIONS, jobId: hrEventJobId(String(e.eventId)) },
+      })),
+    );
+  }
+}
+
+export function hrEventsQueue(redis: Redis, prefix: string): Queue {
+  return new Queue(QUEUES.hrEvents, { connection: redis, prefix });
+}
+
+/** Jobs not yet finished (waiting, active, delayed, prioritized). */
+export async function unfinished(queue: Queue): Promise<number> {
+  const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+  return Object.values(c).reduce((a, b) => a + b, 0);
+}
+
+/** Polls `check` every `everyMs` until true; throws past `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A `contract.ending` / `contract.terminated` event for bench person `id`. */
+export function benchEvent(
+  id: string,
+  fields: { type?: string; lastDay?: string; endTime?: string; timezone?: string; effectiveAt?: string },
+): Record<string, unknown> {
+  const type = fields.type ?? 'contract.ending';
+  return {
+    eventId: `bench-${id}-${randomUUID().slice(0, 8)}`,
+    type,
+    occurredAt: new Date().toISOString(),
+    person: {
+      id,
+      email: `${id}@example.com`,
+      employment: 'contractor',
+      timezone: fields.timezone ?? 'UTC',
+    },
+    ...(fields.lastDay ? { lastDay: fields.lastDay } : {}),
+    ...(fields.endTime ? { endTime: fields.endTime } : {}),
+    ...(fields.effectiveAt ? { effectiveAt: fields.effectiveAt } : {}),
+  };
+}
+
+/**
+ * Waits until every person in `ids` has `disabledAt` on their built-in directory
+ * user hash; returns those instants as epoch ms, in `ids` order.
+ */
+export async function waitForDisabled(
+  redis: Redis,
+  userKey: (personId: string) => string,
+  ids: readonly string[],
+  timeoutMs: number,
+): Promise<number[]> {
+  const out = new Array<number>(ids.length).fill(Number.NaN);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const missing = ids.flatMap((_, i) => (Number.isNaN(out[i]) ? [i] : []));
+    if (missing.length === 0) return out;
+    if (Date.now() > deadline)
+      throw new Error(`${missing.length} people not disabled within ${timeoutMs} ms`);
+    const pipe = redis.pipeline();
+    for (const i of missing) pipe.hget(userKey(ids[i]!), 'disabledAt');
+    ((await pipe.exec()) ?? []).forEach(([, v], k) => {
+      if (typeof v === 'string') out[missing[k]!] = Date.parse(v);
+    });
+    await sleep(100);
+  }
+}

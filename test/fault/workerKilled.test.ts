@@ -1,0 +1,142 @@
+/**
+ * Worker killed: a child worker process is SIGKILLed again and again while
+ * about 2,000 milestones fire (400 people × 5), then one is left running. After
+ * recovery every effect happened exactly once — one `effect.*` audit entry per
+ * effect and one `milestone.done` per milestone, per person, the directory
+ * showing every person disabled with nothing left — and no job is left active,
+ * waiting or failed.
+ *
+ * `workers.lockDurationMs` is short here so a killed worker's jobs are found
+ * stalled and rerun within seconds instead of BullMQ's default 30 s.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import type { Context } from '../../src/app/context.ts';
+import { MILESTONES } from '../../src/domain/milestone.ts';
+import { submitHrEvent } from '../../src/queues/intake.ts';
+import { endingSoon, hrEvent } from '../helpers/events.ts';
+import { eventually, testContext, testSettings } from '../helpers/lastday.ts';
+import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess.ts';
+
+const PEOPLE = 400;
+const KILL_PHASE_MS = 14_000;
+const config = { policy: { verifyAfterMinutes: 0.05 }, workers: { lockDurationMs: 2_000 } };
+
+let ctx: Context;
+let dir: string;
+let configPath: string;
+const alive = new Set<WorkerProcess>();
+
+beforeAll(async () => {
+  ctx = await testContext(testSettings(config));
+  dir = mkdtempSync(join(tmpdir(), 'lastday-fault-'));
+  configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(config));
+});
+afterAll(async () => {
+  for (const w of alive) await w.kill('SIGKILL');
+  await ctx?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(): WorkerProcess {
+  const w = spawnWorker({
+    REDIS_URL: inject('redisUrl'),
+    LASTDAY_PREFIX: ctx.prefix,
+    LASTDAY_CONFIG: configPath,
+  });
+  alive.add(w);
+  w.child.once('exit', () => alive.delete(w));
+  return w;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a worker killed under load', () => {
+  it('leaves every effect done exactly once and nothing stalled', async () => {
+    const ids = Array.from({ length: PEOPLE }, (_, i) => `killed/${i}:p`);
+    const at = new Date().toISOString();
+    await Promise.all(
+      ids.map((id) =>
+        ctx.directory.put(
+          id,
+          {
+            active: true,
+            grants: [
+              { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
+              { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
+            ],
+          },
+          at,
+        ),
+      ),
+    );
+    // notice/reduce/freeze are past due (run at once); revoke instants spread over
+    // the kill phase; verify 3 s after each revoke.
+    const deps = { events: ctx.events, queue: ctx.queues.hrEvents, now: () => new Date() };
+    for (const [i, id] of ids.entries()) {
+      const soon = endingSoon(3 + (i % 10), 'UTC');
+      const result = await submitHrEvent(
+        deps,
+        hrEvent({ personId: id, lastDay: soon.lastDay, endTime: soon.endTime, timezone: 'UTC' }),
+        'cli',
+      );
+      expect(result.status).toBe('accepted');
+    }
+
+    let kills = 0;
+    const killUntil = Date.now() + KILL_PHASE_MS;
+    while (Date.now() < killUntil) {
+      const w = start();
+      await w.ready;
+      await sleep(200 + Math.random() * 1_200);
+      await w.kill('SIGKILL');
+      kills++;
+    }
+    const survivor = start();
+    await survivor.ready;
+
+    await eventually(async () => {
+      const records = await ctx.people.getMany(ids);
+      return records.length === PEOPLE && records.every((r) => r.milestones.every((m) => m.state === 'done'));
+    }, 45_000);
+    await survivor.kill('SIGTERM');
+    expect(kills).toBeGreaterThanOrEqual(3);
+
+    for (const id of ids) {
+      const user = await ctx.directory.get(id);
+      expect(user?.active).toBe(false);
+      expect(user?.grants).toEqual([]);
+      const types = (await ctx.audit.list({ personId: id })).map((e) => e.type);
+      const count = (t: string) => types.filter((x) => x === t).length;
+      expect({
+        id,
+        reduce: count('effect.reduce'),
+        revoke: count('effect.revoke'),
+        verify: count('effect.verify'),
+      }).toEqual({
+        id,
+        reduce: 1,
+        revoke: 1,
+        verify: 1,
+      });
+      expect(count('milestone.done')).toBe(MILESTONES.length);
+      expect(count('hr_event.applied')).toBe(1);
+    }
+    for (const queue of [ctx.queues.hrEvents, ctx.queues.milestones]) {
+      const counts = await queue.getJobCounts('active', 'waiting', 'failed', 'prioritized');
+      const failedReasons = (await queue.getFailed(0, 4)).map((j) => `${j.id}: ${j.failedReason}`);
+      expect({ queue: queue.name, failedReasons, ...counts }).toEqual({
+        queue: queue.name,
+        failedReasons: [],
+        active: 0,
+        waiting: 0,
+        failed: 0,
+        prioritized: 0,
+      });
+    }
+    expect((await ctx.audit.verify()).ok).toBe(true);
+  }, 80_000);
+});
