@@ -39,6 +39,15 @@ export function guardExtension(options: GuardOptions = {}): Extension {
           connection,
           prefix: ctx.prefix,
           concurrency: options.concurrency ?? 20,
+          // As the core workers (runtime.ts): a killed worker's jobs come back
+          // after one lock duration, and however often they stall they are put
+          // back, never failed for good. BullMQ's default (fail after one
+          // stall) lost managed actions for good when two workers died while
+          // running them (found by the worker-killed fault test). Reruns are
+          // safe: the per-action claim and `executed` keep the callback to one success.
+          lockDuration: ctx.settings.config.workers.lockDurationMs,
+          stalledInterval: ctx.settings.config.workers.lockDurationMs,
+          maxStalledCount: Number.MAX_SAFE_INTEGER,
           settings: {
             backoffStrategy: (attemptsMade: number, type?: string) =>
               type === CALLBACK_BACKOFF

@@ -9,6 +9,9 @@
  *   senders do — is then acknowledged and applied too.
  * - The workers resume: an event submitted once Redis is back is applied within
  *   10 s of Redis returning.
+ * - Milestone jobs lost with Redis (records on disk, their jobs not) are all
+ *   scheduled again by one `reconcile` pass (jobs/reconcile.ts, what the cron
+ *   and `lastday run reconcile` run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/app/embeddedRedis.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { hrEventJobId } from '../../src/queues/names.ts';
+import { reconcile } from '../../jobs/reconcile.ts';
+import { isOpen } from '../../src/domain/milestone.ts';
+import { hrEventJobId, milestoneJobId } from '../../src/queues/names.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { eventually, signedHeaders, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { startTestRedis, type TestRedis } from '../helpers/redisServer.ts';
@@ -144,8 +149,64 @@ describe('Redis killed and restarted under load', () => {
     expect(missing).toEqual([]);
   }, 80_000);
 
-  // TODO(ops): once reconcile is in the tree, kill Redis between an event being
-  // applied and its milestone jobs being written (or lose the last second of AOF),
-  // run one reconcile, and check every open milestone has its job again.
-  it.todo('reconcile restores any milestone whose job was lost (needs the ops reconcile feature)');
+  it('reconcile restores any milestone whose job was lost', async () => {
+    // People planned and acknowledged, their five milestone jobs in place.
+    const planned = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const d = newDelivery(2_000_000 + i);
+        await eventually(async () => acknowledged(await deliver(d)), 10_000);
+        return d;
+      }),
+    );
+    await eventually(async () => (await missingJobs(planned.map((d) => d.personId))).length === 0, 20_000);
+
+    // A third of them lose every milestone job (what a lost AOF tail or a crash
+    // between the person write and the job writes leaves behind), then Redis is
+    // killed and started again: the loss is on disk (fsync everysec), the records are too.
+    const victims = planned.filter((_, i) => i % 3 === 0).map((d) => d.personId);
+    const queue = rt.ctx.queues.milestones;
+    for (const record of await rt.ctx.people.getMany(victims)) {
+      for (const m of record.milestones) {
+        const jobId = milestoneJobId(record.person.id, record.planVersion, m.name);
+        await rt.ctx.redis.zrem(queue.keys.delayed!, jobId);
+        await rt.ctx.redis.del(queue.toKey(jobId));
+      }
+    }
+    expect((await missingJobs(victims)).length).toBe(victims.length * 5);
+    await sleep(1_500);
+    await redis.stop();
+    redis = await startTestRedis({ appendonly: true, dir, port });
+    await eventually(async () => (await rt.ctx.redis.ping().catch(() => '')) === 'PONG', 10_000);
+    expect((await missingJobs(victims)).length).toBe(victims.length * 5);
+
+    // One reconcile pass (what the cron and `lastday run reconcile` run).
+    const result = await reconcile(rt.ctx);
+    expect(result.errors).toBe(0);
+    expect(result.rescheduled).toBeGreaterThanOrEqual(victims.length * 5);
+    // Every open milestone of every person in this run has its job again.
+    const everyone: string[] = [];
+    for await (const ids of rt.ctx.people.scanIds()) everyone.push(...ids);
+    expect(everyone.length).toBeGreaterThanOrEqual(planned.length);
+    expect(await missingJobs(everyone)).toEqual([]);
+  }, 60_000);
 });
+
+/**
+ * `personId/milestone` for every open milestone of these people that has no job
+ * in the milestones queue (`personId/record` for a person not applied yet).
+ */
+async function missingJobs(personIds: readonly string[]): Promise<string[]> {
+  const queue = rt.ctx.queues.milestones;
+  const records = await rt.ctx.people.getMany(personIds);
+  const found = new Set(records.map((r) => r.person.id));
+  const missing = personIds.filter((id) => !found.has(id)).map((id) => `${id}/record`);
+  for (const record of records) {
+    if (record.cancelled) continue;
+    for (const m of record.milestones.filter(isOpen)) {
+      const jobId = milestoneJobId(record.person.id, record.planVersion, m.name);
+      if ((await rt.ctx.redis.exists(queue.toKey(jobId))) === 0)
+        missing.push(`${record.person.id}/${m.name}`);
+    }
+  }
+  return missing;
+}

@@ -6,6 +6,15 @@
  * showing every person disabled with nothing left — and no job is left active,
  * waiting or failed.
  *
+ * Managed actions execute in the same workers meanwhile: 100 actions due over
+ * the kill phase call a real callback server. Every action ends `executed`,
+ * every call of one action carries the same `webhook-id`, so a receiver that
+ * dedupes on it applies each exactly once, and at least one call per action
+ * was answered 2xx. A worker killed after the tool answered and before lastday
+ * recorded it can make a second delivery, under the same webhook-id: the
+ * at-least-once window a crash leaves, which is what the webhook-id is for; the
+ * test reports how many such redeliveries it saw.
+ *
  * `workers.lockDurationMs` is short here so a killed worker's jobs are found
  * stalled and rerun within seconds instead of BullMQ's default 30 s.
  */
@@ -15,28 +24,38 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Context } from '../../src/app/context.ts';
 import { MILESTONES } from '../../src/domain/milestone.ts';
+import { createGuard } from '../../src/guard/instances.ts';
+import type { GuardService } from '../../src/guard/service.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { eventually, testContext, testSettings } from '../helpers/lastday.ts';
+import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
+import { ACTION_SECRET, eventually, testContext, testSettings } from '../helpers/lastday.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess.ts';
 
 const PEOPLE = 400;
+const ACTIONS = 100;
 const KILL_PHASE_MS = 14_000;
 const config = { policy: { verifyAfterMinutes: 0.05 }, workers: { lockDurationMs: 2_000 } };
 
 let ctx: Context;
+let guard: GuardService;
+let cb: CallbackServer;
 let dir: string;
 let configPath: string;
 const alive = new Set<WorkerProcess>();
 
 beforeAll(async () => {
   ctx = await testContext(testSettings(config));
+  guard = createGuard(ctx);
+  cb = await startCallbackServer(ACTION_SECRET);
   dir = mkdtempSync(join(tmpdir(), 'lastday-fault-'));
   configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(config));
 });
 afterAll(async () => {
   for (const w of alive) await w.kill('SIGKILL');
+  await guard?.close();
+  await cb?.close();
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -46,6 +65,7 @@ function start(): WorkerProcess {
     REDIS_URL: inject('redisUrl'),
     LASTDAY_PREFIX: ctx.prefix,
     LASTDAY_CONFIG: configPath,
+    LASTDAY_ACTION_SECRET: ACTION_SECRET,
   });
   alive.add(w);
   w.child.once('exit', () => alive.delete(w));
@@ -86,6 +106,24 @@ describe('a worker killed under load', () => {
       expect(result.status).toBe('accepted');
     }
 
+    // Managed actions due over the kill phase (an initiator lastday has no record of is active).
+    const actionIds = Array.from({ length: ACTIONS }, (_, i) => `killed-action-${i}`);
+    const t0 = Date.now();
+    for (const [i, actionId] of actionIds.entries()) {
+      const answer = await guard.register(
+        {
+          actionId,
+          initiatorId: 'tool-runner',
+          kind: 'account.deactivate',
+          target: `account:${i}`,
+          executeAt: new Date(t0 + 2_000 + (i * 10_000) / ACTIONS).toISOString(),
+          callbackUrl: `${cb.url}/${actionId}`,
+        },
+        { name: 'test' },
+      );
+      expect(answer.state).toBe('pending');
+    }
+
     let kills = 0;
     const killUntil = Date.now() + KILL_PHASE_MS;
     while (Date.now() < killUntil) {
@@ -102,6 +140,11 @@ describe('a worker killed under load', () => {
       const records = await ctx.people.getMany(ids);
       return records.length === PEOPLE && records.every((r) => r.milestones.every((m) => m.state === 'done'));
     }, 45_000);
+    // An executor killed mid-call leaves its claim (3 × the callback timeout) to expire first.
+    await eventually(async () => {
+      for (const id of actionIds) if ((await guard.actions.get(id))?.state !== 'executed') return false;
+      return true;
+    }, 75_000);
     await survivor.kill('SIGTERM');
     expect(kills).toBeGreaterThanOrEqual(3);
 
@@ -138,5 +181,24 @@ describe('a worker killed under load', () => {
       });
     }
     expect((await ctx.audit.verify()).ok).toBe(true);
-  }, 80_000);
+
+    // At the callback server: one webhook-id per action, so each is applied once after dedupe.
+    const redelivered: string[] = [];
+    for (const id of actionIds) {
+      const calls = cb.callsTo(`/${id}`);
+      expect(calls.every((c) => c.signatureOk && c.webhookId === id && c.body.actionId === id)).toBe(true);
+      const ok = calls.filter((c) => c.status >= 200 && c.status < 300).length;
+      expect(ok, id).toBeGreaterThanOrEqual(1);
+      if (ok > 1) redelivered.push(`${id} ×${ok}`);
+      expect(
+        (await ctx.audit.list({ actionId: id })).filter((e) => e.type === 'action.executed'),
+      ).toHaveLength(1);
+    }
+    const applied = new Set(cb.calls.map((c) => c.webhookId));
+    expect(applied.size).toBe(ACTIONS);
+    if (redelivered.length > 0)
+      console.info(
+        `worker-killed: redelivered under the same webhook-id after a kill: ${redelivered.join(', ')}`,
+      );
+  }, 150_000);
 });

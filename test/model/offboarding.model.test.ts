@@ -14,9 +14,16 @@
  * - a cancel before `revoke` leaves nothing revoked (active, every grant back);
  * - before revoke and without a done reduce, every grant is there (reduced grants are restored).
  *
- * Seam: action registration and approvals (no held action runs without an
- * eligible second person) arrive with the Guard feature; add their commands to
- * `allCommands` below once `POST /v1/actions` and approvals exist in the tree.
+ * - no held action runs without an eligible second person: destructive actions
+ *   (by the modelled person, or by an active tool on a protected target) are
+ *   registered, approved and gated through GuardService (what the routes call),
+ *   with the `freeze` milestone's hook wired as in the runtime. The gate may
+ *   only `allow` an action that was never held and is not protected and whose
+ *   initiator is not leaving, or one approved by an eligible person; an
+ *   approval is accepted only from someone other than the initiator who is not
+ *   reduced, frozen or revoked (that status is read from the store; the
+ *   timeline invariants above pin it to the model, and a person whose plan's
+ *   revoke is done must read `revoked`).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,10 +31,17 @@ import { applyEvent } from '../../jobs/hrEvent.ts';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
 import type { Context } from '../../src/app/context.ts';
 import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
+import { guardStatus, isLeaving } from '../../src/domain/action.ts';
+import { LastdayError } from '../../src/domain/errors.ts';
 import { isOpen, milestoneIndex } from '../../src/domain/milestone.ts';
-import { testContext } from '../helpers/lastday.ts';
+import { createGuard } from '../../src/guard/instances.ts';
+import type { GuardService } from '../../src/guard/service.ts';
+import { testContext, testSettings } from '../helpers/lastday.ts';
 
 const RUNS = Number(process.env.FC_RUNS ?? 200);
+/** An active tool (no HR record) that starts actions on protected targets, and an active colleague. */
+const TOOL = 'tool-runner';
+const PEER = 'peer-approver';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** A Monday morning, so business-day arithmetic has a whole week either side. */
@@ -48,23 +62,39 @@ interface Model {
   revoked: boolean;
   /** The last event sent (for the duplicate command). */
   lastSent: HrEvent | null;
+  /** Destructive actions registered in this run. */
+  actions: ModelAction[];
+}
+
+interface ModelAction {
+  actionId: string;
+  initiatorId: string;
+  protected: boolean;
+  /** Seen `held` at some point: from then on only an eligible approval lets it run. */
+  everHeld: boolean;
+  /** The eligible approver whose approval was accepted, if any. */
+  approvedBy: string | null;
 }
 
 interface Real {
   ctx: Context;
+  guard: GuardService;
   clock: { ms: number };
   personId: string;
   seq: number;
 }
 
 let ctx: Context;
+let guard: GuardService;
 const clock = { ms: START };
 let runCounter = 0;
 
 beforeAll(async () => {
-  ctx = await testContext(undefined, () => new Date(clock.ms));
+  ctx = await testContext(testSettings({ protectedTargets: ['account:@vip-*'] }), () => new Date(clock.ms));
+  guard = createGuard(ctx);
 });
 afterAll(async () => {
+  await guard?.close();
   await ctx?.close();
 });
 
@@ -112,7 +142,7 @@ async function runDue(real: Real): Promise<void> {
     for (const m of due) {
       await runMilestoneJob(
         real.ctx,
-        {},
+        { onFreeze: (r) => real.guard.freeze(r) },
         { personId: real.personId, version: record.planVersion, milestone: m.name },
       );
     }
@@ -157,6 +187,16 @@ async function checkInvariants(m: Model, real: Real): Promise<void> {
     expect(ids.sort()).toEqual(['g-admin', 'g-read']);
   }
   if (record) expect(record.cancelled).toBe(m.cancelled);
+  // The guard reads a revoked person as revoked (a later plan's own revoke may still be ahead).
+  if (m.revoked && state('revoke') === 'done') expect(await statusOf(real, real.personId)).toBe('revoked');
+  // Holds seen now (freeze, the gate) count from here on.
+  for (const a of m.actions)
+    if ((await real.guard.actions.get(a.actionId))?.state === 'held') a.everHeld = true;
+}
+
+async function statusOf(real: Real, personId: string) {
+  const inputs = await real.guard.actions.guardInputsOf(personId);
+  return guardStatus(inputs.record, inputs.mark);
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -237,6 +277,89 @@ class Advance implements Cmd {
   toString = () => `advance(${Math.round(this.ms / 60_000)}min)`;
 }
 
+/** A destructive action by the modelled person, or by the tool on a protected target. */
+class RegisterAction implements Cmd {
+  constructor(readonly byTool: boolean) {}
+  check = () => true;
+  async run(m: Model, real: Real) {
+    const n = m.actions.length;
+    const initiatorId = this.byTool ? TOOL : real.personId;
+    const action: ModelAction = {
+      actionId: `${real.personId}-a${n}`,
+      initiatorId,
+      protected: this.byTool,
+      everHeld: false,
+      approvedBy: null,
+    };
+    const leaving = isLeaving(await statusOf(real, initiatorId));
+    const answer = await real.guard.register(
+      {
+        actionId: action.actionId,
+        initiatorId,
+        kind: 'account.deactivate',
+        target: this.byTool ? `account:@vip-${n}` : `account:${n}`,
+      },
+      { name: 'model' },
+    );
+    expect(answer.state).toBe(action.protected || leaving ? 'held' : 'pending');
+    m.actions.push(action);
+    await checkInvariants(m, real);
+  }
+  toString = () => `register(${this.byTool ? 'tool, protected' : 'person'})`;
+}
+
+/** An approval by the initiator, an active colleague, or the modelled person (eligible or departing). */
+class Approve implements Cmd {
+  constructor(
+    readonly index: number,
+    readonly who: 'initiator' | 'peer' | 'person',
+  ) {}
+  check = (m: Readonly<Model>) => m.actions.length > 0;
+  async run(m: Model, real: Real) {
+    const a = m.actions[this.index % m.actions.length]!;
+    const approverId = this.who === 'initiator' ? a.initiatorId : this.who === 'peer' ? PEER : real.personId;
+    const before = await real.guard.actions.get(a.actionId);
+    const departing = ['reduced', 'frozen', 'revoked'].includes(await statusOf(real, approverId));
+    const outcome = await real.guard
+      .approve(a.actionId, approverId, { name: 'model', personId: approverId })
+      .then((v) => v.state)
+      .catch((err: unknown) => (err instanceof LastdayError ? err.code : Promise.reject(err)));
+    if (approverId === a.initiatorId) expect(outcome).toBe('self_approval');
+    else if (departing) expect(outcome).toBe('approver_departing');
+    else if (before?.state === 'pending' || before?.state === 'held') {
+      expect(outcome).toBe('approved');
+      a.approvedBy ??= approverId;
+    } else if (before?.state === 'approved') expect(outcome).toBe('approved');
+    await checkInvariants(m, real);
+  }
+  toString = () => `approve(#${this.index}, ${this.who})`;
+}
+
+/** A tool asks the gate right before running the action. */
+class Gate implements Cmd {
+  constructor(readonly index: number) {}
+  check = (m: Readonly<Model>) => m.actions.length > 0;
+  async run(m: Model, real: Real) {
+    const a = m.actions[this.index % m.actions.length]!;
+    const leaving = isLeaving(await statusOf(real, a.initiatorId));
+    const result = await real.guard.gate(a.actionId, { name: 'model' });
+    if (result.decision === 'allow') {
+      // No held (or protected, or leaver's) action runs without an eligible second person.
+      if (a.everHeld || a.protected || leaving) expect(a.approvedBy, `${a.actionId} allowed`).not.toBeNull();
+      if (a.approvedBy) expect(a.approvedBy).not.toBe(a.initiatorId);
+    }
+    if (result.state === 'held') a.everHeld = true;
+    await checkInvariants(m, real);
+  }
+  toString = () => `gate(#${this.index})`;
+}
+
+// Listed twice below: commands are picked uniformly, and these need actions registered first.
+const approveCommand = fc
+  .tuple(fc.nat(20), fc.constantFrom<'initiator' | 'peer' | 'person'>('initiator', 'peer', 'person'))
+  .map(([i, who]) => new Approve(i, who));
+const gateCommand = fc.nat(20).map((i) => new Gate(i));
+
 const allCommands = [
   fc
     .tuple(fc.integer({ min: -1, max: 12 }), fc.constantFrom('09:30', '17:00', '23:59:59'))
@@ -248,12 +371,17 @@ const allCommands = [
     .tuple(fc.constantFrom<'ending' | 'cancel'>('ending', 'cancel'), fc.integer({ min: 0, max: 12 }))
     .map(([k, d]) => new Reorder(k, d)),
   fc.constantFrom(30 * 60_000, 6 * HOUR, DAY, 3 * DAY).map((ms) => new Advance(ms)),
+  fc.boolean().map((byTool) => new RegisterAction(byTool)),
+  approveCommand,
+  approveCommand,
+  gateCommand,
+  gateCommand,
 ];
 
 describe('offboarding model', () => {
-  it('real processors agree with the model under any sequence of HR events and clock advances', async () => {
+  it('real processors agree with the model under any sequence of HR events, actions, approvals and clock advances', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.commands(allCommands, { maxCommands: 25 }), async (cmds) => {
+      fc.asyncProperty(fc.commands(allCommands, { maxCommands: 40, size: '+1' }), async (cmds) => {
         runCounter++;
         const personId = `model/${runCounter}:p`;
         clock.ms = START;
@@ -265,8 +393,9 @@ describe('offboarding model', () => {
           cancelled: false,
           revoked: false,
           lastSent: null,
+          actions: [],
         };
-        await fc.asyncModelRun(() => ({ model, real: { ctx, clock, personId, seq: 0 } }), cmds);
+        await fc.asyncModelRun(() => ({ model, real: { ctx, guard, clock, personId, seq: 0 } }), cmds);
       }),
       { numRuns: RUNS },
     );
