@@ -1,9 +1,9 @@
 /**
  * Processor of the `milestones` queue. Loads the person, drops stale jobs (plan
  * version moved on), runs any earlier milestone that is due but not done first
- * (so past-due milestones happen in contract order), then this one, and records
- * it done. Effects are idempotent per connector, so a second run of the same
- * job does nothing twice.
+ * (so past-due milestones happen in contract order), then this one, then any
+ * later one already due, and records each done. Effects are idempotent per
+ * connector, so a second run of the same job does nothing twice.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
@@ -34,6 +34,11 @@ export function createMilestoneProcessor(ctx: Context, hooks: MilestoneHooks = {
     const { personId } = job.data;
     const result = await ctx.lock.withLock(personId, () => runMilestoneJob(ctx, hooks, job.data));
     if (!result.locked) {
+      // Stale and not-open are final for a job (a plan never reopens a milestone
+      // without a new version), so a job whose milestone another job already ran
+      // inline completes now instead of waiting for the lock to do nothing.
+      const skip = nothingToDo(await ctx.people.get(personId), job.data);
+      if (skip) return skip;
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
@@ -47,6 +52,56 @@ export async function runMilestoneJob(
   data: MilestoneJobData,
 ): Promise<MilestoneResult> {
   const record = await ctx.people.get(data.personId);
+  const skip = nothingToDo(record, data);
+  if (skip) return skip;
+  const target = record!.milestones.find((m) => m.name === data.milestone)!;
+
+  // The whole due prefix runs here, in contract order: earlier milestones that
+  // are due but not done (catch-up), this one, then later ones already due
+  // (catch-forward; a termination makes reduce, freeze and revoke due at once).
+  // The first of those jobs to get the person lock does them all and the others
+  // find them done, instead of each waiting for the lock in turn. An earlier
+  // milestone counts as due once this one is (they are planned in order), so a
+  // worker clock a little behind the scheduler's cannot reorder them.
+  // A failure does not block the rest: each milestone keeps retrying in its own
+  // job; only this job's own milestone fails this job.
+  const nowMs = ctx.now().getTime();
+  const targetIndex = milestoneIndex(target.name);
+  const earlierDueBy = Math.max(nowMs, Date.parse(target.dueAt));
+  const prefix = record!.milestones
+    .filter((m) => isOpen(m))
+    .filter((m) => {
+      const i = milestoneIndex(m.name);
+      const dueMs = Date.parse(m.dueAt);
+      return i === targetIndex || (i < targetIndex ? dueMs <= earlierDueBy : dueMs <= nowMs);
+    })
+    .sort((a, b) => milestoneIndex(a.name) - milestoneIndex(b.name));
+  const ran: MilestoneName[] = [];
+  let failed: { err: unknown } | undefined;
+  for (const m of prefix) {
+    try {
+      await runOne(ctx, hooks, data.personId, m.name);
+      ran.push(m.name);
+    } catch (err) {
+      if (m.name === target.name) {
+        failed = { err };
+        continue;
+      }
+      ctx.log.warn(
+        { personId: data.personId, milestone: m.name, err: (err as Error).message },
+        milestoneIndex(m.name) < targetIndex ? 'catch-up failed' : 'catch-forward failed',
+      );
+    }
+  }
+  if (failed) throw failed.err;
+  return { outcome: 'done', ran };
+}
+
+/** Why a job has nothing to do (its plan moved on, its milestone is not open), or undefined. */
+function nothingToDo(
+  record: PersonRecord | undefined,
+  data: MilestoneJobData,
+): Exclude<MilestoneResult, { outcome: 'done' }> | undefined {
   if (!record || record.planVersion !== data.version) {
     return {
       outcome: 'stale',
@@ -56,28 +111,7 @@ export async function runMilestoneJob(
   const target = record.milestones.find((m) => m.name === data.milestone);
   if (!target || !isOpen(target))
     return { outcome: 'not_open', reason: `${data.milestone} is ${target?.state}` };
-
-  const nowMs = ctx.now().getTime();
-  const ran: MilestoneName[] = [];
-  // Catch-up: earlier milestones that are due but not done run first, in order.
-  // Their failure does not block this one: each keeps retrying in its own job.
-  const earlier = record.milestones.filter(
-    (m) => isOpen(m) && milestoneIndex(m.name) < milestoneIndex(target.name) && Date.parse(m.dueAt) <= nowMs,
-  );
-  for (const m of earlier) {
-    try {
-      await runOne(ctx, hooks, data.personId, m.name);
-      ran.push(m.name);
-    } catch (err) {
-      ctx.log.warn(
-        { personId: data.personId, milestone: m.name, err: (err as Error).message },
-        'catch-up failed',
-      );
-    }
-  }
-  await runOne(ctx, hooks, data.personId, target.name);
-  ran.push(target.name);
-  return { outcome: 'done', ran };
+  return undefined;
 }
 
 /** Runs one milestone's effects against the freshest record and marks it done. */

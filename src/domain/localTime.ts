@@ -21,6 +21,22 @@ const HOUR_MS = 3_600_000;
  * @param time `HH:mm` or `HH:mm:ss`
  */
 export function localToInstant(date: string, time: string, zone: string): DateTime {
+  // Pure and asked again and again for the same few dates and zones (every
+  // planned event makes four calls, each reading zone offsets through Intl):
+  // remembered, within a bound. DateTimes are immutable, so sharing one is safe.
+  const key = `${zone}|${date}|${time}`;
+  const known = remembered.get(key);
+  if (known) return known;
+  const instant = computeInstant(date, time, zone);
+  if (remembered.size >= REMEMBER_MAX) remembered.clear();
+  remembered.set(key, instant);
+  return instant;
+}
+
+const REMEMBER_MAX = 10_000;
+const remembered = new Map<string, DateTime>();
+
+function computeInstant(date: string, time: string, zone: string): DateTime {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const t = parseTimeOfDay(time);
   // The wall time read as if it were UTC: subtracting an offset gives an instant.

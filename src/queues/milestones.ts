@@ -21,6 +21,14 @@ const baseOptions: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
+/**
+ * How much later than its instant a milestone's own job runs when a later
+ * milestone's job, due at the same moment or earlier, runs it first (catch-up
+ * in jobs/milestone.ts). That job is the safety net: normally it finds its
+ * milestone done and does nothing.
+ */
+export const COVERED_DELAY_MS = 5_000;
+
 export async function scheduleMilestones(
   queue: Queue<MilestoneJobData>,
   record: PersonRecord,
@@ -28,12 +36,19 @@ export async function scheduleMilestones(
 ): Promise<string[]> {
   const open = openMilestones(record);
   if (open.length === 0) return [];
-  const jobs = open.map((m) => {
+  const delays = open.map((m) => Math.max(0, Date.parse(m.dueAt) - nowMs));
+  const jobs = open.map((m, i) => {
     const jobId = milestoneJobId(record.person.id, record.planVersion, m.name);
+    // Milestones due together (past-due ones at planning, or a termination's
+    // reduce, freeze and revoke at one instant) would all race for the person
+    // lock; only the last of them runs at its instant and does the others first,
+    // in order. Theirs follow a little later and normally find nothing to do.
+    const covered = delays.some((d, k) => k > i && d <= delays[i]!);
+    const delay = delays[i]! + (covered ? COVERED_DELAY_MS : 0);
     return {
       name: m.name,
       data: { personId: record.person.id, version: record.planVersion, milestone: m.name },
-      opts: { ...baseOptions, jobId, delay: Math.max(0, Date.parse(m.dueAt) - nowMs) },
+      opts: { ...baseOptions, jobId, delay },
     };
   });
   await queue.addBulk(jobs);
