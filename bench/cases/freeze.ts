@@ -110,7 +110,7 @@ export const freezeCase: BenchCase = {
           baseline: `addBulk of ${n} delayed jobs in chunks of ${FREEZE_BATCH}`,
         },
         notes: [
-          `freeze: baseline = plain BullMQ addBulk of ${n} delayed jobs (chunks of ${FREEZE_BATCH}); the freeze adds as many hold-expiry jobs itself. Registering the ${n} actions took ${Math.round(registerMs)} ms.`,
+          `freeze: baseline = plain BullMQ addBulk of ${n} delayed jobs (chunks of ${FREEZE_BATCH}); the freeze adds one hold-expiry job per batch of held actions. Registering the ${n} actions took ${Math.round(registerMs)} ms.`,
         ],
       };
     } finally {

@@ -85,11 +85,7 @@ export class GuardService {
   /** Schedules the expiry job of actions held at `heldAt` (policy.holdExpiryHours later). */
   async scheduleHoldExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
     const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
-    await scheduleExpiries(
-      this.queue,
-      actionIds.map((actionId) => ({ actionId, expiresAtMs })),
-      this.ctx.now().getTime(),
-    );
+    await scheduleExpiries(this.queue, actionIds, expiresAtMs, this.ctx.now().getTime());
   }
 
   /**

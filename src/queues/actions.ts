@@ -4,6 +4,7 @@
  * in time. Job ids are deterministic (no `:`, ids encoded), so scheduling the
  * same thing twice is a no-op.
  */
+import { createHash } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { encodeId } from '../domain/ids.ts';
 
@@ -11,6 +12,12 @@ export type ActionJobName = 'execute' | 'expire';
 
 export interface ActionJobData {
   actionId: string;
+  /**
+   * `expire` jobs of a freeze batch: every action held in that batch (they share
+   * one expiry instant). One job per batch instead of one per action keeps a
+   * freeze of thousands of actions from being mostly job scheduling.
+   */
+  actionIds?: string[];
 }
 
 /** Backoff type registered on the actions worker for callback retries. */
@@ -40,6 +47,15 @@ export function expireJobId(actionId: string): string {
   return `expire.${encodeId(actionId)}`;
 }
 
+/** Deterministic for the same batch and instant, so rescheduling it is a no-op. */
+export function expireBatchJobId(actionIds: readonly string[], expiresAtMs: number): string {
+  const digest = createHash('sha256')
+    .update(`${expiresAtMs}\u0000${[...actionIds].sort().join('\u0000')}`)
+    .digest('hex')
+    .slice(0, 32);
+  return `expire-batch.${digest}`;
+}
+
 export type ActionsQueue = Queue<ActionJobData, unknown, ActionJobName>;
 
 export async function scheduleExecution(
@@ -56,23 +72,38 @@ export async function scheduleExecution(
   );
 }
 
+const EXPIRE_JOB_OPTIONS: JobsOptions = {
+  ...common,
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+};
+
+/**
+ * Schedules the expiry of actions held together (same expiry instant): one job
+ * for a single action (`expire.<id>`), one job for a batch (`expire-batch.<digest>`).
+ * The processor expires each listed action that is still held; the `hold-expiry`
+ * cron sweep stands behind both.
+ */
 export async function scheduleExpiries(
   queue: ActionsQueue,
-  holds: readonly { actionId: string; expiresAtMs: number }[],
+  actionIds: readonly string[],
+  expiresAtMs: number,
   nowMs: number,
 ): Promise<void> {
-  if (holds.length === 0) return;
-  await queue.addBulk(
-    holds.map((h) => ({
-      name: 'expire' as const,
-      data: { actionId: h.actionId },
-      opts: {
-        ...common,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 1_000 },
-        jobId: expireJobId(h.actionId),
-        delay: Math.max(0, h.expiresAtMs - nowMs),
-      },
-    })),
+  const [first] = actionIds;
+  if (first === undefined) return;
+  const delay = Math.max(0, expiresAtMs - nowMs);
+  if (actionIds.length === 1) {
+    await queue.add(
+      'expire',
+      { actionId: first },
+      { ...EXPIRE_JOB_OPTIONS, jobId: expireJobId(first), delay },
+    );
+    return;
+  }
+  await queue.add(
+    'expire',
+    { actionId: first, actionIds: [...actionIds] },
+    { ...EXPIRE_JOB_OPTIONS, jobId: expireBatchJobId(actionIds, expiresAtMs), delay },
   );
 }

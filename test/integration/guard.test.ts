@@ -297,4 +297,28 @@ describe('hold expiry', () => {
       'action.expired',
     ]);
   });
+
+  it('holds made by a freeze expire through one job per freeze batch', async () => {
+    const guard = guardFor(rt.ctx);
+    const ids = ['batch-exp-1', 'batch-exp-2', 'batch-exp-3'];
+    for (const actionId of ids) {
+      const answer = await guard.register(
+        { actionId, initiatorId: 'batch-leaver', kind: 'k', target: 'doc:ordinary' },
+        { name: 'tools' },
+      );
+      expect(answer.state).toBe('pending');
+    }
+    // The freeze hook as the milestone calls it; only the id and plan version matter to it.
+    const record = { person: { id: 'batch-leaver' }, planVersion: 1 } as Parameters<typeof guard.freeze>[0];
+    expect(await guard.freeze(record)).toEqual({ actions: { held: 3, cancelled: 0 } });
+    await eventually(async () => {
+      const all = await guard.actions.getMany(ids);
+      return all.every((a) => a.state === 'cancelled');
+    });
+    const jobs = await rt.ctx.queues.actions.getJobs(['completed', 'delayed', 'wait', 'active']);
+    const batchJobs = jobs.filter((j) => j.id?.startsWith('expire-batch.'));
+    expect(batchJobs).toHaveLength(1);
+    expect(batchJobs[0]!.data.actionIds).toEqual(ids);
+    expect(jobs.filter((j) => ids.some((id) => j.id === `expire.${id}`))).toHaveLength(0);
+  });
 });
