@@ -78,11 +78,17 @@ export async function runMilestoneJob(
     .sort((a, b) => milestoneIndex(a.name) - milestoneIndex(b.name));
   const ran: MilestoneName[] = [];
   let failed: { err: unknown } | undefined;
+  // The record is carried from one milestone to the next: this job holds the
+  // person lock, and every save is revision-checked, so a write we did not see
+  // fails the save (the job retries) instead of being overwritten.
+  let current = record!;
   for (const m of prefix) {
     try {
-      await runOne(ctx, hooks, data.personId, m.name);
+      current = await runOne(ctx, hooks, current, m.name);
       ran.push(m.name);
     } catch (err) {
+      // A failure was recorded on the person (new revision): read it again.
+      current = (await ctx.people.get(data.personId)) ?? current;
       if (m.name === target.name) {
         failed = { err };
         continue;
@@ -114,16 +120,16 @@ function nothingToDo(
   return undefined;
 }
 
-/** Runs one milestone's effects against the freshest record and marks it done. */
+/** Runs one milestone's effects and marks it done; returns the saved record. */
 async function runOne(
   ctx: Context,
   hooks: MilestoneHooks,
-  personId: string,
+  record: PersonRecord,
   name: MilestoneName,
-): Promise<void> {
-  const record = await ctx.people.get(personId);
-  const milestone = record?.milestones.find((m) => m.name === name);
-  if (!record || !milestone || !isOpen(milestone)) return;
+): Promise<PersonRecord> {
+  const personId = record.person.id;
+  const milestone = record.milestones.find((m) => m.name === name);
+  if (!milestone || !isOpen(milestone)) return record;
   let details: Record<string, unknown>;
   try {
     details = await effectsOf(ctx, hooks, record, name);
@@ -131,14 +137,13 @@ async function runOne(
     await recordFailure(ctx, personId, milestone, err);
     throw err;
   }
-  const fresh = (await ctx.people.get(personId))!;
   const now = ctx.now();
   const lateMs = now.getTime() - Date.parse(milestone.dueAt);
-  await ctx.people.save(
+  const saved = await ctx.people.save(
     {
-      ...fresh,
+      ...record,
       updatedAt: now.toISOString(),
-      milestones: fresh.milestones.map((m) =>
+      milestones: record.milestones.map((m) =>
         m.name === name ? { name, dueAt: m.dueAt, state: 'done', doneAt: now.toISOString() } : m,
       ),
     },
@@ -151,7 +156,7 @@ async function runOne(
         milestone: name,
         dueAt: milestone.dueAt,
         lateMs,
-        planVersion: fresh.planVersion,
+        planVersion: record.planVersion,
         ...details,
       },
     },
@@ -159,6 +164,7 @@ async function runOne(
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
   ctx.log.info({ personId, milestone: name, lateMs }, 'milestone done');
+  return saved;
 }
 
 async function effectsOf(
