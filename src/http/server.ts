@@ -1,12 +1,15 @@
 /**
  * The HTTP API (fastify): contract sections 2, 4 and 5. Each resource has its
- * own routes file; auth is checked on every /v1 route through `deps.auth`.
+ * own routes file with a table of its routes, each declaring its access; one
+ * global hook (access.ts) decides on the matched route before any handler runs.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
+import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
+import { recordRoutes, routesOf } from './routeTable.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -42,6 +45,13 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     auth: new TokenAuth(ctx.settings.config.auth.tokens),
     workersReady: options.workersReady,
   };
+
+  // First, before any route or scope exists: hooks are copied into child scopes
+  // when they are created, and this one must guard every route of every scope.
+  recordRoutes(app);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('credential', null);
+  app.addHook('onRequest', accessHook(deps.auth, ctx.log.child({ component: 'http' })));
 
   // JSON.parse rather than fastify's parser: a `__proto__` key becomes a plain own
   // property (no pollution) that strict schemas then reject as an unknown field,
@@ -81,5 +91,11 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   directoryRoutes(app, deps);
   for (const registrar of options.routes ?? []) registrar(app, deps);
   await app.ready();
+  for (const route of routesOf(app).filter((r) => r.access === undefined)) {
+    ctx.log.error(
+      { method: route.method, route: route.url },
+      'route declares no access; it is refused to everyone',
+    );
+  }
   return app;
 }
