@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
+import { nestingDepth } from '../store/inputDigest.ts';
 import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
@@ -15,6 +16,9 @@ import { directoryRoutes } from './routes/directory.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hrEventRoutes } from './routes/hrEvents.ts';
 import { peopleRoutes } from './routes/people.ts';
+
+/** Arrays and objects a JSON request body may nest (the signed HR webhook keeps its own rules). */
+const MAX_BODY_DEPTH = 128;
 
 export interface HttpDeps {
   ctx: Context;
@@ -57,13 +61,24 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   // property (no pollution) that strict schemas then reject as an unknown field,
   // and the answer is the contract's error shape.
   app.removeContentTypeParser('application/json');
+  // JSON.parse itself copes with any nesting, but whatever later serialises the
+  // value recursively (JSON.stringify when storing an action's payload) overflows
+  // the stack on 20,000 nested arrays: refuse such bodies here, once, as a 400.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).length === 0) return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      value = JSON.parse(body as string);
     } catch {
-      done(new LastdayError('invalid_request', 'body is not valid JSON'), undefined);
+      return done(new LastdayError('invalid_request', 'body is not valid JSON'), undefined);
     }
+    if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+      return done(
+        new LastdayError('invalid_request', `body nests deeper than ${MAX_BODY_DEPTH} levels`),
+        undefined,
+      );
+    }
+    done(null, value);
   });
 
   app.setErrorHandler((err: Error, request, reply) => {
