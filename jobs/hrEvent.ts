@@ -45,17 +45,32 @@ async function validate(ctx: Context, job: Job): Promise<HrEvent> {
     await ctx.events.markAccepted(parsed.data.eventId, ctx.now().toISOString());
     return parsed.data;
   }
-  const raw = job.data as { eventId?: unknown } | undefined;
+  await keepRejected(ctx, issues, job.data);
+  // Not retried: the same input fails the same way. Kept in the rejected list and as a failed job.
+  throw new UnrecoverableError(`invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+}
+
+/**
+ * For the `hr-events` worker (src/queues/jsonSafeWorker.ts): a job whose data
+ * is not JSON at all is kept as rejected too, with the raw text; the worker then
+ * fails it once.
+ */
+export function createUnparsableHrEventHandler(ctx: Context) {
+  return async (_job: Job, raw: string, reason: string): Promise<void> => {
+    await keepRejected(ctx, [{ path: '', message: reason }], raw);
+  };
+}
+
+async function keepRejected(ctx: Context, issues: Issue[], event: unknown): Promise<void> {
+  const eventId = (event as { eventId?: unknown } | null | undefined)?.eventId;
   await ctx.events.reject({
     at: ctx.now().toISOString(),
     source: 'queue',
-    ...(typeof raw?.eventId === 'string' ? { eventId: raw.eventId } : {}),
+    ...(typeof eventId === 'string' ? { eventId } : {}),
     issues,
-    event: job.data,
+    event,
   });
   ctx.metrics.eventsRejected.inc({ source: 'queue' });
-  // Not retried: the same input fails the same way. Kept in the rejected list and as a failed job.
-  throw new UnrecoverableError(`invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
 }
 
 export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventResult> {
