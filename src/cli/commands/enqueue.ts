@@ -3,13 +3,11 @@
  * with a progress bar on stderr and a summary of accepted, duplicate, rejected.
  * Exits 1 when any event was rejected, so scripts notice.
  */
-import { readFileSync } from 'node:fs';
-import { SingleBar } from 'cli-progress';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { submitHrEvent } from '../../queues/intake.ts';
-import { output, withContext } from '../context.ts';
+import { type CliIo, CliExit, EXIT, print, readAll } from '../io.ts';
 
-export function enqueueCommand(program: Command): void {
+export function enqueueCommand(program: Command, io: CliIo): void {
   program
     .command('enqueue')
     .description('send HR events from a JSON array or NDJSON file (- for stdin)')
@@ -18,19 +16,23 @@ export function enqueueCommand(program: Command): void {
     .action(async (file: string, opts: { json?: boolean }) => {
       let events: unknown[];
       try {
-        events = parseEvents(readFileSync(file === '-' ? 0 : file, 'utf8'));
+        events = parseEvents(file === '-' ? await readAll(io.stdin) : await readFile(file, 'utf8'));
       } catch (err) {
-        process.stderr.write(`${file}: ${(err as Error).message}\n`);
-        process.exit(1);
+        throw new CliExit(EXIT.failed, `${file}: ${(err as Error).message}`);
       }
-      const summary = await withContext(async (ctx) => {
+      const [{ withContext }, { submitHrEvent }, { SingleBar }] = await Promise.all([
+        import('../context.ts'),
+        import('../../queues/intake.ts'),
+        import('cli-progress'),
+      ]);
+      const summary = await withContext(io, async (ctx) => {
         const counts = { accepted: 0, duplicate: 0, rejected: 0 };
         const rejected: { index: number; eventId?: string; issues: unknown }[] = [];
         const bar = new SingleBar(
-          { stream: process.stderr, format: 'enqueue [{bar}] {value}/{total} events', hideCursor: true },
+          { stream: io.stderr, format: 'enqueue [{bar}] {value}/{total} events', hideCursor: true },
           undefined,
         );
-        const showBar = process.stderr.isTTY && !opts.json;
+        const showBar = Boolean(io.stderr.isTTY) && !opts.json;
         if (showBar) bar.start(events.length, 0);
         for (const [index, event] of events.entries()) {
           const result = await submitHrEvent(
@@ -51,7 +53,7 @@ export function enqueueCommand(program: Command): void {
         if (showBar) bar.stop();
         return { total: events.length, ...counts, rejectedEvents: rejected };
       });
-      output(Boolean(opts.json), summary, () => {
+      print(io, opts.json, summary, () => {
         const lines = [
           `${summary.total} events: ${summary.accepted} accepted, ${summary.duplicate} duplicate, ${summary.rejected} rejected`,
         ];
@@ -62,7 +64,7 @@ export function enqueueCommand(program: Command): void {
         }
         return lines.join('\n');
       });
-      process.exitCode = summary.rejected > 0 ? 1 : 0;
+      if (summary.rejected > 0) io.exitCode = EXIT.failed;
     });
 }
 
