@@ -84,7 +84,8 @@ function report(err: unknown, io: CliIo): number {
   }
   const api = describeApiFailure(err);
   if (api) {
-    for (const line of api.lines) say(line);
+    // The first line says what happened; the indented ones after it, what it means.
+    api.lines.forEach((line, i) => (i === 0 ? say(line) : io.stderr.write(`${line}\n`)));
     return api.exitCode;
   }
   // Refusals carry the contract's code (self_approval, not_found, …) for scripts.
