@@ -104,7 +104,7 @@ export class ApiClient {
   }
 
   person(personId: string): Promise<PersonView> {
-    return this.json('GET', `/v1/people/${encodeURIComponent(personId)}`);
+    return this.json('GET', `/v1/people/${segment(personId)}`);
   }
 
   offboardings(query: { from?: string; to?: string; limit?: number }): Promise<Offboardings> {
@@ -116,16 +116,16 @@ export class ApiClient {
   }
 
   action(actionId: string): Promise<ActionView> {
-    return this.json('GET', `/v1/actions/${encodeURIComponent(actionId)}`);
+    return this.json('GET', `/v1/actions/${segment(actionId)}`);
   }
 
   /** Approves as the token's person; the server refuses `self_approval` and `approver_departing`. */
   approve(actionId: string): Promise<ActionView> {
-    return this.json('POST', `/v1/actions/${encodeURIComponent(actionId)}/approve`);
+    return this.json('POST', `/v1/actions/${segment(actionId)}/approve`);
   }
 
   cancel(actionId: string, reason?: string): Promise<ActionView> {
-    return this.json('POST', `/v1/actions/${encodeURIComponent(actionId)}/cancel`, {
+    return this.json('POST', `/v1/actions/${segment(actionId)}/cancel`, {
       body: reason !== undefined ? { reason } : {},
     });
   }
@@ -144,12 +144,12 @@ export class ApiClient {
   }
 
   evidence(personId: string): Promise<EvidenceReport> {
-    return this.json('GET', `/v1/people/${encodeURIComponent(personId)}/evidence`);
+    return this.json('GET', `/v1/people/${segment(personId)}/evidence`);
   }
 
   /** The same report as Markdown, rendered by the server. */
   async evidenceMarkdown(personId: string): Promise<string> {
-    const res = await this.send('GET', `/v1/people/${encodeURIComponent(personId)}/evidence`, {
+    const res = await this.send('GET', `/v1/people/${segment(personId)}/evidence`, {
       query: { format: 'md' },
       accept: 'text/markdown',
     });
@@ -249,6 +249,17 @@ export class ApiClient {
 /** The client for the environment of a CLI run: LASTDAY_URL (default http://127.0.0.1:8080), LASTDAY_TOKEN. */
 export function clientFromEnv(env: Readonly<Record<string, string | undefined>>): ApiClient {
   return new ApiClient({ url: env.LASTDAY_URL || DEFAULT_URL, token: env.LASTDAY_TOKEN });
+}
+
+/**
+ * An id as one path segment. `.` and `..` (and their percent-encodings) are
+ * resolved away by every URL parser, so they would reach another route; refuse them.
+ */
+function segment(id: string): string {
+  if (id === '.' || id === '..') {
+    throw new ApiSetupError(`the id ${JSON.stringify(id)} cannot be sent as a URL path segment`);
+  }
+  return encodeURIComponent(id);
 }
 
 function normaliseUrl(raw: string): string {

@@ -13,4 +13,11 @@ const io: CliIo = {
   exitCode: 0,
 };
 
-process.exitCode = await runLastday(process.argv.slice(2), io);
+const code = await runLastday(process.argv.slice(2), io);
+// The command has finished and closed what it opened (`start` returns only once it
+// has stopped). What may remain is fetch's connection pool and timers, which keep
+// the process alive for a second or more after the API's last answer: exit now,
+// once what was printed is flushed.
+const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

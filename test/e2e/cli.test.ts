@@ -150,6 +150,10 @@ describe('verbs that read, through the API', () => {
     const human = await runCli(['status', 'nobody'], as(T.viewer));
     expect(human.code).toBe(4);
     expect(human.stderr).toBe('lastday: not_found: no HR record for person nobody\n');
+    // `..` would be resolved away by the URL parser and reach another route.
+    const dots = await runCli(['approve', '..'], as(T.approver2));
+    expect(dots.code).toBe(1);
+    expect(dots.stderr).toMatch(/cannot be sent as a URL path segment/);
     const scripted = await runCli(['evidence', 'nobody', '--json'], as(T.viewer));
     expect(scripted.code).toBe(4);
     expect(JSON.parse(scripted.stdout)).toMatchObject({ error: { code: 'not_found' } });

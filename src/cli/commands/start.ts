@@ -1,8 +1,7 @@
 /**
  * `lastday start` (what `npm start` runs): API, workers and schedulers, on
  * REDIS_URL or an embedded Redis. First SIGTERM/SIGINT drains gracefully; a
- * second one exits at once. The one command that owns its process: it exits
- * the process itself when a signal has stopped it.
+ * second one exits at once. Its action returns only once lastday has stopped.
  */
 import type { Command } from 'commander';
 import { CliExit, type CliIo, EXIT, usageError } from '../io.ts';
@@ -78,20 +77,23 @@ export function startCommand(program: Command, io: CliIo): void {
       }
       log.info({ url: runtime.url, roles, prefix: settings.env.LASTDAY_PREFIX }, 'lastday running');
 
-      let signals = 0;
-      const shutdown = async (signal: string) => {
-        signals++;
-        if (signals > 1) {
-          log.warn({ signal }, 'second signal: exiting now');
-          process.exit(1);
-        }
-        log.info({ signal }, 'shutting down: finishing active jobs');
-        await runtime.stop();
-        await embedded?.stop();
-        log.info('stopped');
-        process.exit(0);
-      };
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
-      process.on('SIGINT', () => void shutdown('SIGINT'));
+      // Runs until a signal: the first drains and stops; a second one exits at once.
+      io.exitCode = await new Promise<number>((resolve) => {
+        let signals = 0;
+        const shutdown = async (signal: string) => {
+          signals++;
+          if (signals > 1) {
+            log.warn({ signal }, 'second signal: exiting now');
+            process.exit(1);
+          }
+          log.info({ signal }, 'shutting down: finishing active jobs');
+          await runtime.stop();
+          await embedded?.stop();
+          log.info('stopped');
+          resolve(0);
+        };
+        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+        process.on('SIGINT', () => void shutdown('SIGINT'));
+      });
     });
 }
