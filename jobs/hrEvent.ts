@@ -53,6 +53,17 @@ async function validate(ctx: Context, job: Job): Promise<HrEvent> {
   throw new UnrecoverableError(`invalid event: ${rejectionSummary(rejection)}`);
 }
 
+/**
+ * For the `hr-events` worker (src/queues/jsonSafeWorker.ts): a job whose data
+ * is not JSON at all is kept as rejected too, with the raw text; the worker then
+ * fails it once.
+ */
+export function createUnparsableHrEventHandler(ctx: Context) {
+  return async (_job: Job, raw: string, reason: string): Promise<void> => {
+    await rejectHrEvent(ctx, { source: 'queue', issues: [{ path: '', message: reason }], event: raw, rawText: raw });
+  };
+}
+
 export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventResult> {
   const now = ctx.now();
   const current = await ctx.people.get(event.person.id);

@@ -7,11 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cappedBackoff } from '../../jobs/backoff.ts';
-import { createHrEventProcessor } from '../../jobs/hrEvent.ts';
+import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor, type MilestoneHooks } from '../../jobs/milestone.ts';
 import type { Settings } from '../config/load.ts';
 import { buildServer, type RouteRegistrar } from '../http/server.ts';
 import { createRedis } from '../queues/connection.ts';
+import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
 import { type Context, createContext } from './context.ts';
@@ -84,7 +85,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
     const hooks: MilestoneHooks = Object.assign({}, ...extensions.map((e) => e.milestoneHooks?.(ctx) ?? {}));
     workers.push(
-      new Worker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
+      // Any client may write this queue: data that is not JSON is rejected, not looped on.
+      new JsonSafeWorker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
+        onUnparsableData: createUnparsableHrEventHandler(ctx),
         connection: workerConnection('lastday-hr-events'),
         prefix: ctx.prefix,
         concurrency: config.workers.eventConcurrency,
