@@ -9,7 +9,13 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
 import { decideDue, decisionNow } from '../src/domain/duePrefix.ts';
-import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
+import {
+  actionableAtMs,
+  isOpen,
+  type Milestone,
+  type MilestoneName,
+  milestoneIndex,
+} from '../src/domain/milestone.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
 import {
   type ConnectorOutcome,
@@ -198,13 +204,25 @@ async function runOne(
     throw err;
   }
   const now = ctx.now();
-  const lateMs = now.getTime() - Date.parse(milestone.dueAt);
+  // Lateness is lastday's own: counted from when it could first act (the
+  // instant, or when a late HR event planned it). How late HR was is kept apart.
+  const actionableMs = actionableAtMs(milestone);
+  const lateMs = now.getTime() - actionableMs;
+  const hrLateMs = actionableMs - Date.parse(milestone.dueAt);
   const saved = await ctx.people.save(
     {
       ...record,
       updatedAt: now.toISOString(),
       milestones: record.milestones.map((m) =>
-        m.name === name ? { name, dueAt: m.dueAt, state: 'done', doneAt: now.toISOString() } : m,
+        m.name === name
+          ? {
+              name,
+              dueAt: m.dueAt,
+              ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
+              state: 'done',
+              doneAt: now.toISOString(),
+            }
+          : m,
       ),
     },
     {
@@ -215,7 +233,9 @@ async function runOne(
       details: {
         milestone: name,
         dueAt: milestone.dueAt,
+        ...(milestone.actionableAt ? { actionableAt: milestone.actionableAt } : {}),
         lateMs,
+        ...(hrLateMs > 0 ? { hrLateMs } : {}),
         planVersion: record.planVersion,
         ...details,
       },
@@ -223,7 +243,11 @@ async function runOne(
   );
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
-  ctx.log.info({ personId, milestone: name, lateMs }, 'milestone done');
+  ctx.metrics.hrEventLateness.observe({ milestone: name }, Math.max(0, hrLateMs) / 1000);
+  ctx.log.info(
+    { personId, milestone: name, lateMs, ...(hrLateMs > 0 ? { hrLateMs } : {}) },
+    'milestone done',
+  );
   return saved;
 }
 
@@ -265,7 +289,9 @@ async function recordFailure(
 ): Promise<void> {
   const message = err instanceof Error ? err.message : String(err);
   const now = ctx.now();
-  const pastDeadline = now.getTime() > Date.parse(milestone.dueAt) + ctx.policy.failAfterMinutes * 60_000;
+  // The deadline counts from when lastday could act: a late HR event does not
+  // make the first failed attempt "past its deadline".
+  const pastDeadline = now.getTime() > actionableAtMs(milestone) + ctx.policy.failAfterMinutes * 60_000;
   const hopeless =
     err instanceof EffectFailure && err.outcomes.some((o) => o.status === 'failed' && o.retryable === false);
   const fresh = await ctx.people.get(personId);

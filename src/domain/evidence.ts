@@ -82,6 +82,8 @@ export interface EvidenceReport {
     /** The instant of the first plan of this cycle that had this milestone. */
     firstPlannedAt?: string;
     dueAt: string;
+    /** When lastday could first act on it, when a late HR event planned it after `dueAt`. */
+    actionableAt?: string;
     state: string;
     doneAt?: string;
     /** doneAt − dueAt, in whole seconds; negative (at least 1 s) when done before its instant. */
@@ -153,6 +155,7 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
       name: m.name,
       ...(first ? { firstPlannedAt: first } : {}),
       dueAt: m.dueAt,
+      ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
       state: m.state,
       ...(m.doneAt ? { doneAt: m.doneAt, ...lag(m.doneAt, m.dueAt) } : {}),
       ...(earlyRuns > 0 ? { earlyRunsPutBack: earlyRuns } : {}),

@@ -98,9 +98,11 @@ export function evidenceMarkdown(r: EvidenceReport): string {
   return lines.join('\n');
 }
 
-/** The lag column: early effects stand out. */
+/** The lag column: early effects stand out; a late HR event's share is named. */
 function lagCell(m: EvidenceReport['milestones'][number]): string | undefined {
   if (m.lagSeconds === undefined) return undefined;
   if (m.early) return `**${formatLag(-m.lagSeconds)} EARLY**`;
-  return formatLag(m.lagSeconds);
+  if (!m.actionableAt) return formatLag(m.lagSeconds);
+  const hr = Math.round((Date.parse(m.actionableAt) - Date.parse(m.dueAt)) / 1000);
+  return `${formatLag(m.lagSeconds)} (HR event ${formatLag(hr)} after due)`;
 }

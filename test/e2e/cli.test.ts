@@ -17,10 +17,14 @@ const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString(
 
 beforeAll(async () => {
   ctx = await testContext(settings);
+  // Planned 20 minutes ago: its past-due notice has been actionable for longer
+  // than the 15-minute overdue allowance (no worker runs here).
+  const earlier = await testContext(settings, () => new Date(Date.now() - 20 * 60_000));
   await applyEvent(
-    ctx,
+    earlier,
     hrEvent({ personId: 'leaver:1', lastDay: inDays(3), timezone: 'Asia/Tokyo' }) as HrEvent,
   );
+  await earlier.close();
   await applyEvent(ctx, hrEvent({ personId: 'later', lastDay: inDays(40) }) as HrEvent);
   await ctx.events.reject({
     at: new Date().toISOString(),

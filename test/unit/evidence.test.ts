@@ -218,4 +218,34 @@ describe('evidence report', () => {
     expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'pass']);
     expect(evidenceMarkdown(r)).toContain('done (1 early run(s) put back)');
   });
+
+  it('names the HR share of a late plan; compliance still counts from dueAt', () => {
+    const record: PersonRecord = {
+      ...base,
+      milestones: [
+        base.milestones[0]!,
+        {
+          name: 'revoke',
+          dueAt: '2026-12-05T01:00:00Z',
+          actionableAt: '2026-12-05T03:00:00Z',
+          state: 'done',
+          doneAt: '2026-12-05T03:00:02Z',
+        },
+        base.milestones[2]!,
+      ],
+    };
+    const r = buildEvidence({
+      record,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    const revoke = r.milestones.find((m) => m.name === 'revoke')!;
+    expect(revoke).toMatchObject({ actionableAt: '2026-12-05T03:00:00Z', lagSeconds: 7202 });
+    expect(revoke).not.toHaveProperty('early');
+    // Whoever was late, access outlived the last day by 2 h: past PCI's 15 minutes.
+    expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'fail']);
+    expect(evidenceMarkdown(r)).toContain('2.0 h (HR event 2.0 h after due)');
+  });
 });
