@@ -305,7 +305,11 @@ describe('verbs on Redis directly: queues and run', () => {
   beforeAll(async () => {
     // No workers under this prefix: what is due stays due.
     ctx = await testContext(redisSettings);
-    await applyEvent(ctx, hrEvent({ personId: 'r-1', lastDay: inDays(3) }) as HrEvent);
+    // Planned 20 minutes ago: its past-due notice has been actionable for longer
+    // than the 15-minute overdue allowance.
+    const earlier = await testContext(redisSettings, () => new Date(Date.now() - 20 * 60_000));
+    await applyEvent(earlier, hrEvent({ personId: 'r-1', lastDay: inDays(3) }) as HrEvent);
+    await earlier.close();
     await applyEvent(ctx, hrEvent({ personId: 'r-2', lastDay: inDays(40) }) as HrEvent);
   });
   afterAll(async () => {
