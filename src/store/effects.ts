@@ -4,15 +4,21 @@
  * act or audit again, and a failing connector is retried without redoing the
  * connectors that already succeeded.
  *
- * `reduce` writes its intended snapshot (`pending`) before removing anything,
- * so a crash between removal and recording cannot lose what must be restored.
+ * `reduce` and `revoke` write their intended snapshot (`pending`) before
+ * removing anything, so a crash between removal and recording cannot lose what
+ * must be restored.
  */
 import type { Redis } from 'ioredis';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
 
-export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found';
+/**
+ * `pending`: intent recorded (reduce/revoke snapshot, verify's drift seen);
+ * `done` / `not_found`: finished; `restored`: reduce's snapshot put back;
+ * `disabled`: revoke's first step, the account disabled.
+ */
+export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled';
 
 export interface EffectRecord<D = Record<string, unknown>> {
   state: EffectState;

@@ -312,6 +312,7 @@ describe('milestone jobs run directly', () => {
     removeGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     restoreGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     disable: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    enable: () => Promise.reject(new ConnectorError('flaky is down', true)),
   };
 
   it('a cancellation after a partial revoke re-enables nothing and flags reinstatement_required', async () => {
