@@ -41,14 +41,14 @@ export async function revokeTookEffect(
   deps: Pick<EffectDeps, 'connectors' | 'effects'>,
   record: PersonRecord,
 ): Promise<boolean> {
-  const id = record.person.id;
-  const states = await Promise.all(
+  const states = await deps.effects.states(
+    record.person.id,
     deps.connectors.flatMap((c) => [
-      deps.effects.get(id, scoped(record, 'disable'), c.name),
-      deps.effects.get(id, scoped(record, 'revoke'), c.name),
+      [scoped(record, 'disable'), c.name] as const,
+      [scoped(record, 'revoke'), c.name] as const,
     ]),
   );
-  return states.some((s) => s?.state === 'disabled' || s?.state === 'done');
+  return states.some((s) => s === 'disabled' || s === 'done');
 }
 
 /** Disables the person in every connector, then removes what is left there. */
@@ -97,12 +97,12 @@ async function disableIn(
   effect: string,
   disableEffect: string,
 ): Promise<Disabled> {
-  const [revoked, disabled] = await Promise.all([
-    deps.effects.get(person.id, effect, c.name),
-    deps.effects.get(person.id, disableEffect, c.name),
+  const [revoked, disabled] = await deps.effects.states(person.id, [
+    [effect, c.name],
+    [disableEffect, c.name],
   ]);
-  if (revoked?.state === 'done' || revoked?.state === 'not_found') return 'finished';
-  if (disabled?.state === 'disabled') return 'disabled';
+  if (revoked === 'done' || revoked === 'not_found') return 'finished';
+  if (disabled === 'disabled') return 'disabled';
   if (!(await c.disable(person))) {
     await recordEffect(deps, person.id, effect, c.name, 'not_found', {}, 'effect.revoke', {
       connector: c.name,

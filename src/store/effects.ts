@@ -48,6 +48,17 @@ export class EffectsStore {
     return { state: state as EffectState, data: data ? (JSON.parse(data) as D) : ({} as D) };
   }
 
+  /** The states of several (effect, connector) records of one person, in one read; undefined where none. */
+  async states(
+    personId: string,
+    records: readonly (readonly [effect: string, connector: string])[],
+  ): Promise<(EffectState | undefined)[]> {
+    if (records.length === 0) return [];
+    const fields = records.map(([effect, connector]) => `${this.field(effect, connector)}:state`);
+    const values = await this.redis.hmget(this.keys.effects(personId), ...fields);
+    return values.map((v) => (v ? (v as EffectState) : undefined));
+  }
+
   /**
    * Writes a state without auditing (intent records such as `pending`), unless
    * the effect is already `done` or `not_found`: returns false then (nothing written).
