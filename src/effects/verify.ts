@@ -33,20 +33,16 @@ export function verifyAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
     const seen = prior?.state === 'pending' && prior.data.drift ? prior.data : undefined;
 
     let access = await readOrDisable(deps, c, person);
-    const found = { active: access.exists && access.active, grants: access.exists ? access.grants : [] };
-    if (found.active) {
-      await c.disable(person);
-      // What revoke should remove is judged on the inactive account (a connector may keep some).
-      access = await c.read(person);
-    }
-    const leftover = access.exists ? access.grants : [];
-    const drift = Boolean(seen) || found.active || leftover.length > 0;
+    const active = access.exists && access.active;
+    if (active) await c.disable(person);
+    const drift = Boolean(seen) || active || (access.exists && access.grants.length > 0);
     const observed: Seen = seen ?? {
       drift,
-      active: found.active,
-      grants: [...new Set([...found.grants, ...leftover].map((g) => g.id))],
+      active,
+      grants: access.exists ? access.grants.map((g) => g.id) : [],
     };
     if (drift && !seen) {
+      // Before anything that may fail: a retry then knows the drift was seen (and alerted).
       await deps.alerts.raise({
         kind: 'drift',
         message: `access still present in ${c.name} after revoke; revoked again`,
@@ -55,6 +51,9 @@ export function verifyAccess(deps: EffectDeps, record: PersonRecord): Promise<Co
       });
       await deps.effects.put(person.id, effect, c.name, 'pending', observed);
     }
+    // What revoke should remove is judged on the inactive account (a connector may keep some).
+    if (active) access = await c.read(person);
+    const leftover = access.exists ? access.grants : [];
     if (leftover.length > 0) {
       if (c.removeAndReport) await c.removeAndReport(person, 'remaining', leftover);
       else await c.removeGrants(person, leftover);
