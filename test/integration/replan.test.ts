@@ -270,7 +270,11 @@ describe('milestone jobs run directly', () => {
     // And the earlier ones' own jobs, arriving afterwards, do nothing either.
     expect((await runMilestoneJob(ctx, {}, job(id, version, 'reduce'))).outcome).toBe('not_open');
 
-    expect(await effectCounts(id)).toEqual({ 'effect.reduce': 1, 'effect.revoke': 1 });
+    expect(await effectCounts(id)).toEqual({
+      'effect.reduce': 1,
+      'effect.disable': 1,
+      'effect.revoke': 1,
+    });
     const user = (await ctx.directory.get(id))!;
     expect(user.active).toBe(false);
     expect(user.grants).toEqual([]);
@@ -328,6 +332,7 @@ describe('milestone jobs run directly', () => {
     removeGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     restoreGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     disable: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    enable: () => Promise.reject(new ConnectorError('flaky is down', true)),
   };
 
   it('a cancellation after a partial revoke re-enables nothing and flags reinstatement_required', async () => {
