@@ -60,7 +60,12 @@ async function validate(ctx: Context, job: Job): Promise<HrEvent> {
  */
 export function createUnparsableHrEventHandler(ctx: Context) {
   return async (_job: Job, raw: string, reason: string): Promise<void> => {
-    await rejectHrEvent(ctx, { source: 'queue', issues: [{ path: '', message: reason }], event: raw, rawText: raw });
+    await rejectHrEvent(ctx, {
+      source: 'queue',
+      issues: [{ path: '', message: reason }],
+      event: raw,
+      rawText: raw,
+    });
   };
 }
 
