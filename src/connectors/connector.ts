@@ -44,6 +44,8 @@ export interface Connector {
   restoreGrants(person: PersonRef, grants: readonly Grant[]): Promise<void>;
   /** Disables the account and removes what is left of its access. */
   disable(person: PersonRef): Promise<void>;
+  /** Re-enables the account (reinstatement), undoing what `disable` did; safe to repeat. */
+  enable?(person: PersonRef): Promise<void>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }
