@@ -402,6 +402,16 @@ describe('ldap connector, ids and DNs with special characters', () => {
     expect(await slapd.canBind(tricky.dn, tricky.password)).toBe(true);
   });
 
+  it('finds ids with spaces, accents and emoji as they are', async () => {
+    const c = connector('openldap');
+    const p = await addPerson('openldap', `zoë müller-ßø 🙂 ${++n}`, { rdn: `Zoë Müller ${n}` });
+    await addGroup('groupOfNames', `équipe-${n}-admins`, [p.dn, `cn=k,${SUFFIX}`]);
+    const state = await c.read({ id: p.id });
+    expect(state).toMatchObject({ exists: true, active: true });
+    expect(state.grants.map((g) => [g.role, g.privileged])).toEqual([[`équipe-${n}-admins`, true]]);
+    expect((await c.read({ id: `zoe muller-sso 🙂 ${n}` })).exists).toBe(false);
+  });
+
   it('refuses to guess when the filter matches more than one entry', async () => {
     const c = connector('openldap', { userFilter: '(|(uid={id})(sn=Test))' });
     await addPerson('openldap', `dup-${++n}`);
