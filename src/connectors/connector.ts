@@ -43,9 +43,12 @@ export interface Connector {
   removeGrants(person: PersonRef, grants: readonly Grant[]): Promise<void>;
   restoreGrants(person: PersonRef, grants: readonly Grant[]): Promise<void>;
   /** Disables the account and removes what is left of its access. */
-  disable(person: PersonRef): Promise<void>;
-  /** Re-enables the account (reinstatement), undoing what `disable` did; safe to repeat. */
-  enable?(person: PersonRef): Promise<void>;
+  disable(person: PersonRef): Promise<boolean | void>;
+  /**
+   * Re-enables the account (reinstatement), undoing what `disable` did; safe
+   * to repeat. Resolves false when there is no account.
+   */
+  enable?(person: PersonRef): Promise<boolean | void>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

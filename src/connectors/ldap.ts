@@ -147,13 +147,14 @@ export class LdapConnector implements Connector {
     });
   }
 
-  /** Disables the account only; its groups are left to `removeGrants`. */
-  async disable(person: PersonRef): Promise<void> {
-    await this.setEnabled(person, false);
+  /** Disables the account only; its groups are left to `removeGrants`. False when there is no account. */
+  disable(person: PersonRef): Promise<boolean> {
+    return this.setEnabled(person, false);
   }
 
-  async enable(person: PersonRef): Promise<void> {
-    await this.setEnabled(person, true);
+  /** Re-enables the account; grants are `restoreGrants`' job. False when there is no account. */
+  enable(person: PersonRef): Promise<boolean> {
+    return this.setEnabled(person, true);
   }
 
   async close(): Promise<void> {
@@ -163,15 +164,35 @@ export class LdapConnector implements Connector {
   // ---- steps -------------------------------------------------------------
 
   /** One call: a bound connection, retried as a whole (every step in it is idempotent). */
-  private run<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    return this.retrier.run(() => this.sessions.use(what, fn));
+  private async run<T>(what: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await this.retrier.run(() => this.sessions.use(what, fn));
+    } catch (err) {
+      // What the server said is for the operator's log, not the audit (see ldapError).
+      const cause = err instanceof ConnectorError ? err.cause : undefined;
+      if (cause instanceof Error && resultCode(cause) !== undefined && cause.message) {
+        this.options.log.warn(
+          {
+            connector: this.name,
+            step: what,
+            ldapResult: resultCode(cause),
+            detail: cause.message.slice(0, 300),
+          },
+          'ldap: the server refused a step',
+        );
+      }
+      throw err;
+    }
   }
 
-  private async setEnabled(person: PersonRef, enabled: boolean): Promise<void> {
-    await this.run(enabled ? 'enable' : 'disable', async (client) => {
+  private setEnabled(person: PersonRef, enabled: boolean): Promise<boolean> {
+    return this.run(enabled ? 'enable' : 'disable', async (client) => {
       const user = await this.findUser(client, person);
-      if (!user) return;
-      await setAccountEnabled(client, this.config.flavor, user, enabled, () => this.findUser(client, person));
+      if (!user) return false;
+      await setAccountEnabled(this.name, client, this.config.flavor, user, enabled, () =>
+        this.findUser(client, person),
+      );
+      return true;
     });
   }
 

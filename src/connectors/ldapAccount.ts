@@ -59,6 +59,7 @@ export function isActive(flavor: LdapFlavor, entry: Entry): boolean {
  * lost test-and-set; undefined when the user is gone.
  */
 export async function setAccountEnabled(
+  connector: string,
   client: Client,
   flavor: LdapFlavor,
   user: Entry,
@@ -66,11 +67,12 @@ export async function setAccountEnabled(
   reread: () => Promise<Entry | undefined>,
 ): Promise<boolean> {
   return flavor === 'ad'
-    ? setUserAccountControl(client, user, enabled, reread)
+    ? setUserAccountControl(connector, client, user, enabled, reread)
     : setLock(client, user, enabled);
 }
 
 async function setUserAccountControl(
+  connector: string,
   client: Client,
   user: Entry,
   enabled: boolean,
@@ -81,7 +83,7 @@ async function setUserAccountControl(
     const raw = values(entry, UAC)[0];
     if (raw === undefined || !/^-?\d+$/.test(raw)) {
       throw new ConnectorError(
-        `${entry.dn} has no numeric ${UAC} (${raw ?? 'absent'}): is "flavor": "ad" right for this directory?`,
+        `${connector}: ${entry.dn} has no numeric ${UAC} (${raw ?? 'absent'}): is "flavor": "ad" right for this directory?`,
         false,
       );
     }
@@ -101,7 +103,7 @@ async function setUserAccountControl(
     }
   }
   if (!entry) return false;
-  throw new ConnectorError(`${UAC} of ${entry.dn} kept changing under us; will retry`, true);
+  throw new ConnectorError(`${connector}: ${UAC} of ${entry.dn} kept changing under us; will retry`, true);
 }
 
 async function setLock(client: Client, user: Entry, enabled: boolean): Promise<boolean> {

@@ -162,12 +162,15 @@ export function ldapError(connector: string, what: string, err: unknown): Connec
   const code = resultCode(err);
   const message = err instanceof Error ? err.message : String(err);
   if (code !== undefined) {
-    const name = (err as Error).name;
-    return new ConnectorError(
-      `${prefix}: ${name}${message ? `: ${message}` : ''} (LDAP result ${code})`,
+    // The server's diagnostic text stays out of the message (which every
+    // viewer reads in the audit); it rides along as `cause` for the log.
+    const failure = new ConnectorError(
+      `${prefix}: ${(err as Error).name} (LDAP result ${code})`,
       RETRYABLE_RESULTS.has(code),
       code,
     );
+    failure.cause = err;
+    return failure;
   }
   const sys = (err as { code?: unknown } | undefined)?.code;
   if (typeof sys === 'string' && TLS_CONFIG.test(sys)) {

@@ -204,7 +204,8 @@ describe('ldap connector, OpenLDAP flavor', () => {
 
     // revoke: disable the account first (groups untouched), then remove what is left.
     expect(await slapd.canBind(p.dn, p.password)).toBe(true);
-    await c.disable(p);
+    expect(await c.disable(p)).toBe(true);
+    expect(await c.disable({ id: 'nobody-here' })).toBe(false);
     expect(await attr(p.dn, 'pwdAccountLockedTime')).toEqual([PERMANENT_LOCK]);
     expect(await slapd.canBind(p.dn, p.password)).toBe(false);
     expect(await members(staff)).toContain(me);
@@ -263,6 +264,15 @@ describe('ldap connector, OpenLDAP flavor', () => {
     expect(err).toMatchObject({ retryable: false, status: 65 });
     expect((err as Error).message).toContain(only);
     expect((err as Error).message).toContain('last member');
+  });
+
+  it('says so when flavor "ad" meets a directory without userAccountControl (not retryable)', async () => {
+    const p = await addPerson('openldap', `ol-flavor-${++n}`);
+    const c = connector('ad', { baseDn: PEOPLE, userFilter: '(uid={id})' });
+    const err = await c.disable(p).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false });
+    expect((err as Error).message).toMatch(/^corp: .*userAccountControl.*flavor/);
+    expect(await slapd.canBind(p.dn, p.password)).toBe(true);
   });
 
   it('finds people by {email}, and refuses a person without one', async () => {
@@ -342,7 +352,7 @@ describe('ldap connector, Active Directory flavor', () => {
     );
     let rereads = 0;
     await slapd.admin(async (a: Client) => {
-      const changed = await setAccountEnabled(a, 'ad', stale, false, async () => {
+      const changed = await setAccountEnabled('corp', a, 'ad', stale, false, async () => {
         rereads++;
         const { searchEntries } = await a.search(p.dn, { scope: 'base', attributes: ['userAccountControl'] });
         return searchEntries[0];
