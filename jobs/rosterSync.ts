@@ -62,7 +62,13 @@ export async function rosterSync(
   const started = Date.now();
   const source = await loadRoster(config, options.env ?? process.env);
   const parsed = parseRosterRows(source.rows);
-  const version = source.modifiedAt ?? ctx.now().toISOString();
+  // A version after now (a server clock ahead, a bogus Last-Modified) would date
+  // the events in the future and make every real HR event until then look stale.
+  const now = ctx.now();
+  const version =
+    source.modifiedAt && Date.parse(source.modifiedAt) <= now.getTime()
+      ? source.modifiedAt
+      : now.toISOString();
   const result: RosterSyncResult = {
     rows: source.rows.length,
     invalid: parsed.invalid,
@@ -177,29 +183,57 @@ export async function loadRoster(config: RosterConfig, env: NodeJS.ProcessEnv): 
   let text: string;
   let modifiedAt: string | undefined;
   let contentType = '';
+  // Named in errors without its query string, which may carry a key.
+  const where = `roster ${source.split('?')[0]}`;
   if (/^https?:\/\//i.test(source)) {
-    const token = config.tokenEnv ? env[config.tokenEnv] : undefined;
-    const res = await fetch(source, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(config.timeoutMs),
-    });
-    if (!res.ok) throw new Error(`roster ${source}: HTTP ${res.status}`);
-    text = await res.text();
-    contentType = res.headers.get('content-type') ?? '';
-    const lm = res.headers.get('last-modified');
-    if (lm && !Number.isNaN(Date.parse(lm))) modifiedAt = new Date(lm).toISOString();
+    let token: string | undefined;
+    if (config.tokenEnv) {
+      token = env[config.tokenEnv];
+      // Fetching anyway would only earn a 401 that hides the real cause.
+      if (!token)
+        throw new Error(`crons.rosterSync.tokenEnv: environment variable ${config.tokenEnv} is not set`);
+    }
+    try {
+      // One signal for the headers and the body: a server that stalls mid-body times out too.
+      const res = await fetch(source, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(config.timeoutMs),
+      });
+      if (!res.ok)
+        throw new Error(`${where}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+      text = await res.text();
+      contentType = res.headers.get('content-type') ?? '';
+      const lm = res.headers.get('last-modified');
+      if (lm && !Number.isNaN(Date.parse(lm))) modifiedAt = new Date(lm).toISOString();
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        throw new Error(`${where}: timed out after ${config.timeoutMs} ms`);
+      if (e.message.startsWith(where)) throw e;
+      const cause = (e.cause as Error | undefined)?.message;
+      throw new Error(`${where}: ${e.message}${cause ? ` (${cause})` : ''}`);
+    }
   } else {
     text = await readFile(source, 'utf8');
     modifiedAt = (await stat(source)).mtime.toISOString();
   }
   const format =
     config.format ??
-    (/\.csv$/i.test(source.split('?')[0]!) || /text\/csv/i.test(contentType) ? 'csv' : 'json');
+    (/\.csv$/i.test(source.split('?')[0]!) || /^(text|application)\/(x-)?csv\b/i.test(contentType)
+      ? 'csv'
+      : 'json');
   let rows: unknown[];
   if (format === 'csv') rows = parseCsv(text);
   else {
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed)) throw new Error(`roster ${source}: expected a JSON array of people`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new Error(
+        `${where}: not JSON${contentType ? ` (content-type ${contentType})` : ''}: ${(err as Error).message}`,
+      );
+    }
+    if (!Array.isArray(parsed)) throw new Error(`${where}: expected a JSON array of people`);
     rows = parsed;
   }
   return { rows, ...(modifiedAt ? { modifiedAt } : {}) };

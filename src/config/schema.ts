@@ -55,10 +55,41 @@ const webhookConnector = z
   })
   .strict();
 
+/** A distinguished name, loosely: `attr=value` pairs; the server is the judge of the rest. */
+const dn = z
+  .string()
+  .min(3)
+  .regex(/^[A-Za-z][A-Za-z0-9-]*=/, { message: 'expected a DN, e.g. dc=corp,dc=example' });
+
+const ldapConnector = z
+  .object({
+    type: z.literal('ldap'),
+    name,
+    url: z.url({ protocol: /^ldaps?$/, message: 'expected an ldap:// or ldaps:// URL' }),
+    bindDn: z.string().min(1),
+    passwordEnv: envName,
+    baseDn: dn,
+    /** RFC 4515 filter with `{id}` and/or `{email}`; the registry parses it (src/connectors/ldapFilter.ts). */
+    userFilter: z
+      .string()
+      .regex(/^\(.*\)$/s, { message: 'expected a parenthesized LDAP filter, e.g. (uid={id})' })
+      .refine((f) => /\{(id|email)\}/.test(f), { message: 'expected {id} or {email} in the filter' }),
+    /** Where groups are searched; default `baseDn`. */
+    groupBaseDn: dn.optional(),
+    privilegedGroups: z.array(z.string().min(1)).default([]),
+    /** How accounts are disabled: `ad` userAccountControl bit 2, `openldap` ppolicy lock. */
+    flavor: z.enum(['openldap', 'ad']).default('openldap'),
+    timeoutMs: timeoutMs.default(10_000),
+    concurrency: z.number().int().min(1).max(100).default(4),
+  })
+  .strict()
+  .transform((c) => ({ ...c, groupBaseDn: c.groupBaseDn ?? c.baseDn }));
+
 export const connectorSchema = z.discriminatedUnion('type', [
   directoryConnector,
   scimConnector,
   webhookConnector,
+  ldapConnector,
 ]);
 
 export const ROLES = ['viewer', 'approver', 'admin', 'system'] as const;

@@ -9,8 +9,9 @@
  * - 401/403 throw a non-retryable ConnectorError: waiting will not fix refused
  *   credentials, so the milestone alerts at once.
  *
- * The retry loop is small on purpose (a few tries within one job run); past it
- * the error propagates and BullMQ retries the job with its capped backoff.
+ * The retry loop (src/connectors/retry.ts, shared with LDAP) is small on
+ * purpose (a few tries within one job run); past it the error propagates and
+ * BullMQ retries the job with its capped backoff.
  * Writes pass a `beforeRetry` check so a change the server applied before
  * answering 5xx or timing out is not applied a second time.
  *
@@ -21,6 +22,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { ConnectorError } from './connector.ts';
+import { Retrier, type RetryPolicy } from './retry.ts';
 import { Semaphore } from './semaphore.ts';
 
 export interface HttpRequest {
@@ -38,27 +40,7 @@ export interface HttpResponse {
   json: unknown;
 }
 
-export interface RetryPolicy {
-  /** Tries within one call, first included. Default 3. */
-  attempts: number;
-  /** First backoff delay; doubles per try, with ±50 % jitter. Default 200 ms. */
-  baseDelayMs: number;
-  /** Cap on one backoff delay. Default 5 s. */
-  maxDelayMs: number;
-  /**
-   * Longest Retry-After honoured by sleeping in-call. A longer one ends the
-   * call with a retryable error so the job is retried later instead of
-   * holding a worker slot. Default 30 s.
-   */
-  maxRetryAfterMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  attempts: 3,
-  baseDelayMs: 200,
-  maxDelayMs: 5_000,
-  maxRetryAfterMs: 30_000,
-};
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 
 export interface HttpClientOptions {
   /** Connector name, for error messages. */
@@ -87,14 +69,17 @@ export class RetryableHttpError extends ConnectorError {
 export class HttpClient {
   readonly retry: RetryPolicy;
   private readonly semaphore: Semaphore;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
+  private readonly retrier: Retrier;
 
   constructor(private readonly options: HttpClientOptions) {
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.retrier = new Retrier({
+      retry: options.retry,
+      retryAfterMs: (err) => (err instanceof RetryableHttpError ? err.retryAfterMs : undefined),
+      sleep: options.sleep,
+      random: options.random,
+    });
+    this.retry = this.retrier.policy;
     this.semaphore = new Semaphore(options.concurrency);
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.random = options.random ?? Math.random;
   }
 
   /** Requests in flight now (bounded by `concurrency`). */
@@ -165,38 +150,19 @@ export class HttpClient {
 
   /**
    * Runs `attempt` up to `retry.attempts` times while it throws a retryable
-   * ConnectorError, sleeping with exponential backoff and jitter (or the
-   * server's Retry-After) in between. Before each retry, `beforeRetry` may
-   * report that the previous try took effect after all; its value is returned.
+   * ConnectorError (see Retrier.run); a 429's Retry-After is honoured up to
+   * `retry.maxRetryAfterMs`.
    */
-  async withRetries<T>(
+  withRetries<T>(
     attempt: (n: number) => Promise<T>,
     beforeRetry?: () => Promise<{ done: true; value: T } | { done: false }>,
   ): Promise<T> {
-    let last: unknown;
-    for (let n = 1; n <= this.retry.attempts; n++) {
-      if (n > 1 && beforeRetry) {
-        const check = await beforeRetry();
-        if (check.done) return check.value;
-      }
-      try {
-        return await attempt(n);
-      } catch (err) {
-        if (!(err instanceof ConnectorError) || !err.retryable) throw err;
-        last = err;
-        if (n === this.retry.attempts) break;
-        const retryAfter = err instanceof RetryableHttpError ? err.retryAfterMs : undefined;
-        if (retryAfter !== undefined && retryAfter > this.retry.maxRetryAfterMs) break;
-        await this.sleep(Math.max(retryAfter ?? 0, this.backoff(n)));
-      }
-    }
-    throw last;
+    return this.retrier.run(attempt, beforeRetry);
   }
 
-  /** Delay after try `n`: base·2^(n-1), capped, times a jitter factor in [0.5, 1.5). */
+  /** Delay after try `n` (see Retrier.backoff). */
   backoff(n: number): number {
-    const base = Math.min(this.retry.baseDelayMs * 2 ** (n - 1), this.retry.maxDelayMs);
-    return Math.round(base * (0.5 + this.random()));
+    return this.retrier.backoff(n);
   }
 }
 

@@ -9,6 +9,8 @@ import type { ConnectorConfig } from '../config/schema.ts';
 import type { DirectoryStore } from '../store/directory.ts';
 import type { Connector } from './connector.ts';
 import { DirectoryConnector } from './directory.ts';
+import { LdapConnector } from './ldap.ts';
+import { userFilterProblem } from './ldapFilter.ts';
 import { ScimConnector } from './scim.ts';
 import { WebhookConnector } from './webhook.ts';
 
@@ -51,6 +53,12 @@ export function createConnectors(configs: readonly ConnectorConfig[], deps: Conn
           WHSEC.test(v) ? undefined : 'is not a Standard Webhooks secret (whsec_ followed by base64)',
         );
         return value && WHSEC.test(value) ? new WebhookConnector(cfg, { secret: value }) : undefined;
+      }
+      case 'ldap': {
+        const why = userFilterProblem(cfg.userFilter);
+        if (why) problems.push(`connectors.${i}.userFilter: ${why}`);
+        const password = secret(i, 'passwordEnv', cfg.passwordEnv);
+        return password && !why ? new LdapConnector(cfg, { password, log: deps.log }) : undefined;
       }
     }
   });

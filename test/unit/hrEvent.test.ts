@@ -217,7 +217,7 @@ describe('config errors', () => {
       JSON.stringify({
         policy: { reduce: { contractorBusinessDays: 'two' }, weekend: [8], defaultEndTime: '5pm', typo: 1 },
         auth: { tokens: [{ name: 'ops', role: 'root', sha256: 'abc' }] },
-        connectors: [{ type: 'ldap' }],
+        connectors: [{ type: 'kerberos' }],
         protectedTarget: ['account:@vip-*'],
       }),
     );
