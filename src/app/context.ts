@@ -80,7 +80,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis);
   const keys = createKeys(prefix);
-  const audit = new AuditStore(redis, keys);
+  const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   const metrics = createMetrics();
   const directory = new DirectoryStore(redis, keys);
   let connectors: Connector[] = [];
