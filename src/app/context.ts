@@ -81,7 +81,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   await waitForRedis(redis);
   const keys = createKeys(prefix);
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
-  const metrics = createMetrics();
+  const metrics = createMetrics({ auditHead: () => audit.head() });
   const directory = new DirectoryStore(redis, keys);
   let connectors: Connector[] = [];
   try {
