@@ -122,7 +122,12 @@ export class AuditChain {
   async readHead(): Promise<ChainHead> {
     const [seq, hash] = await this.redis.mget(this.keys.seq, this.keys.head);
     const head = parseHead(seq ?? '0', hash ?? GENESIS);
-    if (!head) throw new AuditChainError('head_corrupt', `audit head is not a seq and a hash: ${seq}`);
+    if (!head) {
+      throw new AuditChainError(
+        'head_corrupt',
+        `audit head is not a seq and a hash: ${String(seq).slice(0, 40)}`,
+      );
+    }
     this.highest = Math.max(this.highest, head.seq);
     return head;
   }

@@ -16,6 +16,8 @@
  * - JSON.stringify of an array of strings: no whitespace, only `"`, `\` and
  *   U+0000–U+001F escaped (`\b \t \n \f \r`, else `\u00xx` in lower-case hex);
  *   Python's `json.dumps(x, ensure_ascii=False, separators=(",", ":"))` agrees.
+ * - Strings are hashed as stored (UTF-8): a lone UTF-16 surrogate, which UTF-8
+ *   cannot carry, is U+FFFD on both sides.
  * - `seq` is written in decimal; `prevHash` of entry 1 is GENESIS (64 zeros),
  *   else the previous entry's `hash`. All hex is lower-case.
  *
@@ -41,8 +43,17 @@ export interface EntryContent {
 }
 
 export function contentHash(c: EntryContent): string {
-  const text = JSON.stringify([c.at, c.type, c.actor, c.personId, c.actionId, c.details]);
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  const fields = [c.at, c.type, c.actor, c.personId, c.actionId, c.details].map(asStored);
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+}
+
+/**
+ * A string as Redis gives it back: stored as UTF-8, where a lone surrogate
+ * (say, from `"\ud800"` in a person id sent as JSON) becomes U+FFFD. Hashing
+ * the stored form keeps such an entry verifiable.
+ */
+function asStored(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 /** Links an entry to its predecessor: the chain's one keyed or unkeyed step. */

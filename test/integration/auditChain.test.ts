@@ -180,6 +180,15 @@ describe('the audit appender', () => {
     expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: seq + 1 });
   });
 
+  it('keeps an entry verifiable whose strings UTF-8 cannot carry (a lone surrogate from JSON)', async () => {
+    const ctx = await context();
+    // What JSON.parse makes of "\ud800" in a request body: not representable in UTF-8.
+    const odd = JSON.parse('"ops\\ud800-x"') as string;
+    await ctx.audit.append({ ...entry(1), actor: odd, type: `test.${odd}`, details: { note: odd } });
+    await ctx.audit.append(entry(2));
+    expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 2 });
+  });
+
   it('survives a Redis that lost its script cache in the middle of a batch', async () => {
     const own = await startTestRedis();
     closers.push(() => own.stop());
