@@ -50,7 +50,12 @@ export class AuditStore {
     private readonly keys: Keys,
     options: AuditStoreOptions = {},
   ) {
-    const chainKeys: ChainKeys = { seq: keys.auditSeq, head: keys.auditHead, log: keys.auditLog };
+    const chainKeys: ChainKeys = {
+      seq: keys.auditSeq,
+      head: keys.auditHead,
+      log: keys.auditLog,
+      turn: keys.auditTurn,
+    };
     this.chain = new AuditChain(redis, chainKeys, chainHasher(options.key));
   }
 

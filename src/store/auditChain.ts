@@ -15,10 +15,18 @@
  * again, first. Correctness never rests on the appender's belief: every
  * script checks the stored head itself, so two processes (or two appenders)
  * on one chain interleave safely, and a wrong guess costs one more trip.
+ *
+ * Fairness: under sustained writes from several processes, one appender can
+ * lose every race (its re-chained write always arrives just after another
+ * process's next batch). After STARVE_AFTER refusals of one write it takes the
+ * chain's turn, a lease of TURN_MS others' scripts respect (they answer
+ * LASTDAY_CHAIN_BUSY and wait a few ms), and gives it back once its starved
+ * writes are through.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type ChainHasher, contentHash, type EntryContent, GENESIS } from './auditHash.ts';
-import { CHAIN_MOVED } from './lua/chain.ts';
+import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script } from './lua/script.ts';
 
 /** The keys of one chain: a later version keeps one chain per partition. */
@@ -29,6 +37,8 @@ export interface ChainKeys {
   head: string;
   /** Stream: the entries, id `<seq>-0`. */
   log: string;
+  /** String with TTL: the id of the appender whose turn it is (absent: anyone's). */
+  turn: string;
 }
 
 /** The newest entry of a chain, as stored. */
@@ -64,7 +74,10 @@ export class AuditChainError extends Error {
 interface Pending {
   write: ChainedWrite;
   contentHash: string;
+  /** Times it was refused because the head had moved. */
   attempts: number;
+  /** When it was queued (ms), for the time budget. */
+  since: number;
   resolve(reply: unknown): void;
   reject(err: unknown): void;
 }
@@ -72,9 +85,14 @@ interface Pending {
 export interface AuditChainOptions {
   /** Most writes sent in one batch (default 100). */
   maxBatch?: number;
-  /** Sends of one write before it fails with `contention` (default 50). */
-  maxAttempts?: number;
+  /** How long a write may keep losing before it fails with `contention` (ms, default 30,000). */
+  maxWaitMs?: number;
 }
+
+/** Refusals of one write (head moved) before its appender takes the turn. */
+const STARVE_AFTER = 3;
+/** The turn's lease: bounds how long a crashed holder blocks the others. */
+const TURN_MS = 250;
 
 export class AuditChain {
   /** What this appender believes the stored head is; undefined = read it first. */
@@ -82,8 +100,11 @@ export class AuditChain {
   private highest = 0;
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /** Whether this appender believes it holds the chain's turn. */
+  private holdsTurn = false;
+  private readonly id = randomBytes(8).toString('hex');
   private readonly maxBatch: number;
-  private readonly maxAttempts: number;
+  private readonly maxWaitMs: number;
 
   constructor(
     private readonly redis: Redis,
@@ -92,7 +113,7 @@ export class AuditChain {
     options: AuditChainOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 100;
-    this.maxAttempts = options.maxAttempts ?? 50;
+    this.maxWaitMs = options.maxWaitMs ?? 30_000;
   }
 
   /**
@@ -101,7 +122,8 @@ export class AuditChain {
    */
   write(write: ChainedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ write, contentHash: contentHash(write.entry), attempts: 0, resolve, reject });
+      const queued = { write, contentHash: contentHash(write.entry), attempts: 0, since: Date.now() };
+      this.queue.push({ ...queued, resolve, reject });
       this.pump();
     });
   }
@@ -147,6 +169,9 @@ export class AuditChain {
     let start: ChainHead;
     try {
       start = this.head ?? (await this.readHead());
+      if (!this.holdsTurn && batch.some((p) => p.attempts >= STARVE_AFTER)) {
+        this.holdsTurn = (await this.redis.set(this.keys.turn, this.id, 'PX', TURN_MS, 'NX')) === 'OK';
+      }
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -169,7 +194,7 @@ export class AuditChain {
         const plan = plans[i]!;
         return script.send(
           this.redis,
-          [...keys, this.keys.seq, this.keys.head, this.keys.log, ...indexKeys],
+          [...keys, this.keys.seq, this.keys.head, this.keys.log, this.keys.turn, ...indexKeys],
           [
             ...args,
             plan.seq,
@@ -181,6 +206,7 @@ export class AuditChain {
             entry.personId,
             entry.actionId,
             entry.details,
+            this.id,
           ],
         );
       }),
@@ -190,6 +216,7 @@ export class AuditChain {
     let head: ChainHead | undefined = start;
     const again: Pending[] = [];
     const reload = new Set<Script>();
+    let busy = false;
     for (const [i, r] of replies.entries()) {
       const p = batch[i]!;
       const plan = plans[i]!;
@@ -208,6 +235,12 @@ export class AuditChain {
         );
       } else if (moved !== undefined) {
         head = moved;
+        p.attempts++;
+        again.push(p);
+      } else if (isReply(r.reason, CHAIN_BUSY)) {
+        // Another appender's turn: nothing ran; wait a little and send again.
+        busy = true;
+        this.holdsTurn = false;
         again.push(p);
       } else if (isNoScript(r.reason)) {
         // Redis lost its script cache: nothing ran; load and send again.
@@ -221,17 +254,31 @@ export class AuditChain {
     this.head = head;
     if (head) this.highest = Math.max(this.highest, head.seq);
 
+    const now = Date.now();
     const retry = again.filter((p) => {
-      if (++p.attempts < this.maxAttempts) return true;
+      if (now - p.since < this.maxWaitMs) return true;
       p.reject(
-        new AuditChainError('contention', `audit chain: the head moved on ${p.attempts} tries in a row`),
+        new AuditChainError(
+          'contention',
+          `audit chain: no turn to append within ${this.maxWaitMs} ms (${p.attempts} refusals)`,
+        ),
       );
       return false;
     });
     // First in line again: an entry refused for a newer one's sake keeps its place.
     this.queue.unshift(...retry);
     await Promise.all([...reload].map((s) => s.load(this.redis).catch(() => undefined)));
+    if (this.holdsTurn && !this.queue.some((p) => p.attempts >= STARVE_AFTER)) {
+      this.holdsTurn = false;
+      await releaseTurnScript.run(this.redis, [this.keys.turn], [this.id]).catch(() => undefined);
+    }
+    if (busy) await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
   }
+}
+
+/** A script's own refusal (Redis prefixes `ERR ` to codes it does not know as such). */
+function isReply(err: unknown, code: string): boolean {
+  return err instanceof Error && err.message.replace(/^ERR /, '').startsWith(`${code} `);
 }
 
 function parseHead(seq: string, hash: string): ChainHead | undefined {
@@ -242,8 +289,8 @@ function parseHead(seq: string, hash: string): ChainHead | undefined {
 
 /** The head named by a refusal; null when the stored head is garbage; undefined for other errors. */
 function movedHead(err: unknown): ChainHead | null | undefined {
-  if (!(err instanceof Error) || !err.message.startsWith(CHAIN_MOVED)) return undefined;
-  const [, seq = '', hash = ''] = err.message.split(' ');
+  if (!isReply(err, CHAIN_MOVED)) return undefined;
+  const [, seq = '', hash = ''] = (err as Error).message.replace(/^ERR /, '').split(' ');
   return parseHead(seq, hash) ?? null;
 }
 

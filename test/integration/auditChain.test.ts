@@ -4,7 +4,7 @@
  *
  * - Many concurrent writers in one process and a second appender on its own
  *   connection (another process, as far as Redis can tell) share one chain
- *   with no gap and no fork.
+ *   with no gap and no fork; an appender waits while another has the turn.
  * - A script whose own precondition fails (a stale person revision) appends
  *   nothing and still answers the caller's conflict; the writes pipelined
  *   after it are re-chained, not lost.
@@ -99,6 +99,7 @@ describe('the audit appender', () => {
       Array.from({ length: 2 * N }, (_, i) => (i % 2 ? a : b).audit.append(entry(i))),
     );
     expect(new Set(seqs).size).toBe(2 * N);
+    expect(await raw.exists(a.keys.auditTurn)).toBe(0); // a turn taken under contention is given back
     expect(Math.min(...seqs)).toBe(1);
     expect(Math.max(...seqs)).toBe(2 * N);
     const result = await a.audit.verify();
@@ -107,6 +108,17 @@ describe('the audit appender', () => {
     const listed = await a.audit.list({ limit: 5000 });
     const iBySeq = new Map(listed.map((e) => [e.seq, e.details.i]));
     seqs.forEach((seq, i) => expect(iBySeq.get(seq)).toBe(i));
+  });
+
+  it('waits while another appender holds the turn, then appends', async () => {
+    const ctx = await context();
+    await ctx.audit.append(entry(0));
+    // Another process's appender has the turn (a lease: it expires on its own).
+    await raw.set(ctx.keys.auditTurn, 'another-appender', 'PX', 300);
+    const seqs = await Promise.all([1, 2, 3].map((i) => ctx.audit.append(entry(i))));
+    expect(seqs.sort((x, y) => x - y)).toEqual([2, 3, 4]);
+    expect(await raw.exists(ctx.keys.auditTurn)).toBe(0);
+    expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 4 });
   });
 
   it('answers a stale revision as a conflict, appends nothing for it, and re-chains the writes after it', async () => {
