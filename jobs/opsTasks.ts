@@ -7,6 +7,7 @@
 import type { Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
 import type { OpsProviders } from '../src/app/opsProviders.ts';
+import { publishAuditHead } from './auditHead.ts';
 import { checkOverdue } from './overdue.ts';
 import { type Progress, reconcile } from './reconcile.ts';
 import { rosterSync } from './rosterSync.ts';
@@ -45,8 +46,10 @@ export async function runOpsTask(
         }
       }
       const result = await reconcile(ctx, { onProgress: progress('people') });
+      const auditHead = await publishAuditHead(ctx);
       return {
         ...result,
+        auditHead,
         errors: result.errors + (roster?.error ? 1 : 0),
         ...(roster ? { roster } : {}),
       };

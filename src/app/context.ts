@@ -86,8 +86,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await waitForRedis(redis);
   const keys = createKeys(prefix);
-  const audit = new AuditStore(redis, keys);
-  const metrics = createMetrics();
+  const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
+  const metrics = createMetrics({ auditHead: () => audit.head() });
   const directory = new DirectoryStore(redis, keys);
   let connectors: Connector[] = [];
   try {

@@ -6,8 +6,15 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-export function createMetrics() {
+/** Values read from Redis at scrape time. */
+export interface MetricSources {
+  /** The audit chain's stored head (AuditStore.head). */
+  auditHead?: () => Promise<{ seq: number; hash: string }>;
+}
+
+export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
+  const auditHead = scrapeOnce(sources.auditHead);
   collectDefaultMetrics({ register: registry, prefix: 'lastday_process_' });
   return {
     registry,
@@ -79,5 +86,46 @@ export function createMetrics() {
       labelNames: ['queue', 'state'] as const,
       registers: [registry],
     }),
+    // The head lets an outside copy notice a rollback: seq must never go down,
+    // and the hash of a seq must never change.
+    auditHeadSeq: new Gauge({
+      name: 'lastday_audit_head_seq',
+      help: 'Seq of the newest audit entry as stored (read at scrape)',
+      registers: [registry],
+      async collect() {
+        const head = await auditHead();
+        if (head) this.set(head.seq);
+      },
+    }),
+    auditHeadInfo: new Gauge({
+      name: 'lastday_audit_head_info',
+      help: 'Always 1; the labels are the stored audit head (read at scrape)',
+      labelNames: ['seq', 'hash'] as const,
+      registers: [registry],
+      async collect() {
+        const head = await auditHead();
+        if (!head) return;
+        this.reset();
+        this.set({ seq: String(head.seq), hash: head.hash }, 1);
+      },
+    }),
+  };
+}
+
+/**
+ * One read per scrape for every gauge that asks (prom-client collects them
+ * concurrently); undefined when there is no source or Redis is away, so the
+ * scrape keeps the last sample rather than failing.
+ */
+function scrapeOnce<T>(read: (() => Promise<T>) | undefined): () => Promise<T | undefined> {
+  let inflight: Promise<T | undefined> | undefined;
+  return () => {
+    if (!read) return Promise.resolve(undefined);
+    inflight ??= read()
+      .catch(() => undefined)
+      .finally(() => {
+        inflight = undefined;
+      });
+    return inflight;
   };
 }

@@ -114,6 +114,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       );
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
+    // A LASTDAY_AUDIT_KEY set on an existing chain: seal it now, not at the next reconcile.
+    await ctx.audit.sealKeyed(ctx.now().toISOString()).catch((err: Error) => {
+      ctx.log.error({ err: err.message }, 'audit chain: cannot seal it under the key');
+    });
     workersRunning = true;
   }
   for (const e of extensions) if (e.start) started.push(await e.start(ctx, roles));

@@ -21,6 +21,12 @@ export const envSchema = z.object({
     .default('lastday'),
   LASTDAY_HR_WEBHOOK_SECRET: whsec.optional(),
   LASTDAY_ACTION_SECRET: whsec.optional(),
+  /**
+   * Makes the audit chain's hashes HMAC-SHA-256 under this secret (its UTF-8
+   * bytes), so someone who can write Redis but lacks it cannot rewrite history
+   * unnoticed. Never logged.
+   */
+  LASTDAY_AUDIT_KEY: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where the embedded Redis keeps its data when REDIS_URL is unset. */
   LASTDAY_DATA_DIR: z.string().min(1).default('.lastday'),

@@ -77,8 +77,8 @@ export class ActionsStore {
       personKey: k.person(record.initiatorId),
       markKey: k.freezeMark(record.initiatorId),
     };
-    const reply = (await registerActionScript.run(
-      this.redis,
+    const reply = (await this.audit.run(
+      registerActionScript,
       [
         k.action(record.actionId),
         k.person(record.initiatorId),
@@ -86,7 +86,6 @@ export class ActionsStore {
         k.actionsByState(record.state),
         k.actionsByInitiator(record.initiatorId),
         k.actionsPendingOf(record.initiatorId),
-        ...this.audit.keysFor(audit),
       ],
       [
         expected.rev === undefined ? '' : String(expected.rev),
@@ -96,8 +95,8 @@ export class ActionsStore {
         String(Date.parse(record.createdAt)),
         record.actionId,
         JSON.stringify(fields),
-        ...this.audit.argsFor(audit),
       ],
+      audit,
     )) as string[];
     if (reply[0] === 'exists') {
       return {
@@ -171,13 +170,12 @@ export class ActionsStore {
     options: { onceField?: keyof ActionRecord; atMs?: number } = {},
   ): Promise<TransitionResult> {
     const k = this.keys;
-    const reply = (await transitionActionScript.run(
-      this.redis,
+    const reply = (await this.audit.run(
+      transitionActionScript,
       [
         k.action(action.actionId),
         ...ACTION_STATES.map((s) => k.actionsByState(s)),
         k.actionsPendingOf(action.initiatorId),
-        ...this.audit.keysFor(audit),
       ],
       [
         from.join(','),
@@ -186,8 +184,8 @@ export class ActionsStore {
         action.actionId,
         JSON.stringify(dropUndefined(fields)),
         options.onceField ?? '',
-        ...this.audit.argsFor(audit),
       ],
+      audit,
     )) as string[];
     switch (reply[0]) {
       case 'ok':
@@ -233,18 +231,17 @@ export class ActionsStore {
       k.actionsByState('pending'),
       k.actionsByState('held'),
       k.actionsByState('cancelled'),
-      k.auditSeq,
-      k.auditHead,
-      k.auditLog,
-      k.auditByPerson(personId),
     ];
     const args: string[] = [String(Date.parse(at)), String(items.length), at];
     for (const item of items) {
       keys.push(k.action(item.actionId), k.auditByAction(item.actionId));
       args.push(item.actionId, item.state, item.reason);
     }
-    args.push(...this.audit.argsFor({ ...audit, actionId: undefined }));
-    const [a, b] = (await freezeBatchScript.run(this.redis, keys, args)) as number[];
+    // One entry for the batch, indexed under each action by the script itself.
+    const [a, b] = (await this.audit.run(freezeBatchScript, keys, args, {
+      ...audit,
+      actionId: undefined,
+    })) as number[];
     return a === -1 ? { moved: b ?? 0 } : { held: a ?? 0, cancelled: b ?? 0 };
   }
 

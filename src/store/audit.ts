@@ -1,13 +1,16 @@
 /**
- * The audit trail: append-only and hash-chained. Each entry's `hash` is
- * SHA-256(prevHash | seq | contentHash), where contentHash is SHA-256 of the
- * entry's canonical content; the chain is extended atomically in Lua (see
- * lua/scripts.ts) and checked end to end by `verify`.
+ * The audit trail: append-only and hash-chained (the chain's definition is in
+ * auditHash.ts). Every entry is written by a script that also makes the state
+ * change it records, through this store's one appender (auditChain.ts), and
+ * `verify` checks the whole chain against the stored head (auditVerify.ts).
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { type ChainHead, type ChainKeys, AuditChain } from './auditChain.ts';
+import { chainHasher, contentHash, type EntryContent, fieldMap, storedContent } from './auditHash.ts';
+import { type VerifyResult, verifyChain } from './auditVerify.ts';
 import type { Keys } from './keys.ts';
 import { auditAppendScript } from './lua/scripts.ts';
+import type { Script } from './lua/script.ts';
 
 export interface AuditInput {
   type: string;
@@ -32,59 +35,91 @@ export interface AuditEntry {
   hash: string;
 }
 
-const GENESIS = '0'.repeat(64);
+export type { ChainHead, VerifyResult };
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function contentHash(
-  at: string,
-  type: string,
-  actor: string,
-  personId: string,
-  actionId: string,
-  details: string,
-) {
-  return sha256(JSON.stringify([at, type, actor, personId, actionId, details]));
+export interface AuditStoreOptions {
+  /** LASTDAY_AUDIT_KEY: hashes become HMAC-SHA-256 under it. A secret: never logged. */
+  key?: string | undefined;
 }
 
 export class AuditStore {
+  private readonly chain: AuditChain;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-  ) {}
+    options: AuditStoreOptions = {},
+  ) {
+    const chainKeys: ChainKeys = {
+      seq: keys.auditSeq,
+      head: keys.auditHead,
+      log: keys.auditLog,
+      turn: keys.auditTurn,
+    };
+    this.chain = new AuditChain(redis, chainKeys, chainHasher(options.key));
+  }
 
-  /** The 5 keys every audit-appending script takes last. */
-  keysFor(input: Pick<AuditInput, 'personId' | 'actionId'>): string[] {
+  /** True when entries are HMACs under LASTDAY_AUDIT_KEY. */
+  get keyed(): boolean {
+    return this.chain.hasher.keyed;
+  }
+
+  /** Appends an entry on its own (no state change with it). Returns its seq. */
+  async append(input: AuditInput): Promise<number> {
+    return Number(await this.run(auditAppendScript, [], [], input));
+  }
+
+  /**
+   * Runs a chained script (lua/chain.ts) with `audit` as its entry: the state
+   * change and the entry happen together or not at all. Resolves with the
+   * script body's reply; whether it appended is the body's own precondition.
+   */
+  run(script: Script, keys: readonly string[], args: readonly (string | number)[], audit: AuditInput) {
+    return this.chain.write({
+      script,
+      keys,
+      args,
+      entry: toContent(audit),
+      indexKeys: this.indexKeysFor(audit),
+    });
+  }
+
+  /** The stored head (seq 0 and GENESIS before the first entry). */
+  head(): Promise<ChainHead> {
+    return this.chain.readHead();
+  }
+
+  /** The stored head, and the highest seq this process saw before (see AuditChain.checkHead). */
+  checkHead(): Promise<{ head: ChainHead; highestSeen: number }> {
+    return this.chain.checkHead();
+  }
+
+  /**
+   * Under a key, makes sure the newest entry is keyed: a chain written before
+   * the key was set gets one `audit.keyed` entry, after which verify accepts
+   * the unkeyed entries before it and requires every later one to be keyed
+   * (see auditVerify.ts). Checks the newest entry only. No-op without a key.
+   * @returns whether it appended.
+   */
+  async sealKeyed(at: string): Promise<boolean> {
+    if (!this.keyed) return false;
+    const [newest] = await this.redis.xrevrange(this.chain.keys.log, '+', '-', 'COUNT', 1);
+    if (!newest) return false;
+    const [id, fields] = newest;
+    const f = fieldMap(fields);
+    const seq = Number(id.split('-')[0]);
+    if (f.hash === this.chain.hasher.link(f.prevHash ?? '', seq, contentHash(storedContent(f)))) return false;
+    await this.append({ at, type: 'audit.keyed', actor: 'lastday', details: { from: seq + 1 } });
+    return true;
+  }
+
+  private indexKeysFor(input: Pick<AuditInput, 'personId' | 'actionId'>): [string, string] {
     const k = this.keys;
+    // Cluster needs every key a script touches declared; the log stands in for "no index".
     return [
-      k.auditSeq,
-      k.auditHead,
-      k.auditLog,
       input.personId !== undefined ? k.auditByPerson(input.personId) : k.auditLog,
       input.actionId !== undefined ? k.auditByAction(input.actionId) : k.auditLog,
     ];
-  }
-
-  /** The 7 args every audit-appending script takes last. */
-  argsFor(input: AuditInput): string[] {
-    const personId = input.personId ?? '';
-    const actionId = input.actionId ?? '';
-    const details = JSON.stringify(input.details ?? {});
-    return [
-      input.at,
-      input.type,
-      input.actor,
-      personId,
-      actionId,
-      details,
-      contentHash(input.at, input.type, input.actor, personId, actionId, details),
-    ];
-  }
-
-  async append(input: AuditInput): Promise<number> {
-    return Number(await auditAppendScript.run(this.redis, this.keysFor(input), this.argsFor(input)));
   }
 
   /** Entries in sequence order, optionally only those of one person or action. */
@@ -117,47 +152,25 @@ export class AuditStore {
     return entries;
   }
 
-  /** Walks the whole chain, recomputing every hash. */
-  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; reason?: string }> {
-    let prev = GENESIS;
-    let count = 0;
-    let cursor = '-';
-    for (;;) {
-      const rows = await this.redis.xrange(this.keys.auditLog, cursor, '+', 'COUNT', 1000);
-      if (rows.length === 0) break;
-      for (const [id, fields] of rows) {
-        const e = parseEntry(id, fields);
-        const f = toMap(fields);
-        const content = contentHash(
-          e.at,
-          e.type,
-          e.actor,
-          f.personId ?? '',
-          f.actionId ?? '',
-          f.details ?? '{}',
-        );
-        if (e.prevHash !== prev)
-          return { ok: false, entries: count, brokenAt: e.seq, reason: 'prevHash mismatch' };
-        if (sha256(`${prev}|${e.seq}|${content}`) !== e.hash) {
-          return { ok: false, entries: count, brokenAt: e.seq, reason: 'hash mismatch' };
-        }
-        prev = e.hash;
-        count++;
-      }
-      cursor = `(${rows[rows.length - 1]![0]}`;
-    }
-    return { ok: true, entries: count };
+  /** Walks the whole chain against the stored head and count (see auditVerify.ts). */
+  verify(): Promise<VerifyResult> {
+    return verifyChain(this.redis, this.chain.keys, this.chain.hasher);
   }
 }
 
-function toMap(fields: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
-  return out;
+function toContent(input: AuditInput): EntryContent {
+  return {
+    at: input.at,
+    type: input.type,
+    actor: input.actor,
+    personId: input.personId ?? '',
+    actionId: input.actionId ?? '',
+    details: JSON.stringify(input.details ?? {}),
+  };
 }
 
 function parseEntry(id: string, fields: string[]): AuditEntry {
-  const f = toMap(fields);
+  const f = fieldMap(fields);
   let details: Record<string, unknown> = {};
   try {
     details = JSON.parse(f.details ?? '{}') as Record<string, unknown>;

@@ -90,10 +90,11 @@ export class EffectsStore {
     data: unknown,
     audit: AuditInput,
   ): Promise<boolean> {
-    const seq = await effectTransitionScript.run(
-      this.redis,
-      [this.keys.effects(personId), ...this.audit.keysFor(audit)],
-      [this.field(effect, connector), state, JSON.stringify(data), ...this.audit.argsFor(audit)],
+    const seq = await this.audit.run(
+      effectTransitionScript,
+      [this.keys.effects(personId)],
+      [this.field(effect, connector), state, JSON.stringify(data)],
+      audit,
     );
     return Number(seq) > 0;
   }

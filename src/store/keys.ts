@@ -39,6 +39,8 @@ export function createKeys(prefix: string) {
     auditSeq: k('audit', 'seq'),
     auditHead: k('audit', 'head'),
     auditLog: k('audit', 'log'),
+    /** String with TTL: the audit appender whose turn it is to write (store/auditChain.ts). */
+    auditTurn: k('audit', 'turn'),
     auditByPerson: (personId: string) => k('audit', 'person', encodeId(personId)),
     auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
     /** Hash: one registered destructive action (fields of ActionRecord, see store/actions.ts). */

@@ -8,7 +8,7 @@ import { LastdayError } from '../domain/errors.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
-import { savePersonScript } from './lua/scripts.ts';
+import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
 export class PeopleStore {
   constructor(
@@ -36,13 +36,11 @@ export class PeopleStore {
   async save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
     const next = { ...record, rev: record.rev + 1 };
     const endsAtMs = next.endsAt ? String(Date.parse(next.endsAt)) : '';
-    const auditKeys = audit ? this.audit.keysFor(audit) : [];
-    const auditArgs = audit ? this.audit.argsFor(audit) : [];
-    const saved = await savePersonScript.run(
-      this.redis,
-      [this.keys.person(record.person.id), this.keys.peopleByEnd, ...auditKeys],
-      [JSON.stringify(next), String(record.rev), record.person.id, endsAtMs, audit ? '1' : '0', ...auditArgs],
-    );
+    const keys = [this.keys.person(record.person.id), this.keys.peopleByEnd];
+    const args = [JSON.stringify(next), String(record.rev), record.person.id, endsAtMs];
+    const saved = audit
+      ? await this.audit.run(savePersonScript, keys, args, audit)
+      : await savePersonQuietScript.run(this.redis, keys, args);
     if (Number(saved) !== 1) {
       throw new LastdayError('conflict', `person ${record.person.id} was changed concurrently; retrying`);
     }

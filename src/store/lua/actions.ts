@@ -4,10 +4,11 @@
  * appends the audit entry, in one script, so the audit can never disagree with
  * the state and no index can lose an action.
  *
- * Audit keys and args come last, as in ./scripts.ts.
+ * The chain's keys and args come last (./chain.ts); the replies documented
+ * here are the body's.
  */
+import { chainedScript } from './chain.ts';
 import { Script } from './script.ts';
-import { AUDIT_LUA } from './scripts.ts';
 
 /** Lua helper: HSET every field of a JSON object of strings. */
 const HSET_JSON = `
@@ -21,15 +22,15 @@ end
 /**
  * Registers an action unless its id exists, checking that the initiator's
  * record and freeze mark are still the ones the decision was made on.
- * KEYS: action, person, freezeMark, stateIndex, byInitiator, pendingOf, [5 audit].
+ * KEYS: action, person, freezeMark, stateIndex, byInitiator, pendingOf, [chain].
  * ARGV: expectedRev ('' = no record), expectedMark ('' = none), requestHash, state,
- * scoreMs, actionId, fieldsJson, [7 audit].
+ * scoreMs, actionId, fieldsJson, [chain].
  * Returns {'created'}, {'retry'} (inputs moved: decide again) or
  * {'exists', requestHash, state, reason}.
  */
-export const registerActionScript = new Script(
+export const registerActionScript = chainedScript(
   'registerAction',
-  `${AUDIT_LUA}${HSET_JSON}
+  `${HSET_JSON}
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local v = redis.call('HMGET', KEYS[1], 'requestHash', 'state', 'reason')
   return {'exists', v[1] or '', v[2] or '', v[3] or ''}
@@ -39,11 +40,11 @@ local rev = ''
 if cur then rev = tostring(cjson.decode(cur).rev or 0) end
 if rev ~= ARGV[1] then return {'retry'} end
 if (redis.call('GET', KEYS[3]) or '') ~= ARGV[2] then return {'retry'} end
+audit_append()
 hset_json(KEYS[1], ARGV[7])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[6])
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
 if ARGV[4] == 'pending' then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end
-audit_append(tail(KEYS, 7, 5), tail(ARGV, 8, 7))
 return {'created'}`,
 );
 
@@ -65,14 +66,14 @@ return {{a[1], a[2], a[3] or '', a[4] or '', a[5] or '', a[6] or ''}, redis.call
  * Moves one action from one of the allowed states to a new one (or, with the
  * same state, records fields once: `onceField` must then be absent).
  * KEYS: action, idx:pending, idx:held, idx:approved, idx:executed, idx:cancelled,
- * pendingOf, [5 audit]. ARGV: allowedFrom (comma list), newState, scoreMs,
- * actionId, fieldsJson, onceField ('' for none), [7 audit].
+ * pendingOf, [chain]. ARGV: allowedFrom (comma list), newState, scoreMs,
+ * actionId, fieldsJson, onceField ('' for none), [chain].
  * Returns {'ok', oldState}, {'state', currentState} (not allowed from there),
  * {'noop'} (onceField already set) or {'missing'}.
  */
-export const transitionActionScript = new Script(
+export const transitionActionScript = chainedScript(
   'transitionAction',
-  `${AUDIT_LUA}${HSET_JSON}
+  `${HSET_JSON}
 local cur = redis.call('HGET', KEYS[1], 'state')
 if not cur then return {'missing'} end
 local allowed = false
@@ -81,6 +82,7 @@ if not allowed then return {'state', cur} end
 if ARGV[6] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[6]) == 1 then return {'noop'} end
 local idx = {pending = KEYS[2], held = KEYS[3], approved = KEYS[4], executed = KEYS[5], cancelled = KEYS[6]}
 local new = ARGV[2]
+audit_append()
 hset_json(KEYS[1], ARGV[5])
 if new ~= cur then
   redis.call('HSET', KEYS[1], 'state', new)
@@ -88,39 +90,37 @@ if new ~= cur then
   redis.call('ZADD', idx[new], ARGV[3], ARGV[4])
   if cur == 'pending' then redis.call('ZREM', KEYS[7], ARGV[4]) end
 end
-audit_append(tail(KEYS, 8, 5), tail(ARGV, 7, 7))
 return {'ok', cur}`,
 );
 
 /**
  * One batch of a freeze, all or nothing: if every listed action is still
  * `pending`, each becomes `held` or `cancelled` (decided by the caller) and the
- * batch gets ONE audit entry naming them all, indexed under each action. (One
- * entry per batch rather than per action: chaining an entry costs a SHA-256 in
- * Lua, about half a millisecond, and a freeze must not block Redis for
- * seconds.) If any listed action has moved on (approved or cancelled in
- * between), nothing is converted: the moved ones leave the pending set and the
- * caller reads a fresh batch, so the audit entry always matches what happened.
- * KEYS: pendingOf, idx:pending, idx:held, idx:cancelled, auditSeq, auditHead,
- * auditLog, auditByPerson, then per action: action, auditByAction.
- * ARGV: scoreMs, n, at, then per action: actionId, newState, reason; then [7 audit].
+ * batch gets ONE audit entry naming them all, indexed under each action (one
+ * entry per batch keeps the chain and the freeze short). If any listed action
+ * has moved on (approved or cancelled in between), nothing is converted: the
+ * moved ones leave the pending set and the caller reads a fresh batch, so the
+ * audit entry always matches what happened.
+ * KEYS: pendingOf, idx:pending, idx:held, idx:cancelled, then per action:
+ * action, auditByAction; then [chain] (indexed under the person, not an action).
+ * ARGV: scoreMs, n, at, then per action: actionId, newState, reason; then [chain].
  * Returns {held, cancelled} or {-1, moved}.
  */
-export const freezeBatchScript = new Script(
+export const freezeBatchScript = chainedScript(
   'freezeBatch',
-  `${AUDIT_LUA}
-local n, at = tonumber(ARGV[2]), ARGV[3]
+  `local n, at = tonumber(ARGV[2]), ARGV[3]
 local moved = 0
 for i = 1, n do
-  if redis.call('HGET', KEYS[8 + 2 * i - 1], 'state') ~= 'pending' then
+  if redis.call('HGET', KEYS[4 + 2 * i - 1], 'state') ~= 'pending' then
     redis.call('ZREM', KEYS[1], ARGV[3 + (i - 1) * 3 + 1])
     moved = moved + 1
   end
 end
 if moved > 0 then return {-1, moved} end
+local seq = audit_append()
 local held, cancelled = 0, 0
 for i = 1, n do
-  local ak = KEYS[8 + 2 * i - 1]
+  local ak = KEYS[4 + 2 * i - 1]
   local b = 3 + (i - 1) * 3
   local id, new, reason = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   if new == 'held' then
@@ -134,8 +134,7 @@ for i = 1, n do
   end
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[1], id)
+  redis.call('RPUSH', KEYS[4 + 2 * i], seq)
 end
-local seq = audit_append({KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[7]}, tail(ARGV, 4 + n * 3, 7))
-for i = 1, n do redis.call('RPUSH', KEYS[8 + 2 * i], seq) end
 return {held, cancelled}`,
 );

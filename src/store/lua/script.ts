@@ -16,12 +16,27 @@ export class Script {
 
   async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+      return await this.send(redis, keys, args);
     } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
-        return redis.eval(this.source, keys.length, ...keys, ...args);
-      }
+      if (isNoScript(err)) return redis.eval(this.source, keys.length, ...keys, ...args);
       throw err;
     }
   }
+
+  /**
+   * EVALSHA only, no fallback: callers that send several scripts in order on
+   * one connection (the audit appender) must not have one re-sent out of order.
+   * Rejects with NOSCRIPT when Redis lacks it (see `load`).
+   */
+  send(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return redis.evalsha(this.sha, keys.length, ...keys, ...args);
+  }
+
+  async load(redis: Redis): Promise<void> {
+    await redis.script('LOAD', this.source);
+  }
+}
+
+export function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }

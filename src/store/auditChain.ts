@@ -1,0 +1,307 @@
+/**
+ * The audit appender: one per chain in a process, chaining every entry this
+ * process writes, in order, with the hash computed here (auditHash.ts) rather
+ * than in Redis.
+ *
+ * Each write is a chained script (lua/chain.ts) carrying the seq, prevHash and
+ * hash planned from the head as this appender believes it to be. Writes that
+ * arrive while a batch is in flight wait for the next batch; a batch is sent
+ * as consecutive EVALSHAs on one connection (so Redis runs them in that
+ * order), each planned on the one before it. A script refuses, having written
+ * nothing, when the stored head is not its planned predecessor: another
+ * process appended, or an earlier script of the batch did not append (its own
+ * precondition failed, e.g. a person's revision). The refusal names the head
+ * it found; the appender re-plans the refused writes on it and sends them
+ * again, first. Correctness never rests on the appender's belief: every
+ * script checks the stored head itself, so two processes (or two appenders)
+ * on one chain interleave safely, and a wrong guess costs one more trip.
+ *
+ * Fairness: under sustained writes from several processes, one appender can
+ * lose every race (its re-chained write always arrives just after another
+ * process's next batch). After STARVE_AFTER refusals of one write it takes the
+ * chain's turn, a lease of TURN_MS others' scripts respect (they answer
+ * LASTDAY_CHAIN_BUSY and wait a few ms), and gives it back once its starved
+ * writes are through.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { type ChainHasher, contentHash, type EntryContent, GENESIS } from './auditHash.ts';
+import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
+import { isNoScript, type Script } from './lua/script.ts';
+
+/** The keys of one chain: a later version keeps one chain per partition. */
+export interface ChainKeys {
+  /** String: the seq of the newest entry (absent = 0). */
+  seq: string;
+  /** String: the hash of the newest entry (absent = GENESIS). */
+  head: string;
+  /** Stream: the entries, id `<seq>-0`. */
+  log: string;
+  /** String with TTL: the id of the appender whose turn it is (absent: anyone's). */
+  turn: string;
+}
+
+/** The newest entry of a chain, as stored. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** One state change and its audit entry, written atomically by a chained script. */
+export interface ChainedWrite {
+  script: Script;
+  /** The script's own KEYS and ARGV; the chain's are appended after them. */
+  keys: readonly string[];
+  args: readonly (string | number)[];
+  entry: EntryContent;
+  /** Lists the entry's seq is pushed to: [by person, by action] (the log key for none). */
+  indexKeys: readonly [string, string];
+}
+
+export type AuditChainErrorReason = 'contention' | 'head_corrupt' | 'stream_ahead';
+
+/** The chain cannot take an entry: the write was not applied. */
+export class AuditChainError extends Error {
+  override readonly name = 'AuditChainError';
+  constructor(
+    readonly reason: AuditChainErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  write: ChainedWrite;
+  contentHash: string;
+  /** Times it was refused because the head had moved. */
+  attempts: number;
+  /** When it was queued (ms), for the time budget. */
+  since: number;
+  resolve(reply: unknown): void;
+  reject(err: unknown): void;
+}
+
+export interface AuditChainOptions {
+  /** Most writes sent in one batch (default 100). */
+  maxBatch?: number;
+  /** How long a write may keep losing before it fails with `contention` (ms, default 30,000). */
+  maxWaitMs?: number;
+}
+
+/** Refusals of one write (head moved) before its appender takes the turn. */
+const STARVE_AFTER = 3;
+/** The turn's lease: bounds how long a crashed holder blocks the others. */
+const TURN_MS = 250;
+
+export class AuditChain {
+  /** What this appender believes the stored head is; undefined = read it first. */
+  private head: ChainHead | undefined;
+  private highest = 0;
+  private readonly queue: Pending[] = [];
+  private flushing = false;
+  /** Whether this appender believes it holds the chain's turn. */
+  private holdsTurn = false;
+  private readonly id = randomBytes(8).toString('hex');
+  private readonly maxBatch: number;
+  private readonly maxWaitMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: ChainKeys,
+    readonly hasher: ChainHasher,
+    options: AuditChainOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 100;
+    this.maxWaitMs = options.maxWaitMs ?? 30_000;
+  }
+
+  /**
+   * Runs the write's script with its entry chained on, resolving with the
+   * script body's reply (whether or not its precondition let it append).
+   */
+  write(write: ChainedWrite): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const queued = { write, contentHash: contentHash(write.entry), attempts: 0, since: Date.now() };
+      this.queue.push({ ...queued, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Reads the stored head and the highest seq this appender had written or
+   * seen before: a head below it was rolled back. Reported once per rollback
+   * (the next check compares with this head).
+   */
+  async checkHead(): Promise<{ head: ChainHead; highestSeen: number }> {
+    const highestSeen = this.highest;
+    const head = await this.readHead();
+    if (head.seq < highestSeen) this.highest = head.seq;
+    return { head, highestSeen };
+  }
+
+  /** Reads the stored head (one round trip). */
+  async readHead(): Promise<ChainHead> {
+    const [seq, hash] = await this.redis.mget(this.keys.seq, this.keys.head);
+    const head = parseHead(seq ?? '0', hash ?? GENESIS);
+    if (!head) {
+      throw new AuditChainError(
+        'head_corrupt',
+        `audit head is not a seq and a hash: ${String(seq).slice(0, 40)}`,
+      );
+    }
+    this.highest = Math.max(this.highest, head.seq);
+    return head;
+  }
+
+  private pump(): void {
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    void this.flush().finally(() => {
+      this.flushing = false;
+      this.pump();
+    });
+  }
+
+  /** Sends one batch and settles or re-queues each write in it. Never throws. */
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    let start: ChainHead;
+    try {
+      start = this.head ?? (await this.readHead());
+      if (!this.holdsTurn && batch.some((p) => p.attempts >= STARVE_AFTER)) {
+        this.holdsTurn = (await this.redis.set(this.keys.turn, this.id, 'PX', TURN_MS, 'NX')) === 'OK';
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    // Plan every write on the one before it, then send them all in order.
+    let planHead = start;
+    const plans = batch.map((p) => {
+      const seq = planHead.seq + 1;
+      const plan = {
+        seq,
+        prevHash: planHead.hash,
+        hash: this.hasher.link(planHead.hash, seq, p.contentHash),
+      };
+      planHead = { seq, hash: plan.hash };
+      return plan;
+    });
+    const replies = await Promise.allSettled(
+      batch.map((p, i) => {
+        const { script, keys, args, entry, indexKeys } = p.write;
+        const plan = plans[i]!;
+        return script.send(
+          this.redis,
+          [...keys, this.keys.seq, this.keys.head, this.keys.log, this.keys.turn, ...indexKeys],
+          [
+            ...args,
+            plan.seq,
+            plan.prevHash,
+            plan.hash,
+            entry.at,
+            entry.type,
+            entry.actor,
+            entry.personId,
+            entry.actionId,
+            entry.details,
+            this.id,
+          ],
+        );
+      }),
+    );
+
+    // Walk the replies in the order Redis ran them, tracking the stored head.
+    let head: ChainHead | undefined = start;
+    const again: Pending[] = [];
+    const reload = new Set<Script>();
+    let busy = false;
+    for (const [i, r] of replies.entries()) {
+      const p = batch[i]!;
+      const plan = plans[i]!;
+      if (r.status === 'fulfilled') {
+        const [appended, reply] = r.value as [number, unknown];
+        head =
+          appended === 1 ? { seq: plan.seq, hash: plan.hash } : { seq: plan.seq - 1, hash: plan.prevHash };
+        p.resolve(reply);
+        continue;
+      }
+      const moved = movedHead(r.reason);
+      if (moved === null) {
+        head = undefined;
+        p.reject(
+          new AuditChainError('head_corrupt', `audit head is corrupt: ${(r.reason as Error).message}`),
+        );
+      } else if (moved !== undefined) {
+        head = moved;
+        p.attempts++;
+        again.push(p);
+      } else if (isReply(r.reason, CHAIN_BUSY)) {
+        // Another appender's turn: nothing ran; wait a little and send again.
+        busy = true;
+        this.holdsTurn = false;
+        again.push(p);
+      } else if (isNoScript(r.reason)) {
+        // Redis lost its script cache: nothing ran; load and send again.
+        reload.add(p.write.script);
+        again.push(p);
+      } else {
+        head = undefined;
+        p.reject(explain(r.reason, plan.seq));
+      }
+    }
+    this.head = head;
+    if (head) this.highest = Math.max(this.highest, head.seq);
+
+    const now = Date.now();
+    const retry = again.filter((p) => {
+      if (now - p.since < this.maxWaitMs) return true;
+      p.reject(
+        new AuditChainError(
+          'contention',
+          `audit chain: no turn to append within ${this.maxWaitMs} ms (${p.attempts} refusals)`,
+        ),
+      );
+      return false;
+    });
+    // First in line again: an entry refused for a newer one's sake keeps its place.
+    this.queue.unshift(...retry);
+    await Promise.all([...reload].map((s) => s.load(this.redis).catch(() => undefined)));
+    if (this.holdsTurn && !this.queue.some((p) => p.attempts >= STARVE_AFTER)) {
+      this.holdsTurn = false;
+      await releaseTurnScript.run(this.redis, [this.keys.turn], [this.id]).catch(() => undefined);
+    }
+    if (busy) await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+  }
+}
+
+/** A script's own refusal (Redis prefixes `ERR ` to codes it does not know as such). */
+function isReply(err: unknown, code: string): boolean {
+  return err instanceof Error && err.message.replace(/^ERR /, '').startsWith(`${code} `);
+}
+
+function parseHead(seq: string, hash: string): ChainHead | undefined {
+  const n = Number(seq);
+  if (!/^\d+$/.test(seq) || !Number.isSafeInteger(n) || !/^[0-9a-f]{64}$/.test(hash)) return undefined;
+  return { seq: n, hash };
+}
+
+/** The head named by a refusal; null when the stored head is garbage; undefined for other errors. */
+function movedHead(err: unknown): ChainHead | null | undefined {
+  if (!isReply(err, CHAIN_MOVED)) return undefined;
+  const [, seq = '', hash = ''] = (err as Error).message.replace(/^ERR /, '').split(' ');
+  return parseHead(seq, hash) ?? null;
+}
+
+/** Says what a refused XADD means: the stream holds ids the head does not account for. */
+function explain(err: unknown, seq: number): unknown {
+  if (err instanceof Error && /equal or smaller than the target stream top item/.test(err.message)) {
+    return new AuditChainError(
+      'stream_ahead',
+      `audit chain: the stream already holds an entry at or after seq ${seq}, beyond the stored head; ` +
+        'the chain was altered (see GET /v1/audit/verify)',
+    );
+  }
+  return err;
+}

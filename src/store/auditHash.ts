@@ -1,0 +1,101 @@
+/**
+ * The audit chain's definition: exactly which bytes are hashed, so lastday and
+ * an outside tool verifying an export compute the same hashes.
+ *
+ * For the entry with sequence number `seq` (1, 2, 3, … with no gaps):
+ *
+ *   content = JSON.stringify([at, type, actor, personId, actionId, details])
+ *   contentHash = hex(SHA-256(utf8(content)))
+ *   hash = hex(SHA-256(utf8(prevHash + "|" + seq + "|" + contentHash)))          (no key)
+ *   hash = hex(HMAC-SHA-256(utf8(LASTDAY_AUDIT_KEY), same message))              (keyed)
+ *
+ * - `at`, `type`, `actor` are the stored strings; `personId` and `actionId` are
+ *   `""` when absent; `details` is the stored JSON *text* of the details object
+ *   (the stream's `details` field byte for byte; from the HTTP export,
+ *   re-serialise the object compactly in its key order, as JSON.stringify does).
+ * - JSON.stringify of an array of strings: no whitespace, only `"`, `\` and
+ *   U+0000–U+001F escaped (`\b \t \n \f \r`, else `\u00xx` in lower-case hex);
+ *   Python's `json.dumps(x, ensure_ascii=False, separators=(",", ":"))` agrees.
+ * - Strings are hashed as stored (UTF-8): a lone UTF-16 surrogate, which UTF-8
+ *   cannot carry, is U+FFFD on both sides.
+ * - `seq` is written in decimal; `prevHash` of entry 1 is GENESIS (64 zeros),
+ *   else the previous entry's `hash`. All hex is lower-case.
+ *
+ * This is the formula the Lua SHA-256 of earlier versions used, so chains
+ * written by them verify unchanged without a key. Under a key, a chain may
+ * start with such unkeyed entries (written before the key was set); see
+ * auditVerify.ts for how the two are told apart.
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** `prevHash` of the first entry of every chain. */
+export const GENESIS = '0'.repeat(64);
+
+/** An entry's content as stored: every field a string (see the module header). */
+export interface EntryContent {
+  at: string;
+  type: string;
+  actor: string;
+  personId: string;
+  actionId: string;
+  /** The JSON text of the details object. */
+  details: string;
+}
+
+export function contentHash(c: EntryContent): string {
+  const fields = [c.at, c.type, c.actor, c.personId, c.actionId, c.details].map(asStored);
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+}
+
+/**
+ * A string as Redis gives it back: stored as UTF-8, where a lone surrogate
+ * (say, from `"\ud800"` in a person id sent as JSON) becomes U+FFFD. Hashing
+ * the stored form keeps such an entry verifiable.
+ */
+function asStored(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/** Links an entry to its predecessor: the chain's one keyed or unkeyed step. */
+export interface ChainHasher {
+  /** True when hashes are HMACs under LASTDAY_AUDIT_KEY. */
+  readonly keyed: boolean;
+  link(prevHash: string, seq: number, contentHash: string): string;
+}
+
+/** The hasher for a key (HMAC-SHA-256), or plain SHA-256 without one. */
+export function chainHasher(key?: string): ChainHasher {
+  if (key === undefined) {
+    return {
+      keyed: false,
+      link: (prev, seq, content) =>
+        createHash('sha256').update(`${prev}|${seq}|${content}`, 'utf8').digest('hex'),
+    };
+  }
+  // Closed over, never a property: a logged or inspected hasher shows no key.
+  const secret = Buffer.from(key, 'utf8');
+  return {
+    keyed: true,
+    link: (prev, seq, content) =>
+      createHmac('sha256', secret).update(`${prev}|${seq}|${content}`, 'utf8').digest('hex'),
+  };
+}
+
+/** A stream entry's fields (`[name, value, …]`) as a map. */
+export function fieldMap(fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
+
+/** The hashed content of a stored entry (absent fields as the writer stored them: `""`, details `{}`). */
+export function storedContent(f: Record<string, string>): EntryContent {
+  return {
+    at: f.at ?? '',
+    type: f.type ?? '',
+    actor: f.actor ?? '',
+    personId: f.personId ?? '',
+    actionId: f.actionId ?? '',
+    details: f.details ?? '{}',
+  };
+}
