@@ -11,7 +11,7 @@ import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
 import type { Policy } from '../domain/policy.ts';
-import { createRedis, waitForRedis } from '../queues/connection.ts';
+import { RedisConnections, waitForRedis } from '../queues/connection.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { AuditStore } from '../store/audit.ts';
 import { DirectoryStore } from '../store/directory.ts';
@@ -32,6 +32,11 @@ export interface Context {
   now: () => Date;
   /** Fail-fast connection for producers, reads and stores. */
   redis: Redis;
+  /**
+   * Every Redis connection of this context (workers open theirs here): one
+   * log for a lost Redis, and a way to cut them all when shutdown is forced.
+   */
+  connections: RedisConnections;
   keys: Keys;
   audit: AuditStore;
   people: PeopleStore;
@@ -76,9 +81,14 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const prefix = settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
-  const redis = createRedis(redisUrl, 'producer');
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  await waitForRedis(redis);
+  const connections = new RedisConnections(redisUrl, log);
+  const redis = connections.open('producer', 'lastday-producer');
+  try {
+    await waitForRedis(redis);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   const keys = createKeys(prefix);
   const audit = new AuditStore(redis, keys);
   const metrics = createMetrics();
@@ -97,10 +107,12 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     throw err;
   }
   const queues = {
-    hrEvents: new Queue(QUEUES.hrEvents, { connection: redis, prefix }),
-    milestones: new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
-    actions: new Queue(QUEUES.actions, { connection: redis, prefix }),
-    ops: new Queue(QUEUES.ops, { connection: redis, prefix }),
+    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: redis, prefix })),
+    milestones: connections.watchQueue(
+      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
+    ),
+    actions: connections.watchQueue(new Queue(QUEUES.actions, { connection: redis, prefix })),
+    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
   };
   return {
     settings,
@@ -110,6 +122,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     log,
     now,
     redis,
+    connections,
     keys,
     audit,
     people: new PeopleStore(redis, keys, audit),
@@ -126,7 +139,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     async close() {
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
-      redis.disconnect();
+      connections.disconnectAll();
     },
   };
 }

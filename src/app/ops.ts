@@ -12,15 +12,11 @@ import { MILESTONES } from '../domain/milestone.ts';
 import { dashboardRoutes } from '../http/routes/dashboard.ts';
 import { evidenceRoutes } from '../http/routes/evidence.ts';
 import type { HttpDeps } from '../http/server.ts';
-import { createRedis } from '../queues/connection.ts';
 import { syncJobSchedulers } from '../queues/crons.ts';
 import { QUEUES } from '../queues/names.ts';
 import type { Context } from './context.ts';
 import type { OpsProviders } from './opsProviders.ts';
 import type { Extension } from './runtime.ts';
-
-/** How long shutdown waits for a running ops task. */
-const STOP_BOUND_MS = 15_000;
 
 export function createOpsExtension(providers: OpsProviders): Extension {
   return {
@@ -33,20 +29,21 @@ export function createOpsExtension(providers: OpsProviders): Extension {
 }
 
 async function startScheduler(ctx: Context, providers: OpsProviders) {
-  const queue = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
+  const queue = ctx.connections.watchQueue(
+    new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix }),
+  );
   const { upserted, removed } = await syncJobSchedulers(queue, ctx.settings.config.crons);
   ctx.log.info({ upserted, removed }, 'cron job schedulers in place');
-  const connection = createRedis(ctx.redisUrl, 'worker', 'lastday-ops');
-  connection.on('error', () => undefined); // reported by the worker's error event
-  const worker = new Worker(QUEUES.ops, createOpsProcessor(ctx, providers), {
-    connection,
-    prefix: ctx.prefix,
-    concurrency: 1,
-    // A reconcile of a large population outlasts the default 30 s lock renewals easily;
-    // the lock is renewed while it runs, this only bounds a crashed holder.
-    lockDuration: 120_000,
-  });
-  worker.on('error', (err) => ctx.log.error({ err: err.message, queue: QUEUES.ops }, 'worker error'));
+  const worker = ctx.connections.watchWorker(
+    new Worker(QUEUES.ops, createOpsProcessor(ctx, providers), {
+      connection: ctx.connections.open('worker', 'lastday-ops'),
+      prefix: ctx.prefix,
+      concurrency: 1,
+      // A reconcile of a large population outlasts the default 30 s lock renewals easily;
+      // the lock is renewed while it runs, this only bounds a crashed holder.
+      lockDuration: 120_000,
+    }),
+  );
   worker.on('completed', (job, result) =>
     ctx.log.info({ task: job.name, result: summary(result) }, 'ops task done'),
   );
@@ -54,17 +51,10 @@ async function startScheduler(ctx: Context, providers: OpsProviders) {
   await worker.waitUntilReady();
   return {
     async stop() {
-      // Like the core workers: let the running task finish, within a bound
-      // (a task cut short is simply run again by the next tick).
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_BOUND_MS)));
-      if ((await Promise.race([worker.close(), bound])) === 'timeout') {
-        ctx.log.warn('ops task did not finish in time; forcing its worker shutdown');
-        await worker.close(true).catch(() => undefined);
-      }
-      clearTimeout(timer);
+      // Like the core workers: the running task may finish within the
+      // runtime's shutdown bound (a task cut short is run again by the next tick).
+      await worker.close();
       await queue.close();
-      connection.disconnect();
     },
   };
 }
@@ -80,7 +70,9 @@ function summary(result: unknown): unknown {
 /** Samples the overdue count (stored by the last overdue run) and holds at scrape time. */
 function opsMetrics(providers: OpsProviders) {
   return (app: FastifyInstance, { ctx }: HttpDeps): void => {
-    const ops = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
+    const ops = ctx.connections.watchQueue(
+      new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix }),
+    );
     app.addHook('onClose', async () => {
       await ops.close();
     });
