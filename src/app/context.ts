@@ -19,6 +19,7 @@ import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
+import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
 import { Alerter, type AlertWebhook } from './alerts.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -43,6 +44,8 @@ export interface Context {
   effects: EffectsStore;
   events: EventsStore;
   directory: DirectoryStore;
+  /** The last completed run of each cron task. */
+  opsRuns: OpsRunsStore;
   lock: PersonLock;
   metrics: Metrics;
   alerts: Alerter;
@@ -129,6 +132,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
+    opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
     lock: new PersonLock(redis, keys, 2 * settings.config.workers.lockDurationMs),
