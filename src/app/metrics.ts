@@ -8,7 +8,8 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'lastday_process_' });
+  // Stock names (process_*, nodejs_*), so standard Node dashboards work unchanged.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     eventsAccepted: new Counter({
