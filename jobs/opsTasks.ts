@@ -86,13 +86,20 @@ export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
       jobId: job.id,
       result,
     });
-    if (job.name === 'reconcile') {
-      const sync = await syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis);
-      if (sync.upserted.length > 0)
-        ctx.log.warn({ crons: sync.upserted }, 'reconcile: cron schedulers were broken; re-created');
-      if (sync.failed.length > 0)
-        ctx.log.error({ failed: sync.failed }, 'reconcile: cron schedulers not re-created');
-    }
+    if (job.name === 'reconcile') await healSchedulers(ctx);
     return result;
   };
+}
+
+/** Re-creates broken cron schedulers; a failure here is logged, never the reconcile's. */
+async function healSchedulers(ctx: Context): Promise<void> {
+  try {
+    const sync = await syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis);
+    if (sync.upserted.length > 0)
+      ctx.log.warn({ crons: sync.upserted }, 'reconcile: cron schedulers were broken; re-created');
+    if (sync.failed.length > 0)
+      ctx.log.error({ failed: sync.failed }, 'reconcile: cron schedulers not re-created');
+  } catch (err) {
+    ctx.log.error({ err: (err as Error).message }, 'reconcile: cron schedulers not checked');
+  }
 }
