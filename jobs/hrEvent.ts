@@ -11,6 +11,7 @@ import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, statusOf } from '../src/domain/person.ts';
 import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
+import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
 import { unscheduleVersion } from '../src/queues/milestones.ts';
 import { ensurePlan } from './ensurePlan.ts';
 
@@ -45,17 +46,27 @@ async function validate(ctx: Context, job: Job): Promise<HrEvent> {
     await ctx.events.markAccepted(parsed.data.eventId, ctx.now().toISOString());
     return parsed.data;
   }
-  const raw = job.data as { eventId?: unknown } | undefined;
-  await ctx.events.reject({
-    at: ctx.now().toISOString(),
-    source: 'queue',
-    ...(typeof raw?.eventId === 'string' ? { eventId: raw.eventId } : {}),
-    issues,
-    event: job.data,
-  });
-  ctx.metrics.eventsRejected.inc({ source: 'queue' });
+  // Kept bounded through the shared intake layer: job data of any size or depth
+  // (another client's 20,000 nested arrays) is stored and reported in bounds.
+  const rejection = await rejectHrEvent(ctx, { source: 'queue', issues, event: job.data });
   // Not retried: the same input fails the same way. Kept in the rejected list and as a failed job.
-  throw new UnrecoverableError(`invalid event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  throw new UnrecoverableError(`invalid event: ${rejectionSummary(rejection)}`);
+}
+
+/**
+ * For the `hr-events` worker (src/queues/jsonSafeWorker.ts): a job whose data
+ * is not JSON at all is kept as rejected too, with the raw text; the worker then
+ * fails it once.
+ */
+export function createUnparsableHrEventHandler(ctx: Context) {
+  return async (_job: Job, raw: string, reason: string): Promise<void> => {
+    await rejectHrEvent(ctx, {
+      source: 'queue',
+      issues: [{ path: '', message: reason }],
+      event: raw,
+      rawText: raw,
+    });
+  };
 }
 
 export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventResult> {

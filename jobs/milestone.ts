@@ -1,13 +1,21 @@
 /**
  * Processor of the `milestones` queue. Loads the person, drops stale jobs (plan
- * version moved on), runs any earlier milestone that is due but not done first
- * (so past-due milestones happen in contract order), then this one, then any
- * later one already due, and records each done. Effects are idempotent per
+ * version moved on), puts back a job that runs before its milestone's instant
+ * (promoted by hand, forged, a worker clock ahead: contract v1.1 section 3),
+ * else runs every open milestone that is due, in contract order (see
+ * src/domain/duePrefix.ts), and records each done. Effects are idempotent per
  * connector, so a second run of the same job does nothing twice.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
-import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
+import { decideDue, decisionNow } from '../src/domain/duePrefix.ts';
+import {
+  actionableAtMs,
+  isOpen,
+  type Milestone,
+  type MilestoneName,
+  milestoneIndex,
+} from '../src/domain/milestone.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
 import {
   type ConnectorOutcome,
@@ -19,7 +27,19 @@ import {
 import type { MilestoneJobData } from '../src/queues/names.ts';
 
 export type MilestoneResult =
-  { outcome: 'done'; ran: MilestoneName[] } | { outcome: 'stale' | 'not_open'; reason: string };
+  { outcome: 'done'; ran: MilestoneName[] } | { outcome: 'stale' | 'not_open'; reason: string } | EarlyRun;
+
+/** The job's own milestone is not due: nothing ran, the job goes back to its instant. */
+export interface EarlyRun {
+  outcome: 'early';
+  milestone: MilestoneName;
+  dueAt: string;
+  /** The instant decided on (see decisionNow), and the clocks it came from. */
+  nowMs: number;
+  workerNowMs: number;
+  referenceNowMs?: number;
+  earlyMs: number;
+}
 
 /** Hooks for milestones whose effects live outside the connectors (the action gate). */
 export interface MilestoneHooks {
@@ -42,8 +62,46 @@ export function createMilestoneProcessor(ctx: Context, hooks: MilestoneHooks = {
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
+    if (result.value.outcome === 'early') await putBack(ctx, job, token, result.value);
     return result.value;
   };
+}
+
+/**
+ * Sends a job that ran before its milestone's instant back to that instant and
+ * audits it, once per early run. BullMQ timestamps delays with the worker's own
+ * clock, so the new delay is "how early", counted from that clock: with an
+ * injected clock (tests) the job still comes back when that clock reaches
+ * `dueAt`, and on the system clock its timestamp is `dueAt` itself.
+ */
+async function putBack(
+  ctx: Context,
+  job: Job<MilestoneJobData>,
+  token: string | undefined,
+  early: EarlyRun,
+): Promise<never> {
+  const details = {
+    milestone: early.milestone,
+    jobId: job.id,
+    jobName: job.name,
+    planVersion: job.data.version,
+    dueAt: early.dueAt,
+    now: new Date(early.nowMs).toISOString(),
+    earlyMs: early.earlyMs,
+    attempt: job.attemptsStarted,
+    workerNow: new Date(early.workerNowMs).toISOString(),
+    ...(early.referenceNowMs !== undefined ? { redisNow: new Date(early.referenceNowMs).toISOString() } : {}),
+  };
+  await ctx.audit.append({
+    at: ctx.now().toISOString(),
+    type: 'milestone.early_run',
+    actor: 'lastday',
+    personId: job.data.personId,
+    details,
+  });
+  ctx.log.warn({ personId: job.data.personId, ...details }, 'milestone job ran before its instant; put back');
+  await job.moveToDelayed(Date.now() + early.earlyMs, token);
+  throw new DelayedError();
 }
 
 export async function runMilestoneJob(
@@ -56,26 +114,34 @@ export async function runMilestoneJob(
   if (skip) return skip;
   const target = record!.milestones.find((m) => m.name === data.milestone)!;
 
-  // The whole due prefix runs here, in contract order: earlier milestones that
-  // are due but not done (catch-up), this one, then later ones already due
-  // (catch-forward; a termination makes reduce, freeze and revoke due at once).
-  // The first of those jobs to get the person lock does them all and the others
-  // find them done, instead of each waiting for the lock in turn. An earlier
-  // milestone counts as due once this one is (they are planned in order), so a
-  // worker clock a little behind the scheduler's cannot reorder them.
+  // Nothing takes effect before its own instant. Before this job's milestone is
+  // due the job does nothing but go back (the processor re-delays and audits
+  // it). Once it is due, the whole due prefix runs here, in contract order:
+  // earlier milestones still open (catch-up), this one, then later ones already
+  // due (catch-forward; a termination makes reduce, freeze and revoke due at
+  // once). The first of those jobs to get the person lock does them all and the
+  // others find them done. A worker clock behind the scheduler's cannot reorder
+  // them: its job is early and comes back; plans are in order, so when a
+  // milestone is due every earlier one is too.
   // A failure does not block the rest: each milestone keeps retrying in its own
   // job; only this job's own milestone fails this job.
-  const nowMs = ctx.now().getTime();
+  const workerNowMs = ctx.now().getTime();
+  const referenceNowMs = await ctx.referenceNowMs?.();
+  const nowMs = decisionNow(workerNowMs, referenceNowMs);
+  const decision = decideDue(record!.milestones, target, nowMs);
+  if (decision.kind === 'early') {
+    return {
+      outcome: 'early',
+      milestone: target.name,
+      dueAt: decision.dueAt,
+      nowMs,
+      workerNowMs,
+      ...(referenceNowMs !== undefined ? { referenceNowMs } : {}),
+      earlyMs: decision.earlyMs,
+    };
+  }
   const targetIndex = milestoneIndex(target.name);
-  const earlierDueBy = Math.max(nowMs, Date.parse(target.dueAt));
-  const prefix = record!.milestones
-    .filter((m) => isOpen(m))
-    .filter((m) => {
-      const i = milestoneIndex(m.name);
-      const dueMs = Date.parse(m.dueAt);
-      return i === targetIndex || (i < targetIndex ? dueMs <= earlierDueBy : dueMs <= nowMs);
-    })
-    .sort((a, b) => milestoneIndex(a.name) - milestoneIndex(b.name));
+  const prefix = decision.run;
   const ran: MilestoneName[] = [];
   let failed: { err: unknown } | undefined;
   // The record is carried from one milestone to the next: this job holds the
@@ -138,13 +204,25 @@ async function runOne(
     throw err;
   }
   const now = ctx.now();
-  const lateMs = now.getTime() - Date.parse(milestone.dueAt);
+  // Lateness is lastday's own: counted from when it could first act (the
+  // instant, or when a late HR event planned it). How late HR was is kept apart.
+  const actionableMs = actionableAtMs(milestone);
+  const lateMs = now.getTime() - actionableMs;
+  const hrLateMs = actionableMs - Date.parse(milestone.dueAt);
   const saved = await ctx.people.save(
     {
       ...record,
       updatedAt: now.toISOString(),
       milestones: record.milestones.map((m) =>
-        m.name === name ? { name, dueAt: m.dueAt, state: 'done', doneAt: now.toISOString() } : m,
+        m.name === name
+          ? {
+              name,
+              dueAt: m.dueAt,
+              ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
+              state: 'done',
+              doneAt: now.toISOString(),
+            }
+          : m,
       ),
     },
     {
@@ -155,7 +233,9 @@ async function runOne(
       details: {
         milestone: name,
         dueAt: milestone.dueAt,
+        ...(milestone.actionableAt ? { actionableAt: milestone.actionableAt } : {}),
         lateMs,
+        ...(hrLateMs > 0 ? { hrLateMs } : {}),
         planVersion: record.planVersion,
         ...details,
       },
@@ -163,7 +243,11 @@ async function runOne(
   );
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
-  ctx.log.info({ personId, milestone: name, lateMs }, 'milestone done');
+  ctx.metrics.hrEventLateness.observe({ milestone: name }, Math.max(0, hrLateMs) / 1000);
+  ctx.log.info(
+    { personId, milestone: name, lateMs, ...(hrLateMs > 0 ? { hrLateMs } : {}) },
+    'milestone done',
+  );
   return saved;
 }
 
@@ -205,7 +289,9 @@ async function recordFailure(
 ): Promise<void> {
   const message = err instanceof Error ? err.message : String(err);
   const now = ctx.now();
-  const pastDeadline = now.getTime() > Date.parse(milestone.dueAt) + ctx.policy.failAfterMinutes * 60_000;
+  // The deadline counts from when lastday could act: a late HR event does not
+  // make the first failed attempt "past its deadline".
+  const pastDeadline = now.getTime() > actionableAtMs(milestone) + ctx.policy.failAfterMinutes * 60_000;
   const hopeless =
     err instanceof EffectFailure && err.outcomes.some((o) => o.status === 'failed' && o.retryable === false);
   const fresh = await ctx.people.get(personId);

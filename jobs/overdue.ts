@@ -1,7 +1,10 @@
 /**
- * Overdue check (the `overdue` cron, `lastday run overdue`): a milestone due
- * more than `overdueAfterMinutes` ago and still not done means access outlived
- * its deadline. Every run that finds some logs one error line with the count
+ * Overdue check (the `overdue` cron, `lastday run overdue`): a milestone still
+ * not done `overdueAfterMinutes` after lastday could first act on it means
+ * lastday is late. That moment is its `dueAt`, or later when a late HR event
+ * planned it after its instant (`actionableAt`): a burst of late events puts
+ * many past-due milestones on the queue at once, and they are not overdue
+ * while they wait their turn within the allowance. Every run that finds some logs one error line with the count
  * and the oldest; the first time a given milestone of a given plan is seen
  * overdue it is also alerted on (error log, audit chain, optional alert
  * webhook) — once a day at most, not every minute.
@@ -10,13 +13,16 @@
  * only the scheduler process that ran the check.
  */
 import type { Context } from '../src/app/context.ts';
-import { isOpen, type MilestoneName } from '../src/domain/milestone.ts';
+import { actionableAtMs, isOpen, type MilestoneName } from '../src/domain/milestone.ts';
 import type { Progress } from './reconcile.ts';
 
 export interface OverdueMilestone {
   personId: string;
   milestone: MilestoneName;
   dueAt: string;
+  /** When lastday could first act on it, when later than `dueAt` (planned late). */
+  actionableAt?: string;
+  /** Minutes since it became actionable. */
   overdueMinutes: number;
   state: string;
   lastError?: string;
@@ -55,14 +61,16 @@ export async function checkOverdue(
     for (const record of await ctx.people.getMany(ids)) {
       if (record.cancelled) continue;
       for (const m of record.milestones) {
-        if (!isOpen(m) || Date.parse(m.dueAt) > limitMs) continue;
+        const actionableMs = actionableAtMs(m);
+        if (!isOpen(m) || actionableMs > limitMs) continue;
         count++;
         byMilestone[m.name] = (byMilestone[m.name] ?? 0) + 1;
         const item: OverdueMilestone = {
           personId: record.person.id,
           milestone: m.name,
           dueAt: m.dueAt,
-          overdueMinutes: Math.floor((now.getTime() - Date.parse(m.dueAt)) / 60_000),
+          ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
+          overdueMinutes: Math.floor((now.getTime() - actionableMs) / 60_000),
           state: m.state,
           ...(m.lastError ? { lastError: m.lastError } : {}),
         };
@@ -78,9 +86,17 @@ export async function checkOverdue(
           alerted++;
           await ctx.alerts.raise({
             kind: 'milestone_overdue',
-            message: `${m.name} for ${record.person.id} was due ${m.dueAt} and is not done (${item.overdueMinutes} min late)`,
+            message: `${m.name} for ${record.person.id} was due ${m.dueAt}${
+              m.actionableAt ? ` (planned late, at ${m.actionableAt})` : ''
+            } and is not done (${item.overdueMinutes} min late)`,
             personId: record.person.id,
-            details: { milestone: m.name, dueAt: m.dueAt, state: m.state, lastError: m.lastError },
+            details: {
+              milestone: m.name,
+              dueAt: m.dueAt,
+              ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
+              state: m.state,
+              lastError: m.lastError,
+            },
           });
         }
       }
@@ -88,7 +104,8 @@ export async function checkOverdue(
     done += ids.length;
     await options.onProgress?.({ done, total: Math.max(total, done) });
   }
-  found.sort((a, b) => a.dueAt.localeCompare(b.dueAt));
+  const since = (o: OverdueMilestone) => Date.parse(o.actionableAt ?? o.dueAt);
+  found.sort((a, b) => since(a) - since(b));
   // One error line per run (each first sighting is also alerted, itself logged).
   if (count > 0) ctx.log.error({ count, byMilestone, oldest: found.slice(0, 10) }, 'milestones overdue');
   const result: OverdueResult = {

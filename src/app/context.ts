@@ -14,6 +14,7 @@ import type { Policy } from '../domain/policy.ts';
 import { RedisConnections, waitForRedis } from '../queues/connection.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { AuditStore } from '../store/audit.ts';
+import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
@@ -31,6 +32,11 @@ export interface Context {
   prefix: string;
   log: Logger;
   now: () => Date;
+  /**
+   * A second opinion on the time (Redis `TIME`) when `now` is the system clock;
+   * undefined when a clock is injected (tests drive `now` far from real time).
+   */
+  referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
   redis: Redis;
   /**
@@ -124,6 +130,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     prefix,
     log,
     now,
+    ...(options.now ? {} : { referenceNowMs: () => redisTimeMs(redis) }),
     redis,
     connections,
     keys,

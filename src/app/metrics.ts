@@ -32,9 +32,16 @@ export function createMetrics() {
     }),
     milestoneLateness: new Histogram({
       name: 'lastday_milestone_lateness_seconds',
-      help: 'Seconds from a milestone instant to its completion',
+      help: "Seconds from when lastday could first act on a milestone (its instant, or when a late HR event planned it) to its completion: lastday's own lateness",
       labelNames: ['milestone'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 900, 3600, 14400],
+      registers: [registry],
+    }),
+    hrEventLateness: new Histogram({
+      name: 'lastday_hr_event_lateness_seconds',
+      help: 'Seconds a completed milestone instant had already passed when the HR event that planned it was applied (0 when planned ahead): the HR system lateness',
+      labelNames: ['milestone'] as const,
+      buckets: [0, 60, 900, 3600, 14400, 86400, 604800, 2592000, 31536000],
       registers: [registry],
     }),
     milestonesDone: new Counter({

@@ -6,10 +6,11 @@ import { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { cappedBackoff } from '../../jobs/backoff.ts';
-import { createHrEventProcessor } from '../../jobs/hrEvent.ts';
+import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor, type MilestoneHooks } from '../../jobs/milestone.ts';
 import type { Settings } from '../config/load.ts';
 import { buildServer, type RouteRegistrar } from '../http/server.ts';
+import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
 import { type Context, createContext } from './context.ts';
@@ -81,7 +82,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
     const hooks: MilestoneHooks = Object.assign({}, ...extensions.map((e) => e.milestoneHooks?.(ctx) ?? {}));
     workers.push(
-      new Worker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
+      // Any client may write this queue: data that is not JSON is rejected, not looped on.
+      new JsonSafeWorker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
+        onUnparsableData: createUnparsableHrEventHandler(ctx),
         connection: workerConnection('lastday-hr-events'),
         prefix: ctx.prefix,
         concurrency: config.workers.eventConcurrency,

@@ -1,34 +1,38 @@
-/** Shared plumbing of CLI commands: settings, a quiet logger, a context, exit codes. */
+/**
+ * Shared plumbing of the CLI verbs that use Redis directly (`enqueue`, `run`,
+ * `queues`): settings from the run's environment, a quiet logger, a context.
+ * Heavy (BullMQ, ioredis): command modules import it inside their actions.
+ */
 import { type Context, createContext } from '../app/context.ts';
 import { createLogger } from '../app/logger.ts';
 import { ConfigError, loadSettings, type Settings } from '../config/load.ts';
+import { CliExit, type CliIo, EXIT } from './io.ts';
 import { cliRedisUrl } from './redis.ts';
 
-export function settingsOrExit(): Settings {
+/** The settings of this run; a config or environment error ends it with one line per problem. */
+export function settingsOf(io: CliIo): Settings {
   try {
-    return loadSettings();
+    return loadSettings(io.env as NodeJS.ProcessEnv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const line of err.lines) process.stderr.write(`${line}\n`);
-      process.exit(1);
-    }
+    if (err instanceof ConfigError) throw new CliExit(EXIT.failed, err.lines.join('\n'), true);
     throw err;
   }
 }
 
-export async function withContext<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
-  const settings = settingsOrExit();
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr);
+export async function withContext<T>(io: CliIo, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const settings = settingsOf(io);
+  const log = createLogger(io.env.LOG_LEVEL ?? 'warn', io.stderr);
   // CLI commands read and enqueue; they never call connectors, so they need no connector secrets.
-  const ctx = await createContext({ settings, redisUrl: cliRedisUrl(settings), log, connectors: false });
+  const ctx = await createContext({
+    settings,
+    redisUrl: cliRedisUrl(settings),
+    log,
+    connectors: false,
+    env: io.env as NodeJS.ProcessEnv,
+  });
   try {
     return await fn(ctx);
   } finally {
     await ctx.close();
   }
-}
-
-/** Prints JSON for scripts (`--json`), or the human rendering. */
-export function output(json: boolean, value: unknown, human: () => string): void {
-  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }

@@ -1,55 +1,23 @@
-/** The `lastday` command line (commander): one file per command under ./commands. */
-import { Command } from 'commander';
-import { LastdayError } from '../domain/errors.ts';
-import { approveCommand } from './commands/approve.ts';
-import { cancelCommand } from './commands/cancel.ts';
-import { demoCommand } from './commands/demo.ts';
-import { enqueueCommand } from './commands/enqueue.ts';
-import { holdsCommand } from './commands/holds.ts';
-import { auditCommand } from './commands/audit.ts';
-import { evidenceCommand } from './commands/evidence.ts';
-import { queuesCommand } from './commands/queues.ts';
-import { rejectedCommand } from './commands/rejected.ts';
-import { runCommand } from './commands/run.ts';
-import { schemaCommand } from './commands/schema.ts';
-import { startCommand } from './commands/start.ts';
-import { statusCommand } from './commands/status.ts';
-import { tokenCommand } from './commands/token.ts';
-import { upcomingCommand } from './commands/upcoming.ts';
-import { NoRedisError } from './redis.ts';
+/** The process entry of `lastday` (bin/lastday.js): the program on this process's environment and streams. */
+import type { CliIo } from './io.ts';
+import { runLastday } from './program.ts';
 
-const program = new Command()
-  .name('lastday')
-  .description(
-    'offboarding access revocation: reduce before the last day, revoke at its end, hold what a leaver started',
-  )
-  .showHelpAfterError();
+const io: CliIo = {
+  env: process.env,
+  // A getter: touching process.stdin opens fd 0, which only `enqueue -` needs.
+  get stdin() {
+    return process.stdin;
+  },
+  stdout: process.stdout,
+  stderr: process.stderr,
+  exitCode: 0,
+};
 
-for (const register of [
-  startCommand,
-  enqueueCommand,
-  statusCommand,
-  upcomingCommand,
-  queuesCommand,
-  auditCommand,
-  evidenceCommand,
-  rejectedCommand,
-  runCommand,
-  schemaCommand,
-  tokenCommand,
-  holdsCommand,
-  approveCommand,
-  cancelCommand,
-  demoCommand,
-]) {
-  register(program);
-}
-
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  // Refusals carry the contract's code (self_approval, approver_departing, …) for scripts.
-  const message = err instanceof LastdayError ? `${err.code}: ${err.message}` : (err as Error).message;
-  process.stderr.write(`lastday: ${message}\n`);
-  process.exit(err instanceof NoRedisError ? 2 : 1);
-}
+const code = await runLastday(process.argv.slice(2), io);
+// The command has finished and closed what it opened (`start` returns only once it
+// has stopped). What may remain is fetch's connection pool and timers, which keep
+// the process alive for a second or more after the API's last answer: exit now,
+// once what was printed is flushed.
+const flushed = (stream: NodeJS.WriteStream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -2,9 +2,13 @@
 
 import { readEmbeddedRedisUrl } from '../app/embeddedRedis.ts';
 import type { Settings } from '../config/load.ts';
+import { CliExit, EXIT } from './io.ts';
 
-export class NoRedisError extends Error {
+export class NoRedisError extends CliExit {
   override readonly name = 'NoRedisError';
+  constructor(message: string) {
+    super(EXIT.unreachable, message);
+  }
 }
 
 export function cliRedisUrl(settings: Settings): string {

@@ -125,10 +125,21 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     const names = new Set<string>();
+    // Tokens are looked up by hash: two entries with one hash would leave the
+    // last one silently standing for both (a viewer's token opening admin).
+    const hashes = new Map<string, number>();
     cfg.auth.tokens.forEach((t, i) => {
       if (names.has(t.name))
         ctx.addIssue({ code: 'custom', path: ['auth', 'tokens', i, 'name'], message: 'duplicate' });
       names.add(t.name);
+      const first = hashes.get(t.sha256);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['auth', 'tokens', i, 'sha256'],
+          message: `the same token as auth.tokens.${first} ("${cfg.auth.tokens[first]!.name}"); every token must be different`,
+        });
+      } else hashes.set(t.sha256, i);
     });
   });
 

@@ -10,10 +10,27 @@ export class DirectoryConnector implements Connector {
     readonly name = 'directory',
   ) {}
 
+  /**
+   * A grant entry that does not parse cannot be classified for `reduce`
+   * (`unresolved`); once the account is inactive it is simply something
+   * `revoke` removes, like every other grant here.
+   */
   async read(person: PersonRef): Promise<AccessState> {
-    const user = await this.store.get(person.id);
+    const user = await this.store.access(person.id);
     if (!user) return { exists: false, active: false, grants: [] };
-    return { exists: true, active: user.active, grants: user.grants };
+    const unreadable = user.unreadable.map((id): Grant => ({
+      id,
+      system: this.name,
+      role: id,
+      privileged: false,
+    }));
+    if (!user.active) return { exists: true, active: false, grants: [...user.grants, ...unreadable] };
+    return {
+      exists: true,
+      active: true,
+      grants: user.grants,
+      ...(unreadable.length > 0 ? { unresolved: unreadable } : {}),
+    };
   }
 
   async removeGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
@@ -28,7 +45,11 @@ export class DirectoryConnector implements Connector {
     await this.store.addGrants(person.id, grants, this.now().toISOString());
   }
 
-  async disable(person: PersonRef): Promise<void> {
-    await this.store.disable(person.id, this.now().toISOString());
+  disable(person: PersonRef): Promise<boolean> {
+    return this.store.disable(person.id, this.now().toISOString());
+  }
+
+  enable(person: PersonRef): Promise<boolean> {
+    return this.store.enable(person.id, this.now().toISOString());
   }
 }

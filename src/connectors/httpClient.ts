@@ -13,7 +13,13 @@
  * the error propagates and BullMQ retries the job with its capped backoff.
  * Writes pass a `beforeRetry` check so a change the server applied before
  * answering 5xx or timing out is not applied a second time.
+ *
+ * Error messages carry the method, the URL without credentials or query
+ * (filters name people), the status and its standard reason phrase: never the
+ * response body, which a server may fill with anything (an echoed token, a
+ * stack trace). The body's gist goes to `ConnectorError.detail` for logs.
  */
+import { STATUS_CODES } from 'node:http';
 import { ConnectorError } from './connector.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -72,8 +78,9 @@ export class RetryableHttpError extends ConnectorError {
     message: string,
     status: number | undefined,
     readonly retryAfterMs?: number,
+    detail?: string,
   ) {
-    super(message, true, status);
+    super(message, true, status, detail);
   }
 }
 
@@ -103,7 +110,7 @@ export class HttpClient {
   send(req: HttpRequest): Promise<HttpResponse> {
     return this.semaphore.run(async () => {
       const { name, timeoutMs } = this.options;
-      const what = `${name}: ${req.method} ${redactQuery(req.url)}`;
+      const what = `${name}: ${req.method} ${safeUrl(req.url)}`;
       let res: Response;
       let text: string;
       try {
@@ -119,8 +126,7 @@ export class HttpClient {
         const e = err as Error;
         if (e.name === 'TimeoutError' || e.name === 'AbortError')
           throw new RetryableHttpError(`${what} timed out after ${timeoutMs} ms`, undefined);
-        const cause = (e.cause as Error | undefined)?.message;
-        throw new RetryableHttpError(`${what} failed: ${cause ?? e.message}`, undefined);
+        throw new RetryableHttpError(`${what} failed: ${networkReason(e)}`, undefined);
       }
       const response: HttpResponse = {
         status: res.status,
@@ -128,12 +134,13 @@ export class HttpClient {
         text,
         json: parseJson(text),
       };
-      const detail = errorDetail(response);
+      const detail = () => responseDetail(response, req.headers);
       if (res.status === 401 || res.status === 403) {
         throw new ConnectorError(
-          `${what} refused our credentials (${res.status}${detail ? `: ${detail}` : ''})`,
+          `${what} refused our credentials (${statusLine(res.status)})`,
           false,
           res.status,
+          detail(),
         );
       }
       if (res.status === 429) {
@@ -146,8 +153,10 @@ export class HttpClient {
       }
       if (res.status >= 500 || res.status === 408) {
         throw new RetryableHttpError(
-          `${what} answered ${res.status}${detail ? `: ${detail}` : ''}`,
+          `${what} answered ${statusLine(res.status)}`,
           res.status,
+          undefined,
+          detail(),
         );
       }
       return response;
@@ -209,18 +218,80 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A short, safe description of an error body: SCIM `detail`/`scimType`, else a snippet. */
-export function errorDetail(res: HttpResponse): string {
-  const body = res.json as { detail?: unknown; scimType?: unknown; message?: unknown } | undefined;
-  if (body && typeof body === 'object') {
-    const parts = [body.scimType, body.detail ?? body.message].filter((p) => typeof p === 'string');
-    if (parts.length > 0) return parts.join(': ').slice(0, 300);
-  }
-  return res.text.slice(0, 200);
+/** `503 Service Unavailable`: the status and its standard reason phrase (not the server's). */
+export function statusLine(status: number): string {
+  const reason = STATUS_CODES[status];
+  return reason ? `${status} ${reason}` : String(status);
 }
 
-/** Filters name people; keep them out of error messages that reach logs and audit. */
-function redactQuery(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : `${url.slice(0, q)}?…`;
+/** The SCIM error types of RFC 7644 §3.12: a fixed vocabulary, safe to show anyone. */
+const SCIM_TYPES = new Set([
+  'invalidFilter',
+  'tooMany',
+  'uniqueness',
+  'mutability',
+  'invalidSyntax',
+  'invalidPath',
+  'noTarget',
+  'invalidValue',
+  'invalidVers',
+  'sensitive',
+]);
+
+/** The answer's SCIM `scimType` when it is one of RFC 7644's keywords, else undefined. */
+export function scimErrorType(res: HttpResponse): string | undefined {
+  const t = (res.json as { scimType?: unknown } | undefined)?.scimType;
+  return typeof t === 'string' && SCIM_TYPES.has(t) ? t : undefined;
+}
+
+/**
+ * The failure of an answer the caller will not accept, for error messages
+ * that reach the audit: the status line and, for SCIM, the `scimType`
+ * keyword. No body text.
+ */
+export function errorSummary(res: HttpResponse): string {
+  const type = scimErrorType(res);
+  return type ? `${statusLine(res.status)} (${type})` : statusLine(res.status);
+}
+
+const DETAIL_MAX = 160;
+
+/**
+ * What the server said about a failure, for the operator's log: SCIM
+ * `detail`/`message`, else the start of the body; one line, bounded, with
+ * the credentials we sent blanked out in case the server echoes them.
+ */
+export function responseDetail(res: HttpResponse, sent: Record<string, string> = {}): string | undefined {
+  const body = res.json as { detail?: unknown; message?: unknown } | undefined;
+  const said = body && typeof body === 'object' ? (body.detail ?? body.message) : undefined;
+  let text = typeof said === 'string' ? said : res.text;
+  for (const [header, value] of Object.entries(sent)) {
+    if (!/^(authorization|webhook-signature)$/i.test(header) || !value) continue;
+    for (const part of [value, ...value.split(/[\s,]+/).filter((p) => p.length >= 8)])
+      text = text.split(part).join('[redacted]');
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are what this strips
+  text = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (!text) return undefined;
+  return text.length > DETAIL_MAX ? `${text.slice(0, DETAIL_MAX)}…` : text;
+}
+
+/** A network failure's code (ECONNREFUSED, ENOTFOUND, …), not its free-text message. */
+function networkReason(err: Error): string {
+  const cause = err.cause as { code?: unknown } | undefined;
+  const code = cause?.code ?? (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code) ? code : 'network error';
+}
+
+/**
+ * The URL as errors may show it: no user:password, no query (filters name
+ * people), no fragment.
+ */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(invalid url)';
+  }
 }

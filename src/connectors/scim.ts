@@ -3,7 +3,14 @@
  * configured attribute; their group memberships are the grants (group id,
  * displayName as role, privileged when the displayName matches a
  * `privilegedGroups` glob). Membership changes go through Group PATCH, the
- * account is disabled with a User PATCH of `active`.
+ * account is disabled (and re-enabled) with a User PATCH of `active` and
+ * nothing else: `disable` finds the user and patches it, without reading a
+ * single group, so a failing Groups endpoint cannot keep a leaver active.
+ *
+ * Reading a group's name is auxiliary: when the User lists a membership by id
+ * only and reading that group fails, `read` still reports every group it could
+ * name and lists the others as `unresolved`, so `reduce` removes the
+ * privileged groups it knows about now and retries for the rest.
  *
  * Safe to repeat against real servers:
  * - a write that failed with 5xx or a timeout is retried only after a read
@@ -21,7 +28,14 @@ import type { Logger } from 'pino';
 import type { AccessState, Connector, Grant, PersonRef } from './connector.ts';
 import { ConnectorError } from './connector.ts';
 import { globMatcher } from '../domain/glob.ts';
-import { errorDetail, HttpClient, type HttpResponse, type RetryPolicy } from './httpClient.ts';
+import {
+  errorSummary,
+  HttpClient,
+  type HttpResponse,
+  responseDetail,
+  type RetryPolicy,
+  scimErrorType,
+} from './httpClient.ts';
 import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -64,6 +78,12 @@ interface Membership {
   displayName: string;
 }
 
+/** A membership as listed, with its name when the listing carried one. */
+interface Listed {
+  id: string;
+  displayName?: string | undefined;
+}
+
 export class ScimConnector implements Connector {
   readonly type = 'scim';
   readonly name: string;
@@ -102,10 +122,20 @@ export class ScimConnector implements Connector {
     if (!user) return { exists: false, active: false, grants: [] };
     this.remember(person, user);
     const active = user.active !== false;
-    let groups = await this.groupsOf(user);
-    // Kept on purpose when the config says so (see the module comment).
-    if (!active && !this.config.removeAllGroupsOnRevoke) groups = groups.filter((g) => this.privileged(g));
-    return { exists: true, active, grants: groups.map((g) => this.toGrant(g)) };
+    const { named, unnamed } = await this.groupsOf(user);
+    let grants = named.map((g) => this.toGrant(g));
+    let unresolved = unnamed.map((id) => this.toGrant({ id, displayName: id }, false));
+    if (!active) {
+      if (this.config.removeAllGroupsOnRevoke) {
+        // Revoke removes them all: what they are called does not matter.
+        grants = [...grants, ...unresolved];
+        unresolved = [];
+      } else {
+        // Kept on purpose when the config says so (see the module comment).
+        grants = grants.filter((g) => g.privileged);
+      }
+    }
+    return { exists: true, active, grants, ...(unresolved.length > 0 ? { unresolved } : {}) };
   }
 
   async removeGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
@@ -125,17 +155,23 @@ export class ScimConnector implements Connector {
       );
       return;
     }
-    const current = new Set((await this.groupsOf(user)).map((g) => g.id));
+    const current = new Set((await this.listGroups(user)).map((g) => g.id));
     await Promise.all(grants.filter((g) => !current.has(g.id)).map((g) => this.addMember(g.id, user.id)));
   }
 
-  async disable(person: PersonRef): Promise<void> {
-    const user = this.takeRecent(person) ?? (await this.findUser(person));
-    if (!user) return;
-    if (user.active !== false) await this.deactivate(user.id);
-    const groups = await this.groupsOf(user);
-    const remove = this.config.removeAllGroupsOnRevoke ? groups : groups.filter((g) => this.privileged(g));
-    await Promise.all(remove.map((g) => this.removeMember(g.id, user.id)));
+  /** One user search and, when the account is active, one PATCH: no group is read. */
+  async disable(person: PersonRef): Promise<boolean> {
+    const user = await this.findUser(person);
+    if (!user) return false;
+    if (user.active !== false) await this.setActive(user.id, false);
+    return true;
+  }
+
+  async enable(person: PersonRef): Promise<boolean> {
+    const user = await this.findUser(person);
+    if (!user) return false;
+    if (user.active === false) await this.setActive(user.id, true);
+    return true;
   }
 
   // ---- reads -------------------------------------------------------------
@@ -184,22 +220,13 @@ export class ScimConnector implements Connector {
   }
 
   /**
-   * The user's groups: from the User's read-only `groups` attribute when the
-   * server returns it, else by searching Groups for the member.
+   * The user's groups as listed: from the User's read-only `groups` attribute
+   * when the server returns it, else by searching Groups for the member (the
+   * only way to know them then: a failure there fails the read).
    */
-  private async groupsOf(user: ScimUser): Promise<Membership[]> {
-    if (Array.isArray(user.groups)) {
-      const missing = user.groups.filter((g) => !g.display);
-      const names = new Map<string, string>();
-      await Promise.all(
-        missing.map(async (g) => names.set(g.value, (await this.getGroup(g.value))?.displayName ?? g.value)),
-      );
-      return user.groups.map((g) => ({
-        id: g.value,
-        displayName: g.display ?? names.get(g.value) ?? g.value,
-      }));
-    }
-    const out: Membership[] = [];
+  private async listGroups(user: ScimUser): Promise<Listed[]> {
+    if (Array.isArray(user.groups)) return user.groups.map((g) => ({ id: g.value, displayName: g.display }));
+    const out: Listed[] = [];
     for (let start = 1; ; start += PAGE) {
       const filter = eqFilter('members.value', user.id);
       const query = new URLSearchParams({
@@ -217,6 +244,35 @@ export class ScimConnector implements Connector {
     }
   }
 
+  /**
+   * The user's groups with their names. A group listed by id only is read for
+   * its name; when that read fails (and waiting may fix it) the group is
+   * returned `unnamed` instead of failing the whole read. A group that is gone
+   * (404) is no membership any more.
+   */
+  private async groupsOf(user: ScimUser): Promise<{ named: Membership[]; unnamed: string[] }> {
+    const listed = await this.listGroups(user);
+    const named: Membership[] = [];
+    const unnamed: string[] = [];
+    await Promise.all(
+      listed.map(async (g) => {
+        if (g.displayName) return void named.push({ id: g.id, displayName: g.displayName });
+        try {
+          const group = await this.getGroup(g.id);
+          if (group) named.push({ id: g.id, displayName: group.displayName ?? g.id });
+        } catch (err) {
+          if (!(err instanceof ConnectorError) || !err.retryable) throw err;
+          this.options.log.warn(
+            { connector: this.name, groupId: g.id, err: err.message },
+            'scim: cannot read a group name; classifying it later',
+          );
+          unnamed.push(g.id);
+        }
+      }),
+    );
+    return { named, unnamed };
+  }
+
   private async getGroup(groupId: string): Promise<ScimGroup | undefined> {
     const res = await this.get(`/Groups/${encodeURIComponent(groupId)}?attributes=displayName`);
     if (res.status === 404) return undefined;
@@ -224,11 +280,11 @@ export class ScimConnector implements Connector {
     return res.json as ScimGroup;
   }
 
-  /** Whether the user is in the group now, from a fresh read of the user. */
+  /** Whether the user is in the group now, from a fresh read of the user (no group names needed). */
   private async isMember(groupId: string, userId: string): Promise<boolean> {
     const user = await this.getUser(userId);
     if (!user) return false;
-    return (await this.groupsOf(user)).some((g) => g.id === groupId);
+    return (await this.listGroups(user)).some((g) => g.id === groupId);
   }
 
   // ---- writes ------------------------------------------------------------
@@ -240,7 +296,7 @@ export class ScimConnector implements Connector {
         { op: 'remove', path: memberPath(userId) },
       ]);
       if (res.status === 404) return; // group deleted: the membership is gone with it
-      if (res.status === 400 && scimType(res) === 'noTarget') {
+      if (res.status === 400 && scimErrorType(res) === 'noTarget') {
         // Already removed (a retry after an answer we lost), unless a read says otherwise.
         if ((await gone()).done) return;
         throw new ConnectorError(
@@ -267,15 +323,15 @@ export class ScimConnector implements Connector {
     }, there);
   }
 
-  private deactivate(userId: string): Promise<void> {
-    const inactive = async () => ((await this.getUser(userId))?.active === false ? done : notDone);
+  private setActive(userId: string, active: boolean): Promise<void> {
+    const landed = async () => ((await this.getUser(userId))?.active === active ? done : notDone);
     return this.http.withRetries(async () => {
       const res = await this.patch(`/Users/${encodeURIComponent(userId)}`, [
-        { op: 'replace', path: 'active', value: false },
+        { op: 'replace', path: 'active', value: active },
       ]);
       if (res.status === 404) return;
-      this.expectOk(res, 'deactivate user');
-    }, inactive);
+      this.expectOk(res, active ? 'enable user' : 'deactivate user');
+    }, landed);
   }
 
   // ---- plumbing ----------------------------------------------------------
@@ -296,13 +352,17 @@ export class ScimConnector implements Connector {
     });
   }
 
-  /** 2xx passes; any other answer left here is a request the server will keep refusing. */
+  /**
+   * 2xx passes; any other answer left here is a request the server will keep
+   * refusing. The message has the status and SCIM error type, not the body.
+   */
   private expectOk(res: HttpResponse, what: string): void {
     if (res.status >= 200 && res.status < 300) return;
     throw new ConnectorError(
-      `${this.name}: ${what} answered ${res.status}: ${errorDetail(res)}`,
+      `${this.name}: ${what} answered ${errorSummary(res)}`,
       false,
       res.status,
+      responseDetail(res, this.headers),
     );
   }
 
@@ -310,15 +370,10 @@ export class ScimConnector implements Connector {
     return this.isPrivileged(g.displayName);
   }
 
-  private toGrant(g: Membership): Grant {
-    return { id: g.id, system: this.name, role: g.displayName, privileged: this.privileged(g) };
+  private toGrant(g: Membership, privileged = this.privileged(g)): Grant {
+    return { id: g.id, system: this.name, role: g.displayName, privileged };
   }
 }
 
 const done = { done: true as const, value: undefined };
 const notDone = { done: false as const };
-
-function scimType(res: HttpResponse): string | undefined {
-  const t = (res.json as { scimType?: unknown } | undefined)?.scimType;
-  return typeof t === 'string' ? t : undefined;
-}

@@ -1,29 +1,41 @@
 /**
  * Webhook connector: for anything without SCIM, lastday POSTs each effect to
  * an internal service, signed with Standard Webhooks (webhook-id,
- * webhook-timestamp, webhook-signature over the raw body).
+ * webhook-timestamp, webhook-signature over the raw body). The receiver
+ * protocol is in docs/connectors.md; in short:
  *
- * Body: `{"effect": "reduce"|"restore"|"revoke"|"verify", "person": {id, email,
- * name}, "grants": [...], "cycle": n}`. A 2xx answer means done. `verify` is also
- * how lastday reads access there: the receiver may answer
- * `{"exists"?: bool, "active"?: bool, "grants"?: [{id, role?, privileged?}]}`;
- * an empty 2xx body means nothing is left.
+ * Body: `{"effect", "person": {id, email, name}, "grants": [...], "cycle": n}`.
+ * A 2xx answer means done.
+ * - `verify` is how lastday reads access there: the receiver may answer
+ *   `{"exists"?, "active"?, "grants"?: [{id, role?, privileged?}]}`; an empty
+ *   2xx body means nothing is left.
+ * - `disable` / `enable` (v1.1) touch the account only. `revoke` disables
+ *   first with `disable`, so it never waits on a `verify`. A receiver written
+ *   before v1.1 refuses `disable` with a 4xx: lastday then sends `revoke`,
+ *   which such a receiver takes as "disable and remove everything".
+ * - `reduce` (privileged grants) and `revoke` (everything left) are
+ *   remove-and-report: the receiver knows what they cover on its side, and may
+ *   answer `{"removed": [...]}`. lastday sends them whether or not its `verify`
+ *   before them succeeded, with the grants that read reported (or `[]`).
+ * - Any answer may say `{"exists": false}`: no account there.
  *
- * Writes (`reduce`, `restore`, `revoke`) carry a webhook-id derived from
- * (connector, person, cycle, plan version, effect): every retry of the same
- * effect has the same id, so a receiver that dedupes on it never applies one
- * twice. The plan version is in it because `reduce` and `restore` can happen
- * again in one cycle (an extension restores, the new last day reduces again):
- * those are new effects and must not be taken for duplicates. `verify` is a
- * query and gets a fresh id per call: receivers must answer it every time.
+ * Writes carry a webhook-id derived from (connector, person, cycle, plan
+ * version, effect, and the milestone on whose behalf it is sent when that
+ * differs): every retry of the same effect has the same id, so a receiver that
+ * dedupes on it never applies one twice. The plan version is in it because
+ * `reduce` and `restore` can happen again in one cycle (an extension
+ * restores, the new last day reduces again); the milestone is in it so the
+ * re-disable `verify` sends on drift is not taken for the one `revoke` sent.
+ * `verify` is a query and gets a fresh id per call: receivers must answer it
+ * every time.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { AccessState, Connector, Grant, PersonRef } from './connector.ts';
+import type { AccessState, Connector, Grant, PersonRef, RemovalReport, RemovalScope } from './connector.ts';
 import { ConnectorError } from './connector.ts';
-import { errorDetail, HttpClient, type RetryPolicy } from './httpClient.ts';
+import { HttpClient, type HttpResponse, responseDetail, type RetryPolicy, statusLine } from './httpClient.ts';
 
-export type WebhookEffect = 'reduce' | 'restore' | 'revoke' | 'verify';
+export type WebhookEffect = 'reduce' | 'restore' | 'revoke' | 'verify' | 'disable' | 'enable';
 
 export interface WebhookConnectorConfig {
   name: string;
@@ -39,11 +51,17 @@ export interface WebhookConnectorOptions {
   now?: () => Date;
 }
 
-/** What a receiver posts back to `verify` (all fields optional). */
-interface VerifyAnswer {
+/** What a receiver may post back (all fields optional). */
+interface Answer {
   exists?: unknown;
   active?: unknown;
   grants?: unknown;
+  removed?: unknown;
+}
+
+/** A refusal that may mean "I do not know this effect" (not credentials, not overload). */
+function mayBeUnknownEffect(err: unknown): boolean {
+  return err instanceof ConnectorError && !err.retryable && [400, 404, 405, 422].includes(err.status ?? 0);
 }
 
 export class WebhookConnector implements Connector {
@@ -69,10 +87,8 @@ export class WebhookConnector implements Connector {
   }
 
   async read(person: PersonRef): Promise<AccessState> {
-    const answer = (await this.post('verify', person, [])) as VerifyAnswer | undefined;
-    if (answer === undefined || typeof answer !== 'object' || answer === null) {
-      return { exists: true, active: false, grants: [] };
-    }
+    const answer = await this.post('verify', person, []);
+    if (answer === undefined) return { exists: true, active: false, grants: [] };
     if (answer.exists === false) return { exists: false, active: false, grants: [] };
     return { exists: true, active: answer.active === true, grants: this.grantsFrom(answer.grants) };
   }
@@ -86,21 +102,60 @@ export class WebhookConnector implements Connector {
     await this.post('restore', person, grants);
   }
 
-  async disable(person: PersonRef): Promise<void> {
-    await this.post('revoke', person, []);
+  async disable(person: PersonRef): Promise<boolean> {
+    let answer: Answer | undefined;
+    try {
+      answer = await this.post('disable', person, []);
+    } catch (err) {
+      if (!mayBeUnknownEffect(err)) throw err;
+      // A receiver from before v1.1: its `revoke` disables (and removes everything).
+      answer = await this.post('revoke', person, []);
+    }
+    return answer?.exists !== false;
+  }
+
+  async enable(person: PersonRef): Promise<boolean> {
+    return (await this.post('enable', person, []))?.exists !== false;
+  }
+
+  /** `reduce` or `revoke` in one call; the receiver's `removed` list, else what lastday asked for. */
+  async removeAndReport(
+    person: PersonRef,
+    scope: RemovalScope,
+    known: readonly Grant[],
+  ): Promise<RemovalReport> {
+    const answer = await this.post(scope === 'privileged' ? 'reduce' : 'revoke', person, known);
+    if (answer?.exists === false) return { exists: false, removed: [] };
+    const reported = answer && Array.isArray(answer.removed) ? this.grantsFrom(answer.removed) : undefined;
+    return { exists: true, removed: reported ?? [...known] };
   }
 
   /** Stable id of one effect for one person in one plan (see the module comment). */
   messageId(person: PersonRef, effect: WebhookEffect): string {
     if (effect === 'verify') return `msg_${randomUUID()}`;
+    // Ids of effects sent on their own milestone's behalf are those of earlier versions.
+    const own = person.effect === undefined || person.effect === effect;
     const digest = createHash('sha256')
-      .update(JSON.stringify([this.name, person.id, person.cycle ?? 1, person.planVersion ?? 0, effect]))
+      .update(
+        JSON.stringify([
+          this.name,
+          person.id,
+          person.cycle ?? 1,
+          person.planVersion ?? 0,
+          effect,
+          ...(own ? [] : [person.effect]),
+        ]),
+      )
       .digest('hex')
       .slice(0, 32);
     return `msg_${digest}`;
   }
 
-  private async post(effect: WebhookEffect, person: PersonRef, grants: readonly Grant[]): Promise<unknown> {
+  private async post(
+    effect: WebhookEffect,
+    person: PersonRef,
+    grants: readonly Grant[],
+  ): Promise<Answer | undefined> {
     const body = JSON.stringify({
       effect,
       person: { id: person.id, email: person.email, name: person.name },
@@ -111,25 +166,22 @@ export class WebhookConnector implements Connector {
     return this.http.withRetries(async () => {
       // Signed per try: the timestamp must be fresh for the receiver's tolerance window.
       const at = this.now();
-      const res = await this.http.send({
-        method: 'POST',
-        url: this.config.url,
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': this.signer.sign(id, at, body),
-        },
-        body,
-      });
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': this.signer.sign(id, at, body),
+      };
+      const res = await this.http.send({ method: 'POST', url: this.config.url, headers, body });
       if (res.status < 200 || res.status >= 300) {
         throw new ConnectorError(
-          `${this.name}: ${effect} answered ${res.status}: ${errorDetail(res)}`,
+          `${this.name}: ${effect} answered ${statusLine(res.status)}`,
           false,
           res.status,
+          responseDetail(res, headers),
         );
       }
-      return res.json;
+      return answerOf(res);
     });
   }
 
@@ -149,4 +201,10 @@ export class WebhookConnector implements Connector {
       ];
     });
   }
+}
+
+function answerOf(res: HttpResponse): Answer | undefined {
+  return typeof res.json === 'object' && res.json !== null && !Array.isArray(res.json)
+    ? (res.json as Answer)
+    : undefined;
 }

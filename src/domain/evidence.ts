@@ -10,6 +10,10 @@
  * SOC 2 CC6.2 (access removed when no longer authorised), FedRAMP PS-4
  * (revoke within 4 hours of termination), PCI DSS 8.2.5 (terminated users'
  * access revoked immediately; lastday reads "immediately" as 15 minutes).
+ *
+ * An effect before its instant is never "on time": a milestone done before its
+ * `dueAt` (only possible in data from before the early-run guard) shows a
+ * negative lag, is flagged `early`, and fails every control that rests on it.
  */
 import type { MilestoneName } from './milestone.ts';
 import { type PersonRecord, statusOf } from './person.ts';
@@ -78,10 +82,16 @@ export interface EvidenceReport {
     /** The instant of the first plan of this cycle that had this milestone. */
     firstPlannedAt?: string;
     dueAt: string;
+    /** When lastday could first act on it, when a late HR event planned it after `dueAt`. */
+    actionableAt?: string;
     state: string;
     doneAt?: string;
-    /** doneAt − dueAt; negative never happens (jobs do not run early). */
+    /** doneAt − dueAt, in whole seconds; negative (at least 1 s) when done before its instant. */
     lagSeconds?: number;
+    /** Done before its `dueAt`: not on time, whatever the controls' limits. */
+    early?: boolean;
+    /** Runs of its job that came before its instant and were put back (audit `milestone.early_run`). */
+    earlyRunsPutBack?: number;
     lastError?: string;
   }[];
   connectors: {
@@ -131,19 +141,24 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
     return undefined;
   };
 
+  const cycleStart = cyclePlans[0] ? Date.parse(cyclePlans[0].at) : -Infinity;
+  const putBack = (name: MilestoneName) =>
+    audit.filter(
+      (e) =>
+        e.type === 'milestone.early_run' && e.details.milestone === name && Date.parse(e.at) >= cycleStart,
+    ).length;
+
   const milestones = record.milestones.map((m) => {
     const first = firstPlanned(m.name);
+    const earlyRuns = putBack(m.name);
     return {
       name: m.name,
       ...(first ? { firstPlannedAt: first } : {}),
       dueAt: m.dueAt,
+      ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
       state: m.state,
-      ...(m.doneAt
-        ? {
-            doneAt: m.doneAt,
-            lagSeconds: Math.max(0, Math.round((Date.parse(m.doneAt) - Date.parse(m.dueAt)) / 1000)),
-          }
-        : {}),
+      ...(m.doneAt ? { doneAt: m.doneAt, ...lag(m.doneAt, m.dueAt) } : {}),
+      ...(earlyRuns > 0 ? { earlyRunsPutBack: earlyRuns } : {}),
       ...(m.lastError ? { lastError: m.lastError } : {}),
     };
   });
@@ -215,6 +230,13 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
   return report;
 }
 
+/** Lag of a done milestone; an early one never rounds to 0 (it is not on time). */
+function lag(doneAt: string, dueAt: string): { lagSeconds: number; early?: true } {
+  const ms = Date.parse(doneAt) - Date.parse(dueAt);
+  if (ms >= 0) return { lagSeconds: Math.round(ms / 1000) };
+  return { lagSeconds: -Math.max(1, Math.round(-ms / 1000)), early: true };
+}
+
 function effectOrder(effect: string): number {
   const i = (['reduce', 'restore', 'revoke', 'verify'] as const).indexOf(effect as 'reduce');
   return i < 0 ? 99 : i;
@@ -228,6 +250,7 @@ function controls(report: EvidenceReport, record: PersonRecord, now: Date): Evid
     if (cancelled || !revoke) return { result: 'not_applicable', detail: 'no departure planned (cancelled)' };
     if (revoke.doneAt !== undefined) {
       const lag = revoke.lagSeconds ?? 0;
+      if (revoke.early) return { result: 'fail', detail: earlyDetail(revoke) };
       return {
         result: lag <= limitMinutes * 60 ? 'pass' : 'fail',
         detail: `revoked ${revoke.doneAt}, ${formatLag(lag)} after ${revoke.dueAt}`,
@@ -241,9 +264,14 @@ function controls(report: EvidenceReport, record: PersonRecord, now: Date): Evid
   const ps4 = within(PS4_HOURS * 60);
   const pci = within(IMMEDIATE_MINUTES);
   const drift = report.connectors.some((c) => c.effect === 'verify' && c.cycle === record.cycle && c.drift);
+  // Every milestone that changes or checks access must have happened at or after its instant.
+  const early = report.milestones.filter(
+    (m) => m.early && (m.name === 'reduce' || m.name === 'revoke' || m.name === 'verify'),
+  );
   let cc62: { result: ControlResult; detail: string };
   if (cancelled) cc62 = { result: 'not_applicable', detail: 'no departure planned (cancelled)' };
   else if (!report.audit.chainOk) cc62 = { result: 'fail', detail: 'the audit chain does not verify' };
+  else if (early.length > 0) cc62 = { result: 'fail', detail: early.map(earlyDetail).join('; ') };
   else if (verify?.state === 'done')
     cc62 = {
       result: 'pass',
@@ -271,6 +299,10 @@ function controls(report: EvidenceReport, record: PersonRecord, now: Date): Evid
       ...pci,
     },
   ];
+}
+
+function earlyDetail(m: EvidenceReport['milestones'][number]): string {
+  return `${m.name} took effect EARLY: done ${m.doneAt}, ${formatLag(-(m.lagSeconds ?? 0))} before its due time ${m.dueAt} (an effect before its instant is not on time)`;
 }
 
 /** `3 s`, `12 min`, `4.5 h`. */

@@ -35,14 +35,18 @@ export function evidenceMarkdown(r: EvidenceReport): string {
   for (const name of MILESTONES) {
     const m = byName.get(name);
     if (!m) continue;
+    const notes = [
+      ...(m.lastError ? [m.lastError] : []),
+      ...(m.earlyRunsPutBack ? [`${m.earlyRunsPutBack} early run(s) put back`] : []),
+    ];
     lines.push(
       row([
         m.name,
         m.firstPlannedAt,
         m.dueAt,
-        m.state + (m.lastError ? ` (${m.lastError})` : ''),
+        m.state + (notes.length > 0 ? ` (${notes.join('; ')})` : ''),
         m.doneAt,
-        m.lagSeconds !== undefined ? formatLag(m.lagSeconds) : undefined,
+        lagCell(m),
       ]),
     );
   }
@@ -92,4 +96,13 @@ export function evidenceMarkdown(r: EvidenceReport): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** The lag column: early effects stand out; a late HR event's share is named. */
+function lagCell(m: EvidenceReport['milestones'][number]): string | undefined {
+  if (m.lagSeconds === undefined) return undefined;
+  if (m.early) return `**${formatLag(-m.lagSeconds)} EARLY**`;
+  if (!m.actionableAt) return formatLag(m.lagSeconds);
+  const hr = Math.round((Date.parse(m.actionableAt) - Date.parse(m.dueAt)) / 1000);
+  return `${formatLag(m.lagSeconds)} (HR event ${formatLag(hr)} after due)`;
 }

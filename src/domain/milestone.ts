@@ -10,6 +10,13 @@ export type MilestoneState = 'scheduled' | 'done' | 'cancelled' | 'failed';
 export interface Milestone {
   name: MilestoneName;
   dueAt: string;
+  /**
+   * When lastday could first act on it, when that is later than `dueAt`: the
+   * plan that put it at `dueAt` was saved after that instant (a late HR event).
+   * Absent when it was planned ahead. Lateness and overdue measure lastday
+   * from here; the gap to `dueAt` is the HR system's.
+   */
+  actionableAt?: string;
   state: MilestoneState;
   doneAt?: string;
   /** Last error while running it, kept for ops; cleared when done. */
@@ -24,6 +31,12 @@ export function milestoneIndex(name: MilestoneName): number {
 
 export function isMilestoneName(value: string): value is MilestoneName {
   return (MILESTONES as readonly string[]).includes(value);
+}
+
+/** When lastday could first act on `m`: its `dueAt`, or later when planned late. */
+export function actionableAtMs(m: Pick<Milestone, 'dueAt' | 'actionableAt'>): number {
+  const due = Date.parse(m.dueAt);
+  return m.actionableAt === undefined ? due : Math.max(due, Date.parse(m.actionableAt));
 }
 
 /** Not finished: still to run (failed ones keep retrying). */

@@ -9,7 +9,7 @@
 import { DateTime } from 'luxon';
 import type { HrEvent, PersonInfo } from './hrEvent.ts';
 import { occurredAtMs } from './hrEvent.ts';
-import { isOpen, MILESTONES, type Milestone, type MilestoneName } from './milestone.ts';
+import { actionableAtMs, isOpen, MILESTONES, type Milestone, type MilestoneName } from './milestone.ts';
 import type { Policy } from './policy.ts';
 import { type PlannedMilestone, planEnding, planTermination, toIsoUtc } from './timeline.ts';
 
@@ -197,8 +197,10 @@ export function applyHrEvent(
  * instant. Done ones stay done, except reduce/freeze whose new instant is in
  * the future when `mayReopen` (a new last day, revoke not done). Milestones the
  * new plan lacks (notice under a termination) are cancelled if still open.
+ * An open milestone whose instant has passed when the plan is saved carries
+ * `actionableAt` (see {@link actionableSince}).
  */
-function mergePlan(
+export function mergePlan(
   existing: readonly Milestone[],
   planned: readonly PlannedMilestone[],
   now: DateTime,
@@ -218,9 +220,31 @@ function mergePlan(
       out.push(reopen ? { name, dueAt, state: 'scheduled' } : old);
       continue;
     }
-    out.push({ name, dueAt, state: 'scheduled' });
+    out.push({ name, dueAt, state: 'scheduled', ...actionableSince(old, next.dueAt, now) });
   }
   return { milestones: out };
+}
+
+/**
+ * When lastday can first act on an open milestone of a plan saved at `now`.
+ * Planned ahead: at its instant (nothing stored). Planned after its instant (a
+ * late HR event, or one that moves it into the past): now, because lastday
+ * could not have acted on an instant it did not know — unless the milestone
+ * was already open and actionable under the previous plan, in which case it
+ * keeps that earlier moment (a stream of replans must not keep postponing an
+ * overdue alarm). Never before the new `dueAt`.
+ */
+function actionableSince(
+  old: Milestone | undefined,
+  dueAt: DateTime,
+  now: DateTime,
+): Pick<Milestone, 'actionableAt'> {
+  const dueMs = dueAt.toMillis();
+  const nowMs = now.toMillis();
+  if (dueMs >= nowMs) return {};
+  const before = old && isOpen(old) ? actionableAtMs(old) : undefined;
+  const since = before !== undefined && before <= nowMs ? Math.max(dueMs, before) : nowMs;
+  return since > dueMs ? { actionableAt: toIsoUtc(DateTime.fromMillis(since, { zone: 'utc' })) } : {};
 }
 
 function isDone(milestones: readonly Milestone[], name: MilestoneName): boolean {
@@ -252,6 +276,7 @@ export function personView(record: PersonRecord) {
     milestones: record.milestones.map((m) => ({
       name: m.name,
       dueAt: m.dueAt,
+      ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
       state: m.state,
       ...(m.doneAt ? { doneAt: m.doneAt } : {}),
       ...(m.lastError ? { lastError: m.lastError } : {}),

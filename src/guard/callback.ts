@@ -3,14 +3,21 @@
  * with `{"actionId","kind","target","payload"}`, signed per Standard Webhooks
  * with LASTDAY_ACTION_SECRET. The `webhook-id` is the action id (made
  * header-safe), the same on every retry, so a receiver can drop a repeat.
+ *
+ * What comes back is reduced to its status and that status's standard reason
+ * phrase before anything is recorded. The body is never read into the audit:
+ * a `system` token chooses the URL, and every viewer reads the audit, so
+ * keeping response bytes would let the token holder read any URL lastday can
+ * reach (cloud metadata, internal admin pages) through the audit.
  */
+import { STATUS_CODES } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import type { ActionRecord } from '../domain/action.ts';
 
 export interface CallbackAnswer {
   status: number;
-  /** First bytes of the answer, for the audit. */
-  body: string;
+  /** The status's standard reason phrase (`Forbidden`), not the server's own text. */
+  reason: string;
 }
 
 /** The `webhook-id` for an action: its id when it is a header-safe token, else percent-encoded. */
@@ -49,8 +56,33 @@ export async function callCallback(
     redirect: 'manual',
     signal: AbortSignal.timeout(options.timeoutMs),
   });
-  const text = await response.text().catch(() => '');
-  return { status: response.status, body: text.slice(0, 500) };
+  // Released unread (see the module comment).
+  await response.body?.cancel().catch(() => undefined);
+  return { status: response.status, reason: STATUS_CODES[response.status] ?? 'Unknown Status' };
+}
+
+/** The callback URL as the audit may show it: origin and path, no credentials, query or fragment. */
+export function auditableUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+/**
+ * A failed call (no answer) as a fixed category with, for network errors, the
+ * system error code: `timeout`, `network error (ECONNREFUSED)`, `request
+ * failed`. The free text of the error can carry the URL.
+ */
+export function callFailureReason(err: unknown): string {
+  const e = err as Error & { cause?: { code?: unknown } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout';
+  const code = e?.cause?.code;
+  return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)
+    ? `network error (${code})`
+    : 'request failed';
 }
 
 /** Answers worth retrying: server errors, timeouts at the far end, rate limits. */

@@ -7,7 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../app/context.ts';
-import { type CallbackAnswer, callCallback, isRetryableStatus } from './callback.ts';
+import {
+  auditableUrl,
+  type CallbackAnswer,
+  callCallback,
+  callFailureReason,
+  isRetryableStatus,
+} from './callback.ts';
 import type { GuardService } from './service.ts';
 
 /** Longest a callback call may take; the claim outlives it. */
@@ -69,7 +75,7 @@ export async function executeAction(
     try {
       answer = await callCallback(action, secret, { timeoutMs: CALLBACK_TIMEOUT_MS, now: ctx.now });
     } catch (err) {
-      throw new CallbackRetry(`callback of ${actionId} failed: ${(err as Error).message}`);
+      throw new CallbackRetry(`callback of ${actionId} failed: ${callFailureReason(err)}`);
     }
     if (answer.status >= 200 && answer.status < 300) {
       const now = ctx.now().toISOString();
@@ -85,13 +91,13 @@ export async function executeAction(
           actor: 'lastday',
           personId: action.initiatorId,
           actionId,
-          details: { status: answer.status, attempt, callbackUrl: action.callbackUrl },
+          details: { status: answer.status, attempt, callbackUrl: auditableUrl(action.callbackUrl) },
         },
       );
       return { outcome: 'executed', status: answer.status };
     }
     if (isRetryableStatus(answer.status)) {
-      throw new CallbackRetry(`callback of ${actionId} answered ${answer.status}`);
+      throw new CallbackRetry(`callback of ${actionId} answered ${answer.status} ${answer.reason}`);
     }
     await ctx.audit.append({
       at: ctx.now().toISOString(),
@@ -99,7 +105,8 @@ export async function executeAction(
       actor: 'lastday',
       personId: action.initiatorId,
       actionId,
-      details: { status: answer.status, body: answer.body, attempt },
+      // Status and reason phrase only: never the answer's body (see callback.ts).
+      details: { status: answer.status, reason: answer.reason, attempt },
     });
     return { outcome: 'refused', status: answer.status };
   } finally {

@@ -1,15 +1,16 @@
 /**
- * Bearer-token auth. Tokens live in the config only as SHA-256 hex; an incoming
- * token is hashed and looked up. Roles: viewer < approver < admin; `system` is
- * separate and only opens the action routes.
+ * Bearer tokens → principals. Tokens live in the config only as SHA-256 hex;
+ * an incoming token is hashed and looked up by its hash. Roles: viewer <
+ * approver < admin; `system` is separate and only opens the action routes.
+ * Which role a route needs is declared on the route (src/http/access.ts).
  */
-import { createHash } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Role, TokenConfig } from '../config/schema.ts';
 import { LastdayError } from '../domain/errors.ts';
 
 const RANK: Record<Exclude<Role, 'system'>, number> = { viewer: 1, approver: 2, admin: 3 };
 
+/** Who is calling: the config's token entry, never the token itself. */
 export interface Principal {
   name: string;
   role: Role;
@@ -28,6 +29,8 @@ export function roleAllows(have: Role, need: Role): boolean {
 export class TokenAuth {
   private readonly byHash: Map<string, TokenConfig>;
   constructor(tokens: readonly TokenConfig[]) {
+    // The config schema refuses two entries with one hash; were it not so, the
+    // last would silently win here.
     this.byHash = new Map(tokens.map((t) => [t.sha256.toLowerCase(), t]));
   }
 
@@ -35,21 +38,26 @@ export class TokenAuth {
     return this.byHash.size > 0;
   }
 
-  /** @throws LastdayError unauthorized / forbidden */
-  authorize(request: FastifyRequest, need: Role): Principal {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new LastdayError('unauthorized', 'missing bearer token');
-    return this.authorizeToken(match[1]!, need);
-  }
-
-  /** Checks a token that arrived some other way than the header (the dashboard cookie). */
-  authorizeToken(value: string, need: Role): Principal {
-    const token = this.byHash.get(sha256Hex(value));
-    if (!token) throw new LastdayError('unauthorized', 'unknown token');
-    if (!roleAllows(token.role, need)) {
-      throw new LastdayError('forbidden', `role ${token.role} may not do this; needs ${need}`);
+  /**
+   * The principal a presented token stands for.
+   *
+   * The lookup is by the SHA-256 of what was presented, so the map's string
+   * comparison runs on a digest the caller cannot steer toward a stored one
+   * (that would need a preimage); the final check is constant-time anyway.
+   * @throws LastdayError unauthorized
+   */
+  authenticate(token: string): Principal {
+    const digest = sha256Hex(token);
+    const entry = this.byHash.get(digest);
+    if (!entry || !timingSafeEqual(Buffer.from(entry.sha256, 'hex'), Buffer.from(digest, 'hex'))) {
+      throw new LastdayError('unauthorized', 'unknown token');
     }
-    return { name: token.name, role: token.role, ...(token.personId ? { personId: token.personId } : {}) };
+    return { name: entry.name, role: entry.role, ...(entry.personId ? { personId: entry.personId } : {}) };
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when absent or malformed. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
+  return match?.[1];
 }

@@ -13,6 +13,15 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   conflict: 409,
 };
 
-export function errorBody(code: ErrorCode | 'internal' | 'unavailable', message: string, issues?: Issue[]) {
-  return { error: { code, message, ...(issues && issues.length > 0 ? { issues } : {}) } };
+/**
+ * `{"error":{"code","message","issues"?}}`; `extra` adds fields beside them
+ * (an invalid event's `issueCount` when only the first issues are listed).
+ */
+export function errorBody(
+  code: ErrorCode | 'internal' | 'unavailable',
+  message: string,
+  issues?: Issue[],
+  extra: Record<string, unknown> = {},
+) {
+  return { error: { code, message, ...(issues && issues.length > 0 ? { issues } : {}), ...extra } };
 }

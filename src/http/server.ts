@@ -1,17 +1,24 @@
 /**
  * The HTTP API (fastify): contract sections 2, 4 and 5. Each resource has its
- * own routes file; auth is checked on every /v1 route through `deps.auth`.
+ * own routes file with a table of its routes, each declaring its access; one
+ * global hook (access.ts) decides on the matched route before any handler runs.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
+import { nestingDepth } from '../store/inputDigest.ts';
+import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
+import { recordRoutes, routesOf } from './routeTable.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hrEventRoutes } from './routes/hrEvents.ts';
 import { peopleRoutes } from './routes/people.ts';
+
+/** Arrays and objects a JSON request body may nest (the signed HR webhook keeps its own rules). */
+const MAX_BODY_DEPTH = 128;
 
 export interface HttpDeps {
   ctx: Context;
@@ -43,17 +50,35 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     workersReady: options.workersReady,
   };
 
+  // First, before any route or scope exists: hooks are copied into child scopes
+  // when they are created, and this one must guard every route of every scope.
+  recordRoutes(app);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('credential', null);
+  app.addHook('onRequest', accessHook(deps.auth, ctx.log.child({ component: 'http' })));
+
   // JSON.parse rather than fastify's parser: a `__proto__` key becomes a plain own
   // property (no pollution) that strict schemas then reject as an unknown field,
   // and the answer is the contract's error shape.
   app.removeContentTypeParser('application/json');
+  // JSON.parse itself copes with any nesting, but whatever later serialises the
+  // value recursively (JSON.stringify when storing an action's payload) overflows
+  // the stack on 20,000 nested arrays: refuse such bodies here, once, as a 400.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if ((body as string).length === 0) return done(null, undefined);
+    let value: unknown;
     try {
-      done(null, JSON.parse(body as string));
+      value = JSON.parse(body as string);
     } catch {
-      done(new LastdayError('invalid_request', 'body is not valid JSON'), undefined);
+      return done(new LastdayError('invalid_request', 'body is not valid JSON'), undefined);
     }
+    if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+      return done(
+        new LastdayError('invalid_request', `body nests deeper than ${MAX_BODY_DEPTH} levels`),
+        undefined,
+      );
+    }
+    done(null, value);
   });
 
   app.setErrorHandler((err: Error, request, reply) => {
@@ -81,5 +106,11 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   directoryRoutes(app, deps);
   for (const registrar of options.routes ?? []) registrar(app, deps);
   await app.ready();
+  for (const route of routesOf(app).filter((r) => r.access === undefined)) {
+    ctx.log.error(
+      { method: route.method, route: route.url },
+      'route declares no access; it is refused to everyone',
+    );
+  }
   return app;
 }

@@ -2,19 +2,28 @@
  * The one entry point for HR events arriving over HTTP or the CLI: validate,
  * keep rejects with their reasons, answer duplicates, queue the rest on
  * `hr-events` with a deterministic job id. Events that HR systems add to the
- * queue directly are validated by the worker instead (jobs/hrEvent.ts).
+ * queue directly are validated by the worker instead (jobs/hrEvent.ts), which
+ * keeps its rejects through `rejectHrEvent` here too, so every way in stores
+ * and answers the same bounded record (REJECTED_BOUNDS in src/store/events.ts).
  */
 import type { Queue } from 'bullmq';
 import type { Metrics } from '../app/metrics.ts';
 import type { Issue } from '../domain/errors.ts';
 import { hrEventSchema } from '../domain/hrEvent.ts';
 import { toIssues } from '../domain/zodIssues.ts';
-import type { EventsStore, IntakeSource } from '../store/events.ts';
+import { boundIssues, eventIdOf, type EventsStore, type IntakeSource } from '../store/events.ts';
 import { hrEventJobId } from './names.ts';
 
+/** A kept rejection as answered: the first issues, their total, and where it was kept. */
+export interface Rejection {
+  eventId?: string;
+  issues: Issue[];
+  issueCount: number;
+  rejectedId: string;
+}
+
 export type IntakeResult =
-  | { status: 'accepted' | 'duplicate'; eventId: string }
-  | { status: 'rejected'; eventId?: string; issues: Issue[]; rejectedId: string };
+  { status: 'accepted' | 'duplicate'; eventId: string } | ({ status: 'rejected' } & Rejection);
 
 export interface IntakeDeps {
   events: EventsStore;
@@ -30,27 +39,21 @@ export const HR_EVENT_JOB_OPTIONS = {
   removeOnFail: { age: 30 * 24 * 3600 },
 } as const;
 
+/**
+ * @param raw the input as parsed
+ * @param rawText the exact text received, when there was one (the HTTP body):
+ *   a rejected event's size, hash and excerpt are then those of what was sent
+ */
 export async function submitHrEvent(
   deps: IntakeDeps,
   raw: unknown,
   source: IntakeSource,
+  rawText?: string,
 ): Promise<IntakeResult> {
   const parsed = hrEventSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = toIssues(parsed.error, raw);
-    const eventId =
-      typeof (raw as { eventId?: unknown })?.eventId === 'string'
-        ? (raw as { eventId: string }).eventId
-        : undefined;
-    const rejectedId = await deps.events.reject({
-      at: deps.now().toISOString(),
-      source,
-      ...(eventId !== undefined ? { eventId } : {}),
-      issues,
-      event: raw,
-    });
-    deps.metrics?.eventsRejected.inc({ source });
-    return { status: 'rejected', ...(eventId !== undefined ? { eventId } : {}), issues, rejectedId };
+    return { status: 'rejected', ...(await rejectHrEvent(deps, { source, issues, event: raw, rawText })) };
   }
   const event = parsed.data;
   const first = await deps.events.markAccepted(event.eventId, deps.now().toISOString());
@@ -69,4 +72,31 @@ export async function submitHrEvent(
   if (!first) return { status: 'duplicate', eventId: event.eventId };
   deps.metrics?.eventsAccepted.inc({ source });
   return { status: 'accepted', eventId: event.eventId };
+}
+
+/**
+ * Keeps a refused input in the rejected list and counts it. Whatever its size
+ * or nesting, what is stored and returned is bounded.
+ */
+export async function rejectHrEvent(
+  deps: Pick<IntakeDeps, 'events' | 'metrics' | 'now'>,
+  input: { source: IntakeSource; issues: readonly Issue[]; event: unknown; rawText?: string | undefined },
+): Promise<Rejection> {
+  const eventId = eventIdOf(input.event);
+  const rejectedId = await deps.events.reject({
+    at: deps.now().toISOString(),
+    source: input.source,
+    issues: input.issues,
+    event: input.event,
+    ...(input.rawText !== undefined ? { raw: input.rawText } : {}),
+  });
+  deps.metrics?.eventsRejected.inc({ source: input.source });
+  return { ...(eventId !== undefined ? { eventId } : {}), ...boundIssues(input.issues), rejectedId };
+}
+
+/** One line for logs and failed jobs: the first issues, and how many more there were. */
+export function rejectionSummary(rejection: Pick<Rejection, 'issues' | 'issueCount'>): string {
+  const shown = rejection.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+  const more = rejection.issueCount - rejection.issues.length;
+  return more > 0 ? `${shown}; and ${more} more` : shown;
 }

@@ -2,10 +2,25 @@
  * The built-in directory: lastday's own Redis-backed user store, the embedded
  * default connector's backend. A user is a hash {active, updatedAt} plus a hash
  * of grants by id; HDEL/HSET make removal and restore naturally idempotent.
+ *
+ * Disabling and enabling touch the user hash only, and only when the user
+ * exists: they never depend on reading the grants.
  */
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Keys } from './keys.ts';
+import { Script } from './lua/script.ts';
+
+/**
+ * Sets `active` on an existing user (never creates one). KEYS: user hash.
+ * ARGV: '0'|'1', at, the timestamp field to set. Returns 1 when the user exists.
+ */
+const setActiveScript = new Script(
+  'directorySetActive',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'active', ARGV[1], 'updatedAt', ARGV[2], ARGV[3], ARGV[2])
+return 1`,
+);
 
 export const grantSchema = z
   .object({
@@ -25,6 +40,13 @@ export const directoryUserSchema = z
 
 export type Grant = z.infer<typeof grantSchema>;
 export type DirectoryUser = z.infer<typeof directoryUserSchema>;
+
+/** A user as the connector reads it: grant entries that do not parse are listed apart, by id. */
+export interface DirectoryAccess {
+  active: boolean;
+  grants: Grant[];
+  unreadable: string[];
+}
 
 export class DirectoryStore {
   constructor(
@@ -84,12 +106,54 @@ export class DirectoryStore {
       .exec();
   }
 
-  /** Disables the user and removes every remaining grant, in one step. */
-  async disable(personId: string, at: string): Promise<void> {
-    await this.redis
+  /**
+   * The user for the connector. Unlike `get`, an entry that is not a valid
+   * grant (written by hand or by an older version) does not fail the read: its
+   * id is listed in `unreadable`.
+   */
+  async access(personId: string): Promise<DirectoryAccess | undefined> {
+    const [[, user], [, grants]] = (await this.redis
       .multi()
-      .hset(this.keys.directoryUser(personId), 'active', '0', 'updatedAt', at, 'disabledAt', at)
-      .del(this.keys.directoryGrants(personId))
-      .exec();
+      .hgetall(this.keys.directoryUser(personId))
+      .hgetall(this.keys.directoryGrants(personId))
+      .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
+    if (!user || Object.keys(user).length === 0) return undefined;
+    const parsed: Grant[] = [];
+    const unreadable: string[] = [];
+    for (const [id, raw] of Object.entries(grants ?? {})) {
+      const grant = parseGrant(raw);
+      if (grant && grant.id === id) parsed.push(grant);
+      else unreadable.push(id);
+    }
+    parsed.sort((a, b) => a.id.localeCompare(b.id));
+    return { active: user.active === '1', grants: parsed, unreadable: unreadable.sort() };
+  }
+
+  /** Disables the user (the grants stay for `removeGrants`); false when there is no such user. */
+  async disable(personId: string, at: string): Promise<boolean> {
+    return this.setActive(personId, false, at);
+  }
+
+  /** Re-enables the user; false when there is no such user. */
+  async enable(personId: string, at: string): Promise<boolean> {
+    return this.setActive(personId, true, at);
+  }
+
+  private async setActive(personId: string, active: boolean, at: string): Promise<boolean> {
+    const found = await setActiveScript.run(
+      this.redis,
+      [this.keys.directoryUser(personId)],
+      [active ? '1' : '0', at, active ? 'enabledAt' : 'disabledAt'],
+    );
+    return Number(found) === 1;
+  }
+}
+
+function parseGrant(raw: string): Grant | undefined {
+  try {
+    const result = grantSchema.safeParse(JSON.parse(raw));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
   }
 }

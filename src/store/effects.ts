@@ -4,15 +4,21 @@
  * act or audit again, and a failing connector is retried without redoing the
  * connectors that already succeeded.
  *
- * `reduce` writes its intended snapshot (`pending`) before removing anything,
- * so a crash between removal and recording cannot lose what must be restored.
+ * `reduce` and `revoke` write their intended snapshot (`pending`) before
+ * removing anything, so a crash between removal and recording cannot lose what
+ * must be restored.
  */
 import type { Redis } from 'ioredis';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
 
-export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found';
+/**
+ * `pending`: intent recorded (reduce/revoke snapshot, verify's drift seen);
+ * `done` / `not_found`: finished; `restored`: reduce's snapshot put back;
+ * `disabled`: revoke's first step, the account disabled.
+ */
+export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled';
 
 export interface EffectRecord<D = Record<string, unknown>> {
   state: EffectState;
@@ -40,6 +46,17 @@ export class EffectsStore {
     const [state, data] = await this.redis.hmget(this.keys.effects(personId), `${f}:state`, `${f}:data`);
     if (!state) return undefined;
     return { state: state as EffectState, data: data ? (JSON.parse(data) as D) : ({} as D) };
+  }
+
+  /** The states of several (effect, connector) records of one person, in one read; undefined where none. */
+  async states(
+    personId: string,
+    records: readonly (readonly [effect: string, connector: string])[],
+  ): Promise<(EffectState | undefined)[]> {
+    if (records.length === 0) return [];
+    const fields = records.map(([effect, connector]) => `${this.field(effect, connector)}:state`);
+    const values = await this.redis.hmget(this.keys.effects(personId), ...fields);
+    return values.map((v) => (v ? (v as EffectState) : undefined));
   }
 
   /**

@@ -1,30 +1,90 @@
 /**
  * HR event intake records: which event ids and webhook ids were already
  * accepted (so a repeat answers `duplicate`), and the rejected events, kept with
- * their reasons so nothing bad is silently dropped.
+ * their reasons — bounded in bytes — so nothing bad is silently dropped.
  */
 import type { Redis } from 'ioredis';
 import type { Issue } from '../domain/errors.ts';
+import { digestInput, nestingDepth } from './inputDigest.ts';
 import type { Keys } from './keys.ts';
 
 export type IntakeSource = 'queue' | 'http' | 'cli' | 'roster';
+
+/**
+ * What is kept of a rejected event, and answered, is bounded whatever arrived
+ * (a 1 MB body of 95,000 unknown keys, 20,000 nested arrays): the input's size
+ * and SHA-256, its first bytes, and its first issues with their total count.
+ */
+export const REJECTED_BOUNDS = {
+  /** UTF-8 bytes of the input kept as `excerpt` when it is not kept whole. */
+  excerptBytes: 16_384,
+  /** Issues kept (and answered); `issueCount` says how many there were. */
+  issues: 20,
+  /** Characters of one issue's path, and of its message. */
+  issueChars: 300,
+  /** An input is kept whole, as `event`, when its text fits `excerptBytes` and it nests no deeper. */
+  wholeDepth: 64,
+} as const;
 
 export interface RejectedEvent {
   id: string;
   at: string;
   source: IntakeSource;
+  /** The input's `eventId` when it had a usable one (a string of 1–200 characters). */
   eventId?: string;
+  /** The first `REJECTED_BOUNDS.issues` issues. */
   issues: Issue[];
-  /** The input as received, truncated when huge. */
+  issueCount: number;
+  /** Size and SHA-256 of the input's UTF-8 text (the body as received over HTTP, else its JSON). */
+  bytes: number;
+  sha256: string;
+  /** The input as received, when small and shallow (see REJECTED_BOUNDS)… */
+  event?: unknown;
+  /** …else the first `REJECTED_BOUNDS.excerptBytes` bytes of its text. */
+  excerpt?: string;
+  /** Whether `excerpt` stops before the end of the input. */
+  truncated?: boolean;
+}
+
+export interface RejectInput {
+  at: string;
+  source: IntakeSource;
+  /** Defaults to the input's own `eventId` field. */
+  eventId?: string;
+  issues: readonly Issue[];
+  /** The input as parsed (or the text, when it was not JSON). */
   event: unknown;
+  /** The exact text received, when there was one (an HTTP body): size, hash and excerpt are taken over it. */
+  raw?: string;
 }
 
 /** Rejected events kept; the oldest go first past this (a stream, trimmed approximately). */
 const REJECTED_MAX = 100_000;
-/** Large inputs are kept as a truncated string rather than refused storage. */
-const RAW_MAX_CHARS = 16_384;
 /** A webhook id is remembered well past the 5-minute signature tolerance. */
 const WEBHOOK_ID_TTL_S = 24 * 3600;
+
+/** The first issues, each cut to a bounded length, and how many there were. */
+export function boundIssues(issues: readonly Issue[]): { issues: Issue[]; issueCount: number } {
+  const cut = (text: string) =>
+    text.length > REJECTED_BOUNDS.issueChars ? `${text.slice(0, REJECTED_BOUNDS.issueChars)}…` : text;
+  return {
+    issues: issues
+      .slice(0, REJECTED_BOUNDS.issues)
+      .map((i) => ({ path: cut(i.path), message: cut(i.message) })),
+    issueCount: issues.length,
+  };
+}
+
+/** An input's own eventId, when it is one a person could look up (1–200 characters). */
+export function eventIdOf(input: unknown): string | undefined {
+  const id =
+    input !== null && typeof input === 'object' ? (input as { eventId?: unknown }).eventId : undefined;
+  return usableEventId(id);
+}
+
+function usableEventId(id: unknown): string | undefined {
+  return typeof id === 'string' && id.length >= 1 && id.length <= 200 ? id : undefined;
+}
 
 export class EventsStore {
   constructor(
@@ -57,10 +117,22 @@ export class EventsStore {
     await this.redis.del(this.keys.webhookSeen(webhookId));
   }
 
-  async reject(entry: Omit<RejectedEvent, 'id'>): Promise<string> {
-    let raw = entry.event;
-    const text = safeStringify(raw);
-    if (text.length > RAW_MAX_CHARS) raw = { truncated: true, head: text.slice(0, RAW_MAX_CHARS) };
+  /** Keeps a rejected input, bounded (REJECTED_BOUNDS); returns its id in the list. */
+  async reject(input: RejectInput): Promise<string> {
+    const digest = digestInput(input.event, input.raw, REJECTED_BOUNDS.excerptBytes);
+    const whole =
+      !digest.truncated &&
+      nestingDepth(input.event, REJECTED_BOUNDS.wholeDepth) <= REJECTED_BOUNDS.wholeDepth;
+    const eventId = input.eventId !== undefined ? usableEventId(input.eventId) : eventIdOf(input.event);
+    const entry: Omit<RejectedEvent, 'id'> = {
+      at: input.at,
+      source: input.source,
+      ...(eventId !== undefined ? { eventId } : {}),
+      ...boundIssues(input.issues),
+      bytes: digest.bytes,
+      sha256: digest.sha256,
+      ...(whole ? { event: input.event } : { excerpt: digest.head, truncated: digest.truncated }),
+    };
     const id = await this.redis.xadd(
       this.keys.rejected,
       'MAXLEN',
@@ -68,7 +140,7 @@ export class EventsStore {
       REJECTED_MAX,
       '*',
       'entry',
-      JSON.stringify({ ...entry, event: raw }),
+      JSON.stringify(entry),
     );
     return id ?? '';
   }
@@ -82,21 +154,14 @@ export class EventsStore {
       'COUNT',
       Math.min(Math.max(limit, 1), 5000),
     );
-    return rows.map(([id, fields]) => ({
-      id,
-      ...(JSON.parse(fields[1] ?? '{}') as Omit<RejectedEvent, 'id'>),
-    }));
+    return rows.map(([id, fields]) => {
+      const entry = JSON.parse(fields[1] ?? '{}') as Omit<RejectedEvent, 'id'>;
+      // Entries kept before the byte bounds carry no count of their own.
+      return { id, ...entry, issueCount: entry.issueCount ?? entry.issues?.length ?? 0 };
+    });
   }
 
   async rejectedCount(): Promise<number> {
     return this.redis.xlen(this.keys.rejected);
-  }
-}
-
-function safeStringify(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }

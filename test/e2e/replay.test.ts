@@ -1,17 +1,17 @@
 /**
  * The 2017 incident, replayed against the whole process (`lastday start`),
  * driven over HTTP as an HR system, a tool and an ops person would; then the
- * CLI against the same Redis, and `lastday demo` itself.
+ * CLI (an API client) against the same process, and `lastday demo` itself.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/app/embeddedRedis.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
+import { runCli } from '../helpers/cli.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import {
   ACTION_SECRET,
@@ -22,7 +22,6 @@ import {
   testPrefix,
 } from '../helpers/lastday.ts';
 
-const run = promisify(execFile);
 const BIN = new URL('../../bin/lastday.js', import.meta.url).pathname;
 const T = { system: 'e2e-system', ops: 'e2e-ops', contractor: 'e2e-contractor', admin: 'e2e-admin' };
 const CONTRACTOR = 'c-2017';
@@ -154,14 +153,12 @@ describe('the 2017 incident over HTTP', () => {
     }, 15_000);
     expect(cb.calls).toHaveLength(0);
 
-    // The CLI sees the same hold and enforces the same rules.
-    const cliHolds = await run(process.execPath, [BIN, 'holds', '--json'], { env });
+    // The CLI, a client of the same API, sees the same hold; the contractor's own token cannot approve.
+    const cliHolds = await runCli(['holds', '--json'], { LASTDAY_URL: base, LASTDAY_TOKEN: T.ops });
     expect(JSON.parse(cliHolds.stdout).holds[0].actionId).toBe(actionId);
-    const cliSelf = await run(process.execPath, [BIN, 'approve', actionId, '--as', CONTRACTOR], {
-      env,
-    }).catch((err: { code: number; stderr: string }) => err);
-    expect((cliSelf as { code: number }).code).toBe(1);
-    expect((cliSelf as { stderr: string }).stderr).toMatch(/self_approval/);
+    const cliSelf = await runCli(['approve', actionId], { LASTDAY_URL: base, LASTDAY_TOKEN: T.contractor });
+    expect(cliSelf.code).toBe(1);
+    expect(cliSelf.stderr).toMatch(/self_approval/);
 
     // A second person cancels.
     const cancel = await api('POST', `/v1/actions/${actionId}/cancel`, bearer(T.ops), { reason: 'leaver' });
@@ -180,19 +177,16 @@ describe('the 2017 incident over HTTP', () => {
       target: 'account:@vip-x',
     });
     expect(reg.body.state).toBe('held');
-    const out = await run(process.execPath, [BIN, 'cancel', 'cli-cancel', '--as', 'ops-bob', '--json'], {
-      env,
-    });
-    expect(JSON.parse(out.stdout)).toMatchObject({ state: 'cancelled', cancelledBy: 'ops-bob' });
+    const out = await runCli(['cancel', 'cli-cancel', '--json'], { LASTDAY_URL: base, LASTDAY_TOKEN: T.ops });
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ state: 'cancelled', cancelledBy: 'ops-alice' });
   });
 });
 
 describe('npm run demo', () => {
   it('tells the story and exits 0', async () => {
-    const { stdout } = await run(process.execPath, [BIN, 'demo', '--seconds', '3'], {
-      env: { ...process.env, REDIS_URL: '', LASTDAY_CONFIG: '' },
-      timeout: 60_000,
-    });
+    const { code, stdout, stderr } = await runCli(['demo', '--seconds', '3'], {});
+    expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/state=held/);
     expect(stdout).toMatch(/403 self_approval/);
     expect(stdout).toMatch(/revoked at the end of the day/);

@@ -157,11 +157,13 @@ describe('a worker killed under load', () => {
       expect({
         id,
         reduce: count('effect.reduce'),
+        disable: count('effect.disable'),
         revoke: count('effect.revoke'),
         verify: count('effect.verify'),
       }).toEqual({
         id,
         reduce: 1,
+        disable: 1,
         revoke: 1,
         verify: 1,
       });

@@ -6,9 +6,16 @@
  *
  * Fault knobs act in front of the SCIM router, the way a gateway or a loaded
  * server does: answer 429 (with Retry-After) or 503 for the next N requests,
- * be down until told, apply a write and then answer 504, refuse the token.
+ * be down until told, apply a write and then answer 504, refuse the token,
+ * or fail only some routes (`faults.rules`: 503 on `GET /Groups`, 503 on a
+ * group `PATCH`, a group `PATCH` applied and then answered 504).
  * `strictRemove` makes member removals of a non-member answer
  * `400 noTarget`, as many production servers do (scimmy itself accepts them).
+ *
+ * How Users show their groups is a knob too, because real servers differ:
+ * `userGroups: 'omit'` leaves the read-only `groups` attribute out (clients
+ * must search `/Groups`), and `valueOnlyGroups` lists groups that appear in it
+ * by id only, without `display` (clients must read the group for its name).
  *
  * scimmy's resource declarations are process-wide; each server passes its own
  * store to the handlers through the router's `context`, so several servers
@@ -52,7 +59,26 @@ export interface ScimStore {
   activeChanges: { userId: string; active: boolean }[];
 }
 
+/**
+ * A fault on some routes only. Matches requests whose method (when given) is
+ * `method` and whose path starts with `path` (`/Groups` matches `/Groups/…`).
+ */
+export interface FaultRule {
+  method?: string;
+  path: string;
+  status: number;
+  /** Only the next `count` matching requests; unset: until the rule is removed. */
+  count?: number;
+  /** Let the server apply the request, then answer `status` instead of its result. */
+  applyFirst?: boolean;
+  /** The error's `detail` and `scimType` (default: `service unavailable`, none). */
+  detail?: string;
+  scimType?: string;
+}
+
 export interface Faults {
+  /** Route-specific faults, checked in order before the others. */
+  rules?: FaultRule[];
   /** Answer this status to the next `count` requests (any method). */
   failNext?: { count: number; status: number; retryAfter?: string };
   /** Answer this status to every request until cleared. */
@@ -74,6 +100,10 @@ export interface ScimTestServer {
   store: ScimStore;
   faults: Faults;
   strictRemove: boolean;
+  /** `full` (default): Users carry `groups` with `display`; `omit`: no `groups` attribute at all. */
+  userGroups: 'full' | 'omit';
+  /** Group ids listed in a User's `groups` by `value` only (no `display`). */
+  valueOnlyGroups: Set<string>;
   /** Requests seen, by `METHOD path` (query dropped). */
   requests: string[];
   /** Answers sent: method, path, status and SCIM error type. */
@@ -96,6 +126,7 @@ export interface ScimTestServer {
 type Store = ScimStore;
 interface Ctx {
   store: Store;
+  view: Pick<ScimTestServer, 'userGroups' | 'valueOnlyGroups'>;
 }
 
 const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -106,15 +137,21 @@ let declared = false;
 function declareResources(): void {
   if (declared) return;
   declared = true;
-  const userOut = (store: Store, u: ScimUserRecord) => ({
+  const userOut = ({ store, view }: Ctx, u: ScimUserRecord) => ({
     id: u.id,
     userName: u.userName,
     ...(u.externalId !== undefined ? { externalId: u.externalId } : {}),
     ...(u.emails ? { emails: u.emails } : {}),
     active: u.active,
-    groups: [...store.groups.values()]
-      .filter((g) => g.members.includes(u.id))
-      .map((g) => ({ value: g.id, display: g.displayName })),
+    ...(view.userGroups === 'omit'
+      ? {}
+      : {
+          groups: [...store.groups.values()]
+            .filter((g) => g.members.includes(u.id))
+            .map((g) =>
+              view.valueOnlyGroups.has(g.id) ? { value: g.id } : { value: g.id, display: g.displayName },
+            ),
+        }),
   });
   const groupOut = (g: ScimGroupRecord) => ({
     id: g.id,
@@ -136,7 +173,7 @@ function declareResources(): void {
       // Match first on the stored attributes, then compute `groups` only for
       // the users returned (like an indexed directory, not a full scan).
       const found = pick(res, [...ctx.store.users.values()], (u) => u.id);
-      return Array.isArray(found) ? found.map((u) => userOut(ctx.store, u)) : userOut(ctx.store, found);
+      return Array.isArray(found) ? found.map((u) => userOut(ctx, u)) : userOut(ctx, found);
     }) as never,
     ingress: ((res: Res, instance: Record<string, unknown>, ctx: Ctx) => {
       const { store } = ctx;
@@ -161,7 +198,7 @@ function declareResources(): void {
       if (existing && existing.active !== next.active)
         store.activeChanges.push({ userId: next.id, active: next.active });
       store.users.set(next.id, next);
-      return userOut(store, next);
+      return userOut(ctx, next);
     }) as never,
     degress: ((res: Res, ctx: Ctx) => {
       if (!res.id || !ctx.store.users.delete(res.id)) throw new Error('not found');
@@ -218,6 +255,18 @@ function scimError(res: Response, status: number, detail: string, scimType?: str
     );
 }
 
+/** Lets the router apply the request, then replaces its answer with `status` (a gateway timing out). */
+function answerAfterApplying(res: Response, status: number): void {
+  const send = res.send.bind(res);
+  res.send = ((_body?: unknown) => {
+    res.send = send;
+    res.status(status);
+    return send(
+      JSON.stringify({ schemas: [ERROR_SCHEMA], status: String(status), detail: 'gateway timeout' }),
+    );
+  }) as typeof res.send;
+}
+
 export async function startScimServer(
   options: { token?: string; port?: number } = {},
 ): Promise<ScimTestServer> {
@@ -242,6 +291,8 @@ export async function startScimServer(
     store,
     faults,
     strictRemove: true,
+    userGroups: 'full',
+    valueOnlyGroups: new Set(),
     requests,
     responses,
     removeMemberDirect(groupId, userId) {
@@ -290,6 +341,17 @@ export async function startScimServer(
       setTimeout(() => (res.destroyed ? undefined : next()), ms);
       return;
     }
+    const rule = faults.rules?.find(
+      (r) =>
+        (r.count === undefined || r.count > 0) &&
+        (!r.method || r.method === req.method) &&
+        req.path.startsWith(r.path),
+    );
+    if (rule) {
+      if (rule.count !== undefined) rule.count--;
+      if (!rule.applyFirst)
+        return scimError(res, rule.status, rule.detail ?? 'service unavailable', rule.scimType);
+    }
     if (faults.forbid) return scimError(res, 403, 'forbidden');
     if (faults.down) return scimError(res, faults.down, 'service unavailable');
     if (faults.failNext && faults.failNext.count > 0) {
@@ -297,7 +359,10 @@ export async function startScimServer(
       if (faults.failNext.retryAfter) res.setHeader('retry-after', faults.failNext.retryAfter);
       return scimError(res, faults.failNext.status, 'try again later');
     }
-    if (req.method === 'GET') return next();
+    if (req.method === 'GET') {
+      if (rule?.applyFirst) answerAfterApplying(res, rule.status);
+      return next();
+    }
     if (server.strictRemove && req.method === 'PATCH' && req.path.startsWith('/Groups/')) {
       const group = store.groups.get(decodeURIComponent(req.path.slice('/Groups/'.length)));
       const ops =
@@ -315,18 +380,10 @@ export async function startScimServer(
     writeNo++;
     const once = faults.applyThenFail && faults.applyThenFail.count > 0;
     const every = faults.applyThenFailEvery && writeNo % faults.applyThenFailEvery === 0;
-    if (once || every) {
+    if (rule?.applyFirst) answerAfterApplying(res, rule.status);
+    else if (once || every) {
       if (once) faults.applyThenFail!.count--;
-      const status = (once ? faults.applyThenFail?.status : undefined) ?? 504;
-      // Let the router apply the change, then replace its answer.
-      const send = res.send.bind(res);
-      res.send = ((_body?: unknown) => {
-        res.send = send;
-        res.status(status);
-        return send(
-          JSON.stringify({ schemas: [ERROR_SCHEMA], status: String(status), detail: 'gateway timeout' }),
-        );
-      }) as typeof res.send;
+      answerAfterApplying(res, (once ? faults.applyThenFail?.status : undefined) ?? 504);
     }
     next();
   });
@@ -338,7 +395,7 @@ export async function startScimServer(
         if (req.header('authorization') !== `Bearer ${token}`) throw new Error('unknown token');
         return 'lastday';
       },
-      context: () => ({ store }) satisfies Ctx,
+      context: () => ({ store, view: server }) satisfies Ctx,
     }) as unknown as express.Router,
   );
 

@@ -1,8 +1,14 @@
 /**
  * A webhook receiver for tests: a node:http server that verifies Standard
  * Webhooks signatures with the `standardwebhooks` library, dedupes on
- * webhook-id like a careful receiver, keeps per-person access, and can be
- * taken down (any status) for a while.
+ * webhook-id like a careful receiver (a repeated id is not applied again and
+ * gets the first answer again), keeps per-person access, and can be taken
+ * down (any status) for a while, for every effect or only some.
+ *
+ * It speaks the v1.1 receiver protocol (docs/connectors.md): `disable` and
+ * `enable` touch only the account, `reduce` and `revoke` answer what they
+ * removed. `legacy` makes it a receiver written before v1.1: it refuses the
+ * effects it does not know with 400 and answers every write with an empty 204.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,8 +43,10 @@ export interface WebhookReceiver {
   rejected: number;
   /** Answer this status to every request while set. */
   down?: number | undefined;
-  /** When set, `down` applies only to this effect. */
-  downOnly?: string | undefined;
+  /** When set, `down` applies only to this effect (or these effects). */
+  downOnly?: string | readonly string[] | undefined;
+  /** Behave like a receiver written before v1.1 (see the module comment). */
+  legacy: boolean;
   /** Per person: what the receiver's system still grants. */
   access: Map<string, ReceiverAccess>;
   /** Applied effects for one person, in order. */
@@ -48,13 +56,20 @@ export interface WebhookReceiver {
 
 export async function startWebhookReceiver(secret: string, port = 0): Promise<WebhookReceiver> {
   const wh = new Webhook(secret);
-  const seen = new Set<string>();
+  /** First answer per webhook-id, replayed for a repeat. */
+  const seen = new Map<string, { status: number; body?: unknown }>();
+  const downFor = (effect: string) => {
+    const only = receiver.downOnly;
+    if (only === undefined) return true;
+    return typeof only === 'string' ? only === effect : only.includes(effect);
+  };
   const receiver: WebhookReceiver = {
     url: '',
     secret,
     calls: [],
     attempts: [],
     rejected: 0,
+    legacy: false,
     access: new Map(),
     appliedFor: (personId) =>
       receiver.calls.filter((c) => c.personId === personId && c.applied).map((c) => c.effect),
@@ -83,8 +98,7 @@ export async function startWebhookReceiver(secret: string, port = 0): Promise<We
         // logged as '?'
       }
       receiver.attempts.push({ id: String(req.headers['webhook-id']), effect, personId });
-      if (receiver.down && (!receiver.downOnly || receiver.downOnly === effect))
-        return reply(receiver.down, { message: 'down' });
+      if (receiver.down && downFor(effect)) return reply(receiver.down, { message: 'down' });
       let payload: { effect: string; person: { id: string }; grants: { id: string }[]; cycle: number };
       try {
         payload = wh.verify(raw, req.headers as Record<string, string>) as typeof payload;
@@ -93,38 +107,60 @@ export async function startWebhookReceiver(secret: string, port = 0): Promise<We
         return reply(401, { message: 'bad signature' });
       }
       const id = String(req.headers['webhook-id']);
-      const applied = !seen.has(id);
-      seen.add(id);
+      const first = seen.get(id);
       receiver.calls.push({
         id,
         effect: payload.effect,
         personId: payload.person.id,
         grants: payload.grants,
         cycle: payload.cycle,
-        applied,
+        applied: first === undefined,
       });
-      const state = receiver.access.get(payload.person.id);
-      if (payload.effect === 'verify') {
-        if (!state) return reply(200, { exists: false });
-        return reply(200, { exists: true, active: state.active, grants: state.grants });
-      }
-      if (applied && state) {
-        if (payload.effect === 'reduce') {
-          state.removed = state.grants.filter((g) => g.privileged);
-          state.grants = state.grants.filter((g) => !g.privileged);
-        }
-        if (payload.effect === 'restore') {
-          state.grants.push(...(state.removed ?? []));
-          state.removed = [];
-        }
-        if (payload.effect === 'revoke') {
-          state.active = false;
-          state.grants = [];
-        }
-      }
-      reply(204);
+      if (first) return reply(first.status, first.body);
+      const answer = apply(payload.effect, receiver.access.get(payload.person.id));
+      // A query is answered afresh every time; a write's answer is kept for a repeat.
+      if (payload.effect !== 'verify') seen.set(id, answer);
+      reply(answer.status, answer.body);
     });
   });
+
+  function apply(effect: string, state: ReceiverAccess | undefined): { status: number; body?: unknown } {
+    const known = ['verify', 'reduce', 'restore', 'revoke'];
+    if (receiver.legacy && !known.includes(effect))
+      return { status: 400, body: { message: 'unknown effect' } };
+    if (effect === 'verify') {
+      if (!state) return { status: 200, body: { exists: false } };
+      return { status: 200, body: { exists: true, active: state.active, grants: state.grants } };
+    }
+    if (!state) return receiver.legacy ? { status: 204 } : { status: 200, body: { exists: false } };
+    let removed: ReceiverGrant[] = [];
+    switch (effect) {
+      case 'reduce':
+        removed = state.grants.filter((g) => g.privileged);
+        state.removed = [...(state.removed ?? []), ...removed];
+        state.grants = state.grants.filter((g) => !g.privileged);
+        break;
+      case 'restore':
+        state.grants.push(...(state.removed ?? []));
+        state.removed = [];
+        break;
+      case 'revoke':
+        removed = state.grants;
+        state.active = false;
+        state.grants = [];
+        break;
+      case 'disable':
+        state.active = false;
+        break;
+      case 'enable':
+        state.active = true;
+        break;
+      default:
+        return { status: 400, body: { message: 'unknown effect' } };
+    }
+    if (receiver.legacy || (effect !== 'reduce' && effect !== 'revoke')) return { status: 204 };
+    return { status: 200, body: { removed } };
+  }
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/lastday`;
   return receiver;

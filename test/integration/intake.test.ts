@@ -1,12 +1,8 @@
 /**
  * HR event intake on a real runtime (contract section 2): the signed webhook,
  * idempotency by eventId and webhook-id, rejected events kept with reasons, the
- * BullMQ queue as a way in, out-of-order events, and the `lastday enqueue` CLI.
+ * BullMQ queue as a way in, and out-of-order events. (`lastday enqueue`: test/e2e/cliEnqueue.test.ts.)
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -335,66 +331,5 @@ describe('reading', () => {
     expect(strays).toEqual([]);
     const ours = await queueRedis.keys(`${prefix}:*`);
     expect(ours.length).toBeGreaterThan(0);
-  });
-});
-
-describe('lastday enqueue and lastday rejected (CLI)', () => {
-  function runCli(args: string[], env: Record<string, string>, stdin?: string) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['bin/lastday.js', ...args], {
-        env: { ...process.env, ...env },
-        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      });
-      if (stdin !== undefined) child.stdin!.end(stdin);
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (c) => (stdout += String(c)));
-      child.stderr!.on('data', (c) => (stderr += String(c)));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-
-  it('sends a file of events and prints the summary of accepted, duplicate and rejected', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lastday-enqueue-'));
-    const known = hrEvent({ personId: 'cli-known' });
-    expect((await postEvent(url, known)).status).toBe(202);
-    const fresh = hrEvent({ personId: 'cli/new:1', lastDay: '2030-10-11' });
-    const bad = hrEvent({ personId: 'cli-bad', lastDay: '2030-02-30' });
-    const ndjson = join(dir, 'events.ndjson');
-    writeFileSync(ndjson, [fresh, known, bad].map((e) => JSON.stringify(e)).join('\n') + '\n');
-
-    const env = { REDIS_URL: inject('redisUrl'), LASTDAY_PREFIX: prefix, LOG_LEVEL: 'silent' };
-    // A JSON array on stdin (`-`) works too, and an all-good run exits 0. Both runs at once.
-    const another = hrEvent({ personId: 'cli-array' });
-    // And `lastday rejected` lists what was refused earlier, with reasons.
-    const refused = hrEvent({ personId: 'cli-refused', timezone: 'Mars/Olympus_Mons' });
-    expect((await postEvent(url, refused)).status).toBe(400);
-    const [res, res2, listed] = await Promise.all([
-      runCli(['enqueue', ndjson, '--json'], env),
-      runCli(['enqueue', '-', '--json'], env, JSON.stringify([another, known])),
-      runCli(['rejected', '--json'], env),
-    ]);
-    expect(listed.code, listed.stderr).toBe(0);
-    const listedEntry = JSON.parse(listed.stdout).rejected.find(
-      (r: { eventId?: string }) => r.eventId === refused.eventId,
-    );
-    expect(listedEntry.issues).toEqual([{ path: 'person.timezone', message: expect.any(String) }]);
-    expect(res.code, res.stderr).toBe(1); // a rejected event makes the exit code 1
-    const summary = JSON.parse(res.stdout);
-    expect(summary).toMatchObject({ total: 3, accepted: 1, duplicate: 1, rejected: 1 });
-    expect(summary.rejectedEvents[0]).toMatchObject({ index: 2, eventId: bad.eventId });
-
-    const body = await appliedPerson('cli/new:1');
-    expect(body.lastDay).toBe('2030-10-11');
-    const rejected = await api(url, 'GET', '/v1/hr-events/rejected', undefined, viewer);
-    expect(rejected.body.rejected.find((r: { eventId?: string }) => r.eventId === bad.eventId)).toMatchObject(
-      {
-        source: 'cli',
-      },
-    );
-
-    expect(res2.code, res2.stderr).toBe(0);
-    expect(JSON.parse(res2.stdout)).toMatchObject({ total: 2, accepted: 1, duplicate: 1, rejected: 0 });
   });
 });

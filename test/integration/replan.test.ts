@@ -4,7 +4,7 @@
  * to run twice or late. The first block runs real workers; the second calls the
  * processors directly on a context without workers, so each run is explicit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
 import type { Context } from '../../src/app/context.ts';
@@ -222,9 +222,18 @@ describe('with real workers: late events', () => {
 
 describe('milestone jobs run directly', () => {
   let ctx: Context;
+  // The context's clock runs with real time, moved ahead by the tests that need
+  // a later milestone's instant to have come.
+  let aheadMs = 0;
   beforeAll(async () => {
-    ctx = await testContext(testSettings());
+    ctx = await testContext(testSettings(), () => new Date(Date.now() + aheadMs));
   });
+  afterEach(() => {
+    aheadMs = 0;
+  });
+  const moveClockTo = (iso: string) => {
+    aheadMs = Date.parse(iso) - Date.now();
+  };
   afterAll(async () => {
     await ctx?.close();
   });
@@ -249,7 +258,11 @@ describe('milestone jobs run directly', () => {
     expect(applied.outcome).toBe('applied');
     const version = (await ctx.people.get(id))!.planVersion;
 
-    // revoke's job, run early on purpose: the past-due ones before it run first.
+    // revoke's job, run early on purpose (promoted by hand): it does nothing.
+    expect((await runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).outcome).toBe('early');
+    expect(await effectCounts(id)).toEqual({});
+    // At its instant: the past-due ones before it run first.
+    moveClockTo((await ctx.people.get(id))!.endsAt!);
     const first = await runMilestoneJob(ctx, {}, job(id, version, 'revoke'));
     expect(first.outcome).toBe('done');
     const second = await runMilestoneJob(ctx, {}, job(id, version, 'revoke'));
@@ -257,7 +270,11 @@ describe('milestone jobs run directly', () => {
     // And the earlier ones' own jobs, arriving afterwards, do nothing either.
     expect((await runMilestoneJob(ctx, {}, job(id, version, 'reduce'))).outcome).toBe('not_open');
 
-    expect(await effectCounts(id)).toEqual({ 'effect.reduce': 1, 'effect.revoke': 1 });
+    expect(await effectCounts(id)).toEqual({
+      'effect.reduce': 1,
+      'effect.disable': 1,
+      'effect.revoke': 1,
+    });
     const user = (await ctx.directory.get(id))!;
     expect(user.active).toBe(false);
     expect(user.grants).toEqual([]);
@@ -278,6 +295,9 @@ describe('milestone jobs run directly', () => {
     expect((await runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).outcome).toBe('done');
     // Someone turns the account back on before verify.
     await ctx.directory.put(id, { active: true, grants: [GRANTS[0]!] }, new Date().toISOString());
+    const verify = (await ctx.people.get(id))!.milestones.find((m) => m.name === 'verify')!;
+    expect((await runMilestoneJob(ctx, {}, job(id, version, 'verify'))).outcome).toBe('early');
+    moveClockTo(verify.dueAt);
     expect((await runMilestoneJob(ctx, {}, job(id, version, 'verify'))).outcome).toBe('done');
     expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
     const entries = await ctx.audit.list({ personId: id });
@@ -312,6 +332,7 @@ describe('milestone jobs run directly', () => {
     removeGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     restoreGrants: () => Promise.reject(new ConnectorError('flaky is down', true)),
     disable: () => Promise.reject(new ConnectorError('flaky is down', true)),
+    enable: () => Promise.reject(new ConnectorError('flaky is down', true)),
   };
 
   it('a cancellation after a partial revoke re-enables nothing and flags reinstatement_required', async () => {

@@ -80,9 +80,13 @@ describe('SCIM connector in a whole timeline', () => {
 
     const [reduce] = await effectEntries(rt, personId, 'effect.reduce', 'idp');
     expect((reduce!.details.removed as string[]).sort()).toEqual([admins.id, prod.id].sort());
+    // Disabled first (its own record and audit entry), then the rest removed.
+    const [disable] = await effectEntries(rt, personId, 'effect.disable', 'idp');
+    expect(disable!.details).toMatchObject({ disabled: true });
+    expect(Date.parse(disable!.at)).toBeGreaterThanOrEqual(soon.endsAt.toMillis());
     const [revoke] = await effectEntries(rt, personId, 'effect.revoke', 'idp');
-    expect(revoke!.details).toMatchObject({ disabled: true, wasActive: true, removed: [staff.id] });
-    expect(Date.parse(revoke!.at)).toBeGreaterThanOrEqual(soon.endsAt.toMillis());
+    expect(revoke!.details).toMatchObject({ disabled: true, removed: [staff.id] });
+    expect(revoke!.seq).toBeGreaterThan(disable!.seq);
     const [verify] = await effectEntries(rt, personId, 'effect.verify', 'idp');
     expect(verify!.details).toMatchObject({ drift: false, active: false, grants: [] });
     // Every membership changed exactly once.
@@ -193,5 +197,25 @@ describe('SCIM connector in a whole timeline', () => {
       { userId: user.id, active: false },
     ]);
     expect(await effectEntries(rt, personId, 'effect.revoke', 'idp')).toHaveLength(1);
+  });
+
+  it('keeps what a refusing server says out of the audit and lastError', async () => {
+    const { personId } = seed();
+    // A server that echoes the credentials it was sent, and more, in its error detail.
+    const leak = `token ${scim.token} rejected; internal trace at /srv/scim/app.py:42`;
+    scim.faults.rules = [
+      { method: 'PATCH', path: '/Groups', status: 400, scimType: 'invalidValue', detail: leak },
+    ];
+    await offboardSoon(rt, personId, 3600);
+    await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'failed');
+    const record = await rt.ctx.people.get(personId);
+    const lastError = record?.milestones.find((m) => m.name === 'reduce')?.lastError ?? '';
+    expect(lastError).toContain('400 Bad Request (invalidValue)');
+    const audit = JSON.stringify(await auditOf(rt, personId));
+    expect(audit).toContain('alert.milestone_failed');
+    for (const text of [lastError, audit]) {
+      expect(text).not.toContain(scim.token);
+      expect(text).not.toContain('internal trace');
+    }
   });
 });

@@ -51,6 +51,8 @@ let person: { id: string; email: string };
 beforeEach(() => {
   n++;
   scim.strictRemove = true;
+  scim.userGroups = 'full';
+  scim.valueOnlyGroups.clear();
   for (const k of Object.keys(scim.faults)) delete scim.faults[k as keyof typeof scim.faults];
   person = { id: `p-${n}`, email: `p${n}@example.com` };
   user = scim.addUser({
@@ -96,7 +98,7 @@ describe('scim connector', () => {
     else expect(result).toMatchObject({ exists: false });
   });
 
-  it('reduces, restores and disables, each change made once', async () => {
+  it('reduces, restores, disables and enables, each change made once', async () => {
     const c = connector();
     const privileged = (await c.read(person)).grants.filter((g) => g.privileged);
     await c.removeGrants(person, privileged);
@@ -110,9 +112,17 @@ describe('scim connector', () => {
     expect(scim.groupsOf(user.id).sort()).toEqual(
       [admins.displayName, prod.displayName, staff.displayName].sort(),
     );
-    await c.disable(person);
-    await c.disable(person);
+    // disable touches the account only: no group is read or changed.
+    const before = scim.requests.length;
+    expect(await c.disable(person)).toBe(true);
+    expect(await c.disable(person)).toBe(true);
+    expect(scim.requests.slice(before).filter((r) => r.includes('/Groups'))).toEqual([]);
     expect(scim.store.users.get(user.id)?.active).toBe(false);
+    expect(scim.groupsOf(user.id)).toHaveLength(3);
+    // What revoke then removes is what an inactive account still holds.
+    const left = await c.read(person);
+    expect(left).toMatchObject({ exists: true, active: false });
+    await c.removeGrants(person, left.grants);
     expect(scim.groupsOf(user.id)).toEqual([]);
     for (const g of [admins, prod]) {
       expect(scim.changesFor(user.id, g.id).map((c) => c.op)).toEqual(['remove', 'add', 'remove']);
@@ -120,20 +130,72 @@ describe('scim connector', () => {
     expect(scim.changesFor(user.id, staff.id).map((c) => c.op)).toEqual(['remove']);
     expect(scim.store.activeChanges.filter((a) => a.userId === user.id)).toHaveLength(1);
     expect(await c.read(person)).toEqual({ exists: true, active: false, grants: [] });
+
+    expect(await c.enable(person)).toBe(true);
+    expect(await c.enable(person)).toBe(true);
+    expect(scim.store.activeChanges.filter((a) => a.userId === user.id).map((a) => a.active)).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it('keeps non-privileged groups on revoke when configured, without calling them drift', async () => {
     const c = connector({ removeAllGroupsOnRevoke: false });
     await c.disable(person);
+    const left = await c.read(person);
+    expect(left.grants.map((g) => g.id).sort()).toEqual([admins.id, prod.id].sort());
+    await c.removeGrants(person, left.grants);
     expect(scim.groupsOf(user.id)).toEqual([staff.displayName]);
     expect(await c.read(person)).toEqual({ exists: true, active: false, grants: [] });
+  });
+
+  it('reads groups a server lists by id only, and reports those whose name it cannot read as unresolved', async () => {
+    const c = connector();
+    scim.valueOnlyGroups.add(admins.id);
+    scim.valueOnlyGroups.add(staff.id);
+    try {
+      const named = await c.read(person);
+      expect(named.grants.find((g) => g.id === admins.id)).toMatchObject({ privileged: true });
+      expect(named.unresolved).toBeUndefined();
+      scim.faults.rules = [{ method: 'GET', path: `/Groups/${staff.id}`, status: 503 }];
+      const partial = await c.read(person);
+      expect(partial.grants.map((g) => g.id).sort()).toEqual([admins.id, prod.id].sort());
+      expect(partial.unresolved?.map((g) => g.id)).toEqual([staff.id]);
+      // Once inactive with removeAllGroupsOnRevoke, a name no longer matters: it is all to go.
+      await c.disable(person);
+      const left = await c.read(person);
+      expect(left.grants.map((g) => g.id).sort()).toEqual([admins.id, prod.id, staff.id].sort());
+      expect(left.unresolved).toBeUndefined();
+    } finally {
+      scim.valueOnlyGroups.clear();
+    }
+  });
+
+  it('lists groups through /Groups when Users do not carry them', async () => {
+    const c = connector();
+    scim.userGroups = 'omit';
+    try {
+      const state = await c.read(person);
+      expect(state.grants.map((g) => g.role).sort()).toEqual(
+        [admins.displayName, prod.displayName, staff.displayName].sort(),
+      );
+      expect(scim.requests.at(-1)).toBe('GET /Groups');
+      scim.faults.rules = [{ method: 'GET', path: '/Groups', status: 503 }];
+      await expect(c.read(person)).rejects.toMatchObject({ retryable: true, status: 503 });
+      // …while disabling needs no group at all.
+      expect(await c.disable(person)).toBe(true);
+      expect(scim.store.users.get(user.id)?.active).toBe(false);
+    } finally {
+      scim.userGroups = 'full';
+    }
   });
 
   it('treats a user that does not exist as nothing to do', async () => {
     const c = connector();
     const ghost = { id: 'ghost' };
     expect(await c.read(ghost)).toEqual({ exists: false, active: false, grants: [] });
-    await c.disable(ghost);
+    expect(await c.disable(ghost)).toBe(false);
+    expect(await c.enable(ghost)).toBe(false);
     await c.removeGrants(ghost, [{ id: admins.id, system: 'idp', role: 'x', privileged: true }]);
   });
 
@@ -177,9 +239,13 @@ describe('scim connector', () => {
     await c.restoreGrants(person, privileged);
     scim.faults.applyThenFail = { count: 1 };
     await c.disable(person);
+    const left = await c.read(person);
+    scim.faults.applyThenFail = { count: 3 };
+    await c.removeGrants(person, left.grants);
     for (const g of [admins, prod]) {
       expect(scim.changesFor(user.id, g.id).map((c) => c.op)).toEqual(['remove', 'add', 'remove']);
     }
+    expect(scim.changesFor(user.id, staff.id).map((c) => c.op)).toEqual(['remove']);
     expect(scim.store.activeChanges.filter((a) => a.userId === user.id)).toHaveLength(1);
   });
 

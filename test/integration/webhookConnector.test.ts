@@ -44,6 +44,7 @@ afterAll(async () => {
 beforeEach(() => {
   receiver.down = undefined;
   receiver.downOnly = undefined;
+  receiver.legacy = false;
 });
 
 let n = 0;
@@ -66,7 +67,7 @@ describe('webhook connector', () => {
     const personId = seed();
     await offboardSoon(rt, personId, 3);
     await eventually(() => allDone(rt, personId), 20_000);
-    expect(writes(personId)).toEqual(['reduce', 'revoke']);
+    expect(writes(personId)).toEqual(['reduce', 'disable', 'revoke']);
     expect(receiver.rejected).toBe(0);
     expect(receiver.access.get(personId)).toMatchObject({ active: false, grants: [] });
 
@@ -107,6 +108,8 @@ describe('webhook connector', () => {
         receiver.attempts.filter((a) => a.personId === personId && a.effect === 'revoke').length >= 4,
       15_000,
     );
+    // The account went first; only the removal of the rest is failing.
+    expect(receiver.access.get(personId)?.active).toBe(false);
     receiver.down = undefined;
     await eventually(() => allDone(rt, personId), 30_000);
     const attempts = receiver.attempts.filter((a) => a.personId === personId && a.effect === 'revoke');
@@ -114,7 +117,41 @@ describe('webhook connector', () => {
     expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
     const mine = receiver.calls.filter((c) => c.personId === personId && c.effect === 'revoke');
     expect(mine.filter((c) => c.applied)).toHaveLength(1);
-    expect(writes(personId)).toEqual(['reduce', 'revoke']);
+    expect(writes(personId)).toEqual(['reduce', 'disable', 'revoke']);
+  });
+
+  it('falls back to revoke for a receiver from before v1.1 that refuses disable', async () => {
+    const personId = seed();
+    receiver.legacy = true;
+    try {
+      await offboardSoon(rt, personId, 2);
+      await eventually(() => allDone(rt, personId), 20_000);
+    } finally {
+      receiver.legacy = false;
+    }
+    expect(receiver.access.get(personId)).toMatchObject({ active: false, grants: [] });
+    const refused = receiver.calls.filter((c) => c.personId === personId && c.effect === 'disable');
+    expect(refused).toHaveLength(1);
+    // The legacy revoke disabled (and emptied) the account; the second revoke is the same id, not applied again.
+    expect(writes(personId)).toEqual(['reduce', 'disable', 'revoke']);
+    const [revoke] = await effectEntries(rt, personId, 'effect.revoke', 'hr-tools');
+    expect(revoke!.details).toMatchObject({ disabled: true });
+  });
+
+  it('enables and disables only the account, and says when there is none', async () => {
+    const c = new WebhookConnector(
+      { name: 'hr-tools', url: receiver.url, timeoutMs: 2_000, concurrency: 2 },
+      { secret: SECRET },
+    );
+    const personId = seed();
+    const p = { id: personId, cycle: 1, planVersion: 1 };
+    expect(await c.disable({ ...p, effect: 'revoke' })).toBe(true);
+    expect(receiver.access.get(personId)).toMatchObject({ active: false });
+    expect(receiver.access.get(personId)?.grants).toHaveLength(2);
+    expect(await c.enable({ ...p, effect: 'reinstate' })).toBe(true);
+    expect(receiver.access.get(personId)?.active).toBe(true);
+    expect(await c.disable({ id: 'nobody', cycle: 1, planVersion: 1 })).toBe(false);
+    expect(await c.enable({ id: 'nobody', cycle: 1, planVersion: 1 })).toBe(false);
   });
 
   it('fails without retry when the receiver refuses the signature', async () => {
@@ -139,5 +176,11 @@ describe('webhook connector', () => {
     expect(c.messageId(p, 'reduce')).not.toBe(c.messageId({ ...p, planVersion: 4 }, 'reduce'));
     expect(c.messageId(p, 'revoke')).not.toBe(c.messageId({ ...p, cycle: 2 }, 'revoke'));
     expect(c.messageId(p, 'verify')).not.toBe(c.messageId(p, 'verify'));
+    // Sent for its own milestone, an effect keeps the id earlier versions gave it…
+    expect(c.messageId({ ...p, effect: 'revoke' }, 'revoke')).toBe(c.messageId(p, 'revoke'));
+    // …and verify's re-disable is not a repeat of revoke's disable.
+    expect(c.messageId({ ...p, effect: 'verify' }, 'disable')).not.toBe(
+      c.messageId({ ...p, effect: 'revoke' }, 'disable'),
+    );
   });
 });

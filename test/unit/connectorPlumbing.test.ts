@@ -1,9 +1,14 @@
-/** The small pieces under the connectors: retry loop, Retry-After, semaphore, globs, filters, secrets. */
+/**
+ * The small pieces under the connectors: retry loop, Retry-After, semaphore,
+ * globs, filters, secrets, and what connector errors may say.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load.ts';
 import { ConnectorError } from '../../src/connectors/connector.ts';
 import { globMatcher } from '../../src/domain/glob.ts';
-import { HttpClient, parseRetryAfter, RetryableHttpError } from '../../src/connectors/httpClient.ts';
+import { HttpClient, parseRetryAfter, RetryableHttpError, safeUrl } from '../../src/connectors/httpClient.ts';
 import { createConnectors } from '../../src/connectors/registry.ts';
 import { eqFilter, memberPath } from '../../src/connectors/scimFilter.ts';
 import { Semaphore } from '../../src/connectors/semaphore.ts';
@@ -190,5 +195,57 @@ describe('createConnectors', () => {
       ['scim', 'idp'],
       ['webhook', 'tools'],
     ]);
+  });
+});
+
+describe('connector error messages', () => {
+  const TOKEN = 'sk-live-0123456789abcdef';
+  /** A server that answers every request with `status` and a body echoing the Authorization header. */
+  async function echoing(status: number) {
+    const server = createServer((req, res) => {
+      req.resume();
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ detail: `bad header ${req.headers.authorization}; see /srv/app.py:12` }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it('say method, URL without query, status and reason phrase; never body bytes or credentials', async () => {
+    for (const status of [500, 401]) {
+      const server = await echoing(status);
+      try {
+        const http = new HttpClient({ name: 'idp', timeoutMs: 2_000, concurrency: 1 });
+        const err = (await http
+          .send({
+            method: 'GET',
+            url: `${server.url}/scim/v2/Users?filter=userName%20eq%20%22alice%22`,
+            headers: { authorization: `Bearer ${TOKEN}` },
+          })
+          .catch((e: unknown) => e)) as ConnectorError;
+        expect(err).toBeInstanceOf(ConnectorError);
+        expect(err.message).toBe(
+          status === 500
+            ? `idp: GET ${server.url}/scim/v2/Users?… answered 500 Internal Server Error`
+            : `idp: GET ${server.url}/scim/v2/Users?… refused our credentials (401 Unauthorized)`,
+        );
+        // What the server said is kept for the log, with our credentials blanked.
+        expect(err.detail).toBe('bad header [redacted]; see /srv/app.py:12');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('drop credentials and the query from URLs', () => {
+    expect(safeUrl('https://user:pa55@idp.example/scim/v2/Users?filter=x#f')).toBe(
+      'https://idp.example/scim/v2/Users?…',
+    );
+    expect(safeUrl('not a url')).toBe('(invalid url)');
   });
 });

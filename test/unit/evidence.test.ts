@@ -125,4 +125,127 @@ describe('evidence report', () => {
     });
     expect(cancelled.controls.every((c) => c.result === 'not_applicable')).toBe(true);
   });
+
+  it('never calls an early effect on time: a revoke done before its dueAt fails every control', () => {
+    // Data from before the early-run guard: revoke's job promoted by hand 18 days early.
+    const record: PersonRecord = {
+      ...base,
+      milestones: [
+        { name: 'reduce', dueAt: '2026-12-02T17:00:00Z', state: 'done', doneAt: '2026-11-16T20:00:00Z' },
+        { name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'done', doneAt: '2026-11-17T01:00:00Z' },
+        { name: 'verify', dueAt: '2026-12-05T02:00:00Z', state: 'done', doneAt: '2026-12-05T02:00:01Z' },
+      ],
+    };
+    const r = buildEvidence({
+      record,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    const revoke = r.milestones.find((m) => m.name === 'revoke')!;
+    expect(revoke).toMatchObject({ early: true, lagSeconds: -18 * 86_400 });
+    expect(r.milestones.find((m) => m.name === 'verify')).not.toHaveProperty('early');
+    expect(r.controls.map((c) => c.result)).toEqual(['fail', 'fail', 'fail']);
+    for (const c of r.controls) expect(c.detail).toContain('revoke took effect EARLY');
+    expect(r.controls[0]!.detail).toContain('reduce took effect EARLY');
+    expect(r.controls[1]!.detail).toContain('432.0 h before its due time 2026-12-05T01:00:00Z');
+    const md = evidenceMarkdown(r);
+    expect(md).toContain('| PCI DSS 8.2.5 |');
+    expect(md).toContain('**432.0 h EARLY**');
+    expect(md).not.toContain('0 s after');
+  });
+
+  it('an effect a fraction of a second early is early too, never rounded to on time', () => {
+    const record: PersonRecord = {
+      ...base,
+      milestones: [
+        { name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'done', doneAt: '2026-12-05T00:59:59.800Z' },
+      ],
+    };
+    const r = buildEvidence({
+      record,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    expect(r.milestones[0]).toMatchObject({ early: true, lagSeconds: -1 });
+    expect(r.controls.map((c) => c.result)).toEqual(['fail', 'fail', 'fail']);
+  });
+
+  it('an early read-back fails CC6.2 only; revoke on time keeps PS-4 and PCI', () => {
+    const record: PersonRecord = {
+      ...base,
+      milestones: [
+        base.milestones[0]!,
+        base.milestones[1]!,
+        { name: 'verify', dueAt: '2026-12-05T02:00:00Z', state: 'done', doneAt: '2026-12-05T01:10:00Z' },
+      ],
+    };
+    const r = buildEvidence({
+      record,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    expect(r.controls.map((c) => c.result)).toEqual(['fail', 'pass', 'pass']);
+    expect(r.controls[0]!.detail).toContain('verify took effect EARLY');
+  });
+
+  it('shows early runs that were put back, and still passes a revoke done on time', () => {
+    const withEarlyRun = [
+      ...audit,
+      {
+        seq: 4,
+        at: '2026-11-26T00:00:00Z',
+        type: 'milestone.early_run',
+        actor: 'lastday',
+        details: { milestone: 'revoke', dueAt: '2026-12-05T01:00:00Z', earlyMs: 777_600_000 },
+      },
+    ];
+    const r = buildEvidence({
+      record: base,
+      effects,
+      audit: withEarlyRun,
+      chain: { ok: true, entries: 4 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    const revoke = r.milestones.find((m) => m.name === 'revoke')!;
+    expect(revoke).toMatchObject({ earlyRunsPutBack: 1, lagSeconds: 3 });
+    expect(revoke).not.toHaveProperty('early');
+    expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'pass']);
+    expect(evidenceMarkdown(r)).toContain('done (1 early run(s) put back)');
+  });
+
+  it('names the HR share of a late plan; compliance still counts from dueAt', () => {
+    const record: PersonRecord = {
+      ...base,
+      milestones: [
+        base.milestones[0]!,
+        {
+          name: 'revoke',
+          dueAt: '2026-12-05T01:00:00Z',
+          actionableAt: '2026-12-05T03:00:00Z',
+          state: 'done',
+          doneAt: '2026-12-05T03:00:02Z',
+        },
+        base.milestones[2]!,
+      ],
+    };
+    const r = buildEvidence({
+      record,
+      effects,
+      audit,
+      chain: { ok: true, entries: 3 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    const revoke = r.milestones.find((m) => m.name === 'revoke')!;
+    expect(revoke).toMatchObject({ actionableAt: '2026-12-05T03:00:00Z', lagSeconds: 7202 });
+    expect(revoke).not.toHaveProperty('early');
+    // Whoever was late, access outlived the last day by 2 h: past PCI's 15 minutes.
+    expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'fail']);
+    expect(evidenceMarkdown(r)).toContain('2.0 h (HR event 2.0 h after due)');
+  });
 });

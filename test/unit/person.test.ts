@@ -400,3 +400,115 @@ describe('contract.terminated', () => {
     expect(statusOf(next.record)).toBe('reduced');
   });
 });
+
+describe('actionableAt: when lastday could first act (late HR events)', () => {
+  it('planned ahead: nothing stored, actionable at dueAt', () => {
+    expect(planned().milestones.every((m) => m.actionableAt === undefined)).toBe(true);
+  });
+
+  it('planned after its instant: actionable when the plan was saved, shown in the view', () => {
+    // Applied on 2026-12-03 18:00Z: notice and reduce are past due, the rest ahead.
+    const now = '2026-12-03T18:00:00Z';
+    const record = applied(applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at(now))).record;
+    const m = byName(record);
+    expect(m.notice).toMatchObject({ dueAt: PLAN_DEC_4.notice, actionableAt: now, state: 'scheduled' });
+    expect(m.reduce).toMatchObject({ dueAt: PLAN_DEC_4.reduce, actionableAt: now, state: 'scheduled' });
+    expect(m.freeze!.actionableAt).toBeUndefined();
+    expect(m.revoke!.actionableAt).toBeUndefined();
+    const view = personView(record).milestones;
+    expect(view.find((v) => v.name === 'reduce')).toMatchObject({ actionableAt: now });
+    expect(view.find((v) => v.name === 'revoke')).not.toHaveProperty('actionableAt');
+  });
+
+  it('an open milestone moved into the past becomes actionable at the replan', () => {
+    // First plan for Dec 4 on Nov 20, notice done on Nov 27; on Dec 1 HR says the
+    // last day was Nov 27. The rest were not due under the old plan.
+    const replanAt = '2026-12-01T12:00:00Z';
+    const next = applied(
+      applyHrEvent(
+        markDone(planned(), ['notice']),
+        ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
+        defaultPolicy,
+        at(replanAt),
+      ),
+    ).record;
+    expect(byName(next).notice).toMatchObject({ state: 'done', dueAt: PLAN_DEC_4.notice });
+    expect(byName(next).notice!.actionableAt).toBeUndefined();
+    for (const m of next.milestones.filter((x) => x.name !== 'notice')) {
+      expect(Date.parse(m.dueAt)).toBeLessThan(Date.parse(replanAt));
+      expect(m.actionableAt).toBe(replanAt);
+    }
+  });
+
+  it('a past-due milestone lastday had not run yet keeps being measured from when it became due', () => {
+    // Workers were down: notice (Nov 27 17:00Z) is still open on Dec 1, when HR
+    // moves the last day a week earlier. lastday was already late on it.
+    const next = applied(
+      applyHrEvent(
+        planned(),
+        ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
+        defaultPolicy,
+        at('2026-12-01T12:00:00Z'),
+      ),
+    ).record;
+    expect(byName(next).notice).toMatchObject({ state: 'scheduled', actionableAt: PLAN_DEC_4.notice });
+  });
+
+  it('a replan keeps the earlier moment of a milestone that was already actionable', () => {
+    // Planned late on Dec 3 (notice, reduce actionable then); a new event on Dec 3
+    // 20:00Z moves the end time but not the past-due ones' actionability.
+    const first = applied(
+      applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at('2026-12-03T18:00:00Z')),
+    ).record;
+    const next = applied(
+      applyHrEvent(
+        first,
+        ev({ eventId: 'later-end', endTime: '18:00', occurredAt: '2026-12-03T19:00:00Z' }),
+        defaultPolicy,
+        at('2026-12-03T20:00:00Z'),
+      ),
+    ).record;
+    expect(byName(next).reduce).toMatchObject({
+      dueAt: PLAN_DEC_4.reduce,
+      actionableAt: '2026-12-03T18:00:00Z',
+    });
+    expect(byName(next).revoke!.actionableAt).toBeUndefined();
+  });
+
+  it('a milestone moved back into the future is actionable at its instant again', () => {
+    const late = applied(
+      applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at('2026-12-03T18:00:00Z')),
+    ).record;
+    const extended = applied(
+      applyHrEvent(
+        late,
+        ev({ eventId: 'extended', lastDay: '2026-12-18', occurredAt: '2026-12-03T19:00:00Z' }),
+        defaultPolicy,
+        at('2026-12-03T20:00:00Z'),
+      ),
+    ).record;
+    expect(extended.milestones.every((m) => m.actionableAt === undefined)).toBe(true);
+  });
+
+  it('a termination effective in the past is actionable when applied; one effective now is not late', () => {
+    const applyAt = '2026-12-10T12:00:00Z';
+    const past = applied(
+      applyHrEvent(
+        undefined,
+        ev({ eventId: 'fired-late', type: 'contract.terminated', effectiveAt: '2026-12-01T09:00:00Z' }),
+        defaultPolicy,
+        at(applyAt),
+      ),
+    ).record;
+    expect(byName(past).revoke).toMatchObject({ dueAt: '2026-12-01T09:00:00Z', actionableAt: applyAt });
+    const now = applied(
+      applyHrEvent(
+        undefined,
+        ev({ eventId: 'fired-now', type: 'contract.terminated' }),
+        defaultPolicy,
+        at(applyAt),
+      ),
+    ).record;
+    expect(now.milestones.every((m) => m.actionableAt === undefined)).toBe(true);
+  });
+});

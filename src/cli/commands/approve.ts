@@ -1,22 +1,24 @@
 /**
- * `lastday approve ID --as PERSON`: the same rules as the API (no
- * self-approval, no approver whose own offboarding reached `reduce`).
+ * `lastday approve ID`: approves a held action as the person of LASTDAY_TOKEN
+ * (POST /v1/actions/:id/approve). The server applies the two-person rule: no
+ * self-approval, no approver whose own offboarding has begun.
  */
 import type { Command } from 'commander';
-import { output } from '../context.ts';
-import { cliActorName, withGuard } from '../guard.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, print } from '../io.ts';
+import { refuseAs } from '../actingPerson.ts';
 
-export function approveCommand(program: Command): void {
-  program
-    .command('approve')
-    .description('approve a held action as PERSON (the second person of the two-person rule)')
-    .argument('<actionId>', 'the action to approve')
-    .requiredOption('--as <personId>', 'the approving person (must not be the initiator or offboarding)')
-    .option('--json', 'print JSON')
-    .action(async (actionId: string, opts: { as: string; json?: boolean }) => {
-      const view = await withGuard((guard) =>
-        guard.approve(actionId, opts.as, { name: cliActorName(), personId: opts.as }),
-      );
-      output(Boolean(opts.json), view, () => `${view.actionId}: ${view.state} (${view.reason})`);
-    });
+export function approveCommand(program: Command, io: CliIo): void {
+  refuseAs(
+    program
+      .command('approve')
+      .description(
+        "approve a held action as LASTDAY_TOKEN's person (the second person of the two-person rule)",
+      )
+      .argument('<actionId>', 'the action to approve')
+      .option('--json', 'print JSON'),
+  ).action(async (actionId: string, opts: { json?: boolean }) => {
+    const view = await withApi(io, opts.json, (api) => api.approve(actionId));
+    print(io, opts.json, view, () => `${view.actionId}: ${view.state} (${view.reason})`);
+  });
 }

@@ -1,9 +1,9 @@
-/** `lastday audit [--person P] [--action A] [--verify]`: the hash-chained audit trail. */
+/** `lastday audit [--person P] [--action A] [--verify]`: the hash-chained audit trail (GET /v1/audit, /v1/audit/verify). */
 import type { Command } from 'commander';
-import { output, withContext } from '../context.ts';
-import { table, when } from '../table.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, EXIT, print } from '../io.ts';
 
-export function auditCommand(program: Command): void {
+export function auditCommand(program: Command, io: CliIo): void {
   program
     .command('audit')
     .description('audit entries (optionally of one person or action), or --verify the chain')
@@ -11,7 +11,7 @@ export function auditCommand(program: Command): void {
     .option('--action <actionId>', 'only entries about this action')
     .option('--after <seq>', 'entries after this sequence number', '0')
     .option('--limit <n>', 'at most this many entries', '500')
-    .option('--verify', 'recompute every hash of the chain; exit 1 when broken')
+    .option('--verify', 'have the server recompute every hash of the chain; exit 1 when broken')
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -23,29 +23,30 @@ export function auditCommand(program: Command): void {
         json?: boolean;
       }) => {
         if (opts.verify) {
-          const result = await withContext((ctx) => ctx.audit.verify());
-          output(Boolean(opts.json), result, () =>
+          const result = await withApi(io, opts.json, (api) => api.verifyAudit());
+          print(io, opts.json, result, () =>
             result.ok
               ? `audit chain verifies: ${result.entries} entries`
-              : `audit chain BROKEN at seq ${result.brokenAt}: ${result.reason} (${result.entries} entries verified before it)`,
+              : `audit chain BROKEN at seq ${result.brokenAt ?? '?'}: ${result.reason ?? 'no reason given'} (${result.entries} entries verified before it)`,
           );
-          process.exitCode = result.ok ? 0 : 1;
+          if (!result.ok) io.exitCode = EXIT.failed;
           return;
         }
-        const entries = await withContext((ctx) =>
-          ctx.audit.list({
+        const result = await withApi(io, opts.json, (api) =>
+          api.audit({
             ...(opts.person !== undefined ? { personId: opts.person } : {}),
             ...(opts.action !== undefined ? { actionId: opts.action } : {}),
-            afterSeq: Number(opts.after) || 0,
+            after: Number(opts.after) || 0,
             limit: Number(opts.limit) || 500,
           }),
         );
-        output(Boolean(opts.json), { entries, count: entries.length }, () =>
-          entries.length === 0
+        const { table, when } = await import('../table.ts');
+        print(io, opts.json, result, () =>
+          result.entries.length === 0
             ? 'no audit entries'
             : table(
                 ['seq', 'at', 'type', 'actor', 'person', 'details'],
-                entries.map((e) => [e.seq, when(e.at), e.type, e.actor, e.personId, brief(e.details)]),
+                result.entries.map((e) => [e.seq, when(e.at), e.type, e.actor, e.personId, brief(e.details)]),
               ),
         );
       },

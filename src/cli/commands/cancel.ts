@@ -1,20 +1,19 @@
-/** `lastday cancel ID`: cancels an action that has not run; the same rules as the API. */
+/** `lastday cancel ID`: cancels an action that has not run, as the person of LASTDAY_TOKEN (POST /v1/actions/:id/cancel). */
 import type { Command } from 'commander';
-import { output } from '../context.ts';
-import { cliActorName, withGuard } from '../guard.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, print } from '../io.ts';
+import { refuseAs } from '../actingPerson.ts';
 
-export function cancelCommand(program: Command): void {
-  program
-    .command('cancel')
-    .description('cancel an action that has not been executed')
-    .argument('<actionId>', 'the action to cancel')
-    .option('--as <personId>', 'the person cancelling (recorded in the audit)')
-    .option('--reason <text>', 'why (recorded in the audit)')
-    .option('--json', 'print JSON')
-    .action(async (actionId: string, opts: { as?: string; reason?: string; json?: boolean }) => {
-      const view = await withGuard((guard) =>
-        guard.cancel(actionId, { name: cliActorName(), personId: opts.as }, opts.reason),
-      );
-      output(Boolean(opts.json), view, () => `${view.actionId}: ${view.state} (${view.reason})`);
-    });
+export function cancelCommand(program: Command, io: CliIo): void {
+  refuseAs(
+    program
+      .command('cancel')
+      .description("cancel an action that has not been executed, as LASTDAY_TOKEN's person")
+      .argument('<actionId>', 'the action to cancel')
+      .option('--reason <text>', 'why (recorded in the audit)')
+      .option('--json', 'print JSON'),
+  ).action(async (actionId: string, opts: { reason?: string; json?: boolean }) => {
+    const view = await withApi(io, opts.json, (api) => api.cancel(actionId, opts.reason));
+    print(io, opts.json, view, () => `${view.actionId}: ${view.state} (${view.reason})`);
+  });
 }

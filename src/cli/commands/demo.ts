@@ -12,21 +12,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DateTime } from 'luxon';
-import { Webhook } from 'standardwebhooks';
-import { startEmbeddedRedis } from '../../app/embeddedRedis.ts';
-import { createLogger } from '../../app/logger.ts';
-import { type Runtime, startRuntime } from '../../app/runtime.ts';
-import { envSchema } from '../../config/env.ts';
-import { parseConfig } from '../../config/load.ts';
-import { sha256Hex } from '../../http/auth.ts';
+import type { Runtime } from '../../app/runtime.ts';
+import type { CliIo } from '../io.ts';
 
 const CONTRACTOR = 'c-2017';
 const OPS = 'ops-alice';
 const TARGET = 'account:@vip-head-of-state';
 const ZONE = 'America/Los_Angeles';
 
-export function demoCommand(program: Command): void {
+export function demoCommand(program: Command, io: CliIo): void {
   program
     .command('demo')
     .description('replay the 2017 incident against an in-process lastday (about a minute)')
@@ -34,15 +28,34 @@ export function demoCommand(program: Command): void {
     .option('--verbose', 'show lastday’s own logs on stderr')
     .action(async (opts: { seconds: string; verbose?: boolean }) => {
       const seconds = Math.max(3, Math.min(3600, Number(opts.seconds) || 60));
-      await runDemo(seconds, Boolean(opts.verbose));
+      await runDemo(io, seconds, Boolean(opts.verbose));
     });
 }
 
-async function runDemo(seconds: number, verbose: boolean): Promise<void> {
+async function runDemo(io: CliIo, seconds: number, verbose: boolean): Promise<void> {
+  const [
+    { DateTime },
+    { Webhook },
+    { startEmbeddedRedis },
+    { createLogger },
+    { startRuntime },
+    { envSchema },
+    { parseConfig },
+    { sha256Hex },
+  ] = await Promise.all([
+    import('luxon'),
+    import('standardwebhooks'),
+    import('../../app/embeddedRedis.ts'),
+    import('../../app/logger.ts'),
+    import('../../app/runtime.ts'),
+    import('../../config/env.ts'),
+    import('../../config/load.ts'),
+    import('../../http/auth.ts'),
+  ]);
   const t0 = Date.now();
   const say = (text: string) => {
     const at = ((Date.now() - t0) / 1000).toFixed(1).padStart(5);
-    process.stdout.write(`[+${at}s] ${text}\n`);
+    io.stdout.write(`[+${at}s] ${text}\n`);
   };
   const dir = mkdtempSync(join(tmpdir(), 'lastday-demo-'));
   const redis = await startEmbeddedRedis(dir, { persistent: false });
@@ -73,7 +86,7 @@ async function runDemo(seconds: number, verbose: boolean): Promise<void> {
     runtime = await startRuntime({
       settings: { env, config },
       redisUrl: redis.url,
-      log: createLogger(env.LOG_LEVEL, process.stderr),
+      log: createLogger(env.LOG_LEVEL, io.stderr),
       listen: { host: '127.0.0.1', port: 0 },
     });
     const rt = runtime;
@@ -197,7 +210,7 @@ async function runDemo(seconds: number, verbose: boolean): Promise<void> {
         ? 'the head of state keeps their account. Done.'
         : `UNEXPECTED: the callback fired ${callback.calls} time(s)`,
     );
-    if (callback.calls !== 0 || !verify.body.ok) process.exitCode = 1;
+    if (callback.calls !== 0 || !verify.body.ok) io.exitCode = 1;
   } finally {
     await runtime?.stop();
     await callback.close();

@@ -1,93 +1,105 @@
 /**
  * `lastday enqueue FILE`: HR events from a JSON array or NDJSON (`-` for stdin),
- * with a progress bar on stderr and a summary of accepted, duplicate, rejected.
- * Exits 1 when any event was rejected, so scripts notice.
+ * through the same intake as the API, straight to Redis. A progress bar on
+ * stderr and a summary of accepted, duplicate, rejected and unparsable; every
+ * good record is sent even when others are bad. Exits 1 when any record was
+ * rejected or did not parse, so scripts notice.
  */
-import { readFileSync } from 'node:fs';
-import { SingleBar } from 'cli-progress';
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { submitHrEvent } from '../../queues/intake.ts';
-import { output, withContext } from '../context.ts';
+import type { Issue } from '../../domain/errors.ts';
+import { parseEventFile, type Unparsable } from '../eventFile.ts';
+import { type CliIo, CliExit, EXIT, print, readAll } from '../io.ts';
 
-export function enqueueCommand(program: Command): void {
+interface RejectedRecord {
+  index: number;
+  line?: number;
+  eventId?: string;
+  issues: Issue[];
+}
+
+export function enqueueCommand(program: Command, io: CliIo): void {
   program
     .command('enqueue')
     .description('send HR events from a JSON array or NDJSON file (- for stdin)')
     .argument('<file>', 'path, or - for stdin')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
-      let events: unknown[];
+      let text: string;
       try {
-        events = parseEvents(readFileSync(file === '-' ? 0 : file, 'utf8'));
+        text = file === '-' ? await readAll(io.stdin) : await readFile(file, 'utf8');
       } catch (err) {
-        process.stderr.write(`${file}: ${(err as Error).message}\n`);
-        process.exit(1);
+        throw new CliExit(EXIT.failed, `${file}: ${(err as Error).message}`);
       }
-      const summary = await withContext(async (ctx) => {
-        const counts = { accepted: 0, duplicate: 0, rejected: 0 };
-        const rejected: { index: number; eventId?: string; issues: unknown }[] = [];
-        const bar = new SingleBar(
-          { stream: process.stderr, format: 'enqueue [{bar}] {value}/{total} events', hideCursor: true },
-          undefined,
-        );
-        const showBar = process.stderr.isTTY && !opts.json;
-        if (showBar) bar.start(events.length, 0);
-        for (const [index, event] of events.entries()) {
-          const result = await submitHrEvent(
-            { events: ctx.events, queue: ctx.queues.hrEvents, metrics: ctx.metrics, now: ctx.now },
-            event,
-            'cli',
+      const { events, unparsable } = parseEventFile(text);
+      const counts = { accepted: 0, duplicate: 0, rejected: 0 };
+      const rejectedEvents: RejectedRecord[] = [];
+      if (events.length > 0) {
+        const [{ withContext }, { submitHrEvent }, { SingleBar }] = await Promise.all([
+          import('../context.ts'),
+          import('../../queues/intake.ts'),
+          import('cli-progress'),
+        ]);
+        await withContext(io, async (ctx) => {
+          const showBar = Boolean(io.stderr.isTTY) && !opts.json;
+          const bar = new SingleBar(
+            { stream: io.stderr, format: 'enqueue [{bar}] {value}/{total} events', hideCursor: true },
+            undefined,
           );
-          counts[result.status]++;
-          if (result.status === 'rejected') {
-            rejected.push({
-              index,
-              ...(result.eventId ? { eventId: result.eventId } : {}),
-              issues: result.issues,
-            });
+          if (showBar) bar.start(events.length, 0);
+          for (const { index, line, value } of events) {
+            const result = await submitHrEvent(
+              { events: ctx.events, queue: ctx.queues.hrEvents, metrics: ctx.metrics, now: ctx.now },
+              value,
+              'cli',
+            );
+            counts[result.status]++;
+            if (result.status === 'rejected') {
+              rejectedEvents.push({
+                index,
+                ...(line !== undefined ? { line } : {}),
+                ...(result.eventId ? { eventId: result.eventId } : {}),
+                issues: result.issues,
+              });
+            }
+            if (showBar) bar.increment();
           }
-          if (showBar) bar.increment();
-        }
-        if (showBar) bar.stop();
-        return { total: events.length, ...counts, rejectedEvents: rejected };
-      });
-      output(Boolean(opts.json), summary, () => {
-        const lines = [
-          `${summary.total} events: ${summary.accepted} accepted, ${summary.duplicate} duplicate, ${summary.rejected} rejected`,
-        ];
-        for (const r of summary.rejectedEvents) {
-          lines.push(
-            `  rejected #${r.index}${r.eventId ? ` (${r.eventId})` : ''}: ${JSON.stringify(r.issues)}`,
-          );
-        }
-        return lines.join('\n');
-      });
-      process.exitCode = summary.rejected > 0 ? 1 : 0;
+          if (showBar) bar.stop();
+        });
+      }
+      const summary = {
+        total: events.length + unparsable.length,
+        ...counts,
+        unparsable: unparsable.length,
+        rejectedEvents,
+        unparsableLines: unparsable,
+      };
+      print(io, opts.json, summary, () => humanSummary(summary, unparsable, rejectedEvents));
+      if (summary.rejected > 0 || summary.unparsable > 0) io.exitCode = EXIT.failed;
     });
 }
 
-/** A JSON array, a single JSON object, or one JSON value per line. */
-export function parseEvents(text: string): unknown[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (trimmed.startsWith('[')) {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (!Array.isArray(parsed)) throw new Error('expected a JSON array');
-    return parsed;
-  }
-  try {
-    return [JSON.parse(trimmed)];
-  } catch {
-    return trimmed
-      .split('\n')
-      .map((line, i) => [line.trim(), i + 1] as const)
-      .filter(([line]) => line !== '')
-      .map(([line, n]) => {
-        try {
-          return JSON.parse(line);
-        } catch {
-          throw new Error(`line ${n} is not valid JSON`);
-        }
-      });
-  }
+function humanSummary(
+  s: { total: number; accepted: number; duplicate: number; rejected: number; unparsable: number },
+  unparsable: Unparsable[],
+  rejected: RejectedRecord[],
+): string {
+  const lines = [
+    `${s.total} events: ${s.accepted} accepted, ${s.duplicate} duplicate, ${s.rejected} rejected, ${s.unparsable} unparsable`,
+  ];
+  // Bad records in file order, so they can be fixed top to bottom.
+  const bad = [
+    ...unparsable.map((u) => ({
+      at: u.line ?? 0,
+      text: u.line !== undefined ? `line ${u.line}: not JSON: ${u.error}` : `file: ${u.error}`,
+    })),
+    ...rejected.map((r) => ({
+      at: r.line ?? r.index,
+      text:
+        `${r.line !== undefined ? `line ${r.line}` : `#${r.index}`}${r.eventId ? ` (${r.eventId})` : ''}: rejected: ` +
+        r.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
+    })),
+  ].sort((a, b) => a.at - b.at);
+  for (const b of bad) lines.push(`  ${b.text}`);
+  return lines.join('\n');
 }

@@ -1,11 +1,9 @@
-/** `lastday evidence PERSON [--format md|json]`: the auditor's page for one leaver. */
+/** `lastday evidence PERSON [--format md|json]`: the auditor's page for one leaver (GET /v1/people/:personId/evidence). */
 import type { Command } from 'commander';
-import { loadEvidence } from '../../app/evidence.ts';
-import { opsProviders } from '../../app/features.ts';
-import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
-import { withContext } from '../context.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, usageError } from '../io.ts';
 
-export function evidenceCommand(program: Command): void {
+export function evidenceCommand(program: Command, io: CliIo): void {
   program
     .command('evidence')
     .description(
@@ -16,18 +14,13 @@ export function evidenceCommand(program: Command): void {
     .option('--json', 'same as --format json')
     .action(async (personId: string, opts: { format: string; json?: boolean }) => {
       const format = opts.json ? 'json' : opts.format;
-      if (format !== 'md' && format !== 'json') {
-        process.stderr.write('--format: expected md or json\n');
-        process.exit(1);
-      }
-      const report = await withContext((ctx) => loadEvidence(ctx, opsProviders, personId));
-      if (!report) {
-        process.stderr.write(`no HR record for person ${personId}\n`);
-        process.exitCode = 4;
+      if (format !== 'md' && format !== 'json') throw usageError('--format: expected md or json');
+      if (format === 'md') {
+        const page = await withApi(io, false, (api) => api.evidenceMarkdown(personId));
+        io.stdout.write(page.endsWith('\n') ? page : `${page}\n`);
         return;
       }
-      process.stdout.write(
-        format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : evidenceMarkdown(report),
-      );
+      const report = await withApi(io, true, (api) => api.evidence(personId));
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     });
 }

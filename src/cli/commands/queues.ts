@@ -1,18 +1,21 @@
-/** `lastday queues`: jobs per state in each queue, the oldest waiting job and the next delayed one. */
+/** `lastday queues`: jobs per state in each queue, the oldest waiting job and the next delayed one (Redis directly). */
 import type { JobType } from 'bullmq';
 import type { Command } from 'commander';
-import { output, withContext } from '../context.ts';
-import { table, when } from '../table.ts';
+import { type CliIo, print } from '../io.ts';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 
-export function queuesCommand(program: Command): void {
+export function queuesCommand(program: Command, io: CliIo): void {
   program
     .command('queues')
     .description('queue depths, oldest waiting job, next delayed job')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const result = await withContext(async (ctx) => {
+      const [{ withContext }, { table, when }] = await Promise.all([
+        import('../context.ts'),
+        import('../table.ts'),
+      ]);
+      const result = await withContext(io, async (ctx) => {
         const queues = Object.values(ctx.queues);
         return {
           queues: await Promise.all(
@@ -45,7 +48,7 @@ export function queuesCommand(program: Command): void {
           ),
         };
       });
-      output(Boolean(opts.json), result, () => {
+      print(io, opts.json, result, () => {
         const lines = [
           table(
             ['queue', ...STATES, 'oldest waiting', 'next delayed'],

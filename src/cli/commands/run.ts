@@ -1,36 +1,41 @@
 /**
  * `lastday run reconcile|roster-sync|overdue|hold-expiry`: the cron work, run
  * in this process for an external scheduler (Kubernetes CronJob, systemd
- * timer). Waits for completion, shows progress on stderr, prints the result.
- * Exit codes: 0 done; 1 failed (or reconcile could not repair someone);
- * 3 `overdue` found overdue milestones (so a monitor can page on it).
+ * timer), on Redis directly. Waits for completion, shows progress on stderr,
+ * prints the result. Exit codes: 0 done; 1 failed (or reconcile could not
+ * repair someone); 3 `overdue` found overdue milestones (so a monitor can page on it).
  */
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { isOpsTask, OPS_TASKS, runOpsTask } from '../../../jobs/opsTasks.ts';
-import { opsProviders } from '../../app/features.ts';
-import { output, withContext } from '../context.ts';
+import { type CliIo, EXIT, print, usageError } from '../io.ts';
 
-export function runCommand(program: Command): void {
+/** For `--help` without loading the tasks; checked against jobs/opsTasks.ts OPS_TASKS by a test. */
+export const RUN_TASKS_HELP = 'reconcile, roster-sync, overdue, hold-expiry';
+
+export function runCommand(program: Command, io: CliIo): void {
   program
     .command('run')
-    .description(`run a cron task now and wait for it: ${OPS_TASKS.join(', ')}`)
-    .argument('<task>', OPS_TASKS.join('|'))
+    .description(`run a cron task now and wait for it: ${RUN_TASKS_HELP}`)
+    .argument('<task>', RUN_TASKS_HELP.replaceAll(', ', '|'))
     .option('--json', 'print the result as JSON')
     .action(async (task: string, opts: { json?: boolean }) => {
-      if (!isOpsTask(task)) {
-        process.stderr.write(`unknown task ${task}: expected one of ${OPS_TASKS.join(', ')}\n`);
-        process.exit(1);
-      }
-      const tty = process.stderr.isTTY && !opts.json;
+      const [{ isOpsTask, OPS_TASKS, runOpsTask }, { opsProviders }, { withContext }, { SingleBar }] =
+        await Promise.all([
+          import('../../../jobs/opsTasks.ts'),
+          import('../../app/features.ts'),
+          import('../context.ts'),
+          import('cli-progress'),
+        ]);
+      if (!isOpsTask(task)) throw usageError(`unknown task ${task}: expected one of ${OPS_TASKS.join(', ')}`);
+      const tty = Boolean(io.stderr.isTTY) && !opts.json;
       const bar = new SingleBar(
-        { stream: process.stderr, format: `${task} {step} [{bar}] {value}/{total}`, hideCursor: true },
+        { stream: io.stderr, format: `${task} {step} [{bar}] {value}/{total}`, hideCursor: true },
         undefined,
       );
       let step: string | undefined;
       const started = Date.now();
-      const result = await withContext((ctx) =>
+      const result = await withContext(io, (ctx) =>
         runOpsTask(ctx, opsProviders, task, {
+          env: io.env as NodeJS.ProcessEnv,
           onProgress: (p) => {
             if (tty) {
               if (p.step !== step) {
@@ -40,19 +45,20 @@ export function runCommand(program: Command): void {
               } else bar.update(p.done, { step: p.step ?? '' });
               bar.setTotal(p.total);
             } else if (!opts.json && p.done === p.total) {
-              process.stderr.write(`${task}: ${p.step ?? ''} ${p.done}/${p.total}\n`);
+              io.stderr.write(`${task}: ${p.step ?? ''} ${p.done}/${p.total}\n`);
             }
           },
         }),
       ).finally(() => {
         if (tty && step !== undefined) bar.stop();
       });
-      output(
-        Boolean(opts.json),
+      print(
+        io,
+        opts.json,
         { task, ms: Date.now() - started, result },
         () => `${task} done in ${Date.now() - started} ms\n${JSON.stringify(result, null, 2)}`,
       );
-      if (Number(result.errors ?? 0) > 0) process.exitCode = 1;
-      if (task === 'overdue' && Number(result.count ?? 0) > 0) process.exitCode = 3;
+      if (Number(result.errors ?? 0) > 0) io.exitCode = EXIT.failed;
+      if (task === 'overdue' && Number(result.count ?? 0) > 0) io.exitCode = EXIT.overdue;
     });
 }

@@ -1,12 +1,13 @@
 /** `lastday schema`: the HR event JSON Schema, for integrators. */
 import type { Command } from 'commander';
-import { hrEventJsonSchema } from '../../domain/hrEvent.ts';
+import type { CliIo } from '../io.ts';
 
-export function schemaCommand(program: Command): void {
+export function schemaCommand(program: Command, io: CliIo): void {
   program
     .command('schema')
     .description('print the HR event JSON Schema')
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(hrEventJsonSchema(), null, 2)}\n`);
+    .action(async () => {
+      const { hrEventJsonSchema } = await import('../../domain/hrEvent.ts');
+      io.stdout.write(`${JSON.stringify(hrEventJsonSchema(), null, 2)}\n`);
     });
 }

@@ -1,32 +1,18 @@
-/** `lastday status PERSON`: a person's plan and where it stands. */
+/** `lastday status PERSON`: a person's plan and where it stands (GET /v1/people/:personId). */
 import type { Command } from 'commander';
-import { personView } from '../../domain/person.ts';
-import { output, withContext } from '../context.ts';
-import { table, when } from '../table.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, print } from '../io.ts';
 
-export function statusCommand(program: Command): void {
+export function statusCommand(program: Command, io: CliIo): void {
   program
     .command('status')
     .description("a person's offboarding: status and milestones")
     .argument('<personId>')
     .option('--json', 'print JSON')
     .action(async (personId: string, opts: { json?: boolean }) => {
-      const view = await withContext(async (ctx) => {
-        const record = await ctx.people.get(personId);
-        return record ? personView(record) : undefined;
-      });
-      if (!view) {
-        process.stderr.write(`no HR record for person ${personId}\n`);
-        process.exitCode = 4;
-        if (opts.json)
-          output(
-            true,
-            { error: { code: 'not_found', message: `no HR record for person ${personId}` } },
-            () => '',
-          );
-        return;
-      }
-      output(Boolean(opts.json), view, () =>
+      const view = await withApi(io, opts.json, (api) => api.person(personId));
+      const { table, when } = await import('../table.ts');
+      print(io, opts.json, view, () =>
         [
           `${view.personId}: ${view.status}${view.reinstatement_required ? ' (reinstatement required)' : ''}`,
           `${view.employment}, ${view.timezone}; last day ${view.lastDay ?? '—'} ${view.endTime ?? ''}; ends ${when(view.endsAt)}`,

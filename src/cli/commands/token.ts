@@ -4,21 +4,23 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { ROLES } from '../../config/schema.ts';
-import { sha256Hex } from '../../http/auth.ts';
+import { type CliIo, usageError } from '../io.ts';
 
-export function tokenCommand(program: Command): void {
+export function tokenCommand(program: Command, io: CliIo): void {
   const token = program.command('token').description('API tokens');
   token
     .command('create')
     .description('generate a token and print its config entry (only the hash goes in the config)')
     .requiredOption('--name <name>', 'a name for the token (shows in the audit as the actor)')
-    .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+    .requiredOption('--role <role>', 'one of viewer, approver, admin, system')
     .option('--person <personId>', 'the person the token acts as (required to approve)')
-    .action((opts: { name: string; role: string; person?: string }) => {
+    .action(async (opts: { name: string; role: string; person?: string }) => {
+      const [{ ROLES }, { sha256Hex }] = await Promise.all([
+        import('../../config/schema.ts'),
+        import('../../http/auth.ts'),
+      ]);
       if (!(ROLES as readonly string[]).includes(opts.role)) {
-        process.stderr.write(`--role: expected one of ${ROLES.join(', ')}\n`);
-        process.exit(1);
+        throw usageError(`--role: expected one of ${ROLES.join(', ')}`);
       }
       const value = `ld_${randomBytes(24).toString('base64url')}`;
       const entry = {
@@ -27,7 +29,7 @@ export function tokenCommand(program: Command): void {
         ...(opts.person ? { personId: opts.person } : {}),
         sha256: sha256Hex(value),
       };
-      process.stdout.write(
+      io.stdout.write(
         `token (shown once, keep it secret): ${value}\n` +
           `add to auth.tokens in your config:\n${JSON.stringify(entry, null, 2)}\n`,
       );

@@ -1,11 +1,9 @@
-/** `lastday upcoming [--days N]`: who leaves in the next N days (and what is due next). */
+/** `lastday upcoming [--days N]`: who leaves in the next N days, and what is due next (GET /v1/offboardings). */
 import type { Command } from 'commander';
-import { isOpen } from '../../domain/milestone.ts';
-import { personView, statusOf } from '../../domain/person.ts';
-import { output, withContext } from '../context.ts';
-import { table, when } from '../table.ts';
+import { withApi } from '../api.ts';
+import { type CliIo, print, usageError } from '../io.ts';
 
-export function upcomingCommand(program: Command): void {
+export function upcomingCommand(program: Command, io: CliIo): void {
   program
     .command('upcoming')
     .description('people whose access ends in the next N days')
@@ -14,29 +12,25 @@ export function upcomingCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { days: string; limit: string; json?: boolean }) => {
       const days = Number(opts.days);
-      if (!Number.isFinite(days) || days < 0) {
-        process.stderr.write('--days: expected a number ≥ 0\n');
-        process.exit(1);
-      }
-      const result = await withContext(async (ctx) => {
-        const from = ctx.now().getTime();
-        const to = from + days * 86_400_000;
-        const ids = await ctx.people.idsEndingBetween(from, to, Number(opts.limit) || 1000);
-        const records = (await ctx.people.getMany(ids)).filter((r) => statusOf(r) !== 'cancelled');
-        return {
+      if (!Number.isFinite(days) || days < 0) throw usageError('--days: expected a number ≥ 0');
+      const from = Date.now();
+      const page = await withApi(io, opts.json, (api) =>
+        api.offboardings({
           from: new Date(from).toISOString(),
-          to: new Date(to).toISOString(),
-          count: records.length,
-          people: records.map((r) => {
-            const next = r.milestones.find(isOpen);
-            return {
-              ...personView(r),
-              next: next ? { name: next.name, dueAt: next.dueAt, state: next.state } : null,
-            };
-          }),
-        };
-      });
-      output(Boolean(opts.json), result, () =>
+          to: new Date(from + days * 86_400_000).toISOString(),
+          limit: Number(opts.limit) || 1000,
+        }),
+      );
+      // A called-off departure keeps its endsAt but is nobody's upcoming offboarding.
+      const people = page.offboardings
+        .filter((p) => p.status !== 'cancelled')
+        .map((p) => {
+          const next = p.milestones.find((m) => m.state === 'scheduled' || m.state === 'failed');
+          return { ...p, next: next ? { name: next.name, dueAt: next.dueAt, state: next.state } : null };
+        });
+      const result = { from: page.from, to: page.to, count: people.length, people };
+      const { table, when } = await import('../table.ts');
+      print(io, opts.json, result, () =>
         result.count === 0
           ? `nobody leaves between ${when(result.from)} and ${when(result.to)}`
           : table(

@@ -1,39 +1,85 @@
 /**
- * The queue dashboard (bull-board) at /ops/queues, behind the bearer-token auth:
- * reading needs `viewer`; retry, clean, promote, pause and resume need `admin`.
- * Everything else the board can do (add jobs, edit job data or delays, empty or
- * obliterate a queue, edit schedulers — the crons belong to the config) is
- * refused for everyone. The board's buttons show for every role; the server
- * answers 403 to a write the role may not do.
+ * The queue dashboard (bull-board) at /ops/queues, and its sign-in form.
  *
- * Browsers cannot attach an Authorization header to page loads, so the token
- * may also come from the `lastday_token` cookie set by POST /ops/login (a form;
- * never a query string, which would land in logs and history). The cookie is
- * HttpOnly (no script can read it), SameSite=Strict (no cross-site request
- * carries it), scoped to /ops, 8 hours, and Secure except on loopback hosts.
- * Writes authenticated by cookie must also come from the same origin.
+ * bull-board registers its own routes, so an onRoute hook on its scope gives
+ * each one an access from an explicit allow-list (DASHBOARD_WRITES): reading
+ * (GET, HEAD) needs `viewer`; retry, clean (of finished jobs), promote, pause
+ * and resume need `admin`; every other write the board offers (add jobs, edit
+ * job data, delays or priorities, empty or obliterate a queue, edit or run
+ * schedulers — the crons belong to the config) is `nobody`'s, refused to every
+ * token, and so is any route a newer bull-board adds that is not listed. The
+ * global access hook (src/http/access.ts) enforces it on the matched route.
+ * Every admin write that succeeds is appended to the audit chain with its actor.
+ *
+ * Promote stays: it only asks a job to run now, and a milestone never takes
+ * effect before its due instant whatever happens to its job (the milestone
+ * processor puts an early run back and audits it).
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onSendHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
+import type { Context } from '../../app/context.ts';
 import { LastdayError } from '../../domain/errors.ts';
-import type { TokenAuth } from '../auth.ts';
-import { errorBody, STATUS_OF } from '../errors.ts';
+import type { Access } from '../access.ts';
+import { principalOf } from '../access.ts';
+import { errorBody } from '../errors.ts';
+import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
+import { COOKIE_MAX_AGE_S, LOGIN_PATH, sessionCookie } from '../session.ts';
 
 export const DASHBOARD_PATH = '/ops/queues';
-export const COOKIE_NAME = 'lastday_token';
-const COOKIE_MAX_AGE_S = 8 * 3600;
 
-/** The board's write routes an admin may use (paths under DASHBOARD_PATH). */
-const ADMIN_WRITES = [
-  /^\/api\/queues\/[^/]+\/(retry|clean)\/[^/]+$/,
-  /^\/api\/queues\/[^/]+\/promote$/,
-  /^\/api\/queues\/[^/]+\/[^/]+\/(retry|clean|promote)$/,
-  /^\/api\/queues\/(pause|resume)$/,
-  /^\/api\/queues\/[^/]+\/(pause|resume)$/,
-];
+/** Job states the board may clean: finished work. Removing waiting or delayed jobs would drop events and milestones. */
+const CLEANABLE = new Set(['completed', 'failed']);
+
+interface DashboardWrite {
+  /** Audited as `dashboard.<operation>`. */
+  operation: string;
+  /** Extra refusal for this write, given the request's params (undefined: allowed). */
+  refuse?: (ctx: Context, params: Record<string, string>) => Promise<string | undefined>;
+}
+
+/** The board's writes an admin may use, by `METHOD path` under DASHBOARD_PATH (bull-board 9). */
+export const DASHBOARD_WRITES: Readonly<Record<string, DashboardWrite>> = {
+  'PUT /api/queues/:queueName/:jobId/retry': { operation: 'retry_job' },
+  'PUT /api/queues/:queueName/retry/:queueStatus': { operation: 'retry_all' },
+  'PUT /api/queues/:queueName/:jobId/clean': {
+    operation: 'clean_job',
+    refuse: async (ctx, { queueName = '', jobId = '' }) => {
+      const state = await queueNamed(ctx, queueName)?.getJobState(jobId);
+      return state !== undefined && state !== 'unknown' && !CLEANABLE.has(state)
+        ? `the board cleans finished jobs only; this one is ${state}`
+        : undefined;
+    },
+  },
+  'PUT /api/queues/:queueName/clean/:queueStatus': {
+    operation: 'clean_all',
+    refuse: async (_ctx, { queueStatus = '' }) =>
+      CLEANABLE.has(queueStatus) ? undefined : 'the board cleans completed or failed jobs only',
+  },
+  'PUT /api/queues/:queueName/:jobId/promote': { operation: 'promote_job' },
+  'PUT /api/queues/:queueName/promote': { operation: 'promote_all' },
+  'PUT /api/queues/:queueName/pause': { operation: 'pause' },
+  'PUT /api/queues/:queueName/resume': { operation: 'resume' },
+  'PUT /api/queues/pause': { operation: 'pause_all' },
+  'PUT /api/queues/resume': { operation: 'resume_all' },
+};
+
+/**
+ * The access a board route gets: reads → viewer, listed writes → admin,
+ * anything else → nobody. A route serving several methods gets the strictest.
+ */
+export function dashboardAccess(methods: readonly string[], path: string): Access {
+  if (methods.every((m) => m === 'GET' || m === 'HEAD')) return 'viewer';
+  return methods.length === 1 && DASHBOARD_WRITES[`${methods[0]} ${path}`] ? 'admin' : 'nobody';
+}
 
 export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): void {
   app.register(async (scope) => {
@@ -43,109 +89,105 @@ export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
       (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
     );
 
-    scope.get('/ops/login', async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(LOGIN_HTML),
-    );
+    addRoutes(scope, [
+      {
+        method: 'GET',
+        url: LOGIN_PATH,
+        access: 'public',
+        handler: async (_request, reply) => reply.type('text/html; charset=utf-8').send(LOGIN_HTML),
+      },
+      {
+        method: 'POST',
+        url: LOGIN_PATH,
+        // The form carries the token itself; it is checked here, once.
+        access: 'public',
+        handler: async (request, reply) => {
+          const token = (request.body as { token?: unknown } | undefined)?.token;
+          if (typeof token !== 'string' || token === '') {
+            throw new LastdayError('invalid_request', 'token: required');
+          }
+          const principal = auth.authenticate(token);
+          ctx.log.info({ actor: principal.name }, 'dashboard login');
+          return reply
+            .header('set-cookie', sessionCookie(request, token, COOKIE_MAX_AGE_S))
+            .redirect(`${DASHBOARD_PATH}/`, 303);
+        },
+      },
+      {
+        method: 'POST',
+        url: '/ops/logout',
+        access: 'public',
+        handler: async (request, reply) =>
+          reply.header('set-cookie', sessionCookie(request, '', 0)).redirect(LOGIN_PATH, 303),
+      },
+    ]);
 
-    scope.post('/ops/login', async (request, reply) => {
-      const token = (request.body as { token?: unknown } | undefined)?.token;
-      if (typeof token !== 'string' || token === '') {
-        throw new LastdayError('invalid_request', 'token: required');
-      }
-      const principal = auth.authorizeToken(token, 'viewer');
-      ctx.log.info({ actor: principal.name }, 'dashboard login');
-      return reply
-        .header('set-cookie', cookie(request, token, COOKIE_MAX_AGE_S))
-        .redirect(`${DASHBOARD_PATH}/`, 303);
+    await scope.register(async (board) => {
+      board.addHook('onRoute', (route) => {
+        const path = route.url.slice(DASHBOARD_PATH.length) || '/';
+        const methods = (Array.isArray(route.method) ? route.method : [route.method]).map(String);
+        const access = dashboardAccess(methods, path);
+        // A new object: route options may share one config between routes.
+        route.config = { ...route.config, access, cookie: true };
+        const write = access === 'admin' ? DASHBOARD_WRITES[`${methods[0]} ${path}`] : undefined;
+        if (write) {
+          route.preHandler = [...hooks(route.preHandler), refuseHook(ctx, write)];
+          route.onSend = [...hooks(route.onSend), auditHook(ctx, write.operation, path)];
+        }
+      });
+      const serverAdapter = new FastifyAdapter();
+      serverAdapter.setBasePath(DASHBOARD_PATH);
+      createBullBoard({
+        queues: [...Object.values(ctx.queues).map((q) => new BullMQAdapter(q))],
+        serverAdapter,
+        options: { uiConfig: { boardTitle: 'lastday' } },
+      });
+      await board.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
     });
-
-    scope.post('/ops/logout', async (request, reply) =>
-      reply.header('set-cookie', cookie(request, '', 0)).redirect('/ops/login', 303),
-    );
-
-    // bull-board sets its own error handler on its routes, so refusals are answered here.
-    scope.addHook('onRequest', async (request, reply) => {
-      if (!request.url.startsWith(DASHBOARD_PATH)) return;
-      try {
-        guard(auth, request);
-      } catch (err) {
-        if (!(err instanceof LastdayError)) throw err;
-        if (err.code === 'unauthorized' && isPageLoad(request)) return reply.redirect('/ops/login', 302);
-        return reply.status(STATUS_OF[err.code]).send(errorBody(err.code, err.message));
-      }
-    });
-
-    const serverAdapter = new FastifyAdapter();
-    serverAdapter.setBasePath(DASHBOARD_PATH);
-    createBullBoard({
-      queues: [...Object.values(ctx.queues).map((q) => new BullMQAdapter(q))],
-      serverAdapter,
-      options: { uiConfig: { boardTitle: 'lastday' } },
-    });
-    await scope.register(serverAdapter.registerPlugin(), { prefix: DASHBOARD_PATH });
   });
 }
 
-/** Who may do what on the dashboard (see the module comment). */
-function guard(auth: TokenAuth, request: FastifyRequest): void {
-  const read = request.method === 'GET' || request.method === 'HEAD';
-  authorizeDashboard(auth, request, read ? 'viewer' : 'admin');
-  if (read) return;
-  if (!request.headers.authorization) sameOrigin(request);
-  const path = request.url.split('?')[0]!.slice(DASHBOARD_PATH.length);
-  if (!ADMIN_WRITES.some((re) => re.test(path))) {
-    throw new LastdayError('forbidden', 'the dashboard only retries, cleans, promotes, pauses and resumes');
-  }
+function hooks<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-function isPageLoad(request: FastifyRequest): boolean {
-  return request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+function queueNamed(ctx: Context, name: string) {
+  return Object.values(ctx.queues).find((q) => q.name === name);
 }
 
-function authorizeDashboard(auth: TokenAuth, request: FastifyRequest, need: 'viewer' | 'admin') {
-  if (request.headers.authorization) return auth.authorize(request, need);
-  const token = cookieToken(request);
-  if (!token) throw new LastdayError('unauthorized', 'missing bearer token or lastday_token cookie');
-  return auth.authorizeToken(token, need);
+/** Answers 403 itself: bull-board's scope has its own error handler. */
+function refuseHook(ctx: Context, write: DashboardWrite): preHandlerHookHandler {
+  return async function refuseWrite(request: FastifyRequest, reply: FastifyReply) {
+    const why = await write.refuse?.(ctx, request.params as Record<string, string>);
+    if (why) return reply.status(403).send(errorBody('forbidden', why));
+  };
 }
 
-function cookieToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === COOKIE_NAME) {
-      const value = decodeURIComponent(rest.join('='));
-      return value === '' ? undefined : value;
-    }
-  }
-  return undefined;
-}
-
-/** Cookie-authenticated writes must come from this origin (defence in depth beside SameSite). */
-function sameOrigin(request: FastifyRequest): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return;
-  let host: string;
-  try {
-    host = new URL(origin).host;
-  } catch {
-    host = '';
-  }
-  if (host !== request.headers.host) throw new LastdayError('forbidden', 'cross-origin request refused');
-}
-
-function cookie(request: FastifyRequest, value: string, maxAge: number): string {
-  const hostname = request.hostname.replace(/:\d+$/, '');
-  const loopback = hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
-  return [
-    `${COOKIE_NAME}=${encodeURIComponent(value)}`,
-    'Path=/ops',
-    `Max-Age=${maxAge}`,
-    'HttpOnly',
-    'SameSite=Strict',
-    ...(loopback && request.protocol !== 'https' ? [] : ['Secure']),
-  ].join('; ');
+/** Appends a successful admin write to the audit chain, before the answer leaves. */
+function auditHook(ctx: Context, operation: string, route: string): onSendHookHandler {
+  return async function auditWrite(request, reply, payload) {
+    if (reply.statusCode >= 400) return payload;
+    const principal = principalOf(request);
+    const params = request.params as Record<string, string>;
+    const details = {
+      route: `${request.method} ${DASHBOARD_PATH}${route}`,
+      ...(params.queueName !== undefined ? { queue: params.queueName } : {}),
+      ...(params.jobId !== undefined ? { jobId: params.jobId } : {}),
+      ...(params.queueStatus !== undefined ? { jobState: params.queueStatus } : {}),
+      params,
+      status: reply.statusCode,
+      via: request.credential,
+      ...(principal.personId ? { actorPersonId: principal.personId } : {}),
+    };
+    await ctx.audit.append({
+      at: ctx.now().toISOString(),
+      type: `dashboard.${operation}`,
+      actor: principal.name,
+      details,
+    });
+    request.log.info({ actor: principal.name, operation, ...details }, 'dashboard write');
+    return payload;
+  };
 }
 
 const LOGIN_HTML = `<!doctype html>

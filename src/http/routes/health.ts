@@ -1,27 +1,38 @@
 /** Liveness, readiness and Prometheus metrics (no auth: scraped by infrastructure). */
 import type { FastifyInstance } from 'fastify';
+import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
 export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDeps): void {
-  app.get('/healthz', async () => ({ ok: true }));
-
-  app.get('/readyz', async (_request, reply) => {
-    let redis = false;
-    try {
-      redis = (await ctx.redis.ping()) === 'PONG';
-    } catch {
-      redis = false;
-    }
-    const workers = workersReady();
-    return reply.status(redis && workers ? 200 : 503).send({ ready: redis && workers, redis, workers });
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    await sampleQueueDepths(ctx);
-    return reply
-      .header('content-type', ctx.metrics.registry.contentType)
-      .send(await ctx.metrics.registry.metrics());
-  });
+  addRoutes(app, [
+    { method: 'GET', url: '/healthz', access: 'public', handler: async () => ({ ok: true }) },
+    {
+      method: 'GET',
+      url: '/readyz',
+      access: 'public',
+      handler: async (_request, reply) => {
+        let redis = false;
+        try {
+          redis = (await ctx.redis.ping()) === 'PONG';
+        } catch {
+          redis = false;
+        }
+        const workers = workersReady();
+        return reply.status(redis && workers ? 200 : 503).send({ ready: redis && workers, redis, workers });
+      },
+    },
+    {
+      method: 'GET',
+      url: '/metrics',
+      access: 'public',
+      handler: async (_request, reply) => {
+        await sampleQueueDepths(ctx);
+        return reply
+          .header('content-type', ctx.metrics.registry.contentType)
+          .send(await ctx.metrics.registry.metrics());
+      },
+    },
+  ]);
 }
 
 async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {

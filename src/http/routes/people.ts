@@ -3,28 +3,38 @@ import type { FastifyInstance } from 'fastify';
 import { DateTime } from 'luxon';
 import { LastdayError } from '../../domain/errors.ts';
 import { personView } from '../../domain/person.ts';
+import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
-export function peopleRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): void {
-  app.get('/v1/people/:personId', async (request) => {
-    auth.authorize(request, 'viewer');
-    const { personId } = request.params as { personId: string };
-    const record = await ctx.people.get(personId);
-    if (!record) throw new LastdayError('not_found', `no HR record for person ${personId}`);
-    return personView(record);
-  });
-
-  app.get('/v1/offboardings', async (request) => {
-    auth.authorize(request, 'viewer');
-    const q = request.query as { from?: string; to?: string; limit?: string };
-    const from = parseBound(q.from, 'from', 'start');
-    const to = parseBound(q.to, 'to', 'end');
-    const limit = Math.min(Math.max(Number(q.limit ?? 1000) || 1000, 1), 10_000);
-    const ids = await ctx.people.idsEndingBetween(from, to, limit);
-    const records = await ctx.people.getMany(ids);
-    const offboardings = records.filter((r) => r.endsAt !== null).map(personView);
-    return { from: iso(from), to: iso(to), count: offboardings.length, offboardings };
-  });
+export function peopleRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
+  addRoutes(app, [
+    {
+      method: 'GET',
+      url: '/v1/people/:personId',
+      access: 'viewer',
+      handler: async (request) => {
+        const { personId } = request.params as { personId: string };
+        const record = await ctx.people.get(personId);
+        if (!record) throw new LastdayError('not_found', `no HR record for person ${personId}`);
+        return personView(record);
+      },
+    },
+    {
+      method: 'GET',
+      url: '/v1/offboardings',
+      access: 'viewer',
+      handler: async (request) => {
+        const q = request.query as { from?: string; to?: string; limit?: string };
+        const from = parseBound(q.from, 'from', 'start');
+        const to = parseBound(q.to, 'to', 'end');
+        const limit = Math.min(Math.max(Number(q.limit ?? 1000) || 1000, 1), 10_000);
+        const ids = await ctx.people.idsEndingBetween(from, to, limit);
+        const records = await ctx.people.getMany(ids);
+        const offboardings = records.filter((r) => r.endsAt !== null).map(personView);
+        return { from: iso(from), to: iso(to), count: offboardings.length, offboardings };
+      },
+    },
+  ]);
 }
 
 /** An ISO instant, or a date (`2026-12-01`: start of that day UTC for `from`, end for `to`). */
