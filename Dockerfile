@@ -1,5 +1,6 @@
 # lastday: build the TypeScript once, run the compiled JavaScript.
-FROM node:20-bookworm-slim AS build
+# Node 22 LTS: the supported runtime (some dependencies declare node >= 22).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -8,7 +9,7 @@ COPY src ./src
 COPY jobs ./jobs
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -8,6 +8,7 @@ import type { Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
 import type { OpsProviders } from '../src/app/opsProviders.ts';
 import { publishAuditHead } from './auditHead.ts';
+import { syncJobSchedulers } from '../src/queues/crons.ts';
 import { checkOverdue } from './overdue.ts';
 import { type Progress, reconcile } from './reconcile.ts';
 import { rosterSync } from './rosterSync.ts';
@@ -69,7 +70,12 @@ export async function runOpsTask(
   }
 }
 
-/** Processor of the `ops` queue: job name = task name. */
+/**
+ * Processor of the `ops` queue: job name = task name. Records each completed
+ * run (the cron watchdog and /metrics measure lateness from it) and, after a
+ * reconcile pass, upserts the cron schedulers again: a scheduler whose pending
+ * job was lost would otherwise never run again (see src/queues/crons.ts).
+ */
 export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
   return async (job: Job): Promise<Record<string, unknown>> => {
     if (!isOpsTask(job.name)) throw new Error(`unknown ops task ${job.name}`);
@@ -77,10 +83,26 @@ export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
     const result = await runOpsTask(ctx, providers, job.name, {
       onProgress: (p) => job.updateProgress(p),
     });
-    await ctx.redis.set(
-      ctx.keys.opsLastRun(job.name),
-      JSON.stringify({ startedAt: started, finishedAt: ctx.now().toISOString(), jobId: job.id, result }),
-    );
+    await ctx.opsRuns.record(job.name, {
+      startedAt: started,
+      finishedAt: ctx.now().toISOString(),
+      jobId: job.id,
+      result,
+    });
+    if (job.name === 'reconcile') await healSchedulers(ctx);
     return result;
   };
+}
+
+/** Re-creates broken cron schedulers; a failure here is logged, never the reconcile's. */
+async function healSchedulers(ctx: Context): Promise<void> {
+  try {
+    const sync = await syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis);
+    if (sync.upserted.length > 0)
+      ctx.log.warn({ crons: sync.upserted }, 'reconcile: cron schedulers were broken; re-created');
+    if (sync.failed.length > 0)
+      ctx.log.error({ failed: sync.failed }, 'reconcile: cron schedulers not re-created');
+  } catch (err) {
+    ctx.log.error({ err: (err as Error).message }, 'reconcile: cron schedulers not checked');
+  }
 }

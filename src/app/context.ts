@@ -11,7 +11,7 @@ import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
 import type { Policy } from '../domain/policy.ts';
-import { createRedis, waitForRedis } from '../queues/connection.ts';
+import { RedisConnections, waitForRedis } from '../queues/connection.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { AuditStore } from '../store/audit.ts';
 import { redisTimeMs } from '../store/clock.ts';
@@ -20,6 +20,7 @@ import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
+import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
 import { Alerter, type AlertWebhook } from './alerts.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -38,12 +39,19 @@ export interface Context {
   referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
   redis: Redis;
+  /**
+   * Every Redis connection of this context (workers open theirs here): one
+   * log for a lost Redis, and a way to cut them all when shutdown is forced.
+   */
+  connections: RedisConnections;
   keys: Keys;
   audit: AuditStore;
   people: PeopleStore;
   effects: EffectsStore;
   events: EventsStore;
   directory: DirectoryStore;
+  /** The last completed run of each cron task. */
+  opsRuns: OpsRunsStore;
   lock: PersonLock;
   metrics: Metrics;
   alerts: Alerter;
@@ -82,9 +90,14 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const prefix = settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
-  const redis = createRedis(redisUrl, 'producer');
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  await waitForRedis(redis);
+  const connections = new RedisConnections(redisUrl, log);
+  const redis = connections.open('producer', 'lastday-producer');
+  try {
+    await waitForRedis(redis);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
   const keys = createKeys(prefix);
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   const metrics = createMetrics({ auditHead: () => audit.head() });
@@ -103,10 +116,12 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     throw err;
   }
   const queues = {
-    hrEvents: new Queue(QUEUES.hrEvents, { connection: redis, prefix }),
-    milestones: new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
-    actions: new Queue(QUEUES.actions, { connection: redis, prefix }),
-    ops: new Queue(QUEUES.ops, { connection: redis, prefix }),
+    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: redis, prefix })),
+    milestones: connections.watchQueue(
+      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
+    ),
+    actions: connections.watchQueue(new Queue(QUEUES.actions, { connection: redis, prefix })),
+    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
   };
   return {
     settings,
@@ -117,12 +132,14 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     now,
     ...(options.now ? {} : { referenceNowMs: () => redisTimeMs(redis) }),
     redis,
+    connections,
     keys,
     audit,
     people: new PeopleStore(redis, keys, audit),
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
+    opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
     lock: new PersonLock(redis, keys, 2 * settings.config.workers.lockDurationMs),
@@ -133,7 +150,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     async close() {
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
-      redis.disconnect();
+      connections.disconnectAll();
     },
   };
 }

@@ -15,7 +15,8 @@ export interface MetricSources {
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
   const auditHead = scrapeOnce(sources.auditHead);
-  collectDefaultMetrics({ register: registry, prefix: 'lastday_process_' });
+  // Stock names (process_*, nodejs_*), so standard Node dashboards work unchanged.
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     eventsAccepted: new Counter({

@@ -1,70 +1,70 @@
 /**
  * The ops feature as a runtime extension: the evidence route, the queue
- * dashboard, the overdue/holds gauges on /metrics (api role), and the cron
- * triggers (scheduler role: job schedulers upserted from the config plus the
- * worker of the `ops` queue that runs them, one task at a time per process).
+ * dashboard, the overdue/holds/cron gauges on /metrics (api role), and the
+ * cron triggers (scheduler role: job schedulers upserted from the config, the
+ * worker of the `ops` queue that runs them, one task at a time per process,
+ * and the watchdog that brings lost schedulers back and alerts on late crons).
  */
-import { Queue, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { lastOverdue } from '../../jobs/overdue.ts';
 import { createOpsProcessor } from '../../jobs/opsTasks.ts';
 import { MILESTONES } from '../domain/milestone.ts';
 import { dashboardRoutes } from '../http/routes/dashboard.ts';
 import { evidenceRoutes } from '../http/routes/evidence.ts';
 import type { HttpDeps } from '../http/server.ts';
-import { createRedis } from '../queues/connection.ts';
-import { syncJobSchedulers } from '../queues/crons.ts';
+import { enabledCrons, syncJobSchedulers } from '../queues/crons.ts';
 import { QUEUES } from '../queues/names.ts';
 import type { Context } from './context.ts';
+import { CronWatchdog, type CronWatchdogOptions } from './cronWatchdog.ts';
 import type { OpsProviders } from './opsProviders.ts';
 import type { Extension } from './runtime.ts';
 
-/** How long shutdown waits for a running ops task. */
-const STOP_BOUND_MS = 15_000;
+export interface OpsOptions {
+  /** The cron watchdog's interval and patience (src/app/cronWatchdog.ts). */
+  watchdog?: CronWatchdogOptions;
+}
 
-export function createOpsExtension(providers: OpsProviders): Extension {
+export function createOpsExtension(providers: OpsProviders, options: OpsOptions = {}): Extension {
   return {
     routes: [evidenceRoutes(providers), dashboardRoutes, opsMetrics(providers)],
     async start(ctx, roles) {
       if (!roles.includes('scheduler')) return { stop: async () => undefined };
-      return startScheduler(ctx, providers);
+      return startScheduler(ctx, providers, options);
     },
   };
 }
 
-async function startScheduler(ctx: Context, providers: OpsProviders) {
-  const queue = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
-  const { upserted, removed } = await syncJobSchedulers(queue, ctx.settings.config.crons);
-  ctx.log.info({ upserted, removed }, 'cron job schedulers in place');
-  const connection = createRedis(ctx.redisUrl, 'worker', 'lastday-ops');
-  connection.on('error', () => undefined); // reported by the worker's error event
-  const worker = new Worker(QUEUES.ops, createOpsProcessor(ctx, providers), {
-    connection,
-    prefix: ctx.prefix,
-    concurrency: 1,
-    // A reconcile of a large population outlasts the default 30 s lock renewals easily;
-    // the lock is renewed while it runs, this only bounds a crashed holder.
-    lockDuration: 120_000,
-  });
-  worker.on('error', (err) => ctx.log.error({ err: err.message, queue: QUEUES.ops }, 'worker error'));
+async function startScheduler(ctx: Context, providers: OpsProviders, options: OpsOptions) {
+  const queue = ctx.queues.ops;
+  const sync = await syncJobSchedulers(queue, ctx.settings.config.crons, ctx.redis);
+  ctx.log.info({ upserted: sync.upserted, removed: sync.removed }, 'cron job schedulers in place');
+  if (sync.failed.length > 0)
+    ctx.log.error({ failed: sync.failed }, 'cron job schedulers not in place; the watchdog retries');
+  const worker = ctx.connections.watchWorker(
+    new Worker(QUEUES.ops, createOpsProcessor(ctx, providers), {
+      connection: ctx.connections.open('worker', 'lastday-ops'),
+      prefix: ctx.prefix,
+      concurrency: 1,
+      // A reconcile of a large population outlasts the default 30 s lock renewals easily;
+      // the lock is renewed while it runs, this only bounds a crashed holder.
+      lockDuration: 120_000,
+    }),
+  );
   worker.on('completed', (job, result) =>
     ctx.log.info({ task: job.name, result: summary(result) }, 'ops task done'),
   );
   worker.on('failed', (job, err) => ctx.log.error({ task: job?.name, err: err.message }, 'ops task failed'));
   await worker.waitUntilReady();
+  const watchdog = new CronWatchdog(ctx, queue, options.watchdog);
+  watchdog.start();
   return {
     async stop() {
-      // Like the core workers: let the running task finish, within a bound
-      // (a task cut short is simply run again by the next tick).
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_BOUND_MS)));
-      if ((await Promise.race([worker.close(), bound])) === 'timeout') {
-        ctx.log.warn('ops task did not finish in time; forcing its worker shutdown');
-        await worker.close(true).catch(() => undefined);
-      }
-      clearTimeout(timer);
-      await queue.close();
-      connection.disconnect();
+      await watchdog.stop();
+      // Like the core workers: the running task may finish within the
+      // runtime's shutdown bound (a task cut short is run again by the next tick).
+      await worker.close();
     },
   };
 }
@@ -77,13 +77,14 @@ function summary(result: unknown): unknown {
   );
 }
 
-/** Samples the overdue count (stored by the last overdue run) and holds at scrape time. */
+/**
+ * Samples at scrape time: the overdue count (stored by the last overdue run),
+ * the `ops` queue, holds, and each enabled cron's last-run age.
+ */
 function opsMetrics(providers: OpsProviders) {
   return (app: FastifyInstance, { ctx }: HttpDeps): void => {
-    const ops = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
-    app.addHook('onClose', async () => {
-      await ops.close();
-    });
+    const ops = ctx.queues.ops;
+    const cronAge = cronAgeGauge(ctx);
     app.addHook('onRequest', async (request) => {
       if (request.url !== '/metrics') return;
       try {
@@ -93,6 +94,7 @@ function opsMetrics(providers: OpsProviders) {
         const counts = await ops.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
         for (const [state, n] of Object.entries(counts))
           ctx.metrics.queueDepth.set({ queue: QUEUES.ops, state }, n);
+        await sampleCronAges(ctx, cronAge);
         if (providers.holds) {
           for (const [state, n] of Object.entries(await providers.holds.countByState(ctx))) {
             ctx.metrics.holds.set({ state }, n);
@@ -103,4 +105,27 @@ function opsMetrics(providers: OpsProviders) {
       }
     });
   };
+}
+
+function cronAgeGauge(ctx: Context): Gauge<'cron'> {
+  const name = 'lastday_cron_last_run_age_seconds';
+  const existing = ctx.metrics.registry.getSingleMetric(name);
+  if (existing) return existing as Gauge<'cron'>;
+  return new Gauge({
+    name,
+    help: 'Seconds since each enabled cron last completed a run (sampled at scrape; absent until its first run)',
+    labelNames: ['cron'] as const,
+    registers: [ctx.metrics.registry],
+  });
+}
+
+async function sampleCronAges(ctx: Context, gauge: Gauge<'cron'>): Promise<void> {
+  const crons = enabledCrons(ctx.settings.config.crons);
+  const runs = await ctx.opsRuns.last(crons.map((c) => c.task));
+  const now = ctx.now().getTime();
+  gauge.reset();
+  for (const { task } of crons) {
+    const finished = Date.parse(runs.get(task)?.finishedAt ?? '');
+    if (!Number.isNaN(finished)) gauge.set({ cron: task }, Math.max(0, (now - finished) / 1000));
+  }
 }

@@ -4,14 +4,12 @@
  */
 import { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { cappedBackoff } from '../../jobs/backoff.ts';
 import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor, type MilestoneHooks } from '../../jobs/milestone.ts';
 import type { Settings } from '../config/load.ts';
 import { buildServer, type RouteRegistrar } from '../http/server.ts';
-import { createRedis } from '../queues/connection.ts';
 import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
@@ -39,8 +37,13 @@ export interface Runtime {
   server?: FastifyInstance;
   /** `http://host:port` when the API runs. */
   url?: string;
-  /** Stops taking jobs, lets active ones finish (bounded), closes everything. */
-  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Stops taking jobs, lets active ones finish and closes everything, within
+   * `timeoutMs` (default `workers.shutdownTimeoutMs`) whatever Redis does.
+   * Past the bound every connection is cut (`forced`): a graceful close waits
+   * on Redis, and a Redis that is gone never answers.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<{ forced: boolean }>;
 }
 
 /** Parts contributed by later features (the action gate, ops), kept out of the core wiring. */
@@ -61,13 +64,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.env ? { env: options.env } : {}),
   });
   const workers: Worker[] = [];
-  const workerConnections: Redis[] = [];
-  const workerConnection = (name: string) => {
-    const redis = createRedis(options.redisUrl, 'worker', name);
-    redis.on('error', () => undefined); // reported by the worker's own error event
-    workerConnections.push(redis);
-    return redis;
-  };
+  const workerConnection = (name: string) => ctx.connections.open('worker', name);
   const started: { stop(): Promise<void> }[] = [];
   let workersRunning = false;
 
@@ -105,7 +102,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }),
     );
     for (const w of workers) {
-      w.on('error', (err) => ctx.log.error({ err: err.message, queue: w.name }, 'worker error'));
+      ctx.connections.watchWorker(w);
       w.on('failed', (job, err) =>
         ctx.log.warn(
           { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
@@ -136,43 +133,48 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     url = address.replace('[::1]', 'localhost');
   }
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<{ forced: boolean }> | undefined;
   return {
     ctx,
     ...(server ? { server } : {}),
     ...(url ? { url } : {}),
     stop(stopOptions = {}) {
       stopping ??= (async () => {
-        const timeoutMs = stopOptions.timeoutMs ?? 15_000;
+        const timeoutMs = stopOptions.timeoutMs ?? options.settings.config.workers.shutdownTimeoutMs;
         workersRunning = false;
-        await server?.close();
-        for (const s of started) await s.stop().catch(() => undefined);
-        // Close lets active jobs finish; past the bound, force so a stuck connector
-        // call cannot hold shutdown (its job's lock expires and it is retried).
-        await withTimeout(Promise.all(workers.map((w) => w.close())), timeoutMs).catch(async () => {
-          ctx.log.warn('active jobs did not finish in time; forcing worker shutdown');
-          await Promise.allSettled(workers.map((w) => w.close(true)));
-        });
-        for (const redis of workerConnections) redis.disconnect();
-        await ctx.close();
+        const graceful = (async () => {
+          await server?.close();
+          // Every worker at once: each lets its active jobs finish.
+          await Promise.allSettled([...started.map((s) => s.stop()), ...workers.map((w) => w.close())]);
+          await ctx.close();
+        })();
+        if ((await settleWithin(graceful, timeoutMs)) === 'settled') return { forced: false };
+        // Past the bound: a stuck connector call, or a Redis that is gone (a
+        // graceful BullMQ close sends QUIT and waits for the answer). Cut every
+        // connection; an active job's lock then expires and it runs again elsewhere.
+        ctx.log.warn({ timeoutMs }, 'shutdown did not finish within its bound; forcing it');
+        server?.server.closeAllConnections();
+        ctx.connections.cutAll();
+        return { forced: true };
       })();
       return stopping;
     },
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+/** Whether `promise` settled (either way) within `ms`. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<'settled' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => 'settled' as const,
+        () => 'settled' as const,
+      ),
+      bound,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -140,6 +140,11 @@ export const configSchema = z
          * the person lock lives twice as long. Default 30000 (BullMQ's default).
          */
         lockDurationMs: z.number().int().min(1000).max(600_000).default(30_000),
+        /**
+         * How long shutdown waits for active jobs and a graceful close before it
+         * cuts every connection and exits 1 (also when Redis is gone). Default 15000.
+         */
+        shutdownTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
       })
       .strict()
       .prefault({}),

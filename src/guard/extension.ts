@@ -8,7 +8,6 @@ import { createExpireProcessor } from '../../jobs/holdExpiry.ts';
 import type { Extension } from '../app/runtime.ts';
 import { actionRoutes } from '../http/routes/actions.ts';
 import { type ActionJobData, CALLBACK_BACKOFF } from '../queues/actions.ts';
-import { createRedis } from '../queues/connection.ts';
 import { QUEUES } from '../queues/names.ts';
 import { guardFor } from './instances.ts';
 
@@ -27,8 +26,7 @@ export function guardExtension(options: GuardOptions = {}): Extension {
     async start(ctx, roles) {
       const guard = guardFor(ctx);
       if (!roles.includes('worker')) return { stop: () => guard.close() };
-      const connection = createRedis(ctx.redisUrl, 'worker', 'lastday-actions');
-      connection.on('error', () => undefined); // reported by the worker's error event
+      const connection = ctx.connections.open('worker', 'lastday-actions');
       const execute = createExecuteProcessor(ctx, guard);
       const expire = createExpireProcessor(guard);
       const worker = new Worker<ActionJobData>(
@@ -56,7 +54,7 @@ export function guardExtension(options: GuardOptions = {}): Extension {
           },
         },
       );
-      worker.on('error', (err) => ctx.log.error({ err: err.message, queue: QUEUES.actions }, 'worker error'));
+      ctx.connections.watchWorker(worker);
       worker.on('failed', (job, err) =>
         ctx.log.warn(
           { queue: QUEUES.actions, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
@@ -67,7 +65,6 @@ export function guardExtension(options: GuardOptions = {}): Extension {
       return {
         async stop() {
           await worker.close();
-          connection.disconnect();
           await guard.close();
         },
       };

@@ -21,9 +21,11 @@ export function guardFor(ctx: Context): GuardService {
 
 /** A GuardService with its own queue producer on the context's connection; close it when done. */
 export function createGuard(ctx: Context): GuardService {
-  const queue: ActionsQueue = new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, {
-    connection: ctx.redis,
-    prefix: ctx.prefix,
-  });
+  const queue: ActionsQueue = ctx.connections.watchQueue(
+    new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, {
+      connection: ctx.redis,
+      prefix: ctx.prefix,
+    }),
+  );
   return new GuardService(ctx, queue);
 }

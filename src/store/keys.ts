@@ -62,6 +62,8 @@ export function createKeys(prefix: string) {
     overdueSnapshot: k('ops', 'overdue'),
     /** String: JSON summary of the last run of each ops job (`reconcile`, …). */
     opsLastRun: (job: string) => k('ops', 'last-run', job),
+    /** String with TTL: set once the lateness of a cron after one last run was alerted on. */
+    cronLateAlerted: (job: string, episode: string) => k('ops', 'cron-late', job, encodeId(episode)),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
   };

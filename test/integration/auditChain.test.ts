@@ -309,7 +309,7 @@ describe('LASTDAY_AUDIT_KEY', () => {
     const capture = new LogCapture();
     const settings = testSettings({}, { LASTDAY_AUDIT_KEY: KEY, LOG_LEVEL: 'trace' });
     const rt = await testRuntime(settings, { log: testLogger('trace', capture) });
-    closers.push(() => rt.stop());
+    closers.push(async () => void (await rt.stop()));
     await applyEvent(rt.ctx, hrEvent({ personId: 'log/1', lastDay: '2027-02-01' }) as HrEvent);
     await runOpsTask(rt.ctx, {}, 'reconcile');
     const res = await fetch(`${rt.url}/v1/audit/verify`, { headers: bearer(TOKENS.viewer) });

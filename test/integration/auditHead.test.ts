@@ -30,7 +30,7 @@ const entry = (i: number) => ({
 describe('the published head', () => {
   it('is on /metrics as the stored seq and hash', async () => {
     const rt = await testRuntime(testSettings(), { roles: ['api'] });
-    closers.push(() => rt.stop());
+    closers.push(async () => void (await rt.stop()));
     await Promise.all(Array.from({ length: 3 }, (_, i) => rt.ctx.audit.append(entry(i))));
     const { hash } = await rt.ctx.audit.head();
     const text = await (await fetch(`${rt.url}/metrics`)).text();

@@ -49,10 +49,10 @@ describe('job schedulers', () => {
   it('are upserted from the config and removed when dropped from it', async () => {
     ctx = await testContext();
     queue = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
-    const first = await syncJobSchedulers(queue, parseConfig({}).crons);
+    const first = await syncJobSchedulers(queue, parseConfig({}).crons, ctx.redis);
     expect(first.upserted.sort()).toEqual(['hold-expiry', 'overdue', 'reconcile']);
     // Idempotent: a second scheduler process starting changes nothing.
-    expect((await syncJobSchedulers(queue, parseConfig({}).crons)).removed).toEqual([]);
+    expect((await syncJobSchedulers(queue, parseConfig({}).crons, ctx.redis)).removed).toEqual([]);
     expect(await queue.getJobSchedulersCount()).toBe(3);
 
     const changed = parseConfig({
@@ -62,7 +62,7 @@ describe('job schedulers', () => {
         rosterSync: { enabled: true, source: '/tmp/roster.json' },
       },
     }).crons;
-    const second = await syncJobSchedulers(queue, changed);
+    const second = await syncJobSchedulers(queue, changed, ctx.redis);
     expect(second.removed).toEqual(['overdue']);
     const schedulers = await queue.getJobSchedulers(0, -1);
     expect(schedulers.map((s) => s.id ?? s.key).sort()).toEqual(['hold-expiry', 'reconcile', 'roster-sync']);

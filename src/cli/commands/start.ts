@@ -1,7 +1,8 @@
 /**
  * `lastday start` (what `npm start` runs): API, workers and schedulers, on
- * REDIS_URL or an embedded Redis. First SIGTERM/SIGINT drains gracefully; a
- * second one exits at once. Its action returns only once lastday has stopped.
+ * REDIS_URL or an embedded Redis. First SIGTERM/SIGINT drains gracefully
+ * within `workers.shutdownTimeoutMs` (exit 0; forced past it: exit 1); a second
+ * one exits at once. Its action returns only once lastday has stopped.
  */
 import type { Command } from 'commander';
 import { CliExit, type CliIo, EXIT, usageError } from '../io.ts';
@@ -87,10 +88,11 @@ export function startCommand(program: Command, io: CliIo): void {
             process.exit(1);
           }
           log.info({ signal }, 'shutting down: finishing active jobs');
-          await runtime.stop();
+          // Bounded by workers.shutdownTimeoutMs whatever Redis does; past it, forced (exit 1).
+          const { forced } = await runtime.stop();
           await embedded?.stop();
-          log.info('stopped');
-          resolve(0);
+          log.info({ forced }, 'stopped');
+          resolve(forced ? EXIT.failed : EXIT.ok);
         };
         process.on('SIGTERM', () => void shutdown('SIGTERM'));
         process.on('SIGINT', () => void shutdown('SIGINT'));
