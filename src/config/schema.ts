@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
 import { alertsSchema, cronsSchema } from './crons.ts';
+import { checkCalendars, withCalendars } from './holidays.ts';
 
 const name = z
   .string()
@@ -109,7 +110,11 @@ const tokenSchema = z
 
 export const configSchema = z
   .object({
-    policy: policySchema.prefault({}),
+    // Holiday calendars are checked and turned into dates here, once (holidays.ts).
+    policy: policySchema
+      .prefault({})
+      .superRefine(checkCalendars)
+      .transform((policy) => withCalendars(policy)),
     protectedTargets: z.array(z.string().min(1)).default([]),
     callbackAllowlist: z.array(z.string().min(1)).optional(),
     auth: z
