@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
 import { alertsSchema, cronsSchema } from './crons.ts';
 import { checkCalendars, withCalendars } from './holidays.ts';
+import { retentionSchema } from './retention.ts';
 
 const name = z
   .string()
@@ -157,6 +158,8 @@ export const configSchema = z
     crons: cronsSchema.prefault({}),
     /** Where alerts go besides the log, the metrics and the audit chain. */
     alerts: alertsSchema.prefault({}),
+    /** How long finished actions and rejected events are kept (src/config/retention.ts). */
+    retention: retentionSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
