@@ -375,6 +375,24 @@ describe('lastday audit export and verify-export', () => {
     });
   });
 
+  it('a stored head that is not a number exports the whole stream, and the file says broken', async () => {
+    const settings = testSettings();
+    const rt = await started(settings);
+    await postEvent(rt.url!, hrEvent({ personId: 'h-1', lastDay: '2030-06-03' }));
+    await waitForSeq(rt, 1);
+    await raw.set(createKeys(settings.env.LASTDAY_PREFIX).auditSeq, 'garbage');
+    const file = join(dir, 'garbage-head.ndjson');
+    const exported = await runCli(['audit', 'export', '--out', file], cliEnv(rt));
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toMatch(/^exported \d+ audit entries \(head seq not a number /);
+    const header = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!);
+    expect(header.head.seq).toBeNull();
+    const { code, result } = await verifyFile(file);
+    expect(code).toBe(1);
+    expect(result).toMatchObject({ ok: false, reason: 'the stored head was not a number when exported' });
+    expect((await rt.ctx.audit.verify()).ok).toBe(false);
+  });
+
   it('GET /v1/audit/export needs a viewer token and streams NDJSON', async () => {
     expect((await fetch(`${plain.url}/v1/audit/export`)).status).toBe(401);
     const res = await fetch(`${plain.url}/v1/audit/export`, { headers: bearer(TOKENS.viewer) });

@@ -42,7 +42,7 @@ export function auditExportCommands(audit: Command, io: CliIo): void {
       }
       const head = headOf(firstLine);
       io.stderr.write(
-        `exported ${Math.max(0, lines - 1)} audit entries${head ? ` (head seq ${head.seq} ${head.hash})` : ''}${opts.out ? ` to ${opts.out}` : ''}\n`,
+        `exported ${Math.max(0, lines - 1)} audit entries${head ? ` (head seq ${head.seq ?? 'not a number'} ${head.hash})` : ''}${opts.out ? ` to ${opts.out}` : ''}\n`,
       );
     });
 
@@ -110,9 +110,11 @@ export function auditExportCommands(audit: Command, io: CliIo): void {
     });
 }
 
-function headOf(firstLine: string): { seq: number; hash: string } | undefined {
+function headOf(firstLine: string): { seq: number | null; hash: string } | undefined {
   try {
-    const header = JSON.parse(firstLine.split('\n')[0] ?? '') as { head?: { seq: number; hash: string } };
+    const header = JSON.parse(firstLine.split('\n')[0] ?? '') as {
+      head?: { seq: number | null; hash: string };
+    };
     return header.head;
   } catch {
     return undefined;
