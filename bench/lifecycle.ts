@@ -26,7 +26,8 @@ import { ApiClient } from '../src/cli/apiClient.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { hrEventSchema } from '../src/domain/hrEvent.ts';
-import { applyHrEvent } from '../src/domain/person.ts';
+import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
+import { plannedUnderOtherPolicy, replanUnderPolicy } from '../src/domain/replan.ts';
 import { sha256Hex } from '../src/http/auth.ts';
 import { chainHasher, contentHash, GENESIS } from '../src/store/auditHash.ts';
 import { verifyAuditExport } from '../src/store/auditExportVerify.ts';
@@ -59,10 +60,33 @@ function planning(policyConfig: Record<string, unknown>) {
     }),
   );
   const now = DateTime.fromISO('2026-11-01T00:00:00Z');
+  const records: PersonRecord[] = [];
   const started = performance.now();
-  for (const event of events) applyHrEvent(undefined, event, policy, now);
+  for (const event of events) {
+    const r = applyHrEvent(undefined, event, policy, now);
+    if (r.outcome === 'applied') records.push(r.record);
+  }
   const ms = performance.now() - started;
-  return { configLoadMs: round(loadMs), perPersonUs: round((ms * 1000) / people), totalMs: round(ms) };
+  // A holiday added to the base policy (and so to every scope that keeps the base's list).
+  const changed = parseConfig({
+    policy: { ...policyConfig, holidays: [...(policyConfig.holidays as string[]), '2027-03-15'] },
+  }).policy;
+  const replanStarted = performance.now();
+  let stale = 0;
+  let moved = 0;
+  for (const record of records) {
+    if (!plannedUnderOtherPolicy(record, changed)) continue;
+    stale++;
+    const r = replanUnderPolicy(record, changed, now);
+    if (r.outcome === 'replanned' && r.moved.length > 0) moved++;
+  }
+  const replanMs = performance.now() - replanStarted;
+  return {
+    configLoadMs: round(loadMs),
+    perPersonUs: round((ms * 1000) / people),
+    totalMs: round(ms),
+    replanAfterHoliday: { totalMs: round(replanMs), stale, moved },
+  };
 }
 
 /** N entries written straight into the stream, chained as lastday chains them. */
