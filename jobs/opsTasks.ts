@@ -11,9 +11,10 @@ import { publishAuditHead } from './auditHead.ts';
 import { syncJobSchedulers } from '../src/queues/crons.ts';
 import { checkOverdue } from './overdue.ts';
 import { type Progress, reconcile } from './reconcile.ts';
+import { pruneExpired } from './retention.ts';
 import { rosterSync } from './rosterSync.ts';
 
-export const OPS_TASKS = ['reconcile', 'roster-sync', 'overdue', 'hold-expiry'] as const;
+export const OPS_TASKS = ['reconcile', 'roster-sync', 'overdue', 'hold-expiry', 'retention'] as const;
 export type OpsTaskName = (typeof OPS_TASKS)[number];
 
 export function isOpsTask(name: string): name is OpsTaskName {
@@ -67,6 +68,10 @@ export async function runOpsTask(
       return providers.expireHolds
         ? await providers.expireHolds(ctx)
         : { skipped: 'no action gate installed' };
+    case 'retention':
+      return {
+        ...(await pruneExpired(ctx, ctx.settings.config.retention, { onProgress: progress('prune') })),
+      };
   }
 }
 

@@ -24,7 +24,7 @@ import {
   parseRosterRows,
   ROSTER_EVENT_PREFIX,
   type RosterParse,
-  type RosterRow,
+  type WantedRow,
 } from '../src/domain/roster.ts';
 import { submitHrEvent } from '../src/queues/intake.ts';
 import type { Progress } from './reconcile.ts';
@@ -98,7 +98,7 @@ export async function rosterSync(
   for (let i = 0; i < parsed.rows.length; i += BATCH) {
     const rows = parsed.rows.slice(i, i + BATCH);
     const records = new Map((await ctx.people.getMany(rows.map((r) => r.id))).map((r) => [r.person.id, r]));
-    for (const change of diffRows(rows, records, ctx.policy.defaultEndTime)) {
+    for (const change of diffRows(rows, records, ctx.policy)) {
       if (change.kind === 'removed') continue;
       result[change.kind]++;
       await submit(endingEvent(change.row, version));
@@ -145,10 +145,24 @@ function eventId(parts: readonly unknown[]): string {
   return `${ROSTER_EVENT_PREFIX}${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)}`;
 }
 
-function endingEvent(row: RosterRow & { lastDay: string; endTime: string }, version: string): HrEvent {
+function endingEvent(row: WantedRow, version: string): HrEvent {
   const occurredAt = row.updatedAt ?? version;
+  // Department and country join the id only when given: ids of rows without them stay as they were.
+  const scoped =
+    row.department !== undefined || row.country !== undefined
+      ? [row.department ?? null, row.country ?? null]
+      : [];
   return {
-    eventId: eventId(['ending', row.id, row.lastDay, row.endTime, row.timezone, row.employment, occurredAt]),
+    eventId: eventId([
+      'ending',
+      row.id,
+      row.lastDay,
+      row.endTime,
+      row.timezone,
+      row.employment,
+      occurredAt,
+      ...scoped,
+    ]),
     type: 'contract.ending',
     occurredAt,
     person: {
@@ -157,9 +171,12 @@ function endingEvent(row: RosterRow & { lastDay: string; endTime: string }, vers
       timezone: row.timezone,
       ...(row.email ? { email: row.email } : {}),
       ...(row.name ? { name: row.name } : {}),
+      ...(row.department ? { department: row.department } : {}),
+      ...(row.country ? { country: row.country } : {}),
     },
     lastDay: row.lastDay,
-    endTime: row.endTime,
+    // A row without one gets its scope's default, and keeps following it.
+    ...(row.endTimeDefaulted ? {} : { endTime: row.endTime }),
     reason: 'roster sync',
   };
 }

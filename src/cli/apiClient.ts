@@ -160,6 +160,55 @@ export class ApiClient {
     return this.json('GET', '/v1/hr-events/rejected', { query });
   }
 
+  /**
+   * The audit chain as NDJSON (GET /v1/audit/export), chunk by chunk. A long
+   * chain takes a while, so there is no overall timeout: the export fails when
+   * nothing arrives for the usual timeout, or when the server cuts it short.
+   */
+  async *auditExport(): AsyncGenerator<Uint8Array> {
+    const controller = new AbortController();
+    const idle = () => {
+      const timer = setTimeout(
+        () => controller.abort(new DOMException('no data', 'TimeoutError')),
+        this.#timeoutMs,
+      );
+      timer.unref?.();
+      return timer;
+    };
+    let timer = idle();
+    try {
+      const res = await this.send('GET', '/v1/audit/export', {
+        accept: 'application/x-ndjson',
+        signal: controller.signal,
+      });
+      if (!(res.headers.get('content-type') ?? '').includes('ndjson') || !res.body) {
+        await res.body?.cancel();
+        throw this.notLastday(res, '/v1/audit/export');
+      }
+      const reader = res.body.getReader();
+      for (;;) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (err) {
+          const e = err as { name?: string };
+          throw new ApiUnreachableError(
+            this.url,
+            e.name === 'TimeoutError' || e.name === 'AbortError'
+              ? `the audit export from ${this.url} stalled: nothing for ${Math.round(this.#timeoutMs / 1000)} s`
+              : `the audit export from ${this.url} was cut short (${(err as Error).message})`,
+          );
+        }
+        if (next.done) return;
+        clearTimeout(timer);
+        timer = idle();
+        yield next.value;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async json<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
     const res = await this.send(method, path, { ...options, accept: 'application/json' });
     const text = await res.text();
@@ -174,7 +223,7 @@ export class ApiClient {
   private async send(
     method: string,
     path: string,
-    options: { query?: Query; body?: unknown; accept: string },
+    options: { query?: Query; body?: unknown; accept: string; signal?: AbortSignal },
   ): Promise<Response> {
     const target = new URL(`${this.url}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -190,7 +239,7 @@ export class ApiClient {
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: options.signal ?? AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (err) {
       throw this.unreachable(err);

@@ -79,6 +79,8 @@ export const cronsSchema = z
     ),
     /** Cancels holds past `policy.holdExpiryHours` (filled in by the action gate). Default every minute. */
     holdExpiry: trigger({ enabled: true, pattern: '* * * * *' }, {}),
+    /** Deletes finished actions and rejected events past the `retention` section's days. Default daily, 03:17 UTC. */
+    retention: trigger({ enabled: true, pattern: '17 3 * * *' }, {}),
   })
   .strict()
   .superRefine((crons, ctx) => {

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
 import { alertsSchema, cronsSchema } from './crons.ts';
+import { checkCalendars, withCalendars } from './holidays.ts';
+import { retentionSchema } from './retention.ts';
 
 const name = z
   .string()
@@ -109,7 +111,11 @@ const tokenSchema = z
 
 export const configSchema = z
   .object({
-    policy: policySchema.prefault({}),
+    // Holiday calendars are checked and turned into dates here, once (holidays.ts).
+    policy: policySchema
+      .prefault({})
+      .superRefine(checkCalendars)
+      .transform((policy) => withCalendars(policy)),
     protectedTargets: z.array(z.string().min(1)).default([]),
     callbackAllowlist: z.array(z.string().min(1)).optional(),
     auth: z
@@ -152,6 +158,8 @@ export const configSchema = z
     crons: cronsSchema.prefault({}),
     /** Where alerts go besides the log, the metrics and the audit chain. */
     alerts: alertsSchema.prefault({}),
+    /** How long finished actions and rejected events are kept (src/config/retention.ts). */
+    retention: retentionSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -11,7 +11,8 @@
 
 export interface BusinessCalendar {
   weekend: readonly number[];
-  holidays: readonly string[];
+  /** A set when there are many (a country calendar over years); a short list does as well. */
+  holidays: ReadonlySet<string> | readonly string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -40,7 +41,9 @@ function isoWeekday(ms: number): number {
 }
 
 function isBusinessDayAt(ms: number, date: string, calendar: BusinessCalendar): boolean {
-  return !calendar.weekend.includes(isoWeekday(ms)) && !calendar.holidays.includes(date);
+  if (calendar.weekend.includes(isoWeekday(ms))) return false;
+  const { holidays } = calendar;
+  return !('has' in holidays ? holidays.has(date) : holidays.includes(date));
 }
 
 export function isBusinessDay(date: string, calendar: BusinessCalendar): boolean {

@@ -5,6 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { countryCode } from './country.ts';
 import { isWellFormedId } from './ids.ts';
 import { calendarDate, ianaZone, timeOfDay } from './wallClock.ts';
 
@@ -28,6 +29,15 @@ export const personSchema = z
     name: z.string().min(1).max(500).optional(),
     employment: z.enum(['contractor', 'employee']),
     timezone: ianaZone,
+    /** Organisational unit, compared exactly (case included) with a policy scope's `match.department`. */
+    department: z
+      .string()
+      .min(1)
+      .max(200)
+      .refine(isWellFormedId, { message: 'expected well-formed Unicode text (no lone surrogates)' })
+      .optional(),
+    /** ISO 3166-1 alpha-2, upper case: where the person works, for a policy scope's `match.country`. */
+    country: countryCode.optional(),
   })
   .strict();
 

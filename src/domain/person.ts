@@ -11,6 +11,7 @@ import type { HrEvent, PersonInfo } from './hrEvent.ts';
 import { occurredAtMs } from './hrEvent.ts';
 import { actionableAtMs, isOpen, MILESTONES, type Milestone, type MilestoneName } from './milestone.ts';
 import type { Policy } from './policy.ts';
+import { DEFAULT_SCOPE, policyFor } from './policyScope.ts';
 import { type PlannedMilestone, planEnding, planTermination, toIsoUtc } from './timeline.ts';
 
 export type PersonStatus = 'scheduled' | 'reduced' | 'frozen' | 'revoked' | 'cancelled';
@@ -20,6 +21,15 @@ export interface PersonRecord {
   kind: 'ending' | 'terminated' | 'none';
   lastDay: string | null;
   endTime: string | null;
+  /**
+   * `endTime` is the policy's `defaultEndTime` (the event named none), so a new
+   * default moves it. Absent on records saved before it existed: kept as given.
+   */
+  endTimeDefaulted?: true;
+  /** The policy scope the plan came from (policyScope.ts); absent: `default`. */
+  policyScope?: string;
+  /** Fingerprint of the effective policy the plan came from (EffectivePolicy.hash). */
+  policyHash?: string;
   /** UTC instant of `revoke`; null when nothing is planned. */
   endsAt: string | null;
   cancelled: boolean;
@@ -82,7 +92,8 @@ export type ApplyResult =
  * - An event older than the newest applied one (by `occurredAt`) is stale: recorded, ignored.
  * - A `revoke` that took effect anywhere (`facts.revokeStarted`) counts as done:
  *   a cancellation then flags reinstatement instead of restoring.
- * - Otherwise the plan is recomputed: open milestones move; done ones stay done,
+ * - Otherwise the plan is recomputed under the effective policy of the
+ *   person's scope (policyFor, with the event's person): open milestones move; done ones stay done,
  *   except `reduce` and `freeze` when a new `contract.ending` puts them in the
  *   future again and `revoke` has not happened — those reopen, and the reduced
  *   grants come back. A termination never reopens them.
@@ -148,19 +159,20 @@ export function applyHrEvent(
     };
   }
 
+  const effective = policyFor(event.person, policy);
   let planned: PlannedMilestone[];
   let lastDay: string;
   let endTime: string | null;
   if (event.type === 'contract.ending') {
     lastDay = event.lastDay!;
-    endTime = event.endTime ?? policy.defaultEndTime;
+    endTime = event.endTime ?? effective.defaultEndTime;
     planned = planEnding(
       { lastDay, endTime, employment: event.person.employment, timezone: event.person.timezone },
-      policy,
+      effective,
     );
   } else {
     const effectiveAt = event.effectiveAt ? DateTime.fromISO(event.effectiveAt, { setZone: true }) : now;
-    planned = planTermination(effectiveAt, policy);
+    planned = planTermination(effectiveAt, effective);
     lastDay = effectiveAt.setZone(event.person.timezone).toISODate()!;
     endTime = effectiveAt.setZone(event.person.timezone).toFormat('HH:mm:ss');
   }
@@ -174,14 +186,20 @@ export function applyHrEvent(
   const reopened = (name: MilestoneName) =>
     isDone(previous, name) && merged.milestones.some((m) => m.name === name && m.state === 'scheduled');
   const revokeDue = planned.find((p) => p.name === 'revoke')!.dueAt;
+  const { endTimeDefaulted: _was, ...rest } = common;
   return {
     outcome: 'applied',
     record: {
-      ...common,
+      ...rest,
       kind: event.type === 'contract.ending' ? 'ending' : 'terminated',
       cycle: base.cancelled ? base.cycle + 1 : base.cycle,
       lastDay,
       endTime,
+      ...(event.type === 'contract.ending' && event.endTime === undefined
+        ? { endTimeDefaulted: true as const }
+        : {}),
+      policyScope: effective.scope,
+      policyHash: effective.hash,
       endsAt: toIsoUtc(revokeDue),
       cancelled: false,
       // Revoked already, and the new plan says they stay longer: a person must re-enable them.
@@ -268,6 +286,8 @@ export function personView(record: PersonRecord) {
     status: statusOf(record),
     employment: record.person.employment,
     timezone: record.person.timezone,
+    /** The policy scope the plan came from (contract section 6). */
+    policy: record.policyScope ?? DEFAULT_SCOPE,
     lastDay: record.lastDay,
     endTime: record.endTime,
     endsAt: record.endsAt,

@@ -3,8 +3,10 @@
  * lastday's records gives the differences to turn into HR events.
  *
  * - A row with a `lastDay` lastday does not know, or whose `lastDay`,
- *   `endTime`, zone or employment differs from the current plan → `added` /
- *   `changed` (a `contract.ending`).
+ *   `endTime`, zone or employment differs from the current plan, or that
+ *   puts the person in another policy scope (its `department` / `country`)
+ *   → `added` / `changed` (a `contract.ending`). A row without `endTime`
+ *   wants the default end time of the person's scope.
  * - A person whose current plan came from the roster (last applied event id
  *   starts with `roster-`), not yet revoked, whose row is gone (or has no
  *   `lastDay`) → `removed`. Only plans the roster introduced are retracted:
@@ -12,8 +14,11 @@
  *   that simply does not list it, and a revoked person leaving the roster is normal.
  */
 import { z } from 'zod';
+import { countryCode } from './country.ts';
 import type { Issue } from './errors.ts';
 import { statusOf, type PersonRecord } from './person.ts';
+import type { Policy } from './policy.ts';
+import { DEFAULT_SCOPE, policyFor } from './policyScope.ts';
 import { calendarDate, ianaZone, timeOfDay } from './wallClock.ts';
 import { toIssues } from './zodIssues.ts';
 
@@ -32,6 +37,9 @@ export const rosterRowSchema = z.object({
   timezone: ianaZone,
   lastDay: optional(calendarDate),
   endTime: optional(timeOfDay),
+  /** For policy scopes, as `person.department` / `person.country` in an HR event. */
+  department: optional(z.string().min(1).max(200)),
+  country: optional(countryCode),
   /** When HR last changed the row (ISO-8601 with offset); used as the event's occurredAt. */
   updatedAt: optional(z.iso.datetime({ offset: true })),
 });
@@ -61,20 +69,28 @@ export function parseRosterRows(raw: readonly unknown[]): RosterParse {
   return out;
 }
 
+/** A row to send as `contract.ending`: `endTime` filled in, `endTimeDefaulted` when the row had none. */
+export type WantedRow = RosterRow & { lastDay: string; endTime: string; endTimeDefaulted: boolean };
+
 export type RosterChange =
-  | { kind: 'added' | 'changed'; row: RosterRow & { lastDay: string; endTime: string } }
-  | { kind: 'removed'; record: PersonRecord };
+  { kind: 'added' | 'changed'; row: WantedRow } | { kind: 'removed'; record: PersonRecord };
 
 /** Differences for the rows of one batch; `records` holds lastday's records of those rows' people. */
 export function diffRows(
   rows: readonly RosterRow[],
   records: ReadonlyMap<string, PersonRecord>,
-  defaultEndTime: string,
+  policy: Policy,
 ): RosterChange[] {
   const changes: RosterChange[] = [];
   for (const row of rows) {
     if (!row.lastDay) continue;
-    const wanted = { ...row, lastDay: row.lastDay, endTime: row.endTime ?? defaultEndTime };
+    const effective = policyFor(row, policy);
+    const wanted: WantedRow = {
+      ...row,
+      lastDay: row.lastDay,
+      endTime: row.endTime ?? effective.defaultEndTime,
+      endTimeDefaulted: row.endTime === undefined,
+    };
     const record = records.get(row.id);
     if (!record || record.kind === 'none') {
       changes.push({ kind: 'added', row: wanted });
@@ -85,9 +101,11 @@ export function diffRows(
     const same =
       !record.cancelled &&
       record.lastDay === wanted.lastDay &&
-      normalizeTime(record.endTime ?? defaultEndTime) === normalizeTime(wanted.endTime) &&
+      normalizeTime(record.endTime ?? effective.defaultEndTime) === normalizeTime(wanted.endTime) &&
       record.person.timezone === row.timezone &&
-      record.person.employment === row.employment;
+      record.person.employment === row.employment &&
+      // Another department or country matters when it changes the scope (a new plan).
+      (record.policyScope ?? DEFAULT_SCOPE) === effective.scope;
     if (!same) changes.push({ kind: 'changed', row: wanted });
   }
   return changes;

@@ -4,10 +4,20 @@
  * person's zone; results are UTC instants.
  */
 import type { DateTime } from 'luxon';
-import { businessDaysBefore } from './businessDays.ts';
+import { type BusinessCalendar, businessDaysBefore } from './businessDays.ts';
 import { localToInstant } from './localTime.ts';
 import type { MilestoneName } from './milestone.ts';
-import type { Policy } from './policy.ts';
+
+/**
+ * What planning reads of a policy: the effective policy of a person's scope
+ * (policyScope.ts), whose `holidays` already hold the calendar's dates.
+ */
+export interface TimelinePolicy extends BusinessCalendar {
+  defaultEndTime: string;
+  notice: { businessDays: number; at: string };
+  reduce: { contractorBusinessDays: number; employeeBusinessDays: number; at: string };
+  verifyAfterMinutes: number;
+}
 
 export interface PlannedMilestone {
   name: MilestoneName;
@@ -29,7 +39,7 @@ export interface EndingInput {
  * `reduce.at` after midnight and 0 business days, `reduce` is pulled forward to
  * `freeze`. Privileges must never outlive the freeze.
  */
-export function planEnding(input: EndingInput, policy: Policy): PlannedMilestone[] {
+export function planEnding(input: EndingInput, policy: TimelinePolicy): PlannedMilestone[] {
   const zone = input.timezone;
   const endTime = input.endTime ?? policy.defaultEndTime;
   const reduceDays =
@@ -54,7 +64,10 @@ export function planEnding(input: EndingInput, policy: Policy): PlannedMilestone
 }
 
 /** Milestones for `contract.terminated`: everything at `effectiveAt`, verify after. */
-export function planTermination(effectiveAt: DateTime, policy: Policy): PlannedMilestone[] {
+export function planTermination(
+  effectiveAt: DateTime,
+  policy: Pick<TimelinePolicy, 'verifyAfterMinutes'>,
+): PlannedMilestone[] {
   const at = effectiveAt.toUTC();
   return [
     { name: 'reduce', dueAt: at },

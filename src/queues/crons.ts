@@ -24,6 +24,7 @@ export const CRON_TASKS: Record<CronName, string> = {
   rosterSync: 'roster-sync',
   overdue: 'overdue',
   holdExpiry: 'hold-expiry',
+  retention: 'retention',
 };
 
 const TEMPLATE_OPTS = {

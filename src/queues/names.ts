@@ -9,7 +9,7 @@ export const QUEUES = {
   milestones: 'milestones',
   /** Managed execution of registered actions and expiry of undecided holds (src/queues/actions.ts). */
   actions: 'actions',
-  /** Cron-triggered maintenance (reconcile, roster-sync, overdue, hold-expiry); see queues/crons.ts. */
+  /** Cron-triggered maintenance (reconcile, roster-sync, overdue, hold-expiry, retention); see queues/crons.ts. */
   ops: 'ops',
 } as const;
 

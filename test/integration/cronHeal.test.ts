@@ -107,6 +107,7 @@ describe('a running lastday whose ops queue lost its keys', () => {
           reconcile: { pattern: EVERY_SECOND },
           overdue: { pattern: EVERY_SECOND },
           holdExpiry: { pattern: EVERY_SECOND },
+          retention: { enabled: false },
         },
         250,
         { now: () => new Date(Date.now() + skewMs) },
@@ -212,7 +213,13 @@ describe('a reconcile pass', () => {
 describe('syncJobSchedulers', () => {
   it('heals a scheduler whose pending job lost its delayed entry but kept its hash', async () => {
     const ctx = await testContext(
-      testSettings({ crons: { reconcile: { enabled: false }, holdExpiry: { enabled: false } } }),
+      testSettings({
+        crons: {
+          reconcile: { enabled: false },
+          holdExpiry: { enabled: false },
+          retention: { enabled: false },
+        },
+      }),
     );
     open.push({ stop: () => ctx.close() });
     const queue = ctx.queues.ops;
@@ -295,6 +302,7 @@ describe('the cron watchdog (injected clock)', () => {
         reconcile: { pattern: '0 9 * * 1-5', tz: 'Europe/Berlin' }, // weekdays 08:00Z
         overdue: { enabled: false },
         holdExpiry: { enabled: false },
+        retention: { enabled: false },
       },
     });
     const ctx = await testContext(settings, () => now);

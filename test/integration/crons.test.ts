@@ -50,10 +50,10 @@ describe('job schedulers', () => {
     ctx = await testContext();
     queue = new Queue(QUEUES.ops, { connection: ctx.redis, prefix: ctx.prefix });
     const first = await syncJobSchedulers(queue, parseConfig({}).crons, ctx.redis);
-    expect(first.upserted.sort()).toEqual(['hold-expiry', 'overdue', 'reconcile']);
+    expect(first.upserted.sort()).toEqual(['hold-expiry', 'overdue', 'reconcile', 'retention']);
     // Idempotent: a second scheduler process starting changes nothing.
     expect((await syncJobSchedulers(queue, parseConfig({}).crons, ctx.redis)).removed).toEqual([]);
-    expect(await queue.getJobSchedulersCount()).toBe(3);
+    expect(await queue.getJobSchedulersCount()).toBe(4);
 
     const changed = parseConfig({
       crons: {
@@ -65,7 +65,12 @@ describe('job schedulers', () => {
     const second = await syncJobSchedulers(queue, changed, ctx.redis);
     expect(second.removed).toEqual(['overdue']);
     const schedulers = await queue.getJobSchedulers(0, -1);
-    expect(schedulers.map((s) => s.id ?? s.key).sort()).toEqual(['hold-expiry', 'reconcile', 'roster-sync']);
+    expect(schedulers.map((s) => s.id ?? s.key).sort()).toEqual([
+      'hold-expiry',
+      'reconcile',
+      'retention',
+      'roster-sync',
+    ]);
     expect(schedulers.find((s) => (s.id ?? s.key) === 'reconcile')).toMatchObject({
       pattern: '0 * * * *',
       tz: 'Europe/Berlin',

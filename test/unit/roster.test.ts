@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/domain/csv.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
 import { diffRows, isRemovalCandidate, parseRosterRows } from '../../src/domain/roster.ts';
 
 describe('parseCsv', () => {
@@ -43,7 +45,7 @@ describe('roster diff', () => {
 
   it('validates rows, ignoring extra columns and flagging duplicates', () => {
     const parsed = parseRosterRows([
-      { ...row, department: 'x', email: '' },
+      { ...row, team: 'x', email: '' },
       { ...row },
       { id: 'b', employment: 'boss', timezone: 'Mars/Base' },
     ]);
@@ -64,12 +66,67 @@ describe('roster diff', () => {
       ...(id === 'moved' ? { endTime: '12:00' } : {}),
       ...(id === 'same' ? { endTime: '17:00:00' } : {}),
     }));
-    const changes = diffRows(rows, known, '17:00');
+    const changes = diffRows(rows, known, defaultPolicy);
     expect(changes.map((c) => [c.kind, c.kind === 'removed' ? '' : c.row.id])).toEqual([
       ['changed', 'moved'],
       ['changed', 'cancelled'],
       ['added', 'new'],
     ]);
+  });
+
+  it('reads department and country; a bad country is an invalid row', () => {
+    const parsed = parseRosterRows([
+      { ...row, department: 'Finance', country: 'DE' },
+      { ...row, id: 'b', department: '', country: '' },
+      { ...row, id: 'c', country: 'de' },
+    ]);
+    expect(parsed.rows).toEqual([
+      { ...row, department: 'Finance', country: 'DE' },
+      { ...row, id: 'b' },
+    ]);
+    expect(parsed.invalid).toEqual([
+      { index: 2, id: 'c', issues: [{ path: 'country', message: expect.stringMatching(/ISO 3166-1/) }] },
+    ]);
+  });
+
+  it("a row without endTime wants its scope's default; a row that changes the scope is a change", () => {
+    const policy = parseConfig({
+      policy: { scopes: [{ name: 'germany', match: { country: 'DE' }, defaultEndTime: '16:00' }] },
+    }).policy;
+    const german = record('de', {
+      person: { id: 'de', employment: 'contractor', timezone: 'Europe/Berlin', country: 'DE' },
+      endTime: '16:00',
+      endTimeDefaulted: true,
+      policyScope: 'germany',
+    });
+    const unscoped = record('x'); // planned before it had a country: default scope, 17:00
+    const known = new Map([
+      ['de', german],
+      ['x', unscoped],
+    ]);
+    const changes = diffRows(
+      [
+        { ...row, id: 'de', country: 'DE' },
+        { ...row, id: 'x', country: 'DE' },
+      ],
+      known,
+      policy,
+    );
+    expect(changes).toEqual([
+      {
+        kind: 'changed',
+        row: {
+          ...row,
+          id: 'x',
+          country: 'DE',
+          lastDay: '2027-01-29',
+          endTime: '16:00',
+          endTimeDefaulted: true,
+        },
+      },
+    ]);
+    // Another department that no scope asks about changes nothing.
+    expect(diffRows([{ ...row, id: 'x', department: 'Sales' }], known, policy)).toEqual([]);
   });
 
   it('removes only plans the roster introduced and not yet revoked', () => {

@@ -1,10 +1,14 @@
-/** `lastday audit [--person P] [--action A] [--verify]`: the hash-chained audit trail (GET /v1/audit, /v1/audit/verify). */
+/**
+ * `lastday audit [--person P] [--action A] [--verify]`: the hash-chained audit trail (GET /v1/audit,
+ * /v1/audit/verify); `audit export` and `audit verify-export` in ./auditExport.ts.
+ */
 import type { Command } from 'commander';
 import { withApi } from '../api.ts';
 import { type CliIo, EXIT, print } from '../io.ts';
+import { auditExportCommands } from './auditExport.ts';
 
 export function auditCommand(program: Command, io: CliIo): void {
-  program
+  const audit = program
     .command('audit')
     .description('audit entries (optionally of one person or action), or --verify the chain')
     .option('--person <personId>', 'only entries about this person')
@@ -51,6 +55,7 @@ export function auditCommand(program: Command, io: CliIo): void {
         );
       },
     );
+  auditExportCommands(audit, io);
 }
 
 function brief(details: Record<string, unknown>): string {

@@ -1,5 +1,5 @@
 /**
- * `lastday run reconcile|roster-sync|overdue|hold-expiry`: the cron work, run
+ * `lastday run reconcile|roster-sync|overdue|hold-expiry|retention`: the cron work, run
  * in this process for an external scheduler (Kubernetes CronJob, systemd
  * timer), on Redis directly. Waits for completion, shows progress on stderr,
  * prints the result. Exit codes: 0 done; 1 failed (or reconcile could not
@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { type CliIo, EXIT, print, usageError } from '../io.ts';
 
 /** For `--help` without loading the tasks; checked against jobs/opsTasks.ts OPS_TASKS by a test. */
-export const RUN_TASKS_HELP = 'reconcile, roster-sync, overdue, hold-expiry';
+export const RUN_TASKS_HELP = 'reconcile, roster-sync, overdue, hold-expiry, retention';
 
 export function runCommand(program: Command, io: CliIo): void {
   program

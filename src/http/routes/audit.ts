@@ -1,5 +1,7 @@
-/** GET /v1/audit and GET /v1/audit/verify (role viewer). */
+/** GET /v1/audit, /v1/audit/verify and /v1/audit/export (role viewer). */
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { auditExportChunks, openAuditExport } from '../../store/auditExport.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -21,5 +23,24 @@ export function auditRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       },
     },
     { method: 'GET', url: '/v1/audit/verify', access: 'viewer', handler: async () => ctx.audit.verify() },
+    {
+      // The whole chain as NDJSON, streamed (src/store/auditExport.ts); verify it offline
+      // with `lastday audit verify-export`.
+      method: 'GET',
+      url: '/v1/audit/export',
+      access: 'viewer',
+      handler: async (request, reply) => {
+        const exp = await openAuditExport(ctx.redis, ctx.keys, { keyed: ctx.audit.keyed, now: ctx.now });
+        const body = Readable.from(auditExportChunks(exp));
+        // Headers are sent by now: a failure mid-way cuts the body short, which the
+        // export's header line lets the verifier see.
+        body.on('error', (err) => request.log.error({ err: err.message }, 'audit export cut short'));
+        const name = `lastday-audit-${exp.header.head.seq ?? 'unknown'}.ndjson`;
+        return reply
+          .header('content-type', 'application/x-ndjson; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${name}"`)
+          .send(body);
+      },
+    },
   ]);
 }
