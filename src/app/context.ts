@@ -7,12 +7,16 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { JobPorts } from '../../jobs/ports.ts';
 import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
-import type { Policy } from '../domain/policy.ts';
+import { GuardService } from '../guard/service.ts';
+import type { ActionJobData, ActionJobName } from '../queues/actions.ts';
 import { RedisConnections, waitForRedis } from '../queues/connection.ts';
+import { existingJobs } from '../queues/milestones.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
+import { ActionsStore } from '../store/actions.ts';
 import { AuditStore } from '../store/audit.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
@@ -22,21 +26,17 @@ import { createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
-import { Alerter, type AlertWebhook } from './alerts.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { RetentionStore } from '../store/retention.ts';
+import { Alerter, type AlertWebhook } from '../telemetry/alerts.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
 
-export interface Context {
-  settings: Settings;
-  policy: Policy;
+/**
+ * Everything a running lastday is made of: the ports processors and routes
+ * use (jobs/ports.ts), plus the connections they ride on.
+ */
+export interface Context extends JobPorts {
   redisUrl: string;
   prefix: string;
-  log: Logger;
-  now: () => Date;
-  /**
-   * A second opinion on the time (Redis `TIME`) when `now` is the system clock;
-   * undefined when a clock is injected (tests drive `now` far from real time).
-   */
-  referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
   redis: Redis;
   /**
@@ -45,19 +45,6 @@ export interface Context {
    */
   connections: RedisConnections;
   keys: Keys;
-  audit: AuditStore;
-  people: PeopleStore;
-  effects: EffectsStore;
-  events: EventsStore;
-  directory: DirectoryStore;
-  /** The last completed run of each cron task. */
-  opsRuns: OpsRunsStore;
-  lock: PersonLock;
-  metrics: Metrics;
-  alerts: Alerter;
-  connectors: Connector[];
-  /** A producer for every queue lastday runs (dashboard, `lastday queues`, /metrics list them all). */
-  queues: { hrEvents: Queue; milestones: Queue<MilestoneJobData>; actions: Queue; ops: Queue };
   close(): Promise<void>;
 }
 
@@ -120,9 +107,14 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     milestones: connections.watchQueue(
       new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
     ),
-    actions: connections.watchQueue(new Queue(QUEUES.actions, { connection: redis, prefix })),
+    actions: connections.watchQueue(
+      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: redis, prefix }),
+    ),
     ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
   };
+  const actions = new ActionsStore(redis, keys, audit);
+  // Always built: a lastday without the gate would record `freeze` as done having held nothing.
+  const guard = new GuardService({ actions, queue: queues.actions, settings, metrics, log, now });
   return {
     settings,
     policy: settings.config.policy,
@@ -139,6 +131,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
+    actions,
+    retention: new RetentionStore(redis, keys),
     opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
@@ -147,6 +141,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     alerts: new Alerter(log, audit, metrics, now, webhook),
     connectors,
     queues,
+    milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
+    guard,
     async close() {
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));

@@ -5,8 +5,8 @@
  * action state machine), and writes through the actions store, which applies
  * each change with its audit entry atomically.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Context } from '../app/context.ts';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/load.ts';
 import {
   type ActionRecord,
   type ActionState,
@@ -18,12 +18,14 @@ import {
   guardStatus,
   holdExpiresAt,
 } from '../domain/action.ts';
+import { allowedFrom, canMove, sourcesOf } from '../domain/actionStates.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
-import { ActionsStore } from '../store/actions.ts';
+import type { ActionsStore } from '../store/actions.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { freezeActions } from './freeze.ts';
 import { registerAction } from './registration.ts';
 
@@ -39,37 +41,32 @@ export interface RegisterAnswer {
   reason: string;
 }
 
+/** The ports the guard works through; the context builds one guard per process. */
+export interface GuardDeps {
+  actions: ActionsStore;
+  /** The context's one `actions` queue producer. */
+  queue: ActionsQueue;
+  settings: Settings;
+  metrics: Pick<Metrics, 'gateDecisions' | 'gateSeconds'>;
+  log: Logger;
+  now: () => Date;
+}
+
 export class GuardService {
   readonly actions: ActionsStore;
-  private readonly gateDecisions: Counter<'decision'>;
-  private readonly gateSeconds: Histogram;
+  readonly queue: ActionsQueue;
 
-  constructor(
-    readonly ctx: Context,
-    readonly queue: ActionsQueue,
-  ) {
-    this.actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
-    const registry = ctx.metrics.registry;
-    this.gateDecisions = metric(registry, 'lastday_gate_decisions_total', () => {
-      return new Counter({
-        name: 'lastday_gate_decisions_total',
-        help: 'Gate decisions, by decision',
-        labelNames: ['decision'] as const,
-        registers: [registry],
-      });
-    });
-    this.gateSeconds = metric(registry, 'lastday_gate_seconds', () => {
-      return new Histogram({
-        name: 'lastday_gate_seconds',
-        help: 'Time to answer a gate request inside lastday',
-        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
-        registers: [registry],
-      });
-    });
+  constructor(readonly deps: GuardDeps) {
+    this.actions = deps.actions;
+    this.queue = deps.queue;
   }
 
   private get config() {
-    return this.ctx.settings.config;
+    return this.deps.settings.config;
+  }
+
+  private get policy() {
+    return this.deps.settings.config.policy;
   }
 
   /** Registers an action (POST /v1/actions); see ./registration.ts. */
@@ -84,8 +81,8 @@ export class GuardService {
 
   /** Schedules the expiry job of actions held at `heldAt` (policy.holdExpiryHours later). */
   async scheduleHoldExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
-    const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
-    await scheduleExpiries(this.queue, actionIds, expiresAtMs, this.ctx.now().getTime());
+    const expiresAtMs = holdExpiresAt(heldAt, this.policy.holdExpiryHours);
+    await scheduleExpiries(this.queue, actionIds, expiresAtMs, this.deps.now().getTime());
   }
 
   /**
@@ -97,10 +94,10 @@ export class GuardService {
     const started = process.hrtime.bigint();
     try {
       const result = await this.gateOnce(actionId, actor, 0);
-      this.gateDecisions.inc({ decision: result.decision });
+      this.deps.metrics.gateDecisions.inc({ decision: result.decision });
       return result;
     } finally {
-      this.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.deps.metrics.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
@@ -113,13 +110,15 @@ export class GuardService {
       initiatorStatus: guardStatus(read.initiator, read.freezeMark),
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
-    const now = this.ctx.now().toISOString();
-    if (result.state === 'held' && action.state !== 'held') {
+    const now = this.deps.now().toISOString();
+    // Only a state the table lets become held is written; otherwise (an approved
+    // action without an approver: corrupt data) the answer is `hold` all the same.
+    if (result.state === 'held' && action.state !== 'held' && canMove(action.state, 'held')) {
       // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
       await this.scheduleHoldExpiry([actionId], now);
       const moved = await this.actions.transition(
         action,
-        [action.state],
+        allowedFrom([action.state], 'held'),
         'held',
         { reason: result.reason, heldAt: now, updatedAt: now },
         {
@@ -172,11 +171,11 @@ export class GuardService {
         await this.runIfDue(action); // a repeat after a failure to schedule
         return this.view(action);
       }
-      const now = this.ctx.now().toISOString();
+      const now = this.deps.now().toISOString();
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
         action,
-        ['pending', 'held'],
+        sourcesOf('approved'),
         'approved',
         { approvedBy: approverId, approvedAt: now, reason, updatedAt: now },
         {
@@ -198,7 +197,7 @@ export class GuardService {
   /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
   private async runIfDue(action: ActionRecord): Promise<void> {
     const due = executionDueAt(action);
-    const nowMs = this.ctx.now().getTime();
+    const nowMs = this.deps.now().getTime();
     if (due !== undefined && due <= nowMs) {
       await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
     }
@@ -212,12 +211,12 @@ export class GuardService {
     for (let attempt = 0; attempt < 5; attempt++) {
       const action = await this.mustGet(actionId);
       if (checkCancel(action).already) return this.view(action);
-      const now = this.ctx.now().toISOString();
+      const now = this.deps.now().toISOString();
       const who = actor.personId ?? actor.name;
       const reason = why ? `cancelled by ${who}: ${why}` : `cancelled by ${who}`;
       const moved = await this.actions.transition(
         action,
-        ['pending', 'held', 'approved'],
+        sourcesOf('cancelled'),
         'cancelled',
         { cancelledBy: who, cancelledAt: now, reason, updatedAt: now },
         {
@@ -240,14 +239,14 @@ export class GuardService {
   ): Promise<{ outcome: 'expired' | 'not_held' } | { outcome: 'not_due'; dueMs: number }> {
     const action = await this.actions.get(actionId);
     if (!action || action.state !== 'held' || !action.heldAt) return { outcome: 'not_held' };
-    const hours = this.ctx.policy.holdExpiryHours;
+    const hours = this.policy.holdExpiryHours;
     const dueMs = holdExpiresAt(action.heldAt, hours);
-    if (this.ctx.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
-    const now = this.ctx.now().toISOString();
+    if (this.deps.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
+    const now = this.deps.now().toISOString();
     const reason = `hold not decided within ${hours} h`;
     const moved = await this.actions.transition(
       action,
-      ['held'],
+      allowedFrom(['held'], 'cancelled'),
       'cancelled',
       { cancelledBy: 'lastday', cancelledAt: now, reason, updatedAt: now },
       {
@@ -278,10 +277,6 @@ export class GuardService {
     return { holds, count: holds.length, total };
   }
 
-  async close(): Promise<void> {
-    await this.queue.close();
-  }
-
   private async mustGet(actionId: string): Promise<ActionRecord> {
     const action = await this.actions.get(actionId);
     if (!action) throw new LastdayError('not_found', `no action ${actionId}`);
@@ -289,11 +284,6 @@ export class GuardService {
   }
 
   private view(action: ActionRecord): ActionView {
-    return actionView(action, this.ctx.policy.holdExpiryHours);
+    return actionView(action, this.policy.holdExpiryHours);
   }
-}
-
-/** One metric per registry, even when several services share it (CLI and tests). */
-function metric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

@@ -255,6 +255,21 @@ export class ActionsStore {
   }
 
   /** Every action id a person started, oldest first. */
+  /** How many actions are in each state (for /metrics). */
+  async countByState(): Promise<Record<ActionState, number>> {
+    const counts = await Promise.all(ACTION_STATES.map((s) => this.countInState(s)));
+    return Object.fromEntries(ACTION_STATES.map((s, i) => [s, counts[i] ?? 0])) as Record<
+      ActionState,
+      number
+    >;
+  }
+
+  /** Every action of `personId` that was ever held, whatever became of it (the evidence report). */
+  async everHeldOf(personId: string): Promise<ActionRecord[]> {
+    const records = await this.getMany(await this.idsOf(personId, 10_000));
+    return records.filter((a) => a.heldAt !== undefined);
+  }
+
   async idsOf(personId: string, limit = 1000): Promise<string[]> {
     return this.redis.zrange(this.keys.actionsByInitiator(personId), 0, limit - 1);
   }

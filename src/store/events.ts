@@ -106,6 +106,16 @@ export class EventsStore {
     return (await this.redis.exists(this.keys.eventSeen(eventId))) === 1;
   }
 
+  /** Whether the worker already applied (or recorded as stale) this event. */
+  async isApplied(eventId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.eventApplied(eventId))) === 1;
+  }
+
+  /** Marks an event as handled by the worker: `applied`, or `stale` (recorded, not applied). */
+  async markApplied(eventId: string, outcome: 'applied' | 'stale'): Promise<void> {
+    await this.redis.set(this.keys.eventApplied(eventId), outcome);
+  }
+
   /** Remembers a webhook id; false when it was seen already (a replay or a retry). */
   async markWebhookId(webhookId: string): Promise<boolean> {
     return (

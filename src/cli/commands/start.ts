@@ -23,7 +23,7 @@ export function startCommand(program: Command, io: CliIo): void {
         { settingsOf },
       ] = await Promise.all([
         import('../../app/embeddedRedis.ts'),
-        import('../../app/logger.ts'),
+        import('../../telemetry/logger.ts'),
         import('../../app/runtime.ts'),
         import('../context.ts'),
       ]);

@@ -13,11 +13,11 @@
  * person lock, so a reconcile racing a worker cannot do anything twice. People
  * are walked in batches over the by-end index; only one batch is in memory.
  */
-import type { Context } from '../src/app/context.ts';
-import { isOpen } from '../src/domain/milestone.ts';
-import type { PersonRecord } from '../src/domain/person.ts';
-import { scheduleMilestones } from '../src/queues/milestones.ts';
-import { milestoneJobId } from '../src/queues/names.ts';
+import { isOpen } from '../../src/domain/milestone.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
+import { scheduleMilestones } from '../../src/queues/milestones.ts';
+import { milestoneJobId } from '../../src/queues/names.ts';
+import type { JobPorts } from '../ports.ts';
 
 export interface ReconcileResult {
   /** People read. */
@@ -45,7 +45,12 @@ export interface ReconcileOptions {
   onProgress?: (p: Progress) => void | Promise<void>;
 }
 
-export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+export type ReconcilePorts = Pick<JobPorts, 'people' | 'queues' | 'milestoneJobsExist' | 'log' | 'now'>;
+
+export async function reconcile(
+  ctx: ReconcilePorts,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const started = Date.now();
   const total = await ctx.people.count();
   const result: ReconcileResult = {
@@ -67,7 +72,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   return result;
 }
 
-async function reconcileBatch(ctx: Context, records: PersonRecord[], result: ReconcileResult) {
+async function reconcileBatch(ctx: ReconcilePorts, records: PersonRecord[], result: ReconcileResult) {
   const queue = ctx.queues.milestones;
   const nowMs = ctx.now().getTime();
   const wanted = records
@@ -83,21 +88,7 @@ async function reconcileBatch(ctx: Context, records: PersonRecord[], result: Rec
   result.open += withOpen.size;
   if (wanted.length === 0) return;
 
-  // Most open milestones wait in the delayed set: one ZMSCORE answers for the
-  // whole batch; only the others need an EXISTS each.
-  const scores = await ctx.redis.zmscore(queue.keys.delayed!, ...wanted.map((w) => w.jobId));
-  const inDelayed = scores.map((score) => score !== null);
-  const rest = wanted.map((w, i) => ({ w, i })).filter(({ i }) => !inDelayed[i]);
-  const exists = [...inDelayed];
-  if (rest.length > 0) {
-    const pipeline = ctx.redis.pipeline();
-    for (const { w } of rest) pipeline.exists(queue.toKey(w.jobId));
-    const answers = (await pipeline.exec()) ?? [];
-    rest.forEach(({ i }, k) => {
-      const [err, n] = answers[k] ?? [null, 0];
-      exists[i] = !err && Number(n) === 1;
-    });
-  }
+  const exists = await ctx.milestoneJobsExist(wanted.map((w) => w.jobId));
 
   const missing = new Map<string, PersonRecord>();
   const dueExisting: typeof wanted = [];
