@@ -5,66 +5,34 @@
 import path from 'node:path';
 
 /**
- * Each folder and what it may import besides itself. Lower layers first:
- * domain ← config ← store ← telemetry ← queues ← connectors ← effects ← guard
- * ← jobs ← app, with http and cli on top. Folders not listed here (test/,
- * bench/) are free.
+ * The layers, lowest first: each may import from itself and every layer below
+ * it (domain ← config ← store ← telemetry ← queues ← connectors ← effects ←
+ * guard ← jobs ← app).
+ */
+export const ORDER = [
+  'src/domain',
+  'src/config',
+  'src/store',
+  'src/telemetry',
+  'src/queues',
+  'src/connectors',
+  'src/effects',
+  'src/guard',
+  'jobs',
+  'src/app',
+];
+
+/**
+ * Each folder and what it may import besides itself. http and cli sit on top
+ * (they receive the context the root built); the composition root mounts the
+ * route table, so src/app may import src/http too. Folders not listed here
+ * (test/, bench/) are free.
  */
 export const LAYERS = {
-  'src/domain': [],
-  'src/config': ['src/domain'],
-  'src/store': ['src/domain', 'src/config'],
-  'src/telemetry': ['src/domain', 'src/config', 'src/store'],
-  'src/queues': ['src/domain', 'src/config', 'src/store', 'src/telemetry'],
-  'src/connectors': ['src/domain', 'src/config', 'src/store', 'src/telemetry'],
-  'src/effects': ['src/domain', 'src/config', 'src/store', 'src/telemetry', 'src/connectors'],
-  'src/guard': ['src/domain', 'src/config', 'src/store', 'src/telemetry', 'src/queues'],
-  jobs: [
-    'src/domain',
-    'src/config',
-    'src/store',
-    'src/telemetry',
-    'src/queues',
-    'src/connectors',
-    'src/effects',
-    'src/guard',
-  ],
-  // The composition root builds everything, the route table (src/http) included.
-  'src/app': [
-    'src/domain',
-    'src/config',
-    'src/store',
-    'src/telemetry',
-    'src/queues',
-    'src/connectors',
-    'src/effects',
-    'src/guard',
-    'jobs',
-    'src/http',
-  ],
-  // On top: they receive the context the root built.
-  'src/http': [
-    'src/domain',
-    'src/config',
-    'src/store',
-    'src/telemetry',
-    'src/queues',
-    'src/connectors',
-    'src/guard',
-    'src/app',
-  ],
-  'src/cli': [
-    'src/domain',
-    'src/config',
-    'src/store',
-    'src/telemetry',
-    'src/queues',
-    'src/connectors',
-    'src/guard',
-    'jobs',
-    'src/app',
-    'src/http',
-  ],
+  ...Object.fromEntries(ORDER.map((layer, i) => [layer, ORDER.slice(0, i)])),
+  'src/app': [...ORDER.slice(0, -1), 'src/http'],
+  'src/http': [...ORDER],
+  'src/cli': [...ORDER, 'src/http'],
 };
 
 /** The layer folder a repository-relative path belongs to, or undefined. */
