@@ -1,6 +1,6 @@
 /**
  * Starting lastday for a bench case: the real runtime (workers only, the same
- * wiring `npm start` uses, built-in extensions included) on the bench Redis
+ * wiring `npm start` uses, guard and crons included) on the bench Redis
  * under a fresh prefix, plus helpers to feed it and to wait for it.
  */
 import { randomUUID } from 'node:crypto';

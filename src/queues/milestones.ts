@@ -10,7 +10,7 @@ import { MILESTONES } from '../domain/milestone.ts';
 import { openMilestones, type PersonRecord } from '../domain/person.ts';
 import { type MilestoneJobData, milestoneJobId } from './names.ts';
 
-/** Backoff type registered on the milestone worker (see jobs/backoff.ts). */
+/** Backoff type registered on the milestone worker (see ./backoff.ts). */
 export const MILESTONE_BACKOFF = 'lastday-capped';
 
 const baseOptions: JobsOptions = {
