@@ -112,10 +112,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     ),
     ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
   };
-  const actions = new ActionsStore(redis, keys, audit);
-  // Always built: a lastday without the gate would record `freeze` as done having held nothing.
-  const guard = new GuardService({ actions, queue: queues.actions, settings, metrics, log, now });
-  return {
+  const ports: Omit<Context, 'guard'> = {
     settings,
     policy: settings.config.policy,
     redisUrl,
@@ -131,7 +128,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
-    actions,
+    actions: new ActionsStore(redis, keys, audit),
     retention: new RetentionStore(redis, keys),
     opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even
@@ -142,11 +139,12 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connectors,
     queues,
     milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
-    guard,
     async close() {
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
       connections.disconnectAll();
     },
   };
+  // Always built: a lastday without the gate would record `freeze` as done having held nothing.
+  return { ...ports, guard: new GuardService({ ...ports, queue: queues.actions }) };
 }

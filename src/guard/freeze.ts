@@ -25,17 +25,17 @@ export async function freezeActions(
   guard: GuardService,
   record: PersonRecord,
 ): Promise<{ actions: { held: number; cancelled: number } }> {
-  const { deps, actions } = guard;
+  const { ctx, actions } = guard;
   const personId = record.person.id;
   await actions.setFreezeMark(personId, record.planVersion);
   const totals = { held: 0, cancelled: 0 };
   for (;;) {
     const batch = await actions.pendingOf(personId, FREEZE_BATCH);
     if (batch.length === 0) break;
-    const at = deps.now().toISOString();
+    const at = ctx.now().toISOString();
     const items: FreezeItem[] = batch.map(({ actionId, kind }) => ({
       actionId,
-      ...freezeOutcome(kind, deps.settings.config.policy.cancelOnFreeze),
+      ...freezeOutcome(kind, ctx.policy.cancelOnFreeze),
     }));
     const held = items.filter((i) => i.state === 'held').map((i) => i.actionId);
     const cancelled = items.filter((i) => i.state === 'cancelled').map((i) => i.actionId);
@@ -54,7 +54,7 @@ export async function freezeActions(
         planVersion: record.planVersion,
         held,
         cancelled,
-        ...(cancelled.length > 0 ? { cancelOnFreeze: deps.settings.config.policy.cancelOnFreeze } : {}),
+        ...(cancelled.length > 0 ? { cancelOnFreeze: ctx.policy.cancelOnFreeze } : {}),
       },
     });
     if ('moved' in result) continue; // some were approved or cancelled meanwhile: read again
@@ -62,7 +62,7 @@ export async function freezeActions(
     totals.cancelled += result.cancelled;
   }
   if (totals.held + totals.cancelled > 0) {
-    deps.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');
+    ctx.log.info({ personId, ...totals }, 'freeze: pending actions held or cancelled');
   }
   return { actions: totals };
 }

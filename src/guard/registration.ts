@@ -37,8 +37,8 @@ export async function registerAction(
   raw: unknown,
   actor: Actor,
 ): Promise<RegisterAnswer> {
-  const { deps, actions } = guard;
-  const config = deps.settings.config;
+  const { ctx, actions } = guard;
+  const config = ctx.settings.config;
   const parsed = actionRequestSchema.safeParse(raw);
   if (!parsed.success) {
     throw new LastdayError('invalid_request', 'the action is invalid', toIssues(parsed.error));
@@ -59,7 +59,7 @@ export async function registerAction(
       initiatorStatus: status,
       protectedBy,
     });
-    const now = deps.now().toISOString();
+    const now = ctx.now().toISOString();
     const state: ActionState = gate.decision === 'hold' ? 'held' : 'pending';
     const record = newRecord(request, state, gate.reason, now);
     const result = await actions.register(
@@ -109,7 +109,7 @@ async function scheduleJobs(guard: GuardService, record: ActionRecord): Promise<
     await guard.scheduleHoldExpiry([record.actionId], record.heldAt);
   const due = executionDueAt(record);
   if (due !== undefined && (record.state === 'pending' || record.state === 'held')) {
-    await scheduleExecution(guard.queue, record.actionId, due, guard.deps.now().getTime(), 'scheduled');
+    await scheduleExecution(guard.queue, record.actionId, due, guard.ctx.now().getTime(), 'scheduled');
   }
 }
 

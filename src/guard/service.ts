@@ -23,6 +23,7 @@ import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
+import type { Policy } from '../domain/policy.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
 import type { ActionsStore } from '../store/actions.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
@@ -41,12 +42,16 @@ export interface RegisterAnswer {
   reason: string;
 }
 
-/** The ports the guard works through; the context builds one guard per process. */
-export interface GuardDeps {
+/**
+ * The ports the guard works through (a narrow view of the context; the context
+ * builds one guard per process and passes itself).
+ */
+export interface GuardPorts {
   actions: ActionsStore;
   /** The context's one `actions` queue producer. */
   queue: ActionsQueue;
   settings: Settings;
+  policy: Policy;
   metrics: Pick<Metrics, 'gateDecisions' | 'gateSeconds'>;
   log: Logger;
   now: () => Date;
@@ -56,17 +61,13 @@ export class GuardService {
   readonly actions: ActionsStore;
   readonly queue: ActionsQueue;
 
-  constructor(readonly deps: GuardDeps) {
-    this.actions = deps.actions;
-    this.queue = deps.queue;
+  constructor(readonly ctx: GuardPorts) {
+    this.actions = ctx.actions;
+    this.queue = ctx.queue;
   }
 
   private get config() {
-    return this.deps.settings.config;
-  }
-
-  private get policy() {
-    return this.deps.settings.config.policy;
+    return this.ctx.settings.config;
   }
 
   /** Registers an action (POST /v1/actions); see ./registration.ts. */
@@ -81,8 +82,8 @@ export class GuardService {
 
   /** Schedules the expiry job of actions held at `heldAt` (policy.holdExpiryHours later). */
   async scheduleHoldExpiry(actionIds: readonly string[], heldAt: string): Promise<void> {
-    const expiresAtMs = holdExpiresAt(heldAt, this.policy.holdExpiryHours);
-    await scheduleExpiries(this.queue, actionIds, expiresAtMs, this.deps.now().getTime());
+    const expiresAtMs = holdExpiresAt(heldAt, this.ctx.policy.holdExpiryHours);
+    await scheduleExpiries(this.queue, actionIds, expiresAtMs, this.ctx.now().getTime());
   }
 
   /**
@@ -94,10 +95,10 @@ export class GuardService {
     const started = process.hrtime.bigint();
     try {
       const result = await this.gateOnce(actionId, actor, 0);
-      this.deps.metrics.gateDecisions.inc({ decision: result.decision });
+      this.ctx.metrics.gateDecisions.inc({ decision: result.decision });
       return result;
     } finally {
-      this.deps.metrics.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.ctx.metrics.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
@@ -110,7 +111,7 @@ export class GuardService {
       initiatorStatus: guardStatus(read.initiator, read.freezeMark),
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
-    const now = this.deps.now().toISOString();
+    const now = this.ctx.now().toISOString();
     // Only a state the table lets become held is written; otherwise (an approved
     // action without an approver: corrupt data) the answer is `hold` all the same.
     if (result.state === 'held' && action.state !== 'held' && canMove(action.state, 'held')) {
@@ -171,7 +172,7 @@ export class GuardService {
         await this.runIfDue(action); // a repeat after a failure to schedule
         return this.view(action);
       }
-      const now = this.deps.now().toISOString();
+      const now = this.ctx.now().toISOString();
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
         action,
@@ -197,7 +198,7 @@ export class GuardService {
   /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
   private async runIfDue(action: ActionRecord): Promise<void> {
     const due = executionDueAt(action);
-    const nowMs = this.deps.now().getTime();
+    const nowMs = this.ctx.now().getTime();
     if (due !== undefined && due <= nowMs) {
       await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
     }
@@ -211,7 +212,7 @@ export class GuardService {
     for (let attempt = 0; attempt < 5; attempt++) {
       const action = await this.mustGet(actionId);
       if (checkCancel(action).already) return this.view(action);
-      const now = this.deps.now().toISOString();
+      const now = this.ctx.now().toISOString();
       const who = actor.personId ?? actor.name;
       const reason = why ? `cancelled by ${who}: ${why}` : `cancelled by ${who}`;
       const moved = await this.actions.transition(
@@ -239,10 +240,10 @@ export class GuardService {
   ): Promise<{ outcome: 'expired' | 'not_held' } | { outcome: 'not_due'; dueMs: number }> {
     const action = await this.actions.get(actionId);
     if (!action || action.state !== 'held' || !action.heldAt) return { outcome: 'not_held' };
-    const hours = this.policy.holdExpiryHours;
+    const hours = this.ctx.policy.holdExpiryHours;
     const dueMs = holdExpiresAt(action.heldAt, hours);
-    if (this.deps.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
-    const now = this.deps.now().toISOString();
+    if (this.ctx.now().getTime() < dueMs) return { outcome: 'not_due', dueMs };
+    const now = this.ctx.now().toISOString();
     const reason = `hold not decided within ${hours} h`;
     const moved = await this.actions.transition(
       action,
@@ -284,6 +285,6 @@ export class GuardService {
   }
 
   private view(action: ActionRecord): ActionView {
-    return actionView(action, this.policy.holdExpiryHours);
+    return actionView(action, this.ctx.policy.holdExpiryHours);
   }
 }
