@@ -119,10 +119,11 @@ async function replanLocked(ctx: Context, personId: string): Promise<Replanned |
         },
       })
     : await ctx.people.save(record);
+  // Nothing moved: same version, same jobs (the repair step after this checks them).
   if (saved.planVersion !== current.planVersion) {
     await unscheduleVersion(ctx.queues.milestones, personId, current.planVersion);
+    await ensurePlan(ctx, saved);
   }
-  await ensurePlan(ctx, saved);
   if (audited) {
     ctx.log.info(
       { personId, scope: to.scope, from: from.hash, to: to.hash, moved: moved.map((m) => m.name) },
