@@ -9,15 +9,18 @@
  * the new policy gives `reduce` (one business day earlier) and `revoke`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { applyEvent } from '../../jobs/hrEvent.ts';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
 import { runOpsTask } from '../../jobs/opsTasks.ts';
+import { reconcile } from '../../jobs/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
+import { hrEventSchema } from '../../src/domain/hrEvent.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 import { policyFingerprint } from '../../src/domain/replan.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { type EventOverrides, hrEvent } from '../helpers/events.ts';
-import { eventually, testPrefix, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { eventually, testContext, testPrefix, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 const prefix = testPrefix();
 const A = { policy: {} };
@@ -203,5 +206,61 @@ describe('replan on a policy change', () => {
     expect(await get('sales/6')).toEqual(s6);
     expect(await replans('sales/6')).toHaveLength(1);
     expect((await rt!.ctx.audit.verify()).ok).toBe(true);
+  });
+});
+
+describe('replan on a policy change, without workers', () => {
+  it('leaves a busy person to the next pass; a start under an unchanged policy queues nothing', async () => {
+    const own = testPrefix();
+    const settings = (config: Record<string, unknown>) => testSettings(config, { LASTDAY_PREFIX: own });
+    const at = () => new Date('2026-11-23T10:00:00Z');
+    const before = await testContext(settings(A), at);
+    const after = await testContext(settings(B), at);
+    try {
+      for (const id of ['busy/1', 'free/2']) {
+        const event = hrEvent({
+          personId: id,
+          lastDay: '2026-12-04',
+          timezone: 'Europe/London',
+          occurredAt: '2026-11-23T09:00:00Z',
+        });
+        expect((await applyEvent(before, hrEventSchema.parse(event))).outcome).toBe('applied');
+      }
+      // A milestone job holds busy/1 for the whole pass.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      const locked = new Promise<void>((ready) => {
+        void after.lock.withLock('busy/1', () => {
+          ready();
+          return held;
+        });
+      });
+      await locked;
+      const first = await reconcile(after);
+      expect(first).toMatchObject({ replanned: 1, replanDeferred: 1, errors: 0 });
+      expect((await after.people.get('busy/1'))!.planVersion).toBe(1);
+      // Someone was left behind: the policy is not recorded as reconciled.
+      expect(await after.redis.get(after.keys.policyReconciled)).toBeNull();
+      release();
+
+      const second = await reconcile(after);
+      expect(second).toMatchObject({ replanned: 1, replanDeferred: 0 });
+      const busy = (await after.people.get('busy/1'))!;
+      expect(busy.planVersion).toBe(2);
+      expect(busy.endsAt).toBe('2026-12-04T09:00:00Z');
+      expect(await after.redis.get(after.keys.policyReconciled)).toBe(policyFingerprint(after.policy));
+
+      // A scheduler starting under that policy has nothing to ask for.
+      const scheduler = await testRuntime(settings(B), { roles: ['scheduler'], now: at });
+      try {
+        const jobs = await scheduler.ctx.queues.ops.getJobs(['waiting', 'delayed', 'active', 'completed']);
+        expect(jobs.map((j) => j.id).filter((id) => id?.startsWith('reconcile-policy-'))).toEqual([]);
+      } finally {
+        await scheduler.stop();
+      }
+    } finally {
+      await before.close();
+      await after.close();
+    }
   });
 });
