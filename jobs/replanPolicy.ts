@@ -115,6 +115,7 @@ async function replanLocked(ctx: Context, personId: string): Promise<Replanned |
           policyHash: { from: from.hash, to: to.hash },
           planVersion: { from: current.planVersion, to: record.planVersion },
           moved,
+          lastDay: record.lastDay,
           endsAt: record.endsAt,
         },
       })
