@@ -33,6 +33,11 @@ import { type ReplanCounts, replanBatch } from './replanPolicy.ts';
 export interface ReconcileResult extends ReplanCounts {
   /** People read. */
   scanned: number;
+  /**
+   * This process's policy is not the one in force (a scheduler started since
+   * with another config): nobody was replanned.
+   */
+  policyOutdated: boolean;
   /** People with at least one open milestone. */
   open: number;
   /** Milestone jobs that were missing and were scheduled again. */
@@ -59,10 +64,22 @@ export interface ReconcileOptions {
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = Date.now();
   const fingerprint = policyFingerprint(ctx.policy);
+  // During a rolling deploy an old process and a new one reconcile with two
+  // policies: each would replan everyone back to its own, pass after pass.
+  // Only the policy of the scheduler that started last replans.
+  const inForce = await ctx.redis.get(ctx.keys.policyInForce);
+  const mayReplan = inForce === null || inForce === fingerprint;
+  if (!mayReplan) {
+    ctx.log.warn(
+      { policy: fingerprint, inForce },
+      'reconcile: this process runs another policy than the last started scheduler; not replanning',
+    );
+  }
   const total = await ctx.people.count();
   const result: ReconcileResult = {
     scanned: 0,
     open: 0,
+    policyOutdated: !mayReplan,
     replanned: 0,
     restamped: 0,
     replanDeferred: 0,
@@ -73,12 +90,13 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
     durationMs: 0,
   };
   for await (const ids of ctx.people.scanIdsStable(options.batchSize ?? 500)) {
-    const records = await replanBatch(ctx, await ctx.people.getMany(ids), result);
+    const read = await ctx.people.getMany(ids);
+    const records = mayReplan ? await replanBatch(ctx, read, result) : read;
     result.scanned += ids.length;
     await reconcileBatch(ctx, records, result);
     await options.onProgress?.({ done: result.scanned, total: Math.max(total, result.scanned) });
   }
-  if (result.replanDeferred === 0) await ctx.redis.set(ctx.keys.policyReconciled, fingerprint);
+  if (mayReplan && result.replanDeferred === 0) await ctx.redis.set(ctx.keys.policyReconciled, fingerprint);
   result.durationMs = Date.now() - started;
   return result;
 }

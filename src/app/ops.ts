@@ -74,13 +74,17 @@ async function startScheduler(ctx: Context, providers: OpsProviders, options: Op
 }
 
 /**
- * A start under a policy other than the one the last complete reconcile pass
- * replanned everyone under (a holiday added, a count changed, a scope edited)
- * queues a reconcile pass now rather than at the next cron tick. The job id
- * names the change, so scheduler processes starting together add it once.
+ * Makes this process's policy the one in force (the last scheduler started
+ * wins, so an old process left running in a rolling deploy stops replanning),
+ * and, when it differs from the one the last complete reconcile pass replanned
+ * everyone under (a holiday added, a count changed, a scope edited), queues a
+ * reconcile pass now rather than at the next cron tick. The job id names the
+ * change, so scheduler processes starting together add it once.
  */
 async function reconcileIfPolicyChanged(ctx: Context, queue: Context['queues']['ops']): Promise<void> {
   const current = policyFingerprint(ctx.policy);
+  // The last scheduler to start sets the policy in force (reconcile replans only under it).
+  await ctx.redis.set(ctx.keys.policyInForce, current);
   const reconciled = await ctx.redis.get(ctx.keys.policyReconciled);
   if (reconciled === current) return;
   if (reconciled === null && (await ctx.people.count()) === 0) {

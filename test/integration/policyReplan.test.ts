@@ -210,7 +210,7 @@ describe('replan on a policy change', () => {
 });
 
 describe('replan on a policy change, without workers', () => {
-  it('leaves a busy person to the next pass; a start under an unchanged policy queues nothing', async () => {
+  it('leaves a busy person to the next pass; an unchanged policy queues nothing; an old one does not replan', async () => {
     const own = testPrefix();
     const settings = (config: Record<string, unknown>) => testSettings(config, { LASTDAY_PREFIX: own });
     const at = () => new Date('2026-11-23T10:00:00Z');
@@ -258,6 +258,11 @@ describe('replan on a policy change, without workers', () => {
       } finally {
         await scheduler.stop();
       }
+
+      // A process still on policy A (a rolling deploy) no longer replans: B's scheduler started last.
+      const stale = await reconcile(before);
+      expect(stale).toMatchObject({ policyOutdated: true, replanned: 0, restamped: 0, errors: 0 });
+      expect(await after.people.get('busy/1')).toEqual(busy);
     } finally {
       await before.close();
       await after.close();
