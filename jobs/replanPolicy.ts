@@ -57,9 +57,10 @@ export async function replanBatch(
         try {
           const result = await replanPerson(ctx, id);
           if (result === 'busy') counts.replanDeferred++;
-          else if (result) {
-            saved.set(id, result.record);
-            counts[result.audited ? 'replanned' : 'restamped']++;
+          else {
+            // The fresh copy even when unchanged: another writer may have moved the version on.
+            if (result.record) saved.set(id, result.record);
+            if (result.outcome !== 'unchanged') counts[result.outcome]++;
           }
         } catch (err) {
           counts.replanDeferred++;
@@ -75,8 +76,8 @@ export async function replanBatch(
   return records.map((r) => saved.get(r.person.id) ?? r);
 }
 
-type Replanned = { record: PersonRecord; audited: boolean };
-type PersonReplan = Replanned | 'busy' | undefined;
+type Replanned = { outcome: 'replanned' | 'restamped' | 'unchanged'; record: PersonRecord | undefined };
+type PersonReplan = Replanned | 'busy';
 
 async function replanPerson(ctx: Context, personId: string): Promise<PersonReplan> {
   for (let attempt = 1; ; attempt++) {
@@ -87,10 +88,11 @@ async function replanPerson(ctx: Context, personId: string): Promise<PersonRepla
   }
 }
 
-async function replanLocked(ctx: Context, personId: string): Promise<Replanned | undefined> {
+async function replanLocked(ctx: Context, personId: string): Promise<Replanned> {
   // Read again under the lock: the batch's copy may predate a milestone run or an event.
   const current = await ctx.people.get(personId);
-  if (!current || !plannedUnderOtherPolicy(current, ctx.policy)) return undefined;
+  if (!current || !plannedUnderOtherPolicy(current, ctx.policy))
+    return { outcome: 'unchanged', record: current };
   const now = ctx.now();
   const revokeDue = current.milestones.some(
     (m) => m.name === 'revoke' && isOpen(m) && Date.parse(m.dueAt) <= now.getTime(),
@@ -100,7 +102,7 @@ async function replanLocked(ctx: Context, personId: string): Promise<Replanned |
   const result = replanUnderPolicy(current, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
     revokeStarted,
   });
-  if (result.outcome !== 'replanned') return undefined;
+  if (result.outcome !== 'replanned') return { outcome: 'unchanged', record: current };
 
   const { record, from, to, moved } = result;
   const audited = moved.length > 0 || from.scope !== to.scope;
@@ -131,5 +133,5 @@ async function replanLocked(ctx: Context, personId: string): Promise<Replanned |
       'plan replanned under the current policy',
     );
   }
-  return { record: saved, audited };
+  return { outcome: audited ? 'replanned' : 'restamped', record: saved };
 }
