@@ -60,6 +60,10 @@ export function createKeys(prefix: string) {
       k('ops', 'overdue-alerted', encodeId(personId), `v${version}`, milestone),
     /** String: JSON of the last overdue run ({at, count, byMilestone}), read by /metrics. */
     overdueSnapshot: k('ops', 'overdue'),
+    /** String: fingerprint of the policy of the scheduler that started last; only it replans. */
+    policyInForce: k('ops', 'policy-in-force'),
+    /** String: fingerprint of the policy the last complete reconcile pass replanned everyone under. */
+    policyReconciled: k('ops', 'policy-reconciled'),
     /** String: JSON summary of the last run of each ops job (`reconcile`, …). */
     opsLastRun: (job: string) => k('ops', 'last-run', job),
     /** String with TTL: set once the lateness of a cron after one last run was alerted on. */
