@@ -98,6 +98,9 @@ export async function registerAction(
       return { actionId: request.actionId, state: result.state, reason: result.reason };
     }
     await scheduleJobs(guard, record);
+    if (record.state === 'held' && record.heldAt) {
+      await ctx.notifier.holds([{ ...record, heldAt: record.heldAt }], initiator.record);
+    }
     return { actionId: request.actionId, state, reason: gate.reason };
   }
   throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
