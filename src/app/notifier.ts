@@ -92,6 +92,11 @@ export class Notifier {
     return this.o.channels;
   }
 
+  /** Whether any channel is configured (else every call is a no-op, and callers may skip their reads). */
+  get enabled(): boolean {
+    return Boolean(this.o.channels.email || this.o.channels.slack);
+  }
+
   /** The console page of one hold. */
   holdLink = (actionId: string): string =>
     `${this.o.consoleUrl}/console/holds/${encodeURIComponent(actionId)}`;

@@ -267,6 +267,7 @@ export class GuardService {
    * on the rare path where something becomes held, so the extra read is cheap.
    */
   async notifyHeld(actionIds: readonly string[], initiator: PersonRecord | undefined): Promise<void> {
+    if (!this.ctx.notifier.enabled) return;
     try {
       const held = (await this.actions.getMany([...actionIds])).flatMap((a) =>
         a.state === 'held' && a.heldAt ? [{ ...a, heldAt: a.heldAt }] : [],

@@ -30,6 +30,8 @@ export async function startMailServer(): Promise<MailServer> {
       authOptional: true,
       disabledCommands: ['AUTH', 'STARTTLS'],
       logger: false,
+      // The server's own reverse DNS of the client (slow without a resolver here) is not lastday's delay.
+      disableReverseLookup: true,
       onData(stream, session, callback) {
         simpleParser(stream)
           .then((mail) => {

@@ -165,6 +165,65 @@ describe('notifications', () => {
     expect(mailsTo(APPROVERS, 'Hold to decide')).toHaveLength(1);
   });
 
+  it('tells ops of failed, overdue and drifting milestones through the alert path, once a day per subject', async () => {
+    await postHrEvent(
+      rt,
+      hrEvent({ personId: 'late-1', lastDay: '2027-03-05', timezone: 'America/Los_Angeles' }),
+    );
+    await eventually(async () => rt.ctx.people.get('late-1'));
+    const overdue = {
+      kind: 'milestone_overdue',
+      message: 'revoke for late-1 was due 2027-03-06T01:00:00.000Z and is not done (20 min late)',
+      personId: 'late-1',
+      details: { milestone: 'revoke', dueAt: '2027-03-06T01:00:00.000Z' },
+    };
+    await rt.ctx.alerts.raise(overdue);
+    await rt.ctx.alerts.raise(overdue); // the same subject the same day: one mail
+    await rt.ctx.alerts.raise({
+      kind: 'drift',
+      message: 'access still present in scim after revoke',
+      personId: 'late-1',
+      details: { connector: 'scim' },
+    });
+    await rt.ctx.alerts.raise({ kind: 'cron_late', message: 'a cron is late' }); // not a notification
+    const [mailed] = await eventually(async () => {
+      const found = mailsTo(OPS, 'Milestone overdue: revoke for late-1');
+      return found.length > 0 && found;
+    });
+    expect(mailed!.envelopeTo).toEqual([OPS]);
+    // 01:00 UTC is 17:00 the day before in Los Angeles.
+    expect(mailed!.mail.text).toContain(
+      'Fri 5 Mar 2027, 17:00 PST (America/Los_Angeles) · Sat 6 Mar 2027, 01:00 UTC',
+    );
+    await eventually(async () => mailsTo(OPS, 'drift').length === 1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mailsTo(OPS, 'Milestone overdue: revoke for late-1')).toHaveLength(1);
+    expect(mail.received.filter((m) => (m.mail.subject ?? '').includes('cron_late'))).toHaveLength(0);
+  });
+
+  it('tells the approvers once per freeze batch of held actions', async () => {
+    const ids = ['f-1', 'f-2', 'f-3'];
+    for (const [i, actionId] of ids.entries())
+      expect(
+        await register({
+          actionId,
+          initiatorId: 'leaver-9',
+          kind: 'account.deactivate',
+          target: `account:u${i}`,
+        }),
+      ).toMatchObject({ status: 201, body: { state: 'pending' } });
+    await postHrEvent(
+      rt,
+      hrEvent({ type: 'contract.terminated', personId: 'leaver-9', timezone: 'Europe/London' }),
+    );
+    const [batch] = await eventually(async () => {
+      const found = mailsTo(APPROVERS, '3 holds to decide');
+      return found.length > 0 && found;
+    });
+    for (const id of ids) expect(batch!.mail.text).toContain(`${CONSOLE}/console/holds/${id}`);
+    expect(batch!.mail.text).toContain('Europe/London');
+  });
+
   it('delivers once, after retries, when the mail server was down and comes back', async () => {
     await mail.stop();
     expect(
