@@ -27,8 +27,13 @@ export function createNotifyProcessor(ctx: Context) {
   const mailer = () => {
     const email = channels.email!;
     // Not pooled: one connection per mail, so a restarted server is simply reached again.
+    // smtp:// without requireTls: opportunistic STARTTLS, certificate not checked
+    // (an unverified upgrade still beats plain text); see notifications.email.requireTls.
+    const opportunistic = email.smtpUrl.startsWith('smtp:') && !email.requireTls;
     transport ??= nodemailer.createTransport({
       url: email.smtpUrl,
+      ...(opportunistic ? { tls: { rejectUnauthorized: false } } : {}),
+      ...(email.requireTls ? { requireTLS: true } : {}),
       connectionTimeout: email.timeoutMs,
       greetingTimeout: email.timeoutMs,
       socketTimeout: email.timeoutMs,

@@ -44,7 +44,7 @@ const ENQUEUE_TIMEOUT_MS = 3_000;
 
 /** Where deliveries go, resolved once at start-up (the Slack URL is a secret from the environment). */
 export interface DeliveryChannels {
-  email?: { smtpUrl: string; from: string; timeoutMs: number };
+  email?: { smtpUrl: string; from: string; timeoutMs: number; requireTls: boolean };
   slack?: { url: string; timeoutMs: number };
 }
 

@@ -20,6 +20,14 @@ export const notificationsSchema = z
         smtpUrl: z.url({ protocol: /^smtps?$/, message: 'expected an smtp:// or smtps:// URL' }),
         /** The From address of every mail. */
         from: z.string().min(3).max(320),
+        /**
+         * `smtp://` is plain SMTP (contract): STARTTLS is used when the server
+         * offers it, opportunistically (any certificate, as between mail servers),
+         * so a relay with a self-signed certificate still gets mail. `true`
+         * requires STARTTLS with a verified certificate. `smtps://` is always
+         * implicit TLS, verified. Default false.
+         */
+        requireTls: z.boolean().default(false),
         /** Bound on one SMTP delivery (connect, greeting, send). Default 10000. */
         timeoutMs: z.number().int().min(100).max(300_000).default(10_000),
       })

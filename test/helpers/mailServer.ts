@@ -11,6 +11,8 @@ import { SMTPServer } from 'smtp-server';
 export interface ReceivedMail {
   at: number;
   envelopeTo: string[];
+  /** Whether the session was upgraded to TLS (STARTTLS) before the mail. */
+  secure: boolean;
   mail: ParsedMail;
 }
 
@@ -28,7 +30,8 @@ export async function startMailServer(): Promise<MailServer> {
   const make = () =>
     new SMTPServer({
       authOptional: true,
-      disabledCommands: ['AUTH', 'STARTTLS'],
+      // STARTTLS stays on, with smtp-server's own self-signed certificate, as a stock server has it.
+      disabledCommands: ['AUTH'],
       logger: false,
       // The server's own reverse DNS of the client (slow without a resolver here) is not lastday's delay.
       disableReverseLookup: true,
@@ -38,6 +41,7 @@ export async function startMailServer(): Promise<MailServer> {
             received.push({
               at: Date.now(),
               envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+              secure: session.secure,
               mail,
             });
             callback();

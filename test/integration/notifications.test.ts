@@ -85,6 +85,8 @@ describe('notifications', () => {
       return found.length > 0 && found;
     });
     expect(notice!.envelopeTo.sort()).toEqual([MANAGER, OPS].sort());
+    // smtp:// upgraded with STARTTLS, although the server's certificate is self-signed.
+    expect(notice!.secure).toBe(true);
     expect(notice!.mail.subject).toContain('Sam Contractor (n-1)');
     const text = notice!.mail.text ?? '';
     expect(text).toContain('Europe/Berlin');
