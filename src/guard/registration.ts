@@ -95,6 +95,8 @@ export async function registerAction(
       // A repeat may follow a first attempt that failed after saving: make sure its jobs exist.
       const stored = await actions.get(request.actionId);
       if (stored) await scheduleJobs(guard, stored);
+      // Likewise its notification: the job id is the hold's, so a repeat queues nothing new.
+      if (stored?.state === 'held') await guard.notifyHeld([stored.actionId], initiator.record);
       return { actionId: request.actionId, state: result.state, reason: result.reason };
     }
     await scheduleJobs(guard, record);
