@@ -13,7 +13,7 @@
  * Message-ID is the job id, so a receiver can tell a repeat.
  */
 import type { Job } from 'bullmq';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Context } from '../src/app/context.ts';
 import type { NotificationJobData } from '../src/queues/notifications.ts';
 import { ActionsStore } from '../src/store/actions.ts';
@@ -23,23 +23,31 @@ export type NotifyResult = { outcome: 'sent' | 'skipped'; channel: string; to?: 
 export function createNotifyProcessor(ctx: Context) {
   const { channels } = ctx.notifier;
   const actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
-  let transport: Transporter | undefined;
-  const mailer = () => {
-    const email = channels.email!;
-    // Not pooled: one connection per mail, so a restarted server is simply reached again.
-    // smtp:// without requireTls: opportunistic STARTTLS, certificate not checked
-    // (an unverified upgrade still beats plain text); see notifications.email.requireTls.
-    const opportunistic = email.smtpUrl.startsWith('smtp:') && !email.requireTls;
-    transport ??= nodemailer.createTransport({
-      url: email.smtpUrl,
-      ...(opportunistic ? { tls: { rejectUnauthorized: false } } : {}),
-      ...(email.requireTls ? { requireTLS: true } : {}),
-      connectionTimeout: email.timeoutMs,
-      greetingTimeout: email.timeoutMs,
-      socketTimeout: email.timeoutMs,
+  let transport: Promise<Transporter> | undefined;
+  // nodemailer is imported off the start-up path (it costs ~200 ms to import,
+  // and a process that sends no mail never needs it).
+  const mailer = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) => {
+      const email = channels.email!;
+      // smtp:// without requireTls: opportunistic STARTTLS, certificate not checked
+      // (an unverified upgrade still beats plain text); see notifications.email.requireTls.
+      const opportunistic = email.smtpUrl.startsWith('smtp:') && !email.requireTls;
+      // Not pooled: one connection per mail, so a restarted server is simply reached again.
+      return nodemailer.createTransport({
+        url: email.smtpUrl,
+        ...(opportunistic ? { tls: { rejectUnauthorized: false } } : {}),
+        ...(email.requireTls ? { requireTLS: true } : {}),
+        connectionTimeout: email.timeoutMs,
+        greetingTimeout: email.timeoutMs,
+        socketTimeout: email.timeoutMs,
+      });
+    }));
+
+  // Warmed in the background when mail is configured, so the first hold's mail does not wait for it.
+  if (channels.email)
+    void mailer().catch(() => {
+      transport = undefined; // tried again on the first mail, which then reports the error
     });
-    return transport;
-  };
 
   return async (job: Job<NotificationJobData>): Promise<NotifyResult> => {
     const { kind, channel, message } = job.data;
@@ -58,7 +66,9 @@ export function createNotifyProcessor(ctx: Context) {
     try {
       if (channel === 'email') {
         if (!channels.email) throw new Error('notifications.email is not configured in this process');
-        await mailer().sendMail({
+        await (
+          await mailer()
+        ).sendMail({
           from: channels.email.from,
           to: job.data.to,
           subject: message.subject,
