@@ -7,15 +7,16 @@
  * that cannot be delivered or even queued never failing the milestone.
  */
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
+import { createContext } from '../../src/app/context.ts';
 import { Notifier } from '../../src/app/notifier.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { createRedis } from '../../src/queues/connection.ts';
 import { QUEUES } from '../../src/queues/names.ts';
 import type { NotificationJobData } from '../../src/queues/notifications.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { bearer, eventually, TOKENS, testLogger, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { type MailServer, type SlackHook, startMailServer, startSlackHook } from '../helpers/mailServer.ts';
 import { auditOf, milestoneState, postHrEvent } from '../helpers/offboarding.ts';
 
@@ -331,4 +332,11 @@ describe('notifications', () => {
       await mail.start();
     }
   }, 30_000);
+
+  it('refuses to start when the Slack webhook variable is missing, without naming its value', async () => {
+    const settings = testSettings({ notifications: { slack: { webhookUrlEnv: 'NOPE_SLACK_HOOK' } } });
+    await expect(
+      createContext({ settings, redisUrl: inject('redisUrl'), log: testLogger(), env: {} }),
+    ).rejects.toThrow(/notifications\.slack\.webhookUrlEnv: environment variable NOPE_SLACK_HOOK is not set/);
+  });
 });
