@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
 import { alertsSchema, cronsSchema } from './crons.ts';
 import { checkCalendars, withCalendars } from './holidays.ts';
+import { notificationsSchema } from './notifications.ts';
 import { retentionSchema } from './retention.ts';
 
 const name = z
@@ -160,6 +161,8 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     /** How long finished actions and rejected events are kept (src/config/retention.ts). */
     retention: retentionSchema.prefault({}),
+    /** Who is told of notices, holds and alerts, by email and Slack (src/config/notifications.ts). */
+    notifications: notificationsSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
