@@ -63,7 +63,8 @@ export function consolePlugin(providers: OpsProviders) {
         },
         // Same-origin pages only; nothing here is meant to be embedded or opened cross-site.
         crossOriginResourcePolicy: { policy: 'same-origin' },
-        referrerPolicy: { policy: 'no-referrer' },
+        // same-origin, not no-referrer: under no-referrer Chromium sends `Origin: null` with form posts.
+        referrerPolicy: { policy: 'same-origin' },
       });
       await scope.register(fastifyView, {
         engine: { eta: new Eta({ views: VIEWS, autoEscape: true, cache: true }) },
