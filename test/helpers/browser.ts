@@ -4,7 +4,7 @@
  * playwright-core, which downloads no browser of its own.
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.LASTDAY_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -14,4 +14,18 @@ export async function launchChromium(): Promise<Browser> {
   }
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/**
+ * A browser context (its own cookie jar) that reaches loopback addresses only:
+ * a page that asks for anything else (a provider's web font) is refused, so a
+ * test never talks to the outside world.
+ */
+export async function loopbackContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL });
+  await context.route('**/*', (route) => {
+    const { hostname } = new URL(route.request().url());
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(hostname) ? route.continue() : route.abort();
+  });
+  return context;
 }
