@@ -10,6 +10,7 @@ import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
 import { LastdayError } from '../../domain/errors.ts';
 import { MILESTONES } from '../../domain/milestone.ts';
 import { personView } from '../../domain/person.ts';
+import { DEFAULT_SCOPE } from '../../domain/policyScope.ts';
 import type { PersonRecord } from '../../domain/person.ts';
 import { addRoutes } from '../../http/routeTable.ts';
 import { durationText, lateness, twoClocks, utcText, weekOf } from '../format.ts';
@@ -41,23 +42,33 @@ export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: Console
         };
         const nowMs = ctx.now().getTime();
         const ids = await ctx.people.idsEndingBetween(nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
-        const views: ReturnType<typeof personView>[] = [];
-        const scopes = new Set<string>();
-        for (let i = 0; i < ids.length; i += READ_BATCH) {
-          for (const record of await ctx.people.getMany(ids.slice(i, i + READ_BATCH))) {
-            if (record.endsAt === null) continue;
-            const view = personView(record);
-            scopes.add(view.policy);
-            if (filters.status && view.status !== filters.status) continue;
-            if (filters.employment && view.employment !== filters.employment) continue;
-            if (filters.policy && view.policy !== filters.policy) continue;
-            if (filters.q && !matchesText(record, filters.q)) continue;
-            views.push(view);
+        const filtered = Boolean(filters.status || filters.employment || filters.policy || filters.q);
+        // Unfiltered, the sorted set already gives the order and the count: read one page of
+        // records only. A filter has to look at every record of the window.
+        let views: ReturnType<typeof personView>[] = [];
+        let total = ids.length;
+        const pageCount = () => Math.max(1, Math.ceil(total / UPCOMING_PAGE_SIZE));
+        let pageNo = clamp(Number(q.page ?? 1) || 1, 1, pageCount());
+        if (!filtered) {
+          const slice = ids.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
+          views = (await ctx.people.getMany(slice)).filter((r) => r.endsAt !== null).map(personView);
+        } else {
+          for (let i = 0; i < ids.length; i += READ_BATCH) {
+            for (const record of await ctx.people.getMany(ids.slice(i, i + READ_BATCH))) {
+              if (record.endsAt === null) continue;
+              const view = personView(record);
+              if (filters.status && view.status !== filters.status) continue;
+              if (filters.employment && view.employment !== filters.employment) continue;
+              if (filters.policy && view.policy !== filters.policy) continue;
+              if (filters.q && !matchesText(record, filters.q)) continue;
+              views.push(view);
+            }
           }
+          total = views.length;
+          pageNo = clamp(pageNo, 1, pageCount());
+          views = views.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
         }
-        const pageCount = Math.max(1, Math.ceil(views.length / UPCOMING_PAGE_SIZE));
-        const pageNo = clamp(Number(q.page ?? 1) || 1, 1, pageCount);
-        const shown = views.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
+        const shown = views;
         const weeks: { label: string; rows: unknown[] }[] = [];
         for (const v of shown) {
           const week = weekOf(v.endsAt!);
@@ -79,12 +90,12 @@ export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: Console
           title: 'Upcoming offboardings',
           days,
           filters,
-          scopes: [...scopes].sort(),
+          scopes: [DEFAULT_SCOPE, ...ctx.policy.scopes.map((sc) => sc.name)],
           weeks,
-          total: views.length,
+          total,
           capped: ids.length >= WINDOW_CAP,
           pageNo,
-          pageCount,
+          pageCount: pageCount(),
           query: query.toString(),
         });
       },
