@@ -91,7 +91,8 @@ export async function addLeavers(rt: Runtime, count: number, days = 88): Promise
       Array.from({ length: Math.min(batch, count - start) }, async (_, j) => {
         const i = start + j;
         const zone = ZONES[i % ZONES.length]!;
-        const lastDay = now.plus({ days: 1 + ((i * 7919) % days) }).setZone(zone);
+        // A week out at least, so every milestone of the demo is still ahead.
+        const lastDay = now.plus({ days: 8 + ((i * 7919) % days) }).setZone(zone);
         const employment = i % 3 === 0 ? 'employee' : 'contractor';
         const event = hrEventSchema.parse({
           eventId: `demo-${i}`,
