@@ -153,8 +153,3 @@ export async function page(
   });
   return reply.status(status).type('text/html; charset=utf-8').send(html);
 }
-
-/** The CSRF check for every console form (the token rides in the `_csrf` field). */
-export function csrfCheck(scope: FastifyInstance) {
-  return scope.csrfProtection;
-}

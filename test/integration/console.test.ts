@@ -216,7 +216,7 @@ describe('holds', () => {
     const inbox = await c.get('/console/holds');
     expect(inbox.html).toContain('h-viewer');
     expect(inbox.html).not.toContain('>Approve<');
-    expect(inbox.html).not.toContain('Cancel action');
+    expect(inbox.html).not.toContain('>Cancel<');
     const res = await c.post('/console/holds/h-viewer/approve', { _csrf: csrfOf(inbox.html) });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toContain('text/html');
