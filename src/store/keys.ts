@@ -70,5 +70,12 @@ export function createKeys(prefix: string) {
     cronLateAlerted: (job: string, episode: string) => k('ops', 'cron-late', job, encodeId(episode)),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
+    /**
+     * String with TTL: a web console session, by the SHA-256 of its cookie value
+     * (someone who can read Redis still cannot present a session id).
+     */
+    consoleSession: (idDigest: string) => k('console', 'session', idDigest),
+    /** String with TTL: an OpenID Connect sign-in under way (state, nonce, PKCE verifier). */
+    consoleOidc: (idDigest: string) => k('console', 'oidc', idDigest),
   };
 }
