@@ -5,13 +5,13 @@
  * their own Redis and prefix.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
 import type { Policy } from '../domain/policy.ts';
-import { RedisConnections, waitForRedis } from '../queues/connection.ts';
+import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '../queues/connection.ts';
+import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { AuditStore } from '../store/audit.ts';
 import { redisTimeMs } from '../store/clock.ts';
@@ -38,13 +38,15 @@ export interface Context {
    */
   referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Every Redis connection of this context (workers open theirs here): one
    * log for a lost Redis, and a way to cut them all when shutdown is forced.
    */
   connections: RedisConnections;
   keys: Keys;
+  /** `WAIT` for one replica before acknowledging a write (no-op without replicas). */
+  replicas: ReplicaWait;
   audit: AuditStore;
   people: PeopleStore;
   effects: EffectsStore;
@@ -87,7 +89,9 @@ function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook 
 export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
-  const prefix = settings.env.LASTDAY_PREFIX;
+  // On a cluster every key must hash to lastday's slot (see config/load.ts effectiveEnv).
+  const configured = settings.env.LASTDAY_PREFIX;
+  const prefix = clusterSeeds(redisUrl) && !/^\{[^}]+\}/.test(configured) ? `{${configured}}` : configured;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);
@@ -134,6 +138,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     redis,
     connections,
     keys,
+    replicas: new ReplicaWait(redis, keys.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),
     audit,
     people: new PeopleStore(redis, keys, audit),
     effects: new EffectsStore(redis, keys, audit),
