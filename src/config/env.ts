@@ -26,6 +26,12 @@ export const envSchema = z.object({
    * Skipped on a Redis without replicas.
    */
   LASTDAY_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * Contract v1.1 names it; this build keeps every person in one slot
+   * (partitions are designed in docs/cluster.md, not built). Accepted so a
+   * deployment that sets it starts; `lastday start` warns when it is not 1.
+   */
+  LASTDAY_PARTITIONS: z.coerce.number().int().min(1).max(1024).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LASTDAY_CONFIG: z.string().min(1).optional(),

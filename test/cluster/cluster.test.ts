@@ -44,6 +44,8 @@ describe('lastday on Redis Cluster', () => {
     const ready = await fetch(`${rt.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, redis: true });
+    // Acknowledged writes wait for the slot owner's replica (WAIT 1 …) and get it.
+    expect(await rt.ctx.replicas.wait()).toBe(1);
   });
 
   it('revokes a person whose day ends seconds ahead; every key starts with {<prefix>', async () => {

@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../jobs/reconcile.ts';
+import type { MilestoneName } from '../../src/domain/milestone.ts';
+import { milestoneJobId } from '../../src/queues/names.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import { client, settings as guardSettings } from '../helpers/guard.ts';
@@ -80,18 +82,40 @@ describe('master failover on Redis Cluster', () => {
     // writes) is what reconcile exists for; it runs on a cron, here at once.
     const repaired = await eventually(() => reconcile(rt.ctx).then((r) => r), 20_000);
 
+    type Milestone = { name: MilestoneName; state: string; dueAt: string; doneAt?: string };
+    type View = { personId: string; status: string; milestones: Milestone[] };
+    let last: View[] = [];
     const revoked = await eventually(async () => {
-      const views = await Promise.all(
+      last = await Promise.all(
         people.map(
           async (p) =>
             (await api('GET', `/v1/people/${encodeURIComponent(p)}`, undefined, bearer(TOKENS.viewer))).body,
         ),
       );
-      return views.every((v) => v?.status === 'revoked') ? views : undefined;
-    }, 30_000);
+      return last.every((v) => v?.status === 'revoked') ? last : undefined;
+    }, 30_000).catch(async (err: Error) => {
+      // Say who is stuck and where their jobs are, so a failure can be read.
+      const stuck = await Promise.all(
+        last
+          .filter((v) => v?.status !== 'revoked')
+          .map(async (v) => {
+            const open = v.milestones.filter((m) => m.state !== 'done');
+            const states = await Promise.all(
+              open.map(async (m) => {
+                const state = await rt.ctx.queues.milestones
+                  .getJobState(milestoneJobId(v.personId, 1, m.name))
+                  .catch((e: Error) => e.message);
+                return `${m.name}=${m.state}/${state}`;
+              }),
+            );
+            return `${v.personId} ${v.status} [${states.join(' ')}]`;
+          }),
+      );
+      throw new Error(`${err.message}; not revoked: ${stuck.join('; ')}`);
+    });
     const delays = revoked.map((v) => {
-      const m = v.milestones.find((x: { name: string }) => x.name === 'revoke');
-      return Date.parse(m.doneAt) - Date.parse(m.dueAt);
+      const m = v.milestones.find((x) => x.name === 'revoke')!;
+      return Date.parse(m.doneAt!) - Date.parse(m.dueAt);
     });
     for (const personId of people) {
       const enc = encodeURIComponent(personId);

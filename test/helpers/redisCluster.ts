@@ -25,7 +25,7 @@ export interface TestCluster {
   url: string;
   ports: number[];
   dir: string;
-  /** Milliseconds from the first spawn to cluster_state:ok on every node. */
+  /** Milliseconds from the first spawn to cluster_state:ok on every node and replicas in sync. */
   startMs: number;
   /** The port of the master that owns `key`'s slot now. */
   masterOf(key: string): Promise<number>;
@@ -79,6 +79,23 @@ async function clusterState(port: number): Promise<string> {
   }
 }
 
+async function replicationInfo(port: number): Promise<string> {
+  const r = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.info('replication');
+  } catch {
+    return '';
+  } finally {
+    r.disconnect();
+  }
+}
+
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -110,7 +127,7 @@ async function slotOwnerPort(ports: number[], key: string): Promise<number | und
   return undefined;
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(options: { appendonly?: boolean } = {}): Promise<TestCluster> {
   const started = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'lastday-test-cluster-'));
   const taken = new Set<number>();
@@ -136,7 +153,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         '--cluster-node-timeout',
         '1000',
         '--appendonly',
-        'yes',
+        options.appendonly === false ? 'no' : 'yes',
         '--appendfsync',
         'everysec',
         '--save',
@@ -183,6 +200,15 @@ export async function startTestCluster(): Promise<TestCluster> {
       async () => (await Promise.all(ports.map(clusterState))).every((s) => s.includes('cluster_state:ok')),
       15_000,
       'cluster_state:ok on every node',
+    );
+    // And every replica in sync with its master (WAIT counts online replicas only).
+    await until(
+      async () =>
+        (await Promise.all(ports.map(replicationInfo))).every(
+          (info) => info.includes('role:master') || info.includes('master_link_status:up'),
+        ),
+      15_000,
+      'replicas in sync',
     );
   } catch (err) {
     await stop();

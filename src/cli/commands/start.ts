@@ -60,6 +60,13 @@ export function startCommand(program: Command, io: CliIo): void {
           'embedded redis started (AOF on)',
         );
       }
+      const partitions = settings.env.LASTDAY_PARTITIONS;
+      if (partitions !== undefined && partitions !== 1) {
+        log.warn(
+          { LASTDAY_PARTITIONS: partitions },
+          'LASTDAY_PARTITIONS is not implemented in this build: every key stays in one slot ({prefix}); see docs/cluster.md',
+        );
+      }
       if (settings.config.auth.tokens.length === 0) {
         log.warn(
           'no API tokens configured: /v1 routes answer 401. Create one with `npx lastday token create`.',
