@@ -104,9 +104,12 @@ function createCluster(seeds: { host: string; port: number }[], role: Connection
       : { connectionName: name, maxRetriesPerRequest: 1, connectTimeout: 5_000 };
   const options: ClusterOptions = {
     redisOptions,
-    // The per-node ready check (INFO loading) is skipped: a cluster is ready
-    // when its slot map is read, and a promoted replica answers at once.
-    enableReadyCheck: role === 'worker',
+    // No cluster ready check: with it, a client that connects or reconnects
+    // while a master is failing over sees cluster_state:fail, disconnects and
+    // starts over, and BullMQ workers were seen left idle with jobs waiting.
+    // The cluster is usable once the slot map is read; /readyz asks
+    // CLUSTER INFO itself.
+    enableReadyCheck: false,
     enableOfflineQueue: true,
     // While a master is down and before its replica is promoted (about
     // cluster-node-timeout plus an election), commands to its slots fail with
