@@ -18,7 +18,7 @@ import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
-import { createKeys, type Keys } from '../store/keys.ts';
+import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
@@ -89,9 +89,10 @@ function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook 
 export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
-  // On a cluster every key must hash to lastday's slot (see config/load.ts effectiveEnv).
-  const configured = settings.env.LASTDAY_PREFIX;
-  const prefix = clusterSeeds(redisUrl) && !/^\{[^}]+\}/.test(configured) ? `{${configured}}` : configured;
+  // On a cluster every key must hash to lastday's slot (loadSettings tags it already).
+  const prefix = clusterSeeds(redisUrl)
+    ? clusterPrefix(settings.env.LASTDAY_PREFIX)
+    : settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { formatIssues } from '../domain/errors.ts';
 import { toIssues } from '../domain/zodIssues.ts';
+import { clusterPrefix } from '../store/keys.ts';
 import { type Env, envSchema } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
 
@@ -54,8 +55,8 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
  * already tagged (`{lastday}`) is kept as it is.
  */
 export function effectiveEnv(env: Env): Env {
-  if (!env.REDIS_CLUSTER_NODES || /^\{[^}]+\}/.test(env.LASTDAY_PREFIX)) return env;
-  return { ...env, LASTDAY_PREFIX: `{${env.LASTDAY_PREFIX}}` };
+  if (!env.REDIS_CLUSTER_NODES) return env;
+  return { ...env, LASTDAY_PREFIX: clusterPrefix(env.LASTDAY_PREFIX) };
 }
 
 /** Parses a config object (tests and tools build configs in code). */
