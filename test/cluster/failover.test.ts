@@ -57,7 +57,7 @@ describe('master failover on Redis Cluster', () => {
         bearer(TOKENS.admin),
       );
       expect(put.status).toBe(200);
-      // Last days end 4 s to 6.75 s from now, a quarter second apart.
+      // Last days end 4, 5 and 6 s from now, four people each (endTime has whole seconds).
       const soon = endingSoon(4 + Math.floor(i / 4), 'Europe/Berlin', from);
       const event = hrEvent({
         personId,
@@ -69,14 +69,36 @@ describe('master failover on Redis Cluster', () => {
       expect((await postHr(event)).status).toBe(202);
     }
 
+    const put = await api(
+      'PUT',
+      `/v1/directory/users/${encodeURIComponent('fo/during')}`,
+      { active: true, grants: [] },
+      bearer(TOKENS.admin),
+    );
+    expect(put.status).toBe(200);
+
     // Kill the master holding lastday's slot as the first revokes come due.
     const victim = await cluster.masterOf(`{${base}}`);
     await new Promise((r) => setTimeout(r, Math.max(0, from.getTime() + 4_000 - Date.now())));
     const killedAt = Date.now();
     cluster.kill(victim);
+    // An HR system sending during the failover retries until it is acknowledged.
+    const during = hrEvent({ personId: 'fo/during', type: 'contract.terminated' });
+    const sentDuring = (async () => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const res = await postHr(during).catch(() => ({ status: 0, body: undefined }));
+        if (res.status === 202 || Date.now() > deadline) return { ...res, ms: Date.now() - killedAt };
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     const promoted = await cluster.waitForPromotion(`{${base}}`, victim, 20_000);
     const promotionMs = Date.now() - killedAt;
     expect(promoted).not.toBe(victim);
+    const accepted = await sentDuring;
+    expect(accepted.status).toBe(202);
+    people.push('fo/during');
+    events.push(during);
 
     // What the dead master had not yet replicated (job state, not acknowledged
     // writes) is what reconcile exists for; it runs on a cron, here at once.
@@ -128,14 +150,17 @@ describe('master failover on Redis Cluster', () => {
     const verify = await api('GET', '/v1/audit/verify', undefined, bearer(TOKENS.viewer));
     expect(verify.body.ok).toBe(true);
 
-    // Acknowledged before the kill, so still known after it: a duplicate.
-    const again = await postHr(events[0]!);
-    expect(again).toEqual({ status: 200, body: { eventId: events[0]!.eventId, status: 'duplicate' } });
+    // Acknowledged before the kill, or during the failover: still known, a duplicate.
+    for (const event of [events[0]!, during]) {
+      const again = await postHr(event);
+      expect(again).toEqual({ status: 200, body: { eventId: event.eventId, status: 'duplicate' } });
+    }
     const ready = await fetch(`${rt.url}/readyz`);
     expect(ready.status).toBe(200);
 
     console.info(
       `failover: cluster start ${cluster.startMs} ms; kill→promotion ${promotionMs} ms; ` +
+        `event sent during it acknowledged after ${accepted.ms} ms; ` +
         `reconcile rescheduled ${repaired.rescheduled}; revoke delay max ${Math.max(...delays)} ms, ` +
         `median ${delays.sort((a, b) => a - b)[Math.floor(delays.length / 2)]} ms`,
     );
