@@ -3,9 +3,12 @@
  * test/helpers/redisCluster.ts): the API and the workers on ioredis Cluster
  * connections, every key under the hash-tagged prefix in one slot, the
  * compressed real-time timeline, freeze and the gate, reconcile repairing a
- * lost job, and scripts that still run after the owning master lost its
+ * lost job, HR events from a plain BullMQ Queue on a Cluster connection, and
+ * scripts that still run after the owning master lost its
  * script cache.
  */
+import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile } from '../../jobs/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
@@ -120,6 +123,20 @@ describe('lastday on Redis Cluster', () => {
     const approved = await api('POST', '/v1/actions/c-late/approve', undefined, bearer(TOKENS.approver));
     expect(approved.body.state).toBe('approved');
     expect((await api('POST', '/v1/actions/c-late/gate', undefined, system)).body.decision).toBe('allow');
+  });
+
+  it('takes HR events from a plain BullMQ Queue on a Cluster connection under {<prefix>}', async () => {
+    const seeds = cluster.ports.slice(0, 2).map((port) => ({ host: '127.0.0.1', port }));
+    const connection = new Cluster(seeds);
+    const queue = new Queue('hr-events', { prefix: `{${base}}`, connection });
+    try {
+      const event = hrEvent({ personId: 'from-bullmq', lastDay: '2027-06-01' });
+      await queue.add(String(event.type), event);
+      await eventually(async () => (await statusOf(rt, 'from-bullmq')) === 'scheduled', 15_000);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
   });
 
   it('reconcile puts back a lost delayed job; scripts run after the master lost its script cache', async () => {
