@@ -30,8 +30,9 @@ export const ORDER = [
  */
 export const LAYERS = {
   ...Object.fromEntries(ORDER.map((layer, i) => [layer, ORDER.slice(0, i)])),
-  'src/app': [...ORDER.slice(0, -1), 'src/http'],
+  'src/app': [...ORDER.slice(0, -1), 'src/http', 'src/console'],
   'src/http': [...ORDER],
+  'src/console': [...ORDER, 'src/http'],
   'src/cli': [...ORDER, 'src/http'],
 };
 

@@ -12,6 +12,8 @@ import type { Connector } from '../src/connectors/connector.ts';
 import type { Policy } from '../src/domain/policy.ts';
 import type { GuardService } from '../src/guard/service.ts';
 import type { ActionsQueue } from '../src/queues/actions.ts';
+import type { NotificationsQueue } from '../src/queues/notifications.ts';
+import type { Notifier } from '../src/queues/notifier.ts';
 import type { MilestoneJobData } from '../src/queues/names.ts';
 import type { ActionsStore } from '../src/store/actions.ts';
 import type { AuditStore } from '../src/store/audit.ts';
@@ -31,6 +33,7 @@ export interface QueuePorts {
   milestones: Queue<MilestoneJobData>;
   actions: ActionsQueue;
   ops: Queue;
+  notifications: NotificationsQueue;
 }
 
 export interface JobPorts {
@@ -55,6 +58,8 @@ export interface JobPorts {
   lock: PersonLock;
   metrics: Metrics;
   alerts: Alerter;
+  /** Who is told of notices, holds and alerts (the outbox producer); never throws. */
+  notifier: Notifier;
   connectors: Connector[];
   queues: QueuePorts;
   /** Which of these milestone job ids exist on the queue, in order (src/queues/milestones.ts). */

@@ -5,7 +5,6 @@
  * their own Redis and prefix.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { JobPorts } from '../../jobs/ports.ts';
 import type { Settings } from '../config/load.ts';
@@ -13,22 +12,25 @@ import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
 import { GuardService } from '../guard/service.ts';
 import type { ActionJobData, ActionJobName } from '../queues/actions.ts';
-import { RedisConnections, waitForRedis } from '../queues/connection.ts';
+import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '../queues/connection.ts';
 import { existingJobs } from '../queues/milestones.ts';
+import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { ActionsStore } from '../store/actions.ts';
+import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
-import { createKeys, type Keys } from '../store/keys.ts';
+import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
 import { RetentionStore } from '../store/retention.ts';
 import { Alerter, type AlertWebhook } from '../telemetry/alerts.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
+import { deliveryChannels, Notifier } from '../queues/notifier.ts';
 
 /**
  * Everything a running lastday is made of: the ports processors and routes
@@ -38,13 +40,15 @@ export interface Context extends JobPorts {
   redisUrl: string;
   prefix: string;
   /** Fail-fast connection for producers, reads and stores. */
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Every Redis connection of this context (workers open theirs here): one
    * log for a lost Redis, and a way to cut them all when shutdown is forced.
    */
   connections: RedisConnections;
   keys: Keys;
+  /** `WAIT` for one replica before acknowledging a write (no-op without replicas). */
+  replicas: ReplicaWait;
   close(): Promise<void>;
 }
 
@@ -74,9 +78,13 @@ function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook 
 export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
-  const prefix = settings.env.LASTDAY_PREFIX;
+  // On a cluster every key must hash to lastday's slot (loadSettings tags it already).
+  const prefix = clusterSeeds(redisUrl)
+    ? clusterPrefix(settings.env.LASTDAY_PREFIX)
+    : settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
+  const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);
   const redis = connections.open('producer', 'lastday-producer');
   try {
@@ -111,7 +119,22 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: redis, prefix }),
     ),
     ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
+    notifications: connections.watchQueue(
+      new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
+    ),
   };
+  const people = new PeopleStore(redis, keys, audit);
+  const notifier = new Notifier({
+    config: settings.config.notifications,
+    channels,
+    consoleUrl: settings.config.notifications.consoleUrl ?? consoleBase(settings.env.HOST, settings.env.PORT),
+    holdExpiryHours: settings.config.policy.holdExpiryHours,
+    queue: queues.notifications,
+    people,
+    log,
+    metrics,
+    now,
+  });
   const ports: Omit<Context, 'guard'> = {
     settings,
     policy: settings.config.policy,
@@ -123,8 +146,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     redis,
     connections,
     keys,
+    replicas: new ReplicaWait(redis, keys.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),
     audit,
-    people: new PeopleStore(redis, keys, audit),
+    people,
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
@@ -135,7 +159,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
     lock: new PersonLock(redis, keys, 2 * settings.config.workers.lockDurationMs),
     metrics,
-    alerts: new Alerter(log, audit, metrics, now, webhook),
+    alerts: new Alerter(log, audit, metrics, now, webhook, (alert, at) => notifier.alert(alert, at)),
+    notifier,
     connectors,
     queues,
     milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
@@ -147,4 +172,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   };
   // Always built: a lastday without the gate would record `freeze` as done having held nothing.
   return { ...ports, guard: new GuardService({ ...ports, queue: queues.actions }) };
+}
+
+/** The default base of console links: where the API listens (set `notifications.consoleUrl` behind a proxy). */
+function consoleBase(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -4,6 +4,7 @@
  * hook, src/http/access.ts, enforces it), and the access test walks the
  * routes the server ends up with (test/integration/routeAccess.test.ts).
  */
+import { consolePlugin } from '../console/plugin.ts';
 import { actionRoutes } from '../http/routes/actions.ts';
 import { auditRoutes } from '../http/routes/audit.ts';
 import { dashboardRoutes } from '../http/routes/dashboard.ts';
@@ -23,4 +24,6 @@ export const ROUTES: readonly RouteRegistrar[] = [
   directoryRoutes,
   actionRoutes,
   dashboardRoutes,
+  // The web console (/console): pages over the same stores and guard.
+  consolePlugin,
 ];

@@ -8,6 +8,7 @@ import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
 import { createActionsProcessor } from '../../jobs/actions.ts';
 import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor } from '../../jobs/milestone.ts';
+import { createNotifyProcessor } from '../../jobs/notify.ts';
 import { createOpsProcessor } from '../../jobs/ops/tasks.ts';
 import type { Config } from '../config/schema.ts';
 import { CALLBACK_BACKOFF } from '../queues/actions.ts';
@@ -16,6 +17,7 @@ import { syncJobSchedulers } from '../queues/crons.ts';
 import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
+import { NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
 import type { Context } from './context.ts';
 import type { RuntimeRole } from './roles.ts';
 
@@ -82,6 +84,16 @@ export const WORKERS: readonly WorkerSpec[] = [
       [CALLBACK_BACKOFF]: (attempts) =>
         Math.min(callbackRetryBaseMs * 2 ** Math.max(0, attempts - 1), 300_000),
     }),
+  },
+  {
+    // The outbox: a slow or dead mail server or Slack never holds up the timeline's workers.
+    queue: QUEUES.notifications,
+    role: 'worker',
+    connectionName: 'lastday-notifications',
+    processor: (ctx) => createNotifyProcessor(ctx) as Processor,
+    concurrency: () => 10,
+    lock: 'job',
+    backoff: () => ({ [NOTIFY_BACKOFF]: (attempts) => notifyBackoffMs(attempts) }),
   },
   {
     queue: QUEUES.ops,

@@ -27,6 +27,7 @@ import type { Policy } from '../domain/policy.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
 import type { ActionsStore } from '../store/actions.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
+import type { Notifier } from '../queues/notifier.ts';
 import { freezeActions } from './freeze.ts';
 import { registerAction } from './registration.ts';
 
@@ -55,6 +56,8 @@ export interface GuardPorts {
   metrics: Pick<Metrics, 'gateDecisions' | 'gateSeconds'>;
   log: Logger;
   now: () => Date;
+  /** Tells approvers of new holds (never throws). */
+  notifier: Notifier;
 }
 
 export class GuardService {
@@ -133,6 +136,7 @@ export class GuardService {
       );
       // It moved under us: decide again on the fresh state.
       if (moved.outcome !== 'ok' && depth < 3) return this.gateOnce(actionId, actor, depth + 1);
+      if (moved.outcome === 'ok') await this.notifyHeld([actionId], read.initiator);
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
       await this.actions.transition(
@@ -261,6 +265,25 @@ export class GuardService {
     );
     return { outcome: moved.outcome === 'ok' ? 'expired' : 'not_held' };
   }
+  /**
+   * Tells the approvers of actions just held (the notifier never throws). Only
+   * on the rare path where something becomes held, so the extra read is cheap.
+   */
+  async notifyHeld(actionIds: readonly string[], initiator: PersonRecord | undefined): Promise<void> {
+    if (!this.ctx.notifier.enabled) return;
+    try {
+      const held = (await this.actions.getMany([...actionIds])).flatMap((a) =>
+        a.state === 'held' && a.heldAt ? [{ ...a, heldAt: a.heldAt }] : [],
+      );
+      await this.ctx.notifier.holds(held, initiator);
+    } catch (err) {
+      this.ctx.log.error(
+        { err: (err as Error).message },
+        'held actions could not be read for their notification',
+      );
+    }
+  }
+
   async get(actionId: string): Promise<ActionView> {
     return this.view(await this.mustGet(actionId));
   }

@@ -5,7 +5,7 @@
  * a job of an old version finds the person's plan moved on and does nothing.
  */
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redisClient.ts';
 import { MILESTONES } from '../domain/milestone.ts';
 import { openMilestones, type PersonRecord } from '../domain/person.ts';
 import { type MilestoneJobData, milestoneJobId } from './names.ts';
@@ -73,7 +73,7 @@ export async function unscheduleVersion(
  */
 export async function existingJobs(
   queue: Queue<MilestoneJobData>,
-  redis: Redis,
+  redis: RedisClient,
   jobIds: readonly string[],
 ): Promise<boolean[]> {
   if (jobIds.length === 0) return [];

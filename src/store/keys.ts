@@ -3,7 +3,7 @@
  * prefix (the same one BullMQ uses), and every external id is encoded so a `:`
  * in a person id can never collide with another key (see domain/ids.ts).
  *
- * For Redis Cluster, use a hash-tagged prefix such as `{lastday}`: the Lua
+ * On Redis Cluster the prefix is hash-tagged (`clusterPrefix`): the Lua
  * scripts touch several of these keys at once and need them in one slot (the
  * gate's read script also reaches an initiator's keys through key names stored
  * on the action, to stay one round trip).
@@ -11,6 +11,8 @@
 import { encodeId } from '../domain/ids.ts';
 
 export type Keys = ReturnType<typeof createKeys>;
+
+export { clusterPrefix } from '../domain/ids.ts';
 
 export function createKeys(prefix: string) {
   const k = (...parts: string[]) => [prefix, ...parts].join(':');
@@ -24,6 +26,12 @@ export function createKeys(prefix: string) {
     personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
     /** Hash: per (cycle, effect, connector) state and data. */
     effects: (personId: string) => k('effects', encodeId(personId)),
+    /**
+     * Sorted set: `[cycle, personId]` (JSON) scored by the instant (ms) until
+     * which that cycle's reduce and revoke snapshots are kept for a
+     * reinstatement; the retention task trims them after (store/effects.ts).
+     */
+    snapshotsUntil: k('effects', 'snapshots-until'),
     /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
     /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
@@ -53,6 +61,8 @@ export function createKeys(prefix: string) {
     actionsByInitiator: (personId: string) => k('actions', 'initiator', encodeId(personId)),
     /** Sorted set: the person's `pending` actions only, what `freeze` drains. */
     actionsPendingOf: (personId: string) => k('actions', 'pending', encodeId(personId)),
+    /** String: the action id of the person's latest reinstatement request (guard/reinstate.ts). */
+    reinstateRequest: (personId: string) => k('guard', 'reinstate', encodeId(personId)),
     /** String: the plan version whose `freeze` hook has started for this person (see domain/action.ts). */
     freezeMark: (personId: string) => k('guard', 'frozen', encodeId(personId)),
     /** String with TTL: set once an overdue milestone of one plan version was alerted on. */
@@ -60,11 +70,22 @@ export function createKeys(prefix: string) {
       k('ops', 'overdue-alerted', encodeId(personId), `v${version}`, milestone),
     /** String: JSON of the last overdue run ({at, count, byMilestone}), read by /metrics. */
     overdueSnapshot: k('ops', 'overdue'),
+    /** String: fingerprint of the policy of the scheduler that started last; only it replans. */
+    policyInForce: k('ops', 'policy-in-force'),
+    /** String: fingerprint of the policy the last complete reconcile pass replanned everyone under. */
+    policyReconciled: k('ops', 'policy-reconciled'),
     /** String: JSON summary of the last run of each ops job (`reconcile`, …). */
     opsLastRun: (job: string) => k('ops', 'last-run', job),
     /** String with TTL: set once the lateness of a cron after one last run was alerted on. */
     cronLateAlerted: (job: string, episode: string) => k('ops', 'cron-late', job, encodeId(episode)),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
+    /**
+     * String with TTL: a web console session, by the SHA-256 of its cookie value
+     * (someone who can read Redis still cannot present a session id).
+     */
+    consoleSession: (idDigest: string) => k('console', 'session', idDigest),
+    /** String with TTL: an OpenID Connect sign-in under way (state, nonce, PKCE verifier). */
+    consoleOidc: (idDigest: string) => k('console', 'oidc', idDigest),
   };
 }

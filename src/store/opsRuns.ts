@@ -5,7 +5,7 @@
  * process so two of them raise one alert, not two, and the overdue check's
  * marks and last count.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.ts';
 import type { Keys } from './keys.ts';
 
 export interface OpsRun {
@@ -28,7 +28,7 @@ const LATE_MARK_TTL_S = 30 * 24 * 3600;
 
 export class OpsRunsStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
@@ -83,6 +83,24 @@ export class OpsRunsStore {
   ): Promise<boolean> {
     const key = this.keys.overdueAlerted(personId, planVersion, milestone);
     return (await this.redis.set(key, at, 'EX', ttlS, 'NX')) === 'OK';
+  }
+
+  /** The policy fingerprint of the scheduler that started last: only it replans (reconcile). */
+  async policyInForce(): Promise<string | null> {
+    return this.redis.get(this.keys.policyInForce);
+  }
+
+  async setPolicyInForce(fingerprint: string): Promise<void> {
+    await this.redis.set(this.keys.policyInForce, fingerprint);
+  }
+
+  /** The policy fingerprint every person was last replanned under (a complete reconcile pass). */
+  async policyReconciled(): Promise<string | null> {
+    return this.redis.get(this.keys.policyReconciled);
+  }
+
+  async setPolicyReconciled(fingerprint: string): Promise<void> {
+    await this.redis.set(this.keys.policyReconciled, fingerprint);
   }
 
   /** Stores the last overdue count, for /metrics on any API process. */

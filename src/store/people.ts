@@ -3,7 +3,7 @@
  * revision check (a lock that expired under a long pause must not let two
  * writers interleave), plus the by-end index used for listings and reconcile.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.ts';
 import { LastdayError } from '../domain/errors.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
@@ -12,7 +12,7 @@ import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
 export class PeopleStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly audit: AuditStore,
   ) {}
@@ -72,5 +72,22 @@ export class PeopleStore {
       yield ids;
       offset += ids.length;
     }
+  }
+
+  /**
+   * Walks every person id in batches of about `batch` with ZSCAN, for a walk
+   * that moves people's `endsAt` as it goes (reconcile replanning a changed
+   * end time): a rank-ordered walk would skip a person whose rank moved behind
+   * the cursor, ZSCAN returns everyone present for the whole walk at least
+   * once (rarely twice: callers must be idempotent).
+   */
+  async *scanIdsStable(batch = 500): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.zscan(this.keys.peopleByEnd, cursor, 'COUNT', batch);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length > 0) yield ids;
+    } while (cursor !== '0');
   }
 }

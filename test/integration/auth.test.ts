@@ -4,8 +4,8 @@
  * it is declared; src/app/routes.ts lists them all), not a copy kept here: a
  * route added later is in the matrix the day it is added. Missing or unknown
  * token: 401; too low a role, or `system` on a person's route: 403; enough:
- * the handler answers (never 401/403/5xx). The queue dashboard has its own,
- * finer test (dashboardAccess.test.ts); test/integration/routeAccess.test.ts
+ * the handler answers (never 401/403/5xx). The queue dashboard and the web
+ * console (session routes) have their own, finer tests; test/integration/routeAccess.test.ts
  * walks the same table with many spellings of each path.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,7 +36,8 @@ const TOKEN_ACCESS = new Set(['viewer', 'approver', 'admin', 'system']);
 const ROUTES = routesOf(rt.server!)
   // HEAD twins of GET routes answer without a body; routeAccess.test.ts walks them.
   .filter((r) => r.method !== 'HEAD' && r.access !== undefined && TOKEN_ACCESS.has(r.access))
-  .filter((r) => !r.url.startsWith(DASHBOARD_PATH))
+  // The dashboard and the console have their own, finer tests; console pages take only the console session.
+  .filter((r) => !r.url.startsWith(DASHBOARD_PATH) && !r.session)
   .map((r) => ({
     method: r.method,
     path: r.url.replace(':personId', 'auth-user').replace(/:(\w+)/g, 'auth-$1'),

@@ -8,6 +8,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { MILESTONES } from '../../domain/milestone.ts';
 import { enabledCrons } from '../../queues/crons.ts';
+import { redisReady } from '../../queues/connection.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -21,7 +22,7 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
       handler: async (_request, reply) => {
         let redis = false;
         try {
-          redis = (await ctx.redis.ping()) === 'PONG';
+          redis = await redisReady(ctx.redis, ctx.keys.peopleByEnd);
         } catch {
           redis = false;
         }
