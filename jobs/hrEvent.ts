@@ -76,7 +76,11 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
   const result = alreadyApplied
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
     : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
-        revokeStarted: current !== undefined && !current.cancelled && (await revokeTookEffect(ctx, current)),
+        revokeStarted:
+          current !== undefined &&
+          !current.cancelled &&
+          !current.reinstatement &&
+          (await revokeTookEffect(ctx, current)),
       });
 
   if (result.outcome !== 'applied') {

@@ -83,14 +83,15 @@ export interface ActionRecord {
  * until the milestone is saved as done, the person already counts as frozen,
  * so nothing registered in between escapes the freeze.
  */
-export type GuardStatus = 'active' | Exclude<PersonStatus, 'cancelled'>;
+export type GuardStatus = 'active' | Exclude<PersonStatus, 'cancelled' | 'reinstated'>;
 
 export function guardStatus(record: PersonRecord | undefined, freezeMark: string | null): GuardStatus {
   if (!record) return 'active';
   // Revoked, then called off: still disabled until a person re-enables them (contract section 3).
   if (record.reinstatementRequired) return 'revoked';
   const status = statusOf(record);
-  if (status === 'cancelled') return 'active';
+  // Reinstated: re-enabled by a two-person decision, active again.
+  if (status === 'cancelled' || status === 'reinstated') return 'active';
   if ((status === 'scheduled' || status === 'reduced') && freezeMark === String(record.planVersion)) {
     return 'frozen';
   }
