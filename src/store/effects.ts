@@ -16,9 +16,10 @@ import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
 /**
  * `pending`: intent recorded (reduce/revoke snapshot, verify's drift seen);
  * `done` / `not_found`: finished; `restored`: reduce's snapshot put back;
- * `disabled`: revoke's first step, the account disabled.
+ * `disabled`: revoke's first step, the account disabled; `enabled`: a
+ * reinstatement's first step, the account enabled again.
  */
-export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled';
+export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled' | 'enabled';
 
 export interface EffectRecord<D = Record<string, unknown>> {
   state: EffectState;

@@ -53,6 +53,8 @@ export function createKeys(prefix: string) {
     actionsByInitiator: (personId: string) => k('actions', 'initiator', encodeId(personId)),
     /** Sorted set: the person's `pending` actions only, what `freeze` drains. */
     actionsPendingOf: (personId: string) => k('actions', 'pending', encodeId(personId)),
+    /** String: the action id of the person's latest reinstatement request (guard/reinstate.ts). */
+    reinstateRequest: (personId: string) => k('guard', 'reinstate', encodeId(personId)),
     /** String: the plan version whose `freeze` hook has started for this person (see domain/action.ts). */
     freezeMark: (personId: string) => k('guard', 'frozen', encodeId(personId)),
     /** String with TTL: set once an overdue milestone of one plan version was alerted on. */
