@@ -24,6 +24,12 @@ export function createKeys(prefix: string) {
     personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
     /** Hash: per (cycle, effect, connector) state and data. */
     effects: (personId: string) => k('effects', encodeId(personId)),
+    /**
+     * Sorted set: `[cycle, personId]` (JSON) scored by the instant (ms) until
+     * which that cycle's reduce and revoke snapshots are kept for a
+     * reinstatement; the retention task trims them after (store/effects.ts).
+     */
+    snapshotsUntil: k('effects', 'snapshots-until'),
     /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
     /** String: set once an HR event id was applied (or recorded as stale) by the worker. */

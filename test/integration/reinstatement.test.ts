@@ -10,6 +10,7 @@
  * backoff and completes; running the execution again changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneExpired } from '../../jobs/retention.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { REINSTATE_KIND } from '../../src/domain/reinstatement.ts';
 import { executeAction } from '../../src/guard/execute.ts';
@@ -313,6 +314,23 @@ describe('reinstatement', () => {
       const res = await request(personId);
       expect(res.status).toBe(409);
       expect(res.body.error).toMatchObject({ code: 'conflict', reason: 'window_closed' });
+
+      // The retention task then trims the snapshots to grant ids (the evidence stays).
+      const before = await rt.ctx.effects.get<{ grants: object[] }>(personId, 'c1.revoke', 'directory');
+      expect(before?.data.grants).toEqual([expect.objectContaining({ id: 'wiki', system: 'wiki' })]);
+      const pruned = await pruneExpired(rt.ctx, rt.ctx.settings.config.retention);
+      expect(pruned.snapshots.people).toBeGreaterThanOrEqual(1);
+      const after = await rt.ctx.effects.get<{ grants: object[]; snapshotExpiredAt: string }>(
+        personId,
+        'c1.revoke',
+        'directory',
+      );
+      expect(after?.data.grants).toEqual([{ id: 'wiki' }]);
+      expect(after?.data.snapshotExpiredAt).toBeDefined();
+      expect((await rt.ctx.effects.get(personId, 'c1.reduce', 'idp'))?.data).toMatchObject({
+        grants: [{ id: expect.any(String) }],
+      });
+      expect((await pruneExpired(rt.ctx, rt.ctx.settings.config.retention)).snapshots.records).toBe(0);
     } finally {
       clockOffsetMs = 0;
     }
