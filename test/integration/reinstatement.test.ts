@@ -16,6 +16,7 @@ import { REINSTATE_KIND } from '../../src/domain/reinstatement.ts';
 import { executeAction } from '../../src/guard/execute.ts';
 import { guardFor } from '../../src/guard/instances.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
+import { runCli } from '../helpers/cli.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import { EXTRA, client, tokens } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -296,6 +297,12 @@ describe('reinstatement', () => {
     const res = await request(personId);
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'conflict', reason: 'not_revoked' });
+    const cli = await runCli(['reinstate', personId, '--reason', 'x'], {
+      LASTDAY_URL: rt.url!,
+      LASTDAY_TOKEN: TOKENS.admin,
+    });
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain('conflict');
     expect((await request('rs-nobody')).status).toBe(404);
   }, 20_000);
 
@@ -342,12 +349,25 @@ describe('reinstatement', () => {
     const personId = 'rs-flaky';
     const s = await seed(personId);
     await revokeNow(personId);
-    const actionId = (await request(personId)).body.actionId as string;
+    // Through the CLI this time, an API client like approve (no --as).
+    const cli = (token: string) => ({ LASTDAY_URL: rt.url!, LASTDAY_TOKEN: token });
+    const asked = await runCli(['reinstate', personId, '--reason', 'HR mix-up', '--json'], cli(TOKENS.admin));
+    expect(asked.code).toBe(0);
+    const actionId = JSON.parse(asked.stdout).actionId as string;
+    expect((await runCli(['reinstate', personId, '--reason', 'again'], cli(TOKENS.admin))).stdout).toContain(
+      `${actionId}: held`,
+    );
+    const forged = await runCli(
+      ['reinstate', personId, '--reason', 'x', '--as', 'admin-1'],
+      cli(TOKENS.admin),
+    );
+    expect(forged.code).not.toBe(0);
     // The SCIM group writes fail (enable works): the first attempt enables
     // everywhere, restores in the directory and LDAP, and fails in SCIM.
     scim.faults.rules = [{ method: 'PATCH', path: '/Groups', status: 503, count: 8 }];
     try {
-      expect((await approve(actionId, EXTRA.approver2)).status).toBe(200);
+      const approved = await runCli(['approve', actionId], cli(EXTRA.approver2));
+      expect(approved.stdout).toContain(`${actionId}: approved`);
       await eventually(async () => (await person(personId)).status === 'reinstated', 30_000);
     } finally {
       scim.faults.rules = [];
