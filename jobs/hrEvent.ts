@@ -79,7 +79,7 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
         revokeStarted:
           current !== undefined &&
           !current.cancelled &&
-          !current.reinstatement &&
+          current.reinstatement?.cycle !== current.cycle &&
           (await revokeTookEffect(ctx, current)),
       });
 

@@ -90,11 +90,11 @@ export function guardStatus(record: PersonRecord | undefined, freezeMark: string
   // Revoked, then called off: still disabled until a person re-enables them (contract section 3).
   if (record.reinstatementRequired) return 'revoked';
   const status = statusOf(record);
+  if (status === 'cancelled') return 'active';
+  const open = status === 'scheduled' || status === 'reduced' || status === 'reinstated';
+  if (open && freezeMark === String(record.planVersion)) return 'frozen';
   // Reinstated: re-enabled by a two-person decision, active again.
-  if (status === 'cancelled' || status === 'reinstated') return 'active';
-  if ((status === 'scheduled' || status === 'reduced') && freezeMark === String(record.planVersion)) {
-    return 'frozen';
-  }
+  if (status === 'reinstated') return 'active';
   return status;
 }
 

@@ -70,9 +70,14 @@ export interface Reinstatement {
 }
 
 export function statusOf(record: PersonRecord): PersonStatus {
-  if (record.reinstatement) return 'reinstated';
-  if (record.cancelled) return 'cancelled';
   const done = (name: MilestoneName) => record.milestones.some((m) => m.name === name && m.state === 'done');
+  // Reinstated: the undone departure's record, or a departure planned afresh
+  // at reinstatement (an extension after the revoke) that has not started yet.
+  if (record.reinstatement && !record.cancelled) {
+    const sameCycle = record.reinstatement.cycle === record.cycle;
+    if (sameCycle || !(done('reduce') || done('freeze') || done('revoke'))) return 'reinstated';
+  }
+  if (record.cancelled) return 'cancelled';
   if (done('revoke')) return 'revoked';
   if (done('freeze')) return 'frozen';
   if (done('reduce')) return 'reduced';
@@ -161,8 +166,9 @@ export function applyHrEvent(
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
     updatedAt: nowIso,
   };
-  // A reinstated person's revoke was undone: their next plan starts afresh.
-  const reinstated = base.reinstatement !== undefined;
+  // A reinstated person's revoke was undone: their next plan starts afresh
+  // (unless the reinstatement already planned a new departure, a new cycle).
+  const reinstated = base.reinstatement !== undefined && base.reinstatement.cycle === base.cycle;
   const revoked = !reinstated && (isDone(base.milestones, 'revoke') || (facts.revokeStarted ?? false));
   const reduced = !reinstated && isDone(base.milestones, 'reduce');
   const frozen = !reinstated && isDone(base.milestones, 'freeze');
@@ -176,7 +182,7 @@ export function applyHrEvent(
     return {
       outcome: 'applied',
       record: {
-        ...common,
+        ...withoutReinstatement(common),
         cancelled: true,
         reinstatementRequired: base.reinstatementRequired || revoked,
         milestones,
@@ -292,6 +298,11 @@ function actionableSince(
   const before = old && isOpen(old) ? actionableAtMs(old) : undefined;
   const since = before !== undefined && before <= nowMs ? Math.max(dueMs, before) : nowMs;
   return since > dueMs ? { actionableAt: toIsoUtc(DateTime.fromMillis(since, { zone: 'utc' })) } : {};
+}
+
+function withoutReinstatement(record: PersonRecord): PersonRecord {
+  const { reinstatement: _r, ...rest } = record;
+  return rest;
 }
 
 function isDone(milestones: readonly Milestone[], name: MilestoneName): boolean {

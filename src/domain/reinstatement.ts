@@ -9,11 +9,15 @@
  * becomes, and which actions are reinstatements. The guard (src/guard/
  * reinstate.ts) loads and writes; src/effects/reinstate.ts touches connectors.
  */
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { ActionRecord } from './action.ts';
 import { isOpen } from './milestone.ts';
 import type { PersonRecord, Reinstatement } from './person.ts';
-import { statusOf } from './person.ts';
+import { mergePlan, statusOf } from './person.ts';
+import type { Policy } from './policy.ts';
+import { policyFor } from './policyScope.ts';
+import { planEnding, planTermination } from './timeline.ts';
 
 /** The action kind of a reinstatement. Kinds under `lastday.` are lastday's own. */
 export const REINSTATE_KIND = 'lastday.reinstate';
@@ -127,16 +131,58 @@ export function withOpenMilestonesCancelled(
   };
 }
 
-/** The record once every connector re-enabled the person: status `reinstated`. */
+/**
+ * The record once every connector re-enabled the person: status `reinstated`.
+ *
+ * What is still open of the undone departure (a `verify`) is cancelled. When
+ * HR has since moved the departure into the future (an extension that came
+ * after the revoke: `endsAt` later than `now`, `reinstatement_required`), that
+ * departure is planned afresh in a new cycle (new plan version, every
+ * milestone open), so the person is offboarded again at the new last day; the
+ * caller schedules its jobs. Otherwise nothing is planned until the next HR event.
+ */
 export function reinstatedRecord(
   record: PersonRecord,
   reinstatement: Omit<Reinstatement, 'cycle'>,
+  policy: Policy,
+  now: DateTime,
 ): PersonRecord {
   const base = withOpenMilestonesCancelled(record, reinstatement.at)?.record ?? record;
-  return {
+  const out: PersonRecord = {
     ...base,
+    // Revoked and then called off: reinstated now, not cancelled.
+    cancelled: false,
     reinstatementRequired: false,
     reinstatement: { ...reinstatement, cycle: record.cycle },
     updatedAt: reinstatement.at,
   };
+  if (record.endsAt === null || Date.parse(record.endsAt) <= now.toMillis() || record.lastDay === null) {
+    return out;
+  }
+  const effective = policyFor(record.person, policy);
+  const planned =
+    record.kind === 'terminated'
+      ? planTermination(DateTime.fromISO(record.endsAt, { zone: 'utc' }), effective)
+      : planEnding(
+          {
+            lastDay: record.lastDay,
+            endTime: record.endTime ?? effective.defaultEndTime,
+            employment: record.person.employment,
+            timezone: record.person.timezone,
+          },
+          effective,
+        );
+  return {
+    ...out,
+    cycle: record.cycle + 1,
+    planVersion: record.planVersion + 1,
+    policyScope: effective.scope,
+    policyHash: effective.hash,
+    milestones: mergePlan([], planned, now, true).milestones,
+  };
+}
+
+/** Whether the reinstatement on the record undid the record's current cycle (nothing planned since). */
+export function reinstatedThisCycle(record: PersonRecord): boolean {
+  return record.reinstatement !== undefined && record.reinstatement.cycle === record.cycle;
 }

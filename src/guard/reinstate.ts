@@ -13,6 +13,7 @@
  * each connector step is recorded once (src/effects/reinstate.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { ActionRecord, ActionView } from '../domain/action.ts';
 import { guardStatus } from '../domain/action.ts';
 import { LastdayError } from '../domain/errors.ts';
@@ -28,6 +29,7 @@ import {
 } from '../domain/reinstatement.ts';
 import { toIssues } from '../domain/zodIssues.ts';
 import { EffectFailure, reinstateAccess } from '../effects/connectorEffects.ts';
+import { scheduleMilestones } from '../queues/milestones.ts';
 import { requestHash } from '../store/actions.ts';
 import { ExecutionRetry } from './retry.ts';
 import type { Actor, GuardService } from './service.ts';
@@ -101,6 +103,7 @@ async function registerLocked(
     personId,
     reason,
     cycle: record.cycle,
+    planVersion: record.planVersion,
     revokedAt: check.revokedAt,
     windowEndsAt: check.windowEndsAt,
   };
@@ -156,8 +159,9 @@ async function registerLocked(
 
 /**
  * Checked when a reinstatement is approved: the person must still be
- * reinstatable now (revoked, within the window). A new HR event since the
- * request (a new plan) or the window closing makes the approval a 409.
+ * reinstatable now (revoked, within the window). The window closing, or an
+ * HR event since the request that started a new departure (its revoke not
+ * done), makes the approval a 409.
  */
 export async function checkReinstatementApproval(guard: GuardService, action: ActionRecord): Promise<void> {
   const personId = reinstatedPersonOf(action);
@@ -167,6 +171,16 @@ export async function checkReinstatementApproval(guard: GuardService, action: Ac
   if (record.reinstatement?.actionId === action.actionId) return;
   const check = checkReinstatable(record, guard.ctx.policy.reinstateWithinDays, guard.ctx.now());
   if (!check.ok) throw new LastdayError('conflict', check.message, undefined, { reason: check.reason });
+}
+
+/** Whether this cycle's reinstatement has enabled the account in some connector already. */
+async function enabledSomewhere(ctx: GuardService['ctx'], record: PersonRecord): Promise<boolean> {
+  const effect = `c${record.cycle}.enable`;
+  const states = await ctx.effects.states(
+    record.person.id,
+    ctx.connectors.map((c) => [effect, c.name] as const),
+  );
+  return states.some((s) => s === 'enabled');
 }
 
 export type ReinstateOutcome =
@@ -193,9 +207,10 @@ export async function executeReinstatement(
   const result = locked.value;
   if (result.outcome === 'refused') return result;
   const now = ctx.now().toISOString();
+  // From cancelled too: a cancel that came after the first account was enabled did not stop it.
   await guard.actions.transition(
     action,
-    ['approved'],
+    ['approved', 'cancelled'],
     'executed',
     { executedAt: now, updatedAt: now, reason: 'reinstated by lastday' },
     {
@@ -221,16 +236,31 @@ async function reinstateLocked(
   if (record?.reinstatement?.actionId === action.actionId) {
     return { outcome: 'executed_already', reason: `reinstated already at ${record.reinstatement.at}` };
   }
-  // Judged at the approval: an approval inside the window is carried out even if retries cross its end.
-  const decidedAt = new Date(action.approvedAt ?? ctx.now().toISOString());
-  const check = record
-    ? checkReinstatable(record, ctx.policy.reinstateWithinDays, decidedAt)
-    : ({ ok: false, reason: 'not_revoked', message: `no HR record for person ${personId}` } as const);
-  if (!record || !check.ok) {
-    const reason = check.ok ? 'no record' : check.message;
-    await guard.cancel(action.actionId, { name: 'lastday' }, `cannot reinstate: ${reason}`);
-    return { outcome: 'refused', reason };
+  // Once an account is enabled somewhere the reinstatement is finished whatever
+  // happens meanwhile (a cancel, a new plan): half-enabled is the worst state.
+  const started = record !== undefined && (await enabledSomewhere(ctx, record));
+  const current = await guard.actions.get(action.actionId);
+  if (!started) {
+    // Judged at the approval: an approval inside the window is carried out even if retries cross its end.
+    const decidedAt = new Date(action.approvedAt ?? ctx.now().toISOString());
+    const check = record
+      ? checkReinstatable(record, ctx.policy.reinstateWithinDays, decidedAt)
+      : ({ ok: false, reason: 'not_revoked', message: `no HR record for person ${personId}` } as const);
+    const why =
+      current?.state !== 'approved'
+        ? `the action is ${current?.state ?? 'gone'}`
+        : !check.ok
+          ? check.message
+          : undefined;
+    if (!record || why !== undefined) {
+      const reason = why ?? 'no record';
+      if (current?.state === 'approved') {
+        await guard.cancel(action.actionId, { name: 'lastday' }, `cannot reinstate: ${reason}`);
+      }
+      return { outcome: 'refused', reason };
+    }
   }
+  if (!record) return { outcome: 'refused', reason: `no HR record for person ${personId}` };
 
   const nowIso = ctx.now().toISOString();
   const closed = withOpenMilestonesCancelled(record, nowIso);
@@ -264,32 +294,49 @@ async function reinstateLocked(
   const lastEnabledMs = enabled.length > 0 ? Math.max(...enabled.map((t) => Date.parse(t))) : undefined;
   const approvalToEnabledMs =
     approvedMs !== undefined && lastEnabledMs !== undefined ? lastEnabledMs - approvedMs : undefined;
-  const at = ctx.now().toISOString();
-  await ctx.people.save(
-    reinstatedRecord(record, {
+  const now = ctx.now();
+  const at = now.toISOString();
+  const next = reinstatedRecord(
+    record,
+    {
       actionId: action.actionId,
       requestedBy: action.initiatorId,
       approvedBy: action.approvedBy ?? '',
       reason: String((action.payload as { reason?: unknown } | undefined)?.reason ?? ''),
       at,
-    }),
-    {
-      at,
-      type: 'person.reinstated',
-      actor: 'lastday',
-      personId,
-      actionId: action.actionId,
-      details: {
-        requestedBy: action.initiatorId,
-        approvedBy: action.approvedBy,
-        approvedAt: action.approvedAt,
-        cycle: record.cycle,
-        attempt,
-        ...(approvalToEnabledMs !== undefined ? { approvalToEnabledMs } : {}),
-        connectors: outcomes,
-      },
     },
+    ctx.policy,
+    DateTime.fromJSDate(now, { zone: 'utc' }),
   );
+  const replanned = next.cycle !== record.cycle;
+  const saved = await ctx.people.save(next, {
+    at,
+    type: 'person.reinstated',
+    actor: 'lastday',
+    personId,
+    actionId: action.actionId,
+    details: {
+      requestedBy: action.initiatorId,
+      approvedBy: action.approvedBy,
+      approvedAt: action.approvedAt,
+      cycle: record.cycle,
+      attempt,
+      ...(approvalToEnabledMs !== undefined ? { approvalToEnabledMs } : {}),
+      connectors: outcomes,
+      // HR had moved the departure into the future: planned afresh (see reinstatedRecord).
+      ...(replanned
+        ? {
+            replanned: {
+              cycle: next.cycle,
+              planVersion: next.planVersion,
+              endsAt: next.endsAt,
+              milestones: next.milestones.map((m) => ({ name: m.name, dueAt: m.dueAt })),
+            },
+          }
+        : {}),
+    },
+  });
+  if (replanned) await scheduleMilestones(ctx.queues.milestones, saved, now.getTime());
   ctx.log.info({ personId, actionId: action.actionId, approvalToEnabledMs }, 'person reinstated');
   return {
     outcome: 'executed',

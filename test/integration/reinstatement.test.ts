@@ -22,6 +22,7 @@ import { EXTRA, client, tokens } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { allDone, auditOf, offboardSoon, postHrEvent } from '../helpers/offboarding.ts';
 import { type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.ts';
 import { GROUPS, PEOPLE, SERVICE_DN, startTestSlapd, SUFFIX, type TestSlapd } from '../helpers/slapd.ts';
 
 const DAY_MS = 86_400_000;
@@ -30,13 +31,19 @@ const LEAVER_TOKEN = 'leaver-token';
 
 let scim: ScimTestServer;
 let slapd: TestSlapd;
+let receiver: WebhookReceiver;
+const TOOLS_SECRET = `whsec_${Buffer.from('lastday-reinstatement-tools-secret').toString('base64')}`;
 let rt: Runtime;
 /** Added to the wall clock lastday reads (tests move it past the window). */
 let clockOffsetMs = 0;
 let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
-  [scim, slapd] = await Promise.all([startScimServer(), startTestSlapd()]);
+  [scim, slapd, receiver] = await Promise.all([
+    startScimServer(),
+    startTestSlapd(),
+    startWebhookReceiver(TOOLS_SECRET),
+  ]);
   rt = await testRuntime(
     testSettings({
       auth: {
@@ -67,10 +74,11 @@ beforeAll(async () => {
           privilegedGroups: ['*-admins'],
           flavor: 'openldap',
         },
+        { type: 'webhook', name: 'tools', url: receiver.url, secretEnv: 'TOOLS_SECRET' },
       ],
     }),
     {
-      env: { IDP_TOKEN: scim.token, CORP_LDAP_PASSWORD: slapd.servicePassword },
+      env: { IDP_TOKEN: scim.token, CORP_LDAP_PASSWORD: slapd.servicePassword, TOOLS_SECRET },
       now: () => new Date(Date.now() + clockOffsetMs),
     },
   );
@@ -78,7 +86,7 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await rt?.stop();
-  await Promise.all([scim?.close(), slapd?.close()]);
+  await Promise.all([scim?.close(), slapd?.close(), receiver?.close()]);
 });
 
 const keeper = `cn=keeper,${SUFFIX}`;
@@ -96,6 +104,13 @@ async function seed(personId: string) {
     },
     new Date().toISOString(),
   );
+  receiver.access.set(personId, {
+    active: true,
+    grants: [
+      { id: 'crm-admin', role: 'admin', privileged: true },
+      { id: 'crm', role: 'user', privileged: false },
+    ],
+  });
   const user = scim.addUser({ userName: personId });
   const admins = scim.addGroup(`${personId}-admins`, [user.id]);
   const staff = scim.addGroup(`${personId}-staff`, [user.id]);
@@ -156,6 +171,7 @@ describe('reinstatement', () => {
     expect(scim.store.users.get(s.user.id)?.active).toBe(false);
     expect(scim.groupsOf(s.user.id)).toEqual([]);
     expect(await ldapState(s.dn, s.ldapGroups)).toEqual({ locked: true, memberOf: [] });
+    expect(receiver.access.get(personId)).toMatchObject({ active: false, grants: [] });
     expect((await person(personId)).status).toBe('revoked');
 
     // Only an admin may ask, with a reason; the body is strict.
@@ -213,6 +229,11 @@ describe('reinstatement', () => {
     expect(scim.groupsOf(s.user.id).sort()).toEqual(s.scimGroups);
     expect(await ldapState(s.dn, s.ldapGroups)).toEqual({ locked: false, memberOf: s.ldapGroups });
     expect(await slapd.canBind(s.dn, 'pw')).toBe(true);
+    // The webhook receiver is enabled and told to restore both snapshots (reduce's and revoke's).
+    expect(receiver.access.get(personId)?.active).toBe(true);
+    const restores = receiver.calls.filter((c) => c.personId === personId && c.effect === 'restore');
+    expect(restores).toHaveLength(1);
+    expect(restores[0]!.grants.map((g) => g.id).sort()).toEqual(['crm', 'crm-admin']);
 
     // Audit: request, approval, each connector's enable and restore, the result; each once.
     const audit = await auditOf(rt, personId);
@@ -226,14 +247,14 @@ describe('reinstatement', () => {
         .filter((e) => e.type === type)
         .map((e) => e.details.connector)
         .sort();
-    expect(byConnector('effect.enable')).toEqual(['corp', 'directory', 'idp']);
-    expect(byConnector('effect.reinstate')).toEqual(['corp', 'directory', 'idp']);
+    expect(byConnector('effect.enable')).toEqual(['corp', 'directory', 'idp', 'tools']);
+    expect(byConnector('effect.reinstate')).toEqual(['corp', 'directory', 'idp', 'tools']);
     const done = audit.find((e) => e.type === 'person.reinstated')!;
     const approvalToEnabledMs = done.details.approvalToEnabledMs as number;
     expect(approvalToEnabledMs).toBeGreaterThanOrEqual(0);
     expect(approvalToEnabledMs).toBeLessThan(10_000);
     console.log(
-      `reinstatement: approval → enabled in 3 connectors ${approvalToEnabledMs} ms (audit); approval → status reinstated seen by polling ${wallMs} ms`,
+      `reinstatement: approval → enabled in 4 connectors ${approvalToEnabledMs} ms (audit); approval → status reinstated seen by polling ${wallMs} ms`,
     );
 
     // Run twice = effects once: executing the action again does nothing.
@@ -245,6 +266,7 @@ describe('reinstatement', () => {
     await rt.ctx.queues.actions.add('execute', { actionId }, { jobId: `rerun-${actionId}` });
     await eventually(async () => (await rt.ctx.queues.actions.getJob(`rerun-${actionId}`))?.finishedOn);
     expect(scim.store.writes).toEqual(writes);
+    expect(receiver.appliedFor(personId).filter((e) => e === 'enable')).toHaveLength(1);
     expect(scim.store.activeChanges).toHaveLength(activeChanges);
     const after = await auditOf(rt, personId);
     expect(after.filter((e) => e.type.startsWith('effect.') || e.type === 'person.reinstated')).toHaveLength(
@@ -267,6 +289,7 @@ describe('reinstatement', () => {
       'corp',
       'directory',
       'idp',
+      'tools',
     ]);
 
     // Reinstated: a new request is a 409; the approval's action is executed.
@@ -378,7 +401,7 @@ describe('reinstatement', () => {
     const audit = await auditOf(rt, personId);
     const of = (type: string, connector: string) =>
       audit.filter((e) => e.type === type && e.details.connector === connector).length;
-    for (const c of ['directory', 'idp', 'corp']) {
+    for (const c of ['directory', 'idp', 'corp', 'tools']) {
       expect(of('effect.enable', c)).toBe(1);
       expect(of('effect.reinstate', c)).toBe(1);
     }
@@ -386,6 +409,45 @@ describe('reinstatement', () => {
     expect(executed.details.attempt).toBeGreaterThanOrEqual(2);
     expect(scim.store.activeChanges.filter((c) => c.userId === s.user.id && c.active)).toHaveLength(1);
   }, 60_000);
+});
+
+describe('an extension that came after the revoke', () => {
+  it('is planned afresh when the person is reinstated, with its jobs', async () => {
+    const personId = 'rs-extended';
+    await rt.ctx.directory.put(
+      personId,
+      { active: true, grants: [{ id: 'cms-admin', system: 'cms', role: 'admin', privileged: true }] },
+      new Date().toISOString(),
+    );
+    await revokeNow(personId);
+    // HR moves the last day a month out after the revoke: nothing is re-enabled automatically.
+    const later = endingSoon(30 * 86_400);
+    await postHrEvent(
+      rt,
+      hrEvent({ personId, lastDay: later.lastDay, endTime: later.endTime, timezone: later.timezone }),
+    );
+    await eventually(async () => (await person(personId)).reinstatement_required === true);
+    const actionId = (await request(personId)).body.actionId as string;
+    expect((await approve(actionId, EXTRA.approver2)).status).toBe(200);
+    await eventually(async () => (await person(personId)).status === 'reinstated', 15_000);
+    expect((await rt.ctx.directory.get(personId))?.active).toBe(true);
+    const record = (await rt.ctx.people.get(personId))!;
+    expect(record.cycle).toBe(2);
+    expect(record.milestones.map((m) => m.state)).toEqual(Array(5).fill('scheduled'));
+    expect(record.milestones.find((m) => m.name === 'revoke')?.dueAt).toBe(
+      later.endsAt.toISO({ suppressMilliseconds: true }),
+    );
+    // Each open milestone has its delayed job under the new plan version.
+    const delayed = await rt.ctx.queues.milestones.getDelayed();
+    const mine = delayed.filter((j) => j.data.personId === personId && j.data.version === record.planVersion);
+    expect(mine.map((j) => j.data.milestone).sort()).toEqual([
+      'freeze',
+      'notice',
+      'reduce',
+      'revoke',
+      'verify',
+    ]);
+  }, 30_000);
 });
 
 describe('reserved kinds', () => {

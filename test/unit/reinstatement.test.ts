@@ -49,14 +49,21 @@ function revoked(done: MilestoneName[] = ['notice', 'reduce', 'freeze', 'revoke'
   };
 }
 
-const reinstate = (record: PersonRecord) =>
-  reinstatedRecord(record, {
-    actionId: 'reinstate.1',
-    requestedBy: 'admin-1',
-    approvedBy: 'approver-2',
-    reason: 'wrong person',
-    at: '2026-12-05T01:11:00Z',
-  });
+const ALL: MilestoneName[] = ['notice', 'reduce', 'freeze', 'revoke', 'verify'];
+
+const reinstate = (record: PersonRecord, now = '2026-12-05T01:11:00Z') =>
+  reinstatedRecord(
+    record,
+    {
+      actionId: 'reinstate.1',
+      requestedBy: 'admin-1',
+      approvedBy: 'approver-2',
+      reason: 'wrong person',
+      at: now,
+    },
+    defaultPolicy,
+    at(now),
+  );
 
 describe('checkReinstatable', () => {
   it('allows a revoked person within the window, counted from the revoke', () => {
@@ -157,6 +164,72 @@ describe('the reinstated record', () => {
     expect(statusOf(next.record)).toBe('reinstated');
     expect(next.record.milestones).toEqual(record.milestones);
     expect(next.consequences).toEqual({ restoreGrants: false, unfreeze: false });
+  });
+});
+
+describe('an extension that came after the revoke', () => {
+  it('is planned afresh at reinstatement, in a new cycle, and the status moves on with it', () => {
+    const extended = applied(
+      applyHrEvent(
+        revoked(ALL),
+        ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
+        defaultPolicy,
+        at('2026-12-05T01:06:00Z'),
+      ),
+    ).record;
+    expect(extended.reinstatementRequired).toBe(true);
+    expect(extended.milestones.some((m) => m.state === 'scheduled')).toBe(false);
+    const back = reinstate(extended, '2026-12-06T10:00:00Z');
+    expect(statusOf(back)).toBe('reinstated');
+    expect(back.cycle).toBe(extended.cycle + 1);
+    expect(back.planVersion).toBe(extended.planVersion + 1);
+    expect(back.milestones.map((m) => [m.name, m.state])).toEqual([
+      ['notice', 'scheduled'],
+      ['reduce', 'scheduled'],
+      ['freeze', 'scheduled'],
+      ['revoke', 'scheduled'],
+      ['verify', 'scheduled'],
+    ]);
+    expect(back.milestones.find((m) => m.name === 'revoke')?.dueAt).toBe(extended.endsAt);
+    // The new departure proceeds: once reduce is done the status says so.
+    const reduced = {
+      ...back,
+      milestones: back.milestones.map((m) => (m.name === 'reduce' ? { ...m, state: 'done' as const } : m)),
+    };
+    expect(statusOf(reduced)).toBe('reduced');
+    // A later HR event merges into that plan (same cycle), it does not start another.
+    const moved = applied(
+      applyHrEvent(
+        back,
+        ev({ eventId: 'moved', lastDay: '2026-12-23', occurredAt: '2026-12-07T10:00:00Z' }),
+        defaultPolicy,
+        at('2026-12-07T10:00:00Z'),
+      ),
+    ).record;
+    expect(moved.cycle).toBe(back.cycle);
+    expect(statusOf(moved)).toBe('scheduled');
+  });
+
+  it('a cancellation of that new plan cancels it', () => {
+    const extended = applied(
+      applyHrEvent(
+        revoked(ALL),
+        ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
+        defaultPolicy,
+        at('2026-12-05T01:06:00Z'),
+      ),
+    ).record;
+    const back = reinstate(extended, '2026-12-06T10:00:00Z');
+    const cancelled = applied(
+      applyHrEvent(
+        back,
+        ev({ eventId: 'stop', type: 'offboarding.cancelled', occurredAt: '2026-12-07T10:00:00Z' }),
+        defaultPolicy,
+        at('2026-12-07T10:00:00Z'),
+      ),
+    );
+    expect(statusOf(cancelled.record)).toBe('cancelled');
+    expect(cancelled.record.reinstatementRequired).toBe(false);
   });
 });
 
