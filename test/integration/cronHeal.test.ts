@@ -120,8 +120,9 @@ describe('a running lastday whose ops queue lost its keys', () => {
 
       // Everything the queue had: schedulers, pending jobs, ids, markers.
       expect(await deleteOpsQueueKeys(ctx)).toBeGreaterThan(0);
+      // No check that the count is 0 here: a pass that started before the deletion may
+      // already be putting the schedulers back (a race the earlier assertion lost now and then).
       const lostAt = Date.now();
-      expect(await ctx.queues.ops.getJobSchedulersCount()).toBe(0);
 
       await eventually(
         async () => (await Promise.all(tasks.map((t) => lastStart(ctx, t)))).every((s) => s > lostAt + 1),
