@@ -268,12 +268,16 @@ async function effectsOf(
 ): Promise<Record<string, unknown>> {
   const outcomes = (list: ConnectorOutcome[]) => ({ connectors: list });
   switch (name) {
-    case 'notice':
+    case 'notice': {
       ctx.log.info(
         { personId: record.person.id, lastDay: record.lastDay, endsAt: record.endsAt },
         'offboarding notice: access will be revoked at endsAt',
       );
-      return { lastDay: record.lastDay, endsAt: record.endsAt };
+      // Queued, not sent: delivery is the outbox's job, and the notifier never
+      // throws, so no mail server can fail or stall the milestone.
+      const notification = await ctx.notifier.notice(record);
+      return { lastDay: record.lastDay, endsAt: record.endsAt, notification };
+    }
     case 'reduce':
       return outcomes(await reduceAccess(ctx, record));
     case 'freeze':

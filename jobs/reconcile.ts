@@ -9,19 +9,35 @@
  * - past due and failed for good, or completed while the milestone is still
  *   open → removed and added again.
  *
- * Work is never done here: the milestone workers run the effects under the
+ * Before that, a person whose plan came from an older policy (a holiday added,
+ * a count changed, a scope added: the plan's stamp differs from the config's)
+ * is replanned under the current one (replanPolicy.ts): open milestones not
+ * yet due move, with a new plan version, new jobs and a `policy.replanned`
+ * audit entry. A pass that left nobody behind records the policy's fingerprint,
+ * so a start-up under an unchanged config does not ask for an extra pass
+ * (src/app/ops.ts).
+ *
+ * Effects are never run here: the milestone workers run them under the
  * person lock, so a reconcile racing a worker cannot do anything twice. People
- * are walked in batches over the by-end index; only one batch is in memory.
+ * are walked in batches with ZSCAN over the by-end index (a replan may move a
+ * person's end, which a walk by rank could skip); only one batch is in memory.
  */
 import type { Context } from '../src/app/context.ts';
 import { isOpen } from '../src/domain/milestone.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
+import { policyFingerprint } from '../src/domain/replan.ts';
 import { scheduleMilestones } from '../src/queues/milestones.ts';
 import { milestoneJobId } from '../src/queues/names.ts';
+import { type ReplanCounts, replanBatch } from './replanPolicy.ts';
 
-export interface ReconcileResult {
+export interface ReconcileResult extends ReplanCounts {
   /** People read. */
   scanned: number;
+  /**
+   * This process's policy is not the one in force (a scheduler started since
+   * with another config): nobody was replanned.
+   */
+  policyOutdated: boolean;
   /** People with at least one open milestone. */
   open: number;
   /** Milestone jobs that were missing and were scheduled again. */
@@ -47,22 +63,40 @@ export interface ReconcileOptions {
 
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = Date.now();
+  const fingerprint = policyFingerprint(ctx.policy);
+  // During a rolling deploy an old process and a new one reconcile with two
+  // policies: each would replan everyone back to its own, pass after pass.
+  // Only the policy of the scheduler that started last replans.
+  const inForce = await ctx.redis.get(ctx.keys.policyInForce);
+  const mayReplan = inForce === null || inForce === fingerprint;
+  if (!mayReplan) {
+    ctx.log.warn(
+      { policy: fingerprint, inForce },
+      'reconcile: this process runs another policy than the last started scheduler; not replanning',
+    );
+  }
   const total = await ctx.people.count();
   const result: ReconcileResult = {
     scanned: 0,
     open: 0,
+    policyOutdated: !mayReplan,
+    replanned: 0,
+    restamped: 0,
+    replanDeferred: 0,
     rescheduled: 0,
     promoted: 0,
     requeued: 0,
     errors: 0,
     durationMs: 0,
   };
-  for await (const ids of ctx.people.scanIds(options.batchSize ?? 500)) {
-    const records = await ctx.people.getMany(ids);
+  for await (const ids of ctx.people.scanIdsStable(options.batchSize ?? 500)) {
+    const read = await ctx.people.getMany(ids);
+    const records = mayReplan ? await replanBatch(ctx, read, result) : read;
     result.scanned += ids.length;
     await reconcileBatch(ctx, records, result);
     await options.onProgress?.({ done: result.scanned, total: Math.max(total, result.scanned) });
   }
+  if (mayReplan && result.replanDeferred === 0) await ctx.redis.set(ctx.keys.policyReconciled, fingerprint);
   result.durationMs = Date.now() - started;
   return result;
 }

@@ -3,7 +3,9 @@
  * its deadline, a connector refusing our credentials). Logged at error level,
  * counted, written to the audit chain and, when `alerts.webhookUrl` is set,
  * POSTed there signed per Standard Webhooks (best effort: a failing alert
- * endpoint is logged, never blocks the work that raised the alert).
+ * endpoint is logged, never blocks the work that raised the alert). Failed,
+ * overdue and drifting milestones also go to `notifications.ops` through the
+ * notifier's outbox (src/app/notifier.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -35,6 +37,8 @@ export class Alerter {
     private readonly metrics: Metrics,
     private readonly now: () => Date,
     private readonly webhook?: AlertWebhook,
+    /** Told of every alert after it is audited (the notifier: ops by email/Slack); must not throw. */
+    private readonly onRaised?: (alert: Alert, at: Date) => Promise<void>,
   ) {
     this.signer = webhook ? new Webhook(webhook.secret) : undefined;
   }
@@ -51,6 +55,7 @@ export class Alerter {
       actionId: alert.actionId,
       details: { message: alert.message, ...alert.details },
     });
+    await this.onRaised?.(alert, at);
     await this.post(alert, at);
   }
 

@@ -13,6 +13,7 @@ import { createConnectors } from '../connectors/registry.ts';
 import type { Policy } from '../domain/policy.ts';
 import { RedisConnections, waitForRedis } from '../queues/connection.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
+import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
@@ -24,6 +25,7 @@ import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
 import { Alerter, type AlertWebhook } from './alerts.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { deliveryChannels, Notifier } from './notifier.ts';
 
 export interface Context {
   settings: Settings;
@@ -55,9 +57,17 @@ export interface Context {
   lock: PersonLock;
   metrics: Metrics;
   alerts: Alerter;
+  /** Who is told of notices, holds and alerts (the outbox producer); never throws. */
+  notifier: Notifier;
   connectors: Connector[];
   /** A producer for every queue lastday runs (dashboard, `lastday queues`, /metrics list them all). */
-  queues: { hrEvents: Queue; milestones: Queue<MilestoneJobData>; actions: Queue; ops: Queue };
+  queues: {
+    hrEvents: Queue;
+    milestones: Queue<MilestoneJobData>;
+    actions: Queue;
+    ops: Queue;
+    notifications: NotificationsQueue;
+  };
   close(): Promise<void>;
 }
 
@@ -90,6 +100,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const prefix = settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
+  const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);
   const redis = connections.open('producer', 'lastday-producer');
   try {
@@ -122,7 +133,22 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     ),
     actions: connections.watchQueue(new Queue(QUEUES.actions, { connection: redis, prefix })),
     ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
+    notifications: connections.watchQueue(
+      new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
+    ),
   };
+  const people = new PeopleStore(redis, keys, audit);
+  const notifier = new Notifier({
+    config: settings.config.notifications,
+    channels,
+    consoleUrl: settings.config.notifications.consoleUrl ?? consoleBase(settings.env.HOST, settings.env.PORT),
+    holdExpiryHours: settings.config.policy.holdExpiryHours,
+    queue: queues.notifications,
+    people,
+    log,
+    metrics,
+    now,
+  });
   return {
     settings,
     policy: settings.config.policy,
@@ -135,7 +161,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connections,
     keys,
     audit,
-    people: new PeopleStore(redis, keys, audit),
+    people,
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
@@ -144,7 +170,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
     lock: new PersonLock(redis, keys, 2 * settings.config.workers.lockDurationMs),
     metrics,
-    alerts: new Alerter(log, audit, metrics, now, webhook),
+    alerts: new Alerter(log, audit, metrics, now, webhook, (alert, at) => notifier.alert(alert, at)),
+    notifier,
     connectors,
     queues,
     async close() {
@@ -153,4 +180,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       connections.disconnectAll();
     },
   };
+}
+
+/** The default base of console links: where the API listens (set `notifications.consoleUrl` behind a proxy). */
+function consoleBase(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

@@ -3,6 +3,7 @@
  * Each contributes routes, milestone hooks or background work through the
  * Extension interface (runtime.ts), so the core wiring stays small.
  */
+import { consolePlugin } from '../console/plugin.ts';
 import { guardExtension } from '../guard/extension.ts';
 import { guardOpsProviders } from '../guard/opsProviders.ts';
 import { createOpsExtension } from './ops.ts';
@@ -15,4 +16,9 @@ import type { Extension } from './runtime.ts';
  */
 export const opsProviders: OpsProviders = guardOpsProviders;
 
-export const builtinExtensions: readonly Extension[] = [guardExtension(), createOpsExtension(opsProviders)];
+export const builtinExtensions: readonly Extension[] = [
+  guardExtension(),
+  createOpsExtension(opsProviders),
+  // The web console (/console) reads holds through the same providers.
+  { routes: [consolePlugin(opsProviders)] },
+];

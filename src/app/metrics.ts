@@ -81,6 +81,25 @@ export function createMetrics(sources: MetricSources = {}) {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
+    notifications: new Counter({
+      name: 'lastday_notifications_total',
+      help: 'Notifications by kind, channel and outcome (queued, sent, skipped when the hold was decided meanwhile, retry, failed for good)',
+      labelNames: ['kind', 'channel', 'outcome'] as const,
+      registers: [registry],
+    }),
+    notificationEnqueueErrors: new Counter({
+      name: 'lastday_notification_enqueue_errors_total',
+      help: 'Notifications that could not be put in the outbox (logged; the milestone or hold went on)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    notificationDelay: new Histogram({
+      name: 'lastday_notification_delay_seconds',
+      help: 'Seconds from when a notification was due (queued, or its scheduled instant) to its delivery',
+      labelNames: ['kind', 'channel'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15, 60, 300, 1800, 3600],
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'lastday_queue_jobs',
       help: 'Jobs per queue and state (sampled at scrape)',

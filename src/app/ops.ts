@@ -11,10 +11,11 @@ import { Gauge } from 'prom-client';
 import { lastOverdue } from '../../jobs/overdue.ts';
 import { createOpsProcessor } from '../../jobs/opsTasks.ts';
 import { MILESTONES } from '../domain/milestone.ts';
+import { policyFingerprint } from '../domain/replan.ts';
 import { dashboardRoutes } from '../http/routes/dashboard.ts';
 import { evidenceRoutes } from '../http/routes/evidence.ts';
 import type { HttpDeps } from '../http/server.ts';
-import { enabledCrons, syncJobSchedulers } from '../queues/crons.ts';
+import { CRON_TASKS, enabledCrons, syncJobSchedulers } from '../queues/crons.ts';
 import { QUEUES } from '../queues/names.ts';
 import type { Context } from './context.ts';
 import { CronWatchdog, type CronWatchdogOptions } from './cronWatchdog.ts';
@@ -42,6 +43,9 @@ async function startScheduler(ctx: Context, providers: OpsProviders, options: Op
   ctx.log.info({ upserted: sync.upserted, removed: sync.removed }, 'cron job schedulers in place');
   if (sync.failed.length > 0)
     ctx.log.error({ failed: sync.failed }, 'cron job schedulers not in place; the watchdog retries');
+  await reconcileIfPolicyChanged(ctx, queue).catch((err: Error) =>
+    ctx.log.error({ err: err.message }, 'policy check at start failed; the reconcile cron replans'),
+  );
   const worker = ctx.connections.watchWorker(
     new Worker(QUEUES.ops, createOpsProcessor(ctx, providers), {
       connection: ctx.connections.open('worker', 'lastday-ops'),
@@ -67,6 +71,38 @@ async function startScheduler(ctx: Context, providers: OpsProviders, options: Op
       await worker.close();
     },
   };
+}
+
+/**
+ * Makes this process's policy the one in force (the last scheduler started
+ * wins, so an old process left running in a rolling deploy stops replanning),
+ * and, when it differs from the one the last complete reconcile pass replanned
+ * everyone under (a holiday added, a count changed, a scope edited), queues a
+ * reconcile pass now rather than at the next cron tick. The job id names the
+ * change, so scheduler processes starting together add it once.
+ */
+async function reconcileIfPolicyChanged(ctx: Context, queue: Context['queues']['ops']): Promise<void> {
+  const current = policyFingerprint(ctx.policy);
+  // The last scheduler to start sets the policy in force (reconcile replans only under it).
+  await ctx.redis.set(ctx.keys.policyInForce, current);
+  const reconciled = await ctx.redis.get(ctx.keys.policyReconciled);
+  if (reconciled === current) return;
+  if (reconciled === null && (await ctx.people.count()) === 0) {
+    // A new install: nobody was planned under anything else.
+    await ctx.redis.set(ctx.keys.policyReconciled, current);
+    return;
+  }
+  await queue.add(
+    CRON_TASKS.reconcile,
+    {},
+    {
+      jobId: `reconcile-policy-${reconciled ?? 'none'}-${current}`,
+      attempts: 1,
+      removeOnComplete: { count: 200 },
+      removeOnFail: { count: 500 },
+    },
+  );
+  ctx.log.info({ from: reconciled, to: current }, 'policy changed since the last reconcile; reconciling now');
 }
 
 /** Drops long lists from a task result for the log line. */

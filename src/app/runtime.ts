@@ -8,11 +8,13 @@ import type { Logger } from 'pino';
 import { cappedBackoff } from '../../jobs/backoff.ts';
 import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor, type MilestoneHooks } from '../../jobs/milestone.ts';
+import { createNotifyProcessor } from '../../jobs/notify.ts';
 import type { Settings } from '../config/load.ts';
 import { buildServer, type RouteRegistrar } from '../http/server.ts';
 import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
+import { NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
 import { type Context, createContext } from './context.ts';
 import { builtinExtensions } from './features.ts';
 
@@ -98,6 +100,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string) =>
             type === MILESTONE_BACKOFF ? cappedBackoff(attemptsMade) : 1_000,
+        },
+      }),
+      // The outbox: a slow or dead mail server or Slack never holds up the timeline's workers.
+      new Worker(QUEUES.notifications, createNotifyProcessor(ctx), {
+        connection: workerConnection('lastday-notifications'),
+        prefix: ctx.prefix,
+        concurrency: 10,
+        ...lockOptions,
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string) =>
+            type === NOTIFY_BACKOFF ? notifyBackoffMs(attemptsMade) : 1_000,
         },
       }),
     );

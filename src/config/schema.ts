@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { policySchema } from '../domain/policy.ts';
 import { alertsSchema, cronsSchema } from './crons.ts';
 import { checkCalendars, withCalendars } from './holidays.ts';
+import { notificationsSchema } from './notifications.ts';
 import { retentionSchema } from './retention.ts';
 
 const name = z
@@ -109,6 +110,30 @@ const tokenSchema = z
   })
   .strict();
 
+/**
+ * `auth.oidc` (contract v1.1): console sign-in through the organisation's
+ * OpenID Connect provider (authorization code + PKCE, src/console/oidc.ts).
+ */
+const oidcSchema = z
+  .object({
+    issuer: httpUrl,
+    clientId: z.string().min(1).max(500),
+    /** The environment variable holding the client secret; absent: a public client (PKCE only). */
+    clientSecretEnv: envName.optional(),
+    /** The ID token claim holding the person id (as HR events name people). */
+    personIdClaim: z.string().min(1).max(200).default('sub'),
+    /** The claim holding the groups or roles (a string or an array of strings). */
+    roleClaim: z.string().min(1).max(200).default('groups'),
+    /** Claim value → lastday role; several matches: the highest role wins; none: 403. */
+    roles: z.record(z.string().min(1), z.enum(['viewer', 'approver', 'admin'])),
+    /** Scopes asked for (default `openid profile email`). */
+    scopes: z.array(z.string().min(1)).optional(),
+    /** The callback as the provider must call it; default: this server's own /console/oidc/callback. */
+    redirectUri: httpUrl.optional(),
+  })
+  .strict();
+export type OidcConfig = z.infer<typeof oidcSchema>;
+
 export const configSchema = z
   .object({
     // Holiday calendars are checked and turned into dates here, once (holidays.ts).
@@ -119,7 +144,7 @@ export const configSchema = z
     protectedTargets: z.array(z.string().min(1)).default([]),
     callbackAllowlist: z.array(z.string().min(1)).optional(),
     auth: z
-      .object({ tokens: z.array(tokenSchema).default([]) })
+      .object({ tokens: z.array(tokenSchema).default([]), oidc: oidcSchema.optional() })
       .strict()
       .prefault({}),
     connectors: z
@@ -160,6 +185,8 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     /** How long finished actions and rejected events are kept (src/config/retention.ts). */
     retention: retentionSchema.prefault({}),
+    /** Who is told of notices, holds and alerts, by email and Slack (src/config/notifications.ts). */
+    notifications: notificationsSchema.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

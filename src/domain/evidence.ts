@@ -70,7 +70,7 @@ export interface EvidenceReport {
   endsAt: string | null;
   reinstatementRequired: boolean;
   cycle: number;
-  /** Every plan HR events produced, oldest first. */
+  /** Every plan HR events (and policy changes, `policy.replanned`) produced, oldest first. */
   plans: {
     planVersion: number;
     at: string;
@@ -142,14 +142,34 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
   const status = statusOf(record);
 
   const applied = audit.filter((e) => e.type === 'hr_event.applied');
-  const plans = applied.map((e) => ({
-    planVersion: Number(e.details.planVersion ?? 0),
-    at: e.at,
-    eventId: String(e.details.eventId ?? ''),
-    eventType: String(e.details.type ?? ''),
-    lastDay: e.details.lastDay ?? null,
-    endsAt: e.details.endsAt ?? null,
-  }));
+  const plans = audit.flatMap((e) => {
+    if (e.type === 'hr_event.applied') {
+      return [
+        {
+          planVersion: Number(e.details.planVersion ?? 0),
+          at: e.at,
+          eventId: String(e.details.eventId ?? ''),
+          eventType: String(e.details.type ?? ''),
+          lastDay: e.details.lastDay ?? null,
+          endsAt: e.details.endsAt ?? null,
+        },
+      ];
+    }
+    if (e.type !== 'policy.replanned') return [];
+    // A replan under a changed policy (jobs/replanPolicy.ts): no HR event, the policy's fingerprints instead.
+    const hash = e.details.policyHash as { from?: unknown; to?: unknown } | undefined;
+    const version = e.details.planVersion as { to?: unknown } | undefined;
+    return [
+      {
+        planVersion: Number(version?.to ?? 0),
+        at: e.at,
+        eventId: `policy ${String(hash?.from ?? 'none')} → ${String(hash?.to ?? '')}`,
+        eventType: 'policy.replanned',
+        lastDay: e.details.lastDay ?? null,
+        endsAt: e.details.endsAt ?? null,
+      },
+    ];
+  });
   // Plans of the current cycle start after the last cancellation.
   const lastCancel = applied.map((e) => e.details.type).lastIndexOf('offboarding.cancelled');
   const cyclePlans = applied.slice(lastCancel + 1);

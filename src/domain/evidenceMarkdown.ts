@@ -52,7 +52,7 @@ export function evidenceMarkdown(r: EvidenceReport): string {
   }
   lines.push(
     '',
-    '## Plans (HR events applied)',
+    '## Plans (HR events applied, replans under a changed policy)',
     '',
     row(['version', 'applied', 'event', 'type', 'last day', 'ends']),
   );

@@ -38,6 +38,11 @@ export const personSchema = z
       .optional(),
     /** ISO 3166-1 alpha-2, upper case: where the person works, for a policy scope's `match.country`. */
     country: countryCode.optional(),
+    /** Who is told of the notice (contract v1.1): mailed at the `notice` milestone when `email` is set. */
+    manager: z
+      .object({ id: externalId.optional(), email: z.email().max(320).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -8,13 +8,23 @@
  * (a `reduce` done under the old policy is not undone because the new one
  * would have it later; only a new last day gives access back). Open milestones
  * whose new instant has passed run at once, with `actionableAt` now, exactly
- * as for a late HR event (mergePlan).
+ * as for a late HR event (mergePlan): the new policy says when access goes,
+ * and lastday could not act on an instant before it knew the policy.
+ *
+ * Two things never move, whatever the new policy says:
+ * - an open milestone already due under the old plan (running, or retrying
+ *   after a partial failure): putting it back in the future would postpone
+ *   what is under way, and for `reduce` would hand removed grants back;
+ * - anything of a person whose `revoke` took effect (done, or started in some
+ *   connector): they are gone; only `verify` would be left to move.
+ * Cancelled people have no open milestone and are left alone too.
  */
 import { DateTime } from 'luxon';
-import { isOpen, type MilestoneName } from './milestone.ts';
-import { mergePlan, type PersonRecord } from './person.ts';
+import { isOpen, type Milestone, type MilestoneName } from './milestone.ts';
+import { type ApplyFacts, mergePlan, type PersonRecord } from './person.ts';
 import type { Policy } from './policy.ts';
-import { DEFAULT_SCOPE, type EffectivePolicy, policyFor } from './policyScope.ts';
+import { canonicalJson, fingerprint } from './fingerprint.ts';
+import { DEFAULT_SCOPE, type EffectivePolicy, effectivePolicies, policyFor } from './policyScope.ts';
 import { type PlannedMilestone, planEnding, planTermination, toIsoUtc } from './timeline.ts';
 
 export interface PolicyStamp {
@@ -35,6 +45,16 @@ export type ReplanResult =
       moved: { name: MilestoneName; from: string; to: string }[];
     };
 
+/**
+ * One fingerprint of the whole policy as plans see it: every scope's effective
+ * policy and, in order, what it matches. Equal fingerprints: no plan can have
+ * come from another policy than this one; a new one: reconcile has work.
+ */
+export function policyFingerprint(policy: Policy): string {
+  const scopes = [...effectivePolicies(policy)].map(([name, e]) => [name, e.hash]);
+  return fingerprint(canonicalJson({ v: 1, scopes, matches: policy.scopes.map((s) => s.match) }));
+}
+
 /** The policy stamp of a saved plan. */
 export function stampOf(record: PersonRecord): PolicyStamp {
   return { scope: record.policyScope ?? DEFAULT_SCOPE, hash: record.policyHash ?? null };
@@ -45,15 +65,25 @@ export function stampOf(record: PersonRecord): PolicyStamp {
  * gets now (another scope, or the same scope changed). Cheap: fingerprints only.
  */
 export function plannedUnderOtherPolicy(record: PersonRecord, policy: Policy): boolean {
-  if (!hasOpenPlan(record)) return false;
+  if (notReplannable(record)) return false;
   const effective = policyFor(record.person, policy);
   const stamp = stampOf(record);
   return stamp.hash !== effective.hash || stamp.scope !== effective.scope;
 }
 
-/** Replans `record` under `policy` at `now`, moving only milestones that are not done. */
-export function replanUnderPolicy(record: PersonRecord, policy: Policy, now: DateTime): ReplanResult {
-  if (!hasOpenPlan(record)) return { outcome: 'unchanged', reason: 'no open milestone' };
+/**
+ * Replans `record` under `policy` at `now`, moving only milestones that are
+ * not done and not yet due. `facts.revokeStarted`: revoke took effect in some
+ * connector although the milestone is open (as for applyHrEvent).
+ */
+export function replanUnderPolicy(
+  record: PersonRecord,
+  policy: Policy,
+  now: DateTime,
+  facts: ApplyFacts = {},
+): ReplanResult {
+  const reason = notReplannable(record) ?? (facts.revokeStarted ? 'revoke took effect' : undefined);
+  if (reason) return { outcome: 'unchanged', reason };
   const effective = policyFor(record.person, policy);
   const from = stampOf(record);
   const to: PolicyStamp = { scope: effective.scope, hash: effective.hash };
@@ -62,7 +92,8 @@ export function replanUnderPolicy(record: PersonRecord, policy: Policy, now: Dat
   }
 
   const planned = plan(record, effective);
-  const { milestones } = mergePlan(record.milestones, planned, now, false);
+  const merged = mergePlan(record.milestones, planned, now, false).milestones;
+  const milestones = merged.map((m) => keepIfDue(record.milestones, m, now));
   const moved = milestones.flatMap((m) => {
     const old = record.milestones.find((o) => o.name === m.name);
     return old && isOpen(old) && old.dueAt !== m.dueAt
@@ -90,10 +121,23 @@ export function replanUnderPolicy(record: PersonRecord, policy: Policy, now: Dat
   };
 }
 
-function hasOpenPlan(record: PersonRecord): boolean {
-  return (
-    record.kind !== 'none' && !record.cancelled && record.lastDay !== null && record.milestones.some(isOpen)
-  );
+/** Why `record` is not replanned whatever the policy says, or undefined when it may be. */
+function notReplannable(record: PersonRecord): string | undefined {
+  if (
+    record.kind === 'none' ||
+    record.cancelled ||
+    record.lastDay === null ||
+    !record.milestones.some(isOpen)
+  )
+    return 'no open milestone';
+  if (record.milestones.some((m) => m.name === 'revoke' && m.state === 'done')) return 'revoked';
+  return undefined;
+}
+
+/** The old milestone when it was open and already due at `now`; else the merged one. */
+function keepIfDue(existing: readonly Milestone[], merged: Milestone, now: DateTime): Milestone {
+  const old = existing.find((o) => o.name === merged.name);
+  return old && isOpen(old) && Date.parse(old.dueAt) <= now.toMillis() ? old : merged;
 }
 
 /** The plan the record's last event would get under `effective`. */

@@ -58,6 +58,7 @@ export async function freezeActions(
       },
     });
     if ('moved' in result) continue; // some were approved or cancelled meanwhile: read again
+    if (held.length > 0) await guard.notifyHeld(held, record);
     totals.held += result.held;
     totals.cancelled += result.cancelled;
   }

@@ -105,9 +105,14 @@ export async function registerAction(
       // A repeat may follow a first attempt that failed after saving: make sure its jobs exist.
       const stored = await actions.get(request.actionId);
       if (stored) await scheduleJobs(guard, stored);
+      // Likewise its notification: the job id is the hold's, so a repeat queues nothing new.
+      if (stored?.state === 'held') await guard.notifyHeld([stored.actionId], initiator.record);
       return { actionId: request.actionId, state: result.state, reason: result.reason };
     }
     await scheduleJobs(guard, record);
+    if (record.state === 'held' && record.heldAt) {
+      await ctx.notifier.holds([{ ...record, heldAt: record.heldAt }], initiator.record);
+    }
     return { actionId: request.actionId, state, reason: gate.reason };
   }
   throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);

@@ -135,6 +135,7 @@ export class GuardService {
       );
       // It moved under us: decide again on the fresh state.
       if (moved.outcome !== 'ok' && depth < 3) return this.gateOnce(actionId, actor, depth + 1);
+      if (moved.outcome === 'ok') await this.notifyHeld([actionId], read.initiator);
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
       await this.actions.transition(
@@ -268,6 +269,25 @@ export class GuardService {
     );
     return { outcome: moved.outcome === 'ok' ? 'expired' : 'not_held' };
   }
+  /**
+   * Tells the approvers of actions just held (the notifier never throws). Only
+   * on the rare path where something becomes held, so the extra read is cheap.
+   */
+  async notifyHeld(actionIds: readonly string[], initiator: PersonRecord | undefined): Promise<void> {
+    if (!this.ctx.notifier.enabled) return;
+    try {
+      const held = (await this.actions.getMany([...actionIds])).flatMap((a) =>
+        a.state === 'held' && a.heldAt ? [{ ...a, heldAt: a.heldAt }] : [],
+      );
+      await this.ctx.notifier.holds(held, initiator);
+    } catch (err) {
+      this.ctx.log.error(
+        { err: (err as Error).message },
+        'held actions could not be read for their notification',
+      );
+    }
+  }
+
   async get(actionId: string): Promise<ActionView> {
     return this.view(await this.mustGet(actionId));
   }

@@ -13,6 +13,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LastdayError } from '../domain/errors.ts';
 import { bearerToken, type Principal, roleAllows, type TokenAuth } from './auth.ts';
+import type { ConsoleSessionStore } from '../store/consoleSessions.ts';
+import { CONSOLE_LOGIN_PATH, cookieValue, refusalPage, SESSION_COOKIE } from './consoleSession.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
 import { cookieToken, isPageLoad, LOGIN_PATH, requireSameOrigin } from './session.ts';
 
@@ -33,29 +35,49 @@ declare module 'fastify' {
     access?: Access;
     /** Whether the dashboard session cookie counts as a credential here (page loads). */
     cookie?: boolean;
+    /**
+     * A web console route: the console session (src/http/consoleSession.ts) is
+     * the only credential it accepts, and refusals are HTML pages.
+     */
+    session?: boolean;
   }
   interface FastifyRequest {
     /** Set by the access hook on routes that need a token; null on public ones. */
     principal: Principal | null;
     /** How the principal presented its token. */
-    credential: 'bearer' | 'cookie' | null;
+    credential: 'bearer' | 'cookie' | 'session' | null;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /** The global onRequest hook (registered first, so it runs for every route of every scope). */
-export function accessHook(auth: TokenAuth, log: Logger) {
+export function accessHook(auth: TokenAuth, log: Logger, sessions: ConsoleSessionStore) {
   const warned = new Set<string>();
   return async function checkAccess(request: FastifyRequest, reply: FastifyReply) {
     // No route matched: the not-found handler answers 404 whatever the credentials.
     if (request.is404) return;
-    const { access, cookie, method, url } = request.routeOptions.config;
+    const { access, cookie, session, method, url } = request.routeOptions.config;
     if (access === undefined && !warned.has(`${method} ${url}`)) {
       warned.add(`${method} ${url}`);
       log.error({ method, route: url }, 'route declares no access; refusing it to everyone');
     }
     if (access === 'public' || access === 'hr-webhook') return;
+    if (session === true) {
+      try {
+        await decideSession(auth, sessions, request, access ?? 'nobody');
+      } catch (err) {
+        if (!(err instanceof LastdayError)) throw err;
+        if (err.code === 'unauthorized' && isPageLoad(request)) {
+          return reply.redirect(CONSOLE_LOGIN_PATH, 302);
+        }
+        return reply
+          .status(STATUS_OF[err.code])
+          .type('text/html; charset=utf-8')
+          .send(refusalPage(STATUS_OF[err.code], err.message));
+      }
+      return;
+    }
     try {
       decide(auth, request, access ?? 'nobody', cookie === true);
     } catch (err) {
@@ -97,6 +119,40 @@ function decide(auth: TokenAuth, request: FastifyRequest, access: Access, accept
   if (via === 'cookie' && !SAFE_METHODS.has(request.method)) requireSameOrigin(request);
   request.principal = principal;
   request.credential = via;
+}
+
+/** A console route: the session cookie names a live session whose principal has the role. */
+async function decideSession(
+  auth: TokenAuth,
+  sessions: ConsoleSessionStore,
+  request: FastifyRequest,
+  access: Access,
+): Promise<void> {
+  const id = cookieValue(request, SESSION_COOKIE);
+  const found = id === undefined ? undefined : await sessions.get(id);
+  if (id === undefined || !found) {
+    throw new LastdayError(
+      'unauthorized',
+      'Your session has ended or you have not signed in. Sign in again.',
+    );
+  }
+  // A token sign-in follows the config: a removed token ends its sessions, a changed role applies.
+  const principal =
+    found.tokenSha256 !== undefined ? auth.byDigest(found.tokenSha256) : (found.principal as Principal);
+  if (!principal) throw new LastdayError('unauthorized', 'The token of this session is no longer valid.');
+  if (access === 'nobody' || access === 'public' || access === 'hr-webhook' || access === 'system') {
+    throw new LastdayError('forbidden', 'No one may do this from the console.');
+  }
+  if (!roleAllows(principal.role, access)) {
+    throw new LastdayError(
+      'forbidden',
+      `Signed in as ${principal.name} (${principal.role}); this needs ${access}.`,
+    );
+  }
+  if (!SAFE_METHODS.has(request.method)) requireSameOrigin(request);
+  request.principal = principal;
+  request.credential = 'session';
+  request.consoleSession = { id, session: found };
 }
 
 /**

@@ -52,8 +52,21 @@ export class TokenAuth {
     if (!entry || !timingSafeEqual(Buffer.from(entry.sha256, 'hex'), Buffer.from(digest, 'hex'))) {
       throw new LastdayError('unauthorized', 'unknown token');
     }
-    return { name: entry.name, role: entry.role, ...(entry.personId ? { personId: entry.personId } : {}) };
+    return principalOf(entry);
   }
+
+  /**
+   * The principal of a token known by its SHA-256 (a console session signed in
+   * with a token keeps only that), or undefined once the token is gone from the config.
+   */
+  byDigest(digest: string): Principal | undefined {
+    const entry = this.byHash.get(digest.toLowerCase());
+    return entry ? principalOf(entry) : undefined;
+  }
+}
+
+function principalOf(entry: TokenConfig): Principal {
+  return { name: entry.name, role: entry.role, ...(entry.personId ? { personId: entry.personId } : {}) };
 }
 
 /** The token of an `Authorization: Bearer <token>` header; undefined when absent or malformed. */

@@ -14,12 +14,22 @@ export interface RouteSpec {
   access: Access;
   /** Accept the dashboard session cookie as a credential (browser page loads). */
   cookie?: boolean;
+  /** A web console route: only the console session counts (src/http/consoleSession.ts). */
+  session?: boolean;
+  /** Run before the handler (the console's CSRF check). */
+  preHandler?: RouteOptions['preHandler'];
   handler: RouteHandlerMethod;
 }
 
 export function addRoutes(app: FastifyInstance, routes: readonly RouteSpec[]): void {
-  for (const { method, url, access, cookie, handler } of routes) {
-    app.route({ method, url, config: { access, ...(cookie ? { cookie } : {}) }, handler });
+  for (const { method, url, access, cookie, session, preHandler, handler } of routes) {
+    app.route({
+      method,
+      url,
+      config: { access, ...(cookie ? { cookie } : {}), ...(session ? { session } : {}) },
+      ...(preHandler ? { preHandler } : {}),
+      handler,
+    });
   }
 }
 
@@ -29,6 +39,7 @@ export interface RegisteredRoute {
   url: string;
   access: Access | undefined;
   cookie: boolean;
+  session: boolean;
 }
 
 const recorded = new WeakMap<FastifyInstance, RouteOptions[]>();
@@ -54,6 +65,7 @@ export function routesOf(app: FastifyInstance): RegisteredRoute[] {
       url: route.url,
       access: route.config?.access,
       cookie: route.config?.cookie === true,
+      session: route.config?.session === true,
     })),
   );
 }

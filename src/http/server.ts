@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
+import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { nestingDepth } from '../store/inputDigest.ts';
 import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
@@ -23,6 +24,8 @@ const MAX_BODY_DEPTH = 128;
 export interface HttpDeps {
   ctx: Context;
   auth: TokenAuth;
+  /** Web console sessions (src/console), checked by the access hook on session routes. */
+  sessions: ConsoleSessionStore;
   /** True once the workers run (for /readyz). */
   workersReady: () => boolean;
 }
@@ -47,6 +50,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   const deps: HttpDeps = {
     ctx,
     auth: new TokenAuth(ctx.settings.config.auth.tokens),
+    sessions: new ConsoleSessionStore(ctx.redis, ctx.keys),
     workersReady: options.workersReady,
   };
 
@@ -55,7 +59,8 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   recordRoutes(app);
   app.decorateRequest('principal', null);
   app.decorateRequest('credential', null);
-  app.addHook('onRequest', accessHook(deps.auth, ctx.log.child({ component: 'http' })));
+  app.decorateRequest('consoleSession', null);
+  app.addHook('onRequest', accessHook(deps.auth, ctx.log.child({ component: 'http' }), deps.sessions));
 
   // JSON.parse rather than fastify's parser: a `__proto__` key becomes a plain own
   // property (no pollution) that strict schemas then reject as an unknown field,

@@ -11,6 +11,8 @@ export const QUEUES = {
   actions: 'actions',
   /** Cron-triggered maintenance (reconcile, roster-sync, overdue, hold-expiry, retention); see queues/crons.ts. */
   ops: 'ops',
+  /** The outbox: one job per notification and channel (email, Slack), retried; see queues/notifications.ts. */
+  notifications: 'notifications',
 } as const;
 
 export interface MilestoneJobData {

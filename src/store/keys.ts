@@ -68,11 +68,22 @@ export function createKeys(prefix: string) {
       k('ops', 'overdue-alerted', encodeId(personId), `v${version}`, milestone),
     /** String: JSON of the last overdue run ({at, count, byMilestone}), read by /metrics. */
     overdueSnapshot: k('ops', 'overdue'),
+    /** String: fingerprint of the policy of the scheduler that started last; only it replans. */
+    policyInForce: k('ops', 'policy-in-force'),
+    /** String: fingerprint of the policy the last complete reconcile pass replanned everyone under. */
+    policyReconciled: k('ops', 'policy-reconciled'),
     /** String: JSON summary of the last run of each ops job (`reconcile`, …). */
     opsLastRun: (job: string) => k('ops', 'last-run', job),
     /** String with TTL: set once the lateness of a cron after one last run was alerted on. */
     cronLateAlerted: (job: string, episode: string) => k('ops', 'cron-late', job, encodeId(episode)),
     /** Hash: name → heartbeat instant of running worker processes. */
     workersAlive: k('workers'),
+    /**
+     * String with TTL: a web console session, by the SHA-256 of its cookie value
+     * (someone who can read Redis still cannot present a session id).
+     */
+    consoleSession: (idDigest: string) => k('console', 'session', idDigest),
+    /** String with TTL: an OpenID Connect sign-in under way (state, nonce, PKCE verifier). */
+    consoleOidc: (idDigest: string) => k('console', 'oidc', idDigest),
   };
 }

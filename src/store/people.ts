@@ -73,4 +73,21 @@ export class PeopleStore {
       offset += ids.length;
     }
   }
+
+  /**
+   * Walks every person id in batches of about `batch` with ZSCAN, for a walk
+   * that moves people's `endsAt` as it goes (reconcile replanning a changed
+   * end time): a rank-ordered walk would skip a person whose rank moved behind
+   * the cursor, ZSCAN returns everyone present for the whole walk at least
+   * once (rarely twice: callers must be idempotent).
+   */
+  async *scanIdsStable(batch = 500): AsyncGenerator<string[]> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.zscan(this.keys.peopleByEnd, cursor, 'COUNT', batch);
+      cursor = next;
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      if (ids.length > 0) yield ids;
+    } while (cursor !== '0');
+  }
 }

@@ -20,6 +20,7 @@ import type { Role } from '../../src/config/schema.ts';
 import type { Access } from '../../src/http/access.ts';
 import { roleAllows, sha256Hex } from '../../src/http/auth.ts';
 import { type RegisteredRoute, routesOf } from '../../src/http/routeTable.ts';
+import { ConsoleClient, csrfOf } from '../helpers/console.ts';
 import { bearer, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { rawAgent, type RawResponse, rawRequest } from '../helpers/rawHttp.ts';
 
@@ -40,7 +41,24 @@ beforeAll(async () => {
     ],
   });
   routes = routesOf(rt.server!);
+  for (const role of ['viewer', 'approver', 'admin'] as const) {
+    CREDENTIALS.push({
+      name: `${role} console session`,
+      role,
+      session: true,
+      headers: await consoleSession(role),
+    });
+  }
 });
+
+/** Headers of a fresh console session: its cookie and its CSRF token (so forms reach their handlers). */
+async function consoleSession(role: 'viewer' | 'approver' | 'admin'): Promise<Record<string, string>> {
+  const c = new ConsoleClient(rt.url!);
+  const signedIn = await c.signIn(TOKENS[role]);
+  if (signedIn.status !== 303) throw new Error(`console sign-in as ${role}: ${signedIn.status}`);
+  const home = await c.get('/console');
+  return { cookie: `lastday_session=${c.cookies.get('lastday_session')}`, 'x-csrf-token': csrfOf(home.html) };
+}
 afterAll(async () => {
   agent.destroy();
   await rt?.stop();
@@ -52,6 +70,8 @@ interface Credential {
   role?: Role;
   /** Only counts on routes that accept the session cookie. */
   cookie?: true;
+  /** A web console session: counts on console routes only, and only it does there. */
+  session?: true;
 }
 
 const CREDENTIALS: Credential[] = [
@@ -95,6 +115,7 @@ function admits(route: RegisteredRoute, credential: Credential): boolean {
   if (access === 'public' || access === 'hr-webhook') return true;
   if (access === undefined || access === 'nobody') return false;
   if (credential.cookie && !route.cookie) return false;
+  if (route.session !== (credential.session === true)) return false;
   return credential.role !== undefined && roleAllows(credential.role, access);
 }
 
@@ -166,21 +187,29 @@ function otherVariants(path: string): string[] {
 function refusalClasses(route: RegisteredRoute): Credential[] {
   const refused = CREDENTIALS.filter((c) => !admits(route, c));
   const byName = (name: string) => refused.filter((c) => c.name === name);
-  const roles = refused.filter((c) => c.role !== undefined && !c.cookie);
+  const roles = refused.filter((c) => c.role !== undefined && !c.cookie && !c.session);
   const cookies = refused.filter((c) => c.cookie);
+  const sessions = refused.filter((c) => c.session);
   return [
     ...byName('none'),
     ...byName('wrong token'),
     ...roles.slice(-1), // the strongest refused role
     ...cookies.slice(-1),
+    ...sessions.slice(-1),
   ];
 }
 
-function send(method: string, path: string, credential: Credential): Promise<RawResponse> {
+async function send(route: RegisteredRoute, path: string, credential: Credential): Promise<RawResponse> {
+  const { method } = route;
   const body = method === 'GET' || method === 'HEAD' ? undefined : '{}';
+  // Signing out ends the session it is sent with: each sign-out gets a session of its own.
+  const headers =
+    credential.session && route.url === '/console/logout'
+      ? await consoleSession(credential.role as 'viewer' | 'approver' | 'admin')
+      : credential.headers;
   return rawRequest(rt.url!, method, path, {
     agent,
-    headers: { ...credential.headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body } : {}),
   });
 }
@@ -206,6 +235,12 @@ describe('the route table', () => {
       'HEAD /ops/queues/api/queues',
       'PUT /ops/queues/api/queues/:queueName/pause',
       'POST /ops/queues/api/queues/:queueName/add',
+      'GET /',
+      'GET /console',
+      'POST /console/login',
+      'POST /console/logout',
+      'POST /console/holds/:actionId/approve',
+      'POST /console/holds/:actionId/cancel',
     ]) {
       expect(urls).toContain(expected);
     }
@@ -249,7 +284,7 @@ describe('every route × every credential × path spellings', () => {
     await inBatches(routes, 4, async (route) => {
       const path = concrete(route.url);
       for (const credential of CREDENTIALS) {
-        const canonical = await send(route.method, path, credential);
+        const canonical = await send(route, path, credential);
         const label = `${route.method} ${path} as ${credential.name}`;
         if (canonical.status >= 500) note(`${label}: ${canonical.status} ${canonical.text.slice(0, 120)}`);
         if (!admits(route, credential)) {
@@ -262,7 +297,7 @@ describe('every route × every credential × path spellings', () => {
         }
 
         await inBatches(sameRouteVariants(path), 8, async (variant) => {
-          const res = await send(route.method, variant, credential);
+          const res = await send(route, variant, credential);
           if (res.status >= 500) note(`${route.method} ${variant} as ${credential.name}: ${res.status}`);
           else if (!admits(route, credential) && !REFUSED.includes(res.status)) {
             note(`${route.method} ${variant} as ${credential.name}: ${res.status}, expected a refusal`);
@@ -274,7 +309,7 @@ describe('every route × every credential × path spellings', () => {
         });
         if (!refusalClasses(route).includes(credential) && credential.name !== 'admin') continue;
         await inBatches(otherVariants(path), 8, async (variant) => {
-          const res = await send(route.method, variant, credential);
+          const res = await send(route, variant, credential);
           if (res.status >= 500) note(`${route.method} ${variant} as ${credential.name}: ${res.status}`);
           else if (!admits(route, credential) && !REFUSED.includes(res.status)) {
             note(`${route.method} ${variant} as ${credential.name}: ${res.status}, expected a refusal`);
@@ -293,7 +328,11 @@ describe('every route × every credential × path spellings', () => {
         '/ops/queues/api/nothing',
         '/ops/%71ueues/nothing',
       ]) {
-        const res = await send('GET', path, credential);
+        const res = await send(
+          { method: 'GET', url: path, access: undefined, cookie: false, session: false },
+          path,
+          credential,
+        );
         expect(res.status, `${path} as ${credential.name}`).toBe(404);
       }
     }
@@ -301,7 +340,11 @@ describe('every route × every credential × path spellings', () => {
 
   it('a route that declares no access is refused even to an admin, bearer or cookie', async () => {
     for (const credential of CREDENTIALS) {
-      const res = await send('GET', UNDECLARED, credential);
+      const res = await send(
+        { method: 'GET', url: UNDECLARED, access: undefined, cookie: false, session: false },
+        UNDECLARED,
+        credential,
+      );
       expect([401, 403], credential.name).toContain(res.status);
       expect(res.text).not.toContain('secret');
     }

@@ -248,4 +248,33 @@ describe('evidence report', () => {
     expect(r.controls.map((c) => c.result)).toEqual(['pass', 'pass', 'fail']);
     expect(evidenceMarkdown(r)).toContain('2.0 h (HR event 2.0 h after due)');
   });
+  it('lists a replan under a changed policy among the plans, in audit order', () => {
+    const replanned = {
+      seq: 3,
+      at: '2026-11-30T00:00:00Z',
+      type: 'policy.replanned',
+      actor: 'lastday',
+      details: {
+        scope: { from: 'default', to: 'default' },
+        policyHash: { from: 'aaaa', to: 'bbbb' },
+        planVersion: { from: 2, to: 3 },
+        moved: [{ name: 'reduce', from: '2026-12-02T17:00:00Z', to: '2026-12-01T17:00:00Z' }],
+        lastDay: '2026-12-04',
+        endsAt: '2026-12-05T01:00:00Z',
+      },
+    };
+    const r = buildEvidence({
+      record: { ...base, planVersion: 3 },
+      effects,
+      audit: [audit[0]!, audit[1]!, replanned, { ...audit[2]!, seq: 4 }],
+      chain: { ok: true, entries: 4 },
+      now: new Date('2026-12-06T00:00:00Z'),
+    });
+    expect(r.plans.map((p) => [p.planVersion, p.eventType, p.eventId])).toEqual([
+      [1, 'contract.ending', 'wd-1'],
+      [2, 'contract.ending', 'wd-2'],
+      [3, 'policy.replanned', 'policy aaaa → bbbb'],
+    ]);
+    expect(evidenceMarkdown(r)).toContain('policy aaaa → bbbb');
+  });
 });

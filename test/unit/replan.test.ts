@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/config/load.ts';
 import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
 import { applyHrEvent, type PersonRecord } from '../../src/domain/person.ts';
 import type { Policy } from '../../src/domain/policy.ts';
-import { plannedUnderOtherPolicy, replanUnderPolicy } from '../../src/domain/replan.ts';
+import { plannedUnderOtherPolicy, policyFingerprint, replanUnderPolicy } from '../../src/domain/replan.ts';
 
 const T0 = DateTime.fromISO('2026-11-02T00:00:00Z');
 const policyOf = (policy: Record<string, unknown>) => parseConfig({ policy }).policy;
@@ -170,6 +170,55 @@ describe('replan under a changed policy', () => {
         reason: 'no open milestone',
       });
       expect(plannedUnderOtherPolicy(r, changed)).toBe(false);
+    }
+  });
+  it('an open milestone already due stays put: what is under way is not postponed', () => {
+    const record = planned(policyOf({}));
+    // Reduce (2 December 08:00 UTC) is due and still open: running, or retrying a failed connector.
+    const now = DateTime.fromISO('2026-12-02T10:00:00Z');
+    const r = replanned(
+      record,
+      policyOf({ reduce: { contractorBusinessDays: 0 }, defaultEndTime: '16:00' }),
+      now,
+    );
+    expect(r.record.milestones.find((m) => m.name === 'reduce')).toEqual(
+      record.milestones.find((m) => m.name === 'reduce'),
+    );
+    expect(r.moved.map((m) => m.name)).toEqual(['revoke', 'verify']);
+  });
+
+  it('revoked, or revoke started in a connector: nothing moves, not even verify', () => {
+    const policy = policyOf({});
+    const record = planned(policy);
+    const revoked = {
+      ...record,
+      milestones: record.milestones.map((m) =>
+        m.name === 'verify' ? m : { ...m, state: 'done' as const, doneAt: m.dueAt },
+      ),
+    };
+    const changed = policyOf({ verifyAfterMinutes: 5 });
+    expect(plannedUnderOtherPolicy(revoked, changed)).toBe(false);
+    expect(replanUnderPolicy(revoked, changed, T0)).toEqual({ outcome: 'unchanged', reason: 'revoked' });
+    expect(replanUnderPolicy(record, changed, T0, { revokeStarted: true })).toEqual({
+      outcome: 'unchanged',
+      reason: 'revoke took effect',
+    });
+  });
+
+  it('the policy fingerprint changes with anything a plan depends on, scopes and their order included', () => {
+    const scopes = [
+      { name: 'de', match: { country: 'DE' }, holidays: ['2026-12-24'] },
+      { name: 'fin', match: { department: 'Finance' }, reduce: { contractorBusinessDays: 5 } },
+    ];
+    const base = policyFingerprint(policyOf({ holidays: ['2026-12-25'], scopes }));
+    expect(policyFingerprint(policyOf({ holidays: ['2026-12-25'], scopes }))).toBe(base);
+    for (const other of [
+      { holidays: ['2026-12-25', '2026-12-31'], scopes },
+      { holidays: ['2026-12-25'], scopes: [...scopes].reverse() },
+      { holidays: ['2026-12-25'], scopes: [scopes[0], { ...scopes[1], match: { department: 'Legal' } }] },
+      { holidays: ['2026-12-25'], scopes, verifyAfterMinutes: 30 },
+    ]) {
+      expect(policyFingerprint(policyOf(other))).not.toBe(base);
     }
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * Measures the reconcile pass that follows a policy change (issue #13 item 3)
+ * for N people (default 10,000) on a private redis-server.
+ *
+ *   npx tsx bench/replanPolicy.ts [N]
+ *
+ * N people are planned under the default policy (last days spread over the
+ * next year, every milestone job present), then:
+ *   1. a reconcile under the same policy: nothing to replan (the baseline);
+ *   2. a holiday added 30 days ahead: every plan's stamp is out of date; those
+ *      whose notice or reduce spans the holiday move (new version, new jobs,
+ *      an audit entry each), the others take the new stamp;
+ *   3. a second pass under the new policy: nothing to do.
+ * Not a test: timings depend on the machine. Prints one JSON line per step.
+ */
+import { DateTime } from 'luxon';
+import { reconcile } from '../jobs/reconcile.ts';
+import { type Context, createContext } from '../src/app/context.ts';
+import { createLogger } from '../src/app/logger.ts';
+import { envSchema } from '../src/config/env.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
+import { scheduleMilestones } from '../src/queues/milestones.ts';
+import { startTestRedis } from '../test/helpers/redisServer.ts';
+
+const N = Number(process.argv[2] ?? 10_000);
+const redis = await startTestRedis();
+const now = DateTime.utc();
+// A weekday 30 days ahead, inside many plans' notice and reduce windows.
+let holiday = now.plus({ days: 30 });
+while (holiday.weekday > 5) holiday = holiday.plus({ days: 1 });
+
+const open = (policy: Record<string, unknown>) =>
+  createContext({
+    settings: {
+      env: envSchema.parse({ LASTDAY_PREFIX: 'bench-replan', LOG_LEVEL: 'silent' }),
+      config: parseConfig({ policy }),
+    },
+    redisUrl: redis.url,
+    log: createLogger('silent'),
+  });
+const rss = () => Math.round(process.memoryUsage().rss / 1e6);
+
+const before = await open({});
+let after: Context | undefined;
+try {
+  let t = Date.now();
+  const CHUNK = 2_000;
+  for (let i = 0; i < N; i += CHUNK) {
+    const records: PersonRecord[] = [];
+    for (let j = i; j < Math.min(N, i + CHUNK); j++) {
+      const result = applyHrEvent(
+        undefined,
+        {
+          eventId: `bench-${j}`,
+          type: 'contract.ending',
+          occurredAt: now.toISO()!,
+          person: {
+            id: `person-${j}`,
+            employment: j % 2 ? 'contractor' : 'employee',
+            timezone: 'Europe/Berlin',
+          },
+          lastDay: now.plus({ days: 10 + (j % 350) }).toISODate()!,
+        },
+        before.policy,
+        now,
+      );
+      if (result.outcome === 'applied') records.push({ ...result.record, rev: 1 });
+    }
+    const p = before.redis.pipeline();
+    for (const r of records) {
+      p.set(before.keys.person(r.person.id), JSON.stringify(r));
+      p.zadd(before.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
+    }
+    await p.exec();
+    await Promise.all(records.map((r) => scheduleMilestones(before.queues.milestones, r, Date.now())));
+  }
+  console.log(JSON.stringify({ step: 'seed', people: N, ms: Date.now() - t }));
+
+  const run = async (step: string, ctx: Context) => {
+    const rssBefore = rss();
+    t = Date.now();
+    const result = await reconcile(ctx);
+    const { scanned, replanned, restamped, replanDeferred, rescheduled, errors } = result;
+    console.log(
+      JSON.stringify({
+        step,
+        ms: Date.now() - t,
+        rssBeforeMB: rssBefore,
+        rssAfterMB: rss(),
+        result: { scanned, replanned, restamped, replanDeferred, rescheduled, errors },
+      }),
+    );
+  };
+
+  await run('1: same policy, nothing to replan', before);
+  after = await open({ holidays: [holiday.toISODate()] });
+  await run(`2: holiday ${holiday.toISODate()} added`, after);
+  await run('3: second pass under the new policy', after);
+  const audited = await after.redis.xlen(after.keys.auditLog);
+  console.log(JSON.stringify({ step: 'audit entries', count: audited }));
+} finally {
+  await after?.close();
+  await before.close();
+  await redis.stop();
+}
