@@ -148,6 +148,8 @@ async function registerLocked(
     if (registered.outcome === 'retry') continue;
     await ctx.redis.set(ctx.keys.reinstateRequest(personId), actionId);
     await guard.scheduleHoldExpiry([actionId], now);
+    // A new hold tells the approvers, as every hold does (never blocks the request).
+    await ctx.notifier.holds([{ ...action, heldAt: now }], initiator.record);
     ctx.log.info(
       { personId, actionId, requestedBy: requester },
       'reinstatement requested; held for a second person',
