@@ -17,6 +17,7 @@ import { executeAction } from '../../src/guard/execute.ts';
 import { guardFor } from '../../src/guard/instances.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { runCli } from '../helpers/cli.ts';
+import { ConsoleClient, csrfOf } from '../helpers/console.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import { EXTRA, client, tokens } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -447,6 +448,39 @@ describe('an extension that came after the revoke', () => {
       'revoke',
       'verify',
     ]);
+  }, 30_000);
+});
+
+describe('the console', () => {
+  it("has a Request reinstatement form on a revoked person's page, for admins", async () => {
+    const personId = 'rs-console';
+    await rt.ctx.directory.put(personId, { active: true, grants: [] }, new Date().toISOString());
+    await revokeNow(personId);
+    const viewer = new ConsoleClient(rt.url!);
+    await viewer.signIn(TOKENS.viewer);
+    expect((await viewer.get(`/console/people/${personId}`)).html).not.toContain('Request reinstatement');
+    const c = new ConsoleClient(rt.url!);
+    await c.signIn(TOKENS.admin);
+    const page = await c.get(`/console/people/${personId}`);
+    expect(page.html).toContain('Request reinstatement');
+    const res = await c.post(`/console/people/${personId}/reinstatement`, {
+      _csrf: csrfOf(page.html),
+      reason: 'console test',
+    });
+    expect(res.status).toBe(303);
+    const actionId = decodeURIComponent(res.location!.split('/').pop()!);
+    const action = (
+      await api('GET', `/v1/actions/${encodeURIComponent(actionId)}`, undefined, bearer(TOKENS.viewer))
+    ).body;
+    expect(action).toMatchObject({ kind: REINSTATE_KIND, state: 'held', initiatorId: 'admin-1' });
+    // Refusals are shown in words: a person not revoked.
+    const other = await c.get('/console/people/rs-scheduled');
+    const refused = await c.post('/console/people/rs-scheduled/reinstatement', {
+      _csrf: csrfOf(other.html),
+      reason: 'x',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.html).toContain('not revoked');
   }, 30_000);
 });
 
