@@ -3,11 +3,17 @@
  * port, no persistence), runs each case with its plain BullMQ baseline, prints
  * a table and writes bench/results/latest.json. It measures; it does not gate:
  * the exit code is 0 whether goals hold or not (1 only for a usage error).
+ *
+ * `--cluster` also starts a 3-master Redis Cluster on loopback (3 replicas, no
+ * persistence, test/helpers/redisCluster.ts) and runs each selected case
+ * (default: ingest and on-time) on the single Redis and then on the cluster, in
+ * the same run, with the keys each master holds afterwards.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { startTestCluster, type TestCluster } from '../test/helpers/redisCluster.ts';
 import { CASES } from './cases/index.ts';
 import { redisVersion, startBenchRedis } from './lib/redis.ts';
 import { renderTable, type Outcome } from './lib/table.ts';
@@ -16,6 +22,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     case: { type: 'string', multiple: true },
+    cluster: { type: 'boolean', default: false },
     out: { type: 'string', default: new URL('./results/latest.json', import.meta.url).pathname },
     help: { type: 'boolean', default: false },
   },
@@ -23,7 +30,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--case NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
+    `usage: npm run bench -- [--quick] [--cluster] [--case NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
   );
   process.exit(0);
 }
@@ -33,38 +40,73 @@ if (unknown.length > 0) {
   console.error(`unknown case ${unknown.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}`);
   process.exit(1);
 }
-const selected = wanted.length > 0 ? CASES.filter((c) => wanted.includes(c.name)) : CASES;
+const CLUSTER_CASES = ['ingest', 'on-time'];
+const selected =
+  wanted.length > 0
+    ? CASES.filter((c) => wanted.includes(c.name))
+    : values.cluster
+      ? CASES.filter((c) => CLUSTER_CASES.includes(c.name))
+      : CASES;
 const progress = (message: string) =>
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
 const redis = await startBenchRedis();
 const admin = new Redis(redis.url);
 const outcomes: Outcome[] = [];
+let cluster: TestCluster | undefined;
+let clusterInfo: { startMs: number; keysPerMaster: Record<string, number> } | undefined;
 const startedAt = new Date();
 const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
 try {
   // The bench owns this server; cases use their own prefixes and share the
   // later-population (lib/population.ts), so the database is not flushed between them.
   progress(`redis-server ${await redisVersion(admin)} on ${redis.url}${values.quick ? ' (quick)' : ''}`);
+  if (values.cluster) {
+    cluster = await startTestCluster({ appendonly: false });
+    clusterInfo = { startMs: cluster.startMs, keysPerMaster: {} };
+    progress(`redis cluster (3 masters + 3 replicas) on ${cluster.nodes}, up in ${cluster.startMs} ms`);
+  }
+  const targets = [{ url: redis.url, label: '' }];
+  if (cluster) targets.push({ url: cluster.url, label: ' [cluster, 3 masters]' });
   for (const bench of selected) {
-    if (bench.unavailable) {
-      outcomes.push({ bench });
-      continue;
-    }
-    const t0 = performance.now();
-    try {
-      const result = await bench.run({ redisUrl: redis.url, quick: values.quick, progress });
-      outcomes.push({ bench, result });
-      writeResults(true);
-      progress(`${bench.name}: ${result.verdict} (${Math.round((performance.now() - t0) / 1000)} s)`);
-    } catch (err) {
-      outcomes.push({ bench, error: (err as Error).message });
-      progress(`${bench.name}: error: ${(err as Error).stack}`);
+    for (const target of targets) {
+      const shown = { ...bench, title: `${bench.title}${target.label}` };
+      if (bench.unavailable) {
+        outcomes.push({ bench: shown });
+        continue;
+      }
+      const t0 = performance.now();
+      try {
+        const result = await bench.run({ redisUrl: target.url, quick: values.quick, progress });
+        outcomes.push({ bench: shown, result });
+        writeResults(true);
+        progress(`${shown.title}: ${result.verdict} (${Math.round((performance.now() - t0) / 1000)} s)`);
+      } catch (err) {
+        outcomes.push({ bench: shown, error: (err as Error).message });
+        progress(`${shown.title}: error: ${(err as Error).stack}`);
+      }
     }
   }
+  if (cluster && clusterInfo) clusterInfo.keysPerMaster = await keysPerMaster(cluster);
 } finally {
   admin.disconnect();
   await redis.stop();
+  await cluster?.stop();
+}
+
+/** DBSIZE of each master (the nodes that own slots). */
+async function keysPerMaster(c: TestCluster): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const port of c.ports) {
+    const node = c.node(port);
+    try {
+      const role = String(await node.call('ROLE'));
+      if (role.startsWith('master')) out[`127.0.0.1:${port}`] = await node.dbsize();
+    } finally {
+      node.disconnect();
+    }
+  }
+  return out;
 }
 
 function machineInfo() {
@@ -81,6 +123,13 @@ const machine = machineInfo();
 console.log(renderTable(outcomes));
 for (const { bench, result } of outcomes)
   for (const note of result?.notes ?? []) console.log(`(${bench.number}) ${note}`);
+if (clusterInfo) {
+  console.log(
+    `cluster: up in ${clusterInfo.startMs} ms; keys per master ${Object.entries(clusterInfo.keysPerMaster)
+      .map(([node, n]) => `${node} ${n}`)
+      .join(', ')} (each case's prefix is one slot: lastday keeps all its keys on one master)`,
+  );
+}
 console.log(
   `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryGB} GB, node ${machine.node}; ` +
     `load average at start ${loadAtStart.join(' ')}, at end ${machine.loadAverage.join(' ')}`,
@@ -102,6 +151,7 @@ function writeResults(partial: boolean): void {
         finishedAt: new Date().toISOString(),
         quick: values.quick,
         partial,
+        ...(clusterInfo ? { cluster: clusterInfo } : {}),
         loadAverageAtStart: loadAtStart,
         machine,
         cases: outcomes.map(({ bench, result, error }) => ({

@@ -12,6 +12,7 @@
  * first `allow` writes its audit entry once; every later check is read-only),
  * so the figures are the steady hot path. The first-allow latency is reported apart.
  */
+import { clusterSeeds } from '../../src/queues/connection.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -268,12 +269,16 @@ const BIN = fileURLToPath(new URL('../../bin/lastday.js', import.meta.url));
 /** `lastday start --roles api` on a free port, same Redis and prefix; resolves once /readyz answers 200. */
 async function startApi(redisUrl: string, prefix: string, dir: string): Promise<ApiProcess> {
   const port = await freePort();
+  const seeds = clusterSeeds(redisUrl);
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ auth: { tokens: [TOKEN_ENTRY] } }));
   const child: ChildProcess = spawn(process.execPath, [BIN, 'start', '--roles', 'api'], {
     env: {
       PATH: process.env.PATH ?? '',
-      REDIS_URL: redisUrl,
+      // A cluster run (`--cluster --case gate`) hands the child its seeds.
+      ...(seeds
+        ? { REDIS_CLUSTER_NODES: seeds.map((n) => `${n.host}:${n.port}`).join(',') }
+        : { REDIS_URL: redisUrl }),
       LASTDAY_PREFIX: prefix,
       LASTDAY_CONFIG: configPath,
       HOST: '127.0.0.1',

@@ -4,7 +4,7 @@
  * sees what lastday costs on top of the queue it is built on.
  */
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queues/connection.ts';
 import { HR_EVENT_JOB_OPTIONS } from '../../src/queues/intake.ts';
 import { driverRedis, sleep, unfinished, waitUntil } from './lastday.ts';
 
@@ -15,7 +15,7 @@ async function withQueue<T>(
   prefix: string,
   concurrency: number,
   process: (job: { data: Record<string, number> }) => void,
-  body: (queue: Queue, driver: Redis) => Promise<T>,
+  body: (queue: Queue, driver: RedisClient) => Promise<T>,
 ): Promise<T> {
   const driver = driverRedis(url);
   const workerConn = driverRedis(url);

@@ -5,16 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createLogger } from '../../src/app/logger.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
 import { parseConfig, type Settings } from '../../src/config/load.ts';
+import { createRedis, type RedisClient } from '../../src/queues/connection.ts';
 import { HR_EVENT_JOB_OPTIONS } from '../../src/queues/intake.ts';
 import { hrEventJobId, QUEUES } from '../../src/queues/names.ts';
 
+/**
+ * A fresh prefix, hash-tagged so the same case runs on one Redis and on a
+ * cluster (`--cluster`): every key of the case, its baseline's included
+ * (`${prefix}-base`), is then in one slot.
+ */
 export function benchPrefix(name: string): string {
-  return `bench-${name}-${randomUUID().slice(0, 6)}`;
+  return `{bench-${name}-${randomUUID().slice(0, 6)}}`;
 }
 
 export function benchSettings(prefix: string, config: Record<string, unknown> = {}): Settings {
@@ -33,9 +38,9 @@ export async function startLastday(redisUrl: string, settings: Settings): Promis
   });
 }
 
-/** A plain connection for the bench driver itself. */
-export function driverRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null });
+/** A plain connection for the bench driver itself (a Cluster for a cluster URL). */
+export function driverRedis(url: string): RedisClient {
+  return createRedis(url, 'worker', 'bench-driver');
 }
 
 /**
@@ -54,7 +59,7 @@ export async function enqueueEvents(queue: Queue, events: readonly Record<string
   }
 }
 
-export function hrEventsQueue(redis: Redis, prefix: string): Queue {
+export function hrEventsQueue(redis: RedisClient, prefix: string): Queue {
   return new Queue(QUEUES.hrEvents, { connection: redis, prefix });
 }
 
@@ -109,7 +114,7 @@ export function benchEvent(
  * user hash; returns those instants as epoch ms, in `ids` order.
  */
 export async function waitForDisabled(
-  redis: Redis,
+  redis: RedisClient,
   userKey: (personId: string) => string,
   ids: readonly string[],
   timeoutMs: number,

@@ -2,7 +2,7 @@
  * The bench's own redis-server (free port, temporary dir, no persistence), plus
  * the few Redis reads the cases need. Never touches a Redis it did not start.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/queues/connection.ts';
 import { startTestRedis, type TestRedis } from '../../test/helpers/redisServer.ts';
 
 export type BenchRedis = TestRedis;
@@ -12,7 +12,7 @@ export function startBenchRedis(): Promise<BenchRedis> {
 }
 
 /** `used_memory` from INFO memory, in bytes. */
-export async function usedMemory(redis: Redis): Promise<number> {
+export async function usedMemory(redis: RedisClient): Promise<number> {
   const info = await redis.info('memory');
   const match = /^used_memory:(\d+)/m.exec(info);
   if (!match) throw new Error('INFO memory has no used_memory');
@@ -20,7 +20,7 @@ export async function usedMemory(redis: Redis): Promise<number> {
 }
 
 /** `redis-server` version string, for the results file. */
-export async function redisVersion(redis: Redis): Promise<string> {
+export async function redisVersion(redis: RedisClient): Promise<string> {
   const info = await redis.info('server');
   return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
 }

@@ -5,13 +5,13 @@
  * their own Redis and prefix.
  */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
 import type { Policy } from '../domain/policy.ts';
-import { RedisConnections, waitForRedis } from '../queues/connection.ts';
+import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '../queues/connection.ts';
+import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -19,7 +19,7 @@ import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
-import { createKeys, type Keys } from '../store/keys.ts';
+import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
@@ -40,13 +40,15 @@ export interface Context {
    */
   referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Every Redis connection of this context (workers open theirs here): one
    * log for a lost Redis, and a way to cut them all when shutdown is forced.
    */
   connections: RedisConnections;
   keys: Keys;
+  /** `WAIT` for one replica before acknowledging a write (no-op without replicas). */
+  replicas: ReplicaWait;
   audit: AuditStore;
   people: PeopleStore;
   effects: EffectsStore;
@@ -97,7 +99,10 @@ function alertWebhook(settings: Settings, env: NodeJS.ProcessEnv): AlertWebhook 
 export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
-  const prefix = settings.env.LASTDAY_PREFIX;
+  // On a cluster every key must hash to lastday's slot (loadSettings tags it already).
+  const prefix = clusterSeeds(redisUrl)
+    ? clusterPrefix(settings.env.LASTDAY_PREFIX)
+    : settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
@@ -160,6 +165,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     redis,
     connections,
     keys,
+    replicas: new ReplicaWait(redis, keys.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),
     audit,
     people,
     effects: new EffectsStore(redis, keys, audit),

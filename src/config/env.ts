@@ -10,6 +10,28 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, { message: 'expected redis://host:port/db or rediss://…' })
     .optional(),
+  /**
+   * Redis Cluster seeds, `host:port,host:port` (with REDIS_URL unset). lastday
+   * then hash-tags its prefix (`{lastday}`) so every key it writes is in one slot.
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*,?\s*$/, {
+      message: 'expected comma-separated host:port seeds, e.g. 10.0.0.1:7000,10.0.0.2:7000',
+    })
+    .optional(),
+  /**
+   * How long an acknowledged write (accepted HR event, registered or approved
+   * action) waits for one replica to confirm it (`WAIT 1 <ms>`); 0 turns it off.
+   * Skipped on a Redis without replicas.
+   */
+  LASTDAY_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * Contract v1.1 names it; this build keeps every person in one slot
+   * (partitions are designed in docs/cluster.md, not built). Accepted so a
+   * deployment that sets it starts; `lastday start` warns when it is not 1.
+   */
+  LASTDAY_PARTITIONS: z.coerce.number().int().min(1).max(1024).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LASTDAY_CONFIG: z.string().min(1).optional(),

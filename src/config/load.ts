@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { formatIssues } from '../domain/errors.ts';
 import { toIssues } from '../domain/zodIssues.ts';
+import { clusterPrefix } from '../store/keys.ts';
 import { type Env, envSchema } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
 
@@ -39,8 +40,23 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   }
   const configResult = configSchema.safeParse(raw);
   if (!configResult.success) lines.push(...formatIssues(toIssues(configResult.error, raw)));
+  if (envResult.success && envResult.data.REDIS_URL && envResult.data.REDIS_CLUSTER_NODES) {
+    lines.push(
+      'REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a cluster), not both',
+    );
+  }
   if (lines.length > 0 || !envResult.success || !configResult.success) throw new ConfigError(lines);
-  return { env: envResult.data, config: configResult.data };
+  return { env: effectiveEnv(envResult.data), config: configResult.data };
+}
+
+/**
+ * On a cluster the prefix is hash-tagged, `{<prefix>}`, so every key lastday
+ * (and BullMQ) writes starts with `{<prefix>` and hashes to one slot. A prefix
+ * already tagged (`{lastday}`) is kept as it is.
+ */
+export function effectiveEnv(env: Env): Env {
+  if (!env.REDIS_CLUSTER_NODES) return env;
+  return { ...env, LASTDAY_PREFIX: clusterPrefix(env.LASTDAY_PREFIX) };
 }
 
 /** Parses a config object (tests and tools build configs in code). */

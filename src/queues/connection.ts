@@ -10,15 +10,79 @@
  * RedisLossLog, and can cut them all at once — the only way to end a
  * shutdown while Redis is gone, because a graceful BullMQ close sends QUIT and
  * waits for an answer that never comes.
+ *
+ * Redis Cluster (`REDIS_CLUSTER_NODES`): the "URL" is then
+ * `redis-cluster://host:port,host:port` (see `clusterUrl`), and every
+ * connection is an ioredis `Cluster` that follows MOVED/ASK and re-reads the
+ * slot map when a master fails over. lastday's keys all carry one hash tag
+ * (`{<prefix>}`), so they live in one slot and multi-key scripts stay atomic.
  */
 import type { Queue, Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisLossLog } from './redisLoss.ts';
 
 export type ConnectionRole = 'producer' | 'worker';
 
-export function createRedis(url: string, role: ConnectionRole, name = `lastday-${role}`): Redis {
+/** A connection to a single Redis or to a Redis Cluster; both speak every command lastday sends. */
+export type RedisClient = Redis | Cluster;
+
+const CLUSTER_SCHEME = 'redis-cluster://';
+
+/** The connection string lastday passes around for a cluster: its seed nodes. */
+export function clusterUrl(nodes: string): string {
+  return `${CLUSTER_SCHEME}${nodes
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .join(',')}`;
+}
+
+/** The seed nodes of a `clusterUrl`, or undefined for a plain Redis URL. */
+export function clusterSeeds(url: string): { host: string; port: number }[] | undefined {
+  if (!url.startsWith(CLUSTER_SCHEME)) return undefined;
+  return url
+    .slice(CLUSTER_SCHEME.length)
+    .split(',')
+    .map((seed) => {
+      const at = seed.lastIndexOf(':');
+      return { host: seed.slice(0, at), port: Number(seed.slice(at + 1)) };
+    });
+}
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis instanceof Cluster;
+}
+
+/**
+ * The connection that holds `key`: the client itself on a single Redis, or on
+ * a cluster the master node owning its slot (undefined while the slot map has
+ * no owner for it, e.g. mid-failover). For key-less commands that must reach
+ * that node: WAIT, CLUSTER INFO.
+ */
+export function slotOwner(redis: RedisClient, key: string): Redis | undefined {
+  if (!isCluster(redis)) return redis;
+  const master = redis.slots[calculateSlot(key)]?.[0];
+  if (!master) return undefined;
+  return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === master);
+}
+
+/**
+ * Whether Redis can serve lastday: PONG on a single Redis; on a cluster, the
+ * node owning lastday's slot answers `CLUSTER INFO` with `cluster_state:ok`.
+ */
+export async function redisReady(redis: RedisClient, key: string): Promise<boolean> {
+  if (!isCluster(redis)) return (await redis.ping()) === 'PONG';
+  const node = slotOwner(redis, key);
+  if (!node) return false;
+  const info = String(await node.call('CLUSTER', 'INFO'));
+  return /cluster_state:ok/.test(info);
+}
+
+export function createRedis(url: string, role: ConnectionRole, name = `lastday-${role}`): RedisClient {
+  const seeds = clusterSeeds(url);
+  if (seeds) return createCluster(seeds, role, name);
   const common: RedisOptions = {
     connectionName: name,
     lazyConnect: false,
@@ -32,8 +96,37 @@ export function createRedis(url: string, role: ConnectionRole, name = `lastday-$
   return new Redis(url, options);
 }
 
+function createCluster(seeds: { host: string; port: number }[], role: ConnectionRole, name: string): Cluster {
+  const redisOptions: RedisOptions =
+    role === 'worker'
+      ? // BullMQ requires maxRetriesPerRequest: null on every node connection of a worker.
+        { connectionName: name, maxRetriesPerRequest: null }
+      : { connectionName: name, maxRetriesPerRequest: 1, connectTimeout: 5_000 };
+  const options: ClusterOptions = {
+    redisOptions,
+    // No cluster ready check: with it, a client that connects or reconnects
+    // while a master is failing over sees cluster_state:fail, disconnects and
+    // starts over, and BullMQ workers were seen left idle with jobs waiting.
+    // The cluster is usable once the slot map is read; /readyz asks
+    // CLUSTER INFO itself.
+    enableReadyCheck: false,
+    enableOfflineQueue: true,
+    // While a master is down and before its replica is promoted (about
+    // cluster-node-timeout plus an election), commands to its slots fail with
+    // connection errors or CLUSTERDOWN: retry them over a few seconds rather
+    // than fail at the first one. Producers answer 503 past that.
+    retryDelayOnFailover: 300,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    maxRedirections: role === 'worker' ? 64 : 24,
+    slotsRefreshTimeout: 2_000,
+    clusterRetryStrategy: (times) => Math.min(times * 200, 5_000),
+  };
+  return new Cluster(seeds, options);
+}
+
 /** Resolves once the connection answers PING, or rejects after `timeoutMs`. */
-export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+export async function waitForRedis(redis: RedisClient, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -51,7 +144,7 @@ export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<vo
 }
 
 export class RedisConnections {
-  private readonly clients = new Set<Redis>();
+  private readonly clients = new Set<RedisClient>();
   private readonly workers = new Set<Worker>();
 
   constructor(
@@ -62,12 +155,12 @@ export class RedisConnections {
   ) {}
 
   /** A new connection of `role`, watched and cut with the others. */
-  open(role: ConnectionRole, name: string): Redis {
+  open(role: ConnectionRole, name: string): RedisClient {
     return this.adopt(createRedis(this.url, role, name), name);
   }
 
   /** Watches a connection made elsewhere: failures to the loss log, cut with the others. */
-  adopt(redis: Redis, name: string): Redis {
+  adopt<R extends RedisClient>(redis: R, name: string): R {
     redis.on('error', (err: Error) => this.loss.failed(name, err));
     redis.on('ready', () => this.loss.ready(name));
     this.clients.add(redis);

@@ -15,7 +15,7 @@
  * tick still makes one job.
  */
 import { defaultRepeatStrategy, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import type { CronName, CronsConfig } from '../config/crons.ts';
 
 /** Config key → task (and scheduler id, and job name). */
@@ -71,7 +71,11 @@ export interface SyncResult {
  * ops worker would lose its run to the next tick. `redis` is the queue's
  * connection (for the one script BullMQ has no call for).
  */
-export async function syncJobSchedulers(queue: Queue, crons: CronsConfig, redis: Redis): Promise<SyncResult> {
+export async function syncJobSchedulers(
+  queue: Queue,
+  crons: CronsConfig,
+  redis: RedisClient,
+): Promise<SyncResult> {
   const result: SyncResult = { upserted: [], kept: [], removed: [], failed: [] };
   const enabled = enabledCrons(crons);
   for (const cron of enabled) {
@@ -125,7 +129,7 @@ async function chainAlive(queue: Queue, task: string): Promise<boolean> {
   return false;
 }
 
-async function upsertScheduler(queue: Queue, redis: Redis, cron: EnabledCron): Promise<void> {
+async function upsertScheduler(queue: Queue, redis: RedisClient, cron: EnabledCron): Promise<void> {
   const repeat = { pattern: cron.pattern, tz: cron.tz };
   for (let attempt = 0; ; attempt++) {
     try {
@@ -174,7 +178,7 @@ return 1
 const STARTED = ['active', 'completed', 'failed'];
 const PENDING = ['delayed', 'wait', 'paused', 'prioritized', 'waiting-children'];
 
-async function dropPendingJob(queue: Queue, redis: Redis, jobId: string): Promise<boolean> {
+async function dropPendingJob(queue: Queue, redis: RedisClient, jobId: string): Promise<boolean> {
   const job = queue.toKey(jobId);
   const keys = [job, `${job}:logs`, `${job}:lock`, ...[...STARTED, ...PENDING].map((s) => queue.toKey(s))];
   return Number(await redis.eval(DROP_PENDING, keys.length, ...keys, jobId)) === 1;

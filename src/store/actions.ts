@@ -5,7 +5,7 @@
  * the record, its indexes and its audit entry change together.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { ACTION_STATES, type ActionRecord, type ActionState } from '../domain/action.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
@@ -54,7 +54,7 @@ export function requestHash(canonical: string): string {
 
 export class ActionsStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly audit: AuditStore,
   ) {}

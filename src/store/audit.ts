@@ -4,7 +4,7 @@
  * change it records, through this store's one appender (auditChain.ts), and
  * `verify` checks the whole chain against the stored head (auditVerify.ts).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { type ChainHead, type ChainKeys, AuditChain } from './auditChain.ts';
 import { chainHasher, contentHash, type EntryContent, fieldMap, storedContent } from './auditHash.ts';
 import { type VerifyResult, verifyChain } from './auditVerify.ts';
@@ -46,7 +46,7 @@ export class AuditStore {
   private readonly chain: AuditChain;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     options: AuditStoreOptions = {},
   ) {

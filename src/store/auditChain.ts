@@ -24,7 +24,7 @@
  * writes are through.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { type ChainHasher, contentHash, type EntryContent, GENESIS } from './auditHash.ts';
 import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script } from './lua/script.ts';
@@ -107,7 +107,7 @@ export class AuditChain {
   private readonly maxWaitMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: ChainKeys,
     readonly hasher: ChainHasher,
     options: AuditChainOptions = {},

@@ -16,7 +16,7 @@
  * `detailsText` only for an entry where it would not (one edited in Redis by
  * hand): the export verifies exactly as the chain in Redis does.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { fieldMap, GENESIS } from './auditHash.ts';
 import type { Keys } from './keys.ts';
 import { chainHeadScript } from './lua/chain.ts';
@@ -63,7 +63,7 @@ export interface AuditExport {
  * entries appended meanwhile belong to the next export.
  */
 export async function openAuditExport(
-  redis: Redis,
+  redis: RedisClient,
   keys: Pick<Keys, 'auditSeq' | 'auditHead' | 'auditLog'>,
   options: { keyed: boolean; now: () => Date },
 ): Promise<AuditExport> {

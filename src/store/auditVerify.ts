@@ -13,7 +13,7 @@
  * and roll the head back to an older entry. An outside copy of the head (the
  * `lastday_audit_head_seq` metric, the reconcile log line) catches that.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { ChainHead, ChainKeys } from './auditChain.ts';
 import { type ChainHasher, chainHasher, contentHash, fieldMap, GENESIS, storedContent } from './auditHash.ts';
 import { chainHeadScript } from './lua/chain.ts';
@@ -37,7 +37,11 @@ const UNKEYED = chainHasher();
  * (plain SHA-256) are accepted only as an unbroken prefix, and the newest
  * entry must be keyed, so a chain rewritten without the key fails.
  */
-export async function verifyChain(redis: Redis, keys: ChainKeys, hasher: ChainHasher): Promise<VerifyResult> {
+export async function verifyChain(
+  redis: RedisClient,
+  keys: ChainKeys,
+  hasher: ChainHasher,
+): Promise<VerifyResult> {
   try {
     return await walk(redis, keys, hasher);
   } catch (err) {
@@ -55,7 +59,7 @@ export async function verifyChain(redis: Redis, keys: ChainKeys, hasher: ChainHa
   }
 }
 
-async function walk(redis: Redis, keys: ChainKeys, hasher: ChainHasher): Promise<VerifyResult> {
+async function walk(redis: RedisClient, keys: ChainKeys, hasher: ChainHasher): Promise<VerifyResult> {
   // One snapshot of the head and the stream's newest id: entries appended
   // during the walk lie beyond this head and are not looked at.
   const [seqRaw, hashRaw, newestId] = (await chainHeadScript.run(

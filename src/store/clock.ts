@@ -3,10 +3,10 @@
  * "now" before a milestone takes effect (jobs/milestone.ts), so a worker whose
  * own clock runs ahead cannot act early.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 
 /** Redis `TIME` as epoch milliseconds. */
-export async function redisTimeMs(redis: Redis): Promise<number> {
+export async function redisTimeMs(redis: RedisClient): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }

@@ -6,7 +6,7 @@
  * lets anyone take a session over. Sign-out deletes it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { Keys } from './keys.ts';
 
 /** Who signed in, as the API sees a token's principal. */
@@ -46,7 +46,7 @@ const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export class ConsoleSessionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

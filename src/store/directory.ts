@@ -6,7 +6,7 @@
  * Disabling and enabling touch the user hash only, and only when the user
  * exists: they never depend on reading the grants.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { z } from 'zod';
 import type { Keys } from './keys.ts';
 import { Script } from './lua/script.ts';
@@ -50,7 +50,7 @@ export interface DirectoryAccess {
 
 export class DirectoryStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

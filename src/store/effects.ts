@@ -8,7 +8,7 @@
  * removing anything, so a crash between removal and recording cannot lose what
  * must be restored.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
@@ -62,7 +62,7 @@ export interface EffectRecord<D = Record<string, unknown>> {
 
 export class EffectsStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly audit: AuditStore,
   ) {}

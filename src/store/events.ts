@@ -3,7 +3,7 @@
  * accepted (so a repeat answers `duplicate`), and the rejected events, kept with
  * their reasons — bounded in bytes — so nothing bad is silently dropped.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { Issue } from '../domain/errors.ts';
 import { digestInput, nestingDepth } from './inputDigest.ts';
 import type { Keys } from './keys.ts';
@@ -88,7 +88,7 @@ function usableEventId(id: unknown): string | undefined {
 
 export class EventsStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

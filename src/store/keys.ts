@@ -3,7 +3,7 @@
  * prefix (the same one BullMQ uses), and every external id is encoded so a `:`
  * in a person id can never collide with another key (see domain/ids.ts).
  *
- * For Redis Cluster, use a hash-tagged prefix such as `{lastday}`: the Lua
+ * On Redis Cluster the prefix is hash-tagged (`clusterPrefix`): the Lua
  * scripts touch several of these keys at once and need them in one slot (the
  * gate's read script also reaches an initiator's keys through key names stored
  * on the action, to stay one round trip).
@@ -11,6 +11,15 @@
 import { encodeId } from '../domain/ids.ts';
 
 export type Keys = ReturnType<typeof createKeys>;
+
+/**
+ * The prefix on Redis Cluster: hash-tagged, `{<prefix>}`, so every key starts
+ * with `{<prefix>` and hashes to one slot. A prefix that already starts with a
+ * tag (`{lastday}`) is kept as it is.
+ */
+export function clusterPrefix(prefix: string): string {
+  return /^\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+}
 
 export function createKeys(prefix: string) {
   const k = (...parts: string[]) => [prefix, ...parts].join(':');

@@ -4,7 +4,7 @@
  * once-per-episode mark of a late-cron alert, shared by every scheduler
  * process so two of them raise one alert, not two.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import type { Keys } from './keys.ts';
 
 export interface OpsRun {
@@ -20,7 +20,7 @@ const LATE_MARK_TTL_S = 30 * 24 * 3600;
 
 export class OpsRunsStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -3,7 +3,7 @@
  * revision check (a lock that expired under a long pause must not let two
  * writers interleave), plus the by-end index used for listings and reconcile.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queues/connection.ts';
 import { LastdayError } from '../domain/errors.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
@@ -12,7 +12,7 @@ import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
 export class PeopleStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly audit: AuditStore,
   ) {}

@@ -115,7 +115,8 @@ describe('reconcile', () => {
   });
 });
 
-describe('reconcile under a hash-tagged prefix (Redis Cluster layout)', () => {
+// Only the key layout on one Redis; the real cluster runs are in test/cluster/.
+describe('reconcile under a hash-tagged prefix, on a single Redis', () => {
   it('finds and repairs jobs the same way', async () => {
     const tagged = testSettings({}, { LASTDAY_PREFIX: `{${testPrefix()}}` });
     const c = await testContext(tagged);

@@ -21,11 +21,13 @@ export function startCommand(program: Command, io: CliIo): void {
         { createLogger },
         runtimeModule,
         { settingsOf },
+        { clusterUrl },
       ] = await Promise.all([
         import('../../app/embeddedRedis.ts'),
         import('../../app/logger.ts'),
         import('../../app/runtime.ts'),
         import('../context.ts'),
+        import('../../queues/connection.ts'),
       ]);
       const { ROLE_NAMES, startRuntime } = runtimeModule;
       const roles = opts.roles
@@ -40,7 +42,8 @@ export function startCommand(program: Command, io: CliIo): void {
       // pino's own stdout destination, as a long-running server wants (not io.stdout).
       const log = createLogger(settings.env.LOG_LEVEL);
       let embedded: Awaited<ReturnType<typeof startEmbeddedRedis>> | undefined;
-      let redisUrl = settings.env.REDIS_URL;
+      const clusterNodes = settings.env.REDIS_CLUSTER_NODES;
+      let redisUrl = settings.env.REDIS_URL ?? (clusterNodes ? clusterUrl(clusterNodes) : undefined);
       if (!redisUrl) {
         try {
           embedded = await startEmbeddedRedis(settings.env.LASTDAY_DATA_DIR);
@@ -55,6 +58,13 @@ export function startCommand(program: Command, io: CliIo): void {
         log.info(
           { redis: redisUrl, dataDir: settings.env.LASTDAY_DATA_DIR },
           'embedded redis started (AOF on)',
+        );
+      }
+      const partitions = settings.env.LASTDAY_PARTITIONS;
+      if (partitions !== undefined && partitions !== 1) {
+        log.warn(
+          { LASTDAY_PARTITIONS: partitions },
+          'LASTDAY_PARTITIONS is not implemented in this build: every key stays in one slot ({prefix}); see docs/cluster.md',
         );
       }
       if (settings.config.auth.tokens.length === 0) {

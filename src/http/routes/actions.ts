@@ -21,6 +21,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       access: 'system',
       handler: async (request, reply) => {
         const answer = await guard().register(request.body, principalOf(request));
+        await ctx.replicas.wait();
         return reply.status(201).send(answer);
       },
     },
@@ -37,7 +38,9 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       handler: async (request) => {
         const principal = principalOf(request);
         // The approver is the token's person; a body cannot name someone else.
-        return guard().approve(actionIdOf(request.params), principal.personId, principal);
+        const answer = await guard().approve(actionIdOf(request.params), principal.personId, principal);
+        await ctx.replicas.wait();
+        return answer;
       },
     },
     {
@@ -47,7 +50,9 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       handler: async (request) => {
         const body = request.body as { reason?: unknown } | undefined;
         const why = typeof body?.reason === 'string' ? body.reason.slice(0, 2000) : undefined;
-        return guard().cancel(actionIdOf(request.params), principalOf(request), why);
+        const answer = await guard().cancel(actionIdOf(request.params), principalOf(request), why);
+        await ctx.replicas.wait();
+        return answer;
       },
     },
     {

@@ -1,5 +1,6 @@
 /** Liveness, readiness and Prometheus metrics (no auth: scraped by infrastructure). */
 import type { FastifyInstance } from 'fastify';
+import { redisReady } from '../../queues/connection.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -13,7 +14,7 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
       handler: async (_request, reply) => {
         let redis = false;
         try {
-          redis = (await ctx.redis.ping()) === 'PONG';
+          redis = await redisReady(ctx.redis, ctx.keys.peopleByEnd);
         } catch {
           redis = false;
         }

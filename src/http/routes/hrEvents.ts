@@ -101,6 +101,7 @@ export function hrEventRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
               .status(400)
               .send(invalid('the event is invalid; it was kept with its reasons', result));
           }
+          if (result.status === 'accepted') await ctx.replicas.wait();
           return reply
             .status(result.status === 'accepted' ? 202 : 200)
             .send({ eventId: result.eventId, status: result.status });

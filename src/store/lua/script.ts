@@ -3,7 +3,7 @@
  * failed-over Redis has an empty script cache).
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../../queues/connection.ts';
 
 export class Script {
   readonly sha: string;
@@ -14,7 +14,11 @@ export class Script {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(
+    redis: RedisClient,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
     try {
       return await this.send(redis, keys, args);
     } catch (err) {
@@ -28,11 +32,16 @@ export class Script {
    * one connection (the audit appender) must not have one re-sent out of order.
    * Rejects with NOSCRIPT when Redis lacks it (see `load`).
    */
-  send(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  send(redis: RedisClient, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     return redis.evalsha(this.sha, keys.length, ...keys, ...args);
   }
 
-  async load(redis: Redis): Promise<void> {
+  /** Loads the script; on a cluster on every master (SCRIPT LOAD has no key to route by). */
+  async load(redis: RedisClient): Promise<void> {
+    if (isCluster(redis)) {
+      await Promise.all(redis.nodes('master').map((node) => node.script('LOAD', this.source)));
+      return;
+    }
     await redis.script('LOAD', this.source);
   }
 }
