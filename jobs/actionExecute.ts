@@ -5,7 +5,8 @@
  */
 import type { Job } from 'bullmq';
 import type { Context } from '../src/app/context.ts';
-import { CallbackRetry, type ExecuteOutcome, executeAction } from '../src/guard/execute.ts';
+import { type ExecuteOutcome, executeAction } from '../src/guard/execute.ts';
+import { ExecutionRetry } from '../src/guard/retry.ts';
 import type { GuardService } from '../src/guard/service.ts';
 import type { ActionJobData } from '../src/queues/actions.ts';
 
@@ -19,7 +20,7 @@ export function createExecuteProcessor(ctx: Context, guard: GuardService) {
       return result;
     } catch (err) {
       const last = attempt >= (job.opts.attempts ?? 1);
-      if (err instanceof CallbackRetry && last) {
+      if (err instanceof ExecutionRetry && last) {
         await ctx.alerts.raise({
           kind: 'action_callback_failed',
           message: `${err.message}; giving up after ${attempt} attempts`,

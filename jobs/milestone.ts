@@ -204,6 +204,15 @@ async function runOne(
     throw err;
   }
   const now = ctx.now();
+  if (name === 'revoke') {
+    // What reduce and revoke removed is kept for a reinstatement this long, then
+    // trimmed by the retention task. Before the save: a rerun only moves it.
+    await ctx.effects.keepSnapshotsUntil(
+      personId,
+      record.cycle,
+      now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
+    );
+  }
   // Lateness is lastday's own: counted from when it could first act (the
   // instant, or when a late HR event planned it). How late HR was is kept apart.
   const actionableMs = actionableAtMs(milestone);

@@ -14,18 +14,22 @@ import {
   callFailureReason,
   isRetryableStatus,
 } from './callback.ts';
+import { executeReinstatement, type ReinstateOutcome } from './reinstate.ts';
+import { ExecutionRetry } from './retry.ts';
 import type { GuardService } from './service.ts';
+import { auditPersonOf, reinstatedPersonOf } from '../domain/reinstatement.ts';
 
 /** Longest a callback call may take; the claim outlives it. */
 export const CALLBACK_TIMEOUT_MS = 10_000;
 
 export type ExecuteOutcome =
   | { outcome: 'executed'; status: number }
+  | ReinstateOutcome
   | { outcome: 'held' | 'cancelled' | 'executed_already' | 'not_managed' | 'no_secret'; reason: string }
   | { outcome: 'refused'; status: number };
 
-/** A failure worth retrying (network error, 5xx, 408, 429). */
-export class CallbackRetry extends Error {
+/** A callback failure worth retrying (network error, 5xx, 408, 429). */
+export class CallbackRetry extends ExecutionRetry {
   override readonly name = 'CallbackRetry';
 }
 
@@ -39,17 +43,20 @@ export async function executeAction(
   if (decision.decision !== 'allow') {
     if (decision.state === 'executed') return { outcome: 'executed_already', reason: decision.reason };
     // On the record: lastday was due to run it and did not, and why.
-    const initiatorId = (await guard.actions.get(actionId))?.initiatorId;
+    const skipped = await guard.actions.get(actionId);
     await ctx.audit.append({
       at: ctx.now().toISOString(),
       type: 'action.execution_skipped',
       actor: 'lastday',
-      personId: initiatorId,
+      personId: skipped ? auditPersonOf(skipped) : undefined,
       actionId,
       details: { decision: decision.decision, state: decision.state, reason: decision.reason, attempt },
     });
     return { outcome: decision.state === 'cancelled' ? 'cancelled' : 'held', reason: decision.reason };
   }
+  // lastday's own actions (a reinstatement) run here, not through a callback.
+  const own = await guard.actions.get(actionId);
+  if (own && reinstatedPersonOf(own) !== undefined) return executeReinstatement(guard, own, attempt);
   const secret = ctx.settings.env.LASTDAY_ACTION_SECRET;
   if (!secret) {
     await ctx.alerts.raise({

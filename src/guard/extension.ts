@@ -1,12 +1,14 @@
 /**
  * The guard as a runtime extension (see src/app/runtime.ts): the action
- * routes, the `freeze` milestone hook, and the worker of the `actions` queue.
+ * routes (and the reinstatement request, an action too), the `freeze`
+ * milestone hook, and the worker of the `actions` queue.
  */
 import { type Job, Worker } from 'bullmq';
 import { createExecuteProcessor } from '../../jobs/actionExecute.ts';
 import { createExpireProcessor } from '../../jobs/holdExpiry.ts';
 import type { Extension } from '../app/runtime.ts';
 import { actionRoutes } from '../http/routes/actions.ts';
+import { reinstatementRoutes } from '../http/routes/reinstatement.ts';
 import { type ActionJobData, CALLBACK_BACKOFF } from '../queues/actions.ts';
 import { QUEUES } from '../queues/names.ts';
 import { guardFor } from './instances.ts';
@@ -21,7 +23,7 @@ export interface GuardOptions {
 export function guardExtension(options: GuardOptions = {}): Extension {
   const base = options.callbackRetryBaseMs ?? 1_000;
   return {
-    routes: [actionRoutes],
+    routes: [actionRoutes, reinstatementRoutes],
     milestoneHooks: (ctx) => ({ onFreeze: (record) => guardFor(ctx).freeze(record) }),
     async start(ctx, roles) {
       const guard = guardFor(ctx);

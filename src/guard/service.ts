@@ -24,7 +24,9 @@ import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
 import { ActionsStore } from '../store/actions.ts';
+import { auditPersonOf, reinstatedPersonOf } from '../domain/reinstatement.ts';
 import { freezeActions } from './freeze.ts';
+import { checkReinstatementApproval } from './reinstate.ts';
 import { registerAction } from './registration.ts';
 
 /** Who asks: the token's name for the audit, and its person when it has one. */
@@ -126,7 +128,7 @@ export class GuardService {
           at: now,
           type: 'action.held',
           actor: actor.name,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { by: 'gate', reason: result.reason },
         },
@@ -145,7 +147,7 @@ export class GuardService {
           at: now,
           type: 'action.allowed',
           actor: actor.name,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { reason: result.reason },
         },
@@ -173,6 +175,8 @@ export class GuardService {
         await this.runIfDue(action); // a repeat after a failure to schedule
         return this.view(action);
       }
+      // A reinstatement must still be possible (revoked, within the window).
+      await checkReinstatementApproval(this, action);
       const now = this.ctx.now().toISOString();
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
@@ -184,7 +188,7 @@ export class GuardService {
           at: now,
           type: 'action.approved',
           actor: approverId,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { via: actor.name, from: action.state, reason, approverStatus },
         },
@@ -196,10 +200,13 @@ export class GuardService {
     throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
   }
 
-  /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
+  /**
+   * An approved managed action whose executeAt has passed runs at once (its
+   * scheduled run found it held); so does lastday's own (a reinstatement).
+   */
   private async runIfDue(action: ActionRecord): Promise<void> {
-    const due = executionDueAt(action);
     const nowMs = this.ctx.now().getTime();
+    const due = reinstatedPersonOf(action) !== undefined ? nowMs : executionDueAt(action);
     if (due !== undefined && due <= nowMs) {
       await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
     }
@@ -225,7 +232,7 @@ export class GuardService {
           at: now,
           type: 'action.cancelled',
           actor: who,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { via: actor.name, from: action.state, reason },
         },
@@ -255,7 +262,7 @@ export class GuardService {
         at: now,
         type: 'action.expired',
         actor: 'lastday',
-        personId: action.initiatorId,
+        personId: auditPersonOf(action),
         actionId,
         details: { reason, heldAt: action.heldAt },
       },

@@ -33,6 +33,12 @@ export function createKeys(prefix: string) {
     personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
     /** Hash: per (cycle, effect, connector) state and data. */
     effects: (personId: string) => k('effects', encodeId(personId)),
+    /**
+     * Sorted set: `[cycle, personId]` (JSON) scored by the instant (ms) until
+     * which that cycle's reduce and revoke snapshots are kept for a
+     * reinstatement; the retention task trims them after (store/effects.ts).
+     */
+    snapshotsUntil: k('effects', 'snapshots-until'),
     /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
     /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
@@ -62,6 +68,8 @@ export function createKeys(prefix: string) {
     actionsByInitiator: (personId: string) => k('actions', 'initiator', encodeId(personId)),
     /** Sorted set: the person's `pending` actions only, what `freeze` drains. */
     actionsPendingOf: (personId: string) => k('actions', 'pending', encodeId(personId)),
+    /** String: the action id of the person's latest reinstatement request (guard/reinstate.ts). */
+    reinstateRequest: (personId: string) => k('guard', 'reinstate', encodeId(personId)),
     /** String: the plan version whose `freeze` hook has started for this person (see domain/action.ts). */
     freezeMark: (personId: string) => k('guard', 'frozen', encodeId(personId)),
     /** String with TTL: set once an overdue milestone of one plan version was alerted on. */
