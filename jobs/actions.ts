@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job } from 'bullmq';
 import { sourcesOf } from '../src/domain/actionStates.ts';
+import { auditPersonOf, reinstatedPersonOf } from '../src/domain/reinstatement.ts';
 import {
   auditableUrl,
   type CallbackAnswer,
@@ -25,6 +26,8 @@ import {
   callFailureReason,
   isRetryableStatus,
 } from '../src/guard/callback.ts';
+import { executeReinstatement, type ReinstateOutcome } from '../src/guard/reinstate.ts';
+import { ExecutionRetry } from '../src/guard/retry.ts';
 import type { GuardService } from '../src/guard/service.ts';
 import type { ActionJobData } from '../src/queues/actions.ts';
 import type { JobPorts } from './ports.ts';
@@ -39,11 +42,12 @@ export type ExecutePorts = Pick<JobPorts, 'guard' | 'audit' | 'alerts' | 'log' |
 
 export type ExecuteOutcome =
   | { outcome: 'executed'; status: number }
+  | ReinstateOutcome
   | { outcome: 'held' | 'cancelled' | 'executed_already' | 'not_managed' | 'no_secret'; reason: string }
   | { outcome: 'refused' | 'executed_after_cancel'; status: number };
 
-/** A failure worth retrying (network error, 5xx, 408, 429). */
-export class CallbackRetry extends Error {
+/** A callback failure worth retrying (network error, 5xx, 408, 429). */
+export class CallbackRetry extends ExecutionRetry {
   override readonly name = 'CallbackRetry';
 }
 
@@ -64,7 +68,7 @@ export function createExecuteProcessor(ports: ExecutePorts) {
       return result;
     } catch (err) {
       const last = attempt >= (job.opts.attempts ?? 1);
-      if (err instanceof CallbackRetry && last) {
+      if (err instanceof ExecutionRetry && last) {
         await ports.alerts.raise({
           kind: 'action_callback_failed',
           message: `${err.message}; giving up after ${attempt} attempts`,
@@ -87,17 +91,20 @@ export async function executeAction(
   if (decision.decision !== 'allow') {
     if (decision.state === 'executed') return { outcome: 'executed_already', reason: decision.reason };
     // On the record: lastday was due to run it and did not, and why.
-    const initiatorId = (await guard.actions.get(actionId))?.initiatorId;
+    const skipped = await guard.actions.get(actionId);
     await audit.append({
       at: now().toISOString(),
       type: 'action.execution_skipped',
       actor: 'lastday',
-      personId: initiatorId,
+      personId: skipped ? auditPersonOf(skipped) : undefined,
       actionId,
       details: { decision: decision.decision, state: decision.state, reason: decision.reason, attempt },
     });
     return { outcome: decision.state === 'cancelled' ? 'cancelled' : 'held', reason: decision.reason };
   }
+  // lastday's own actions (a reinstatement) run here, not through a callback.
+  const own = await guard.actions.get(actionId);
+  if (own && reinstatedPersonOf(own) !== undefined) return executeReinstatement(guard, own, attempt);
   const secret = ports.actionSecret;
   if (!secret) {
     await alerts.raise({

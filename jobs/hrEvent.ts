@@ -7,7 +7,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DateTime } from 'luxon';
 import type { Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
-import { applyHrEvent, statusOf } from '../src/domain/person.ts';
+import { applyHrEvent, type PersonRecord, statusOf } from '../src/domain/person.ts';
 import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
@@ -79,7 +79,11 @@ export async function applyEvent(ctx: HrEventPorts, event: HrEvent): Promise<HrE
   const result = alreadyApplied
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
     : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
-        revokeStarted: current !== undefined && !current.cancelled && (await revokeTookEffect(ctx, current)),
+        revokeStarted:
+          current !== undefined &&
+          !current.cancelled &&
+          current.reinstatement?.cycle !== current.cycle &&
+          (await revokeTookEffect(ctx, current)),
       });
 
   if (result.outcome !== 'applied') {
@@ -124,10 +128,32 @@ export async function applyEvent(ctx: HrEventPorts, event: HrEvent): Promise<HrE
   await ctx.events.markApplied(event.eventId, 'applied');
   ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
   if (current) await unscheduleVersion(ctx.queues.milestones, saved.person.id, current.planVersion);
+  await keepPartialRevokeSnapshots(ctx, current, saved);
   await ensurePlan(ctx, saved);
   ctx.log.info(
     { personId: saved.person.id, eventId: event.eventId, type: event.type, endsAt: saved.endsAt },
     'hr event applied',
   );
   return { outcome: 'applied', planVersion: saved.planVersion, status: statusOf(saved) };
+}
+
+/**
+ * A revoke that took effect somewhere and was then called off (its milestone
+ * cancelled, `reinstatementRequired`) never reaches the `revoke` milestone's
+ * own bookkeeping: keep its snapshots for the reinstatement window, counted
+ * from the revoke's `dueAt` as domain/reinstatement.ts counts it.
+ */
+async function keepPartialRevokeSnapshots(
+  ctx: Pick<JobPorts, 'effects' | 'policy'>,
+  before: PersonRecord | undefined,
+  after: PersonRecord,
+): Promise<void> {
+  if (!after.reinstatementRequired || before?.reinstatementRequired) return;
+  const revoke = after.milestones.find((m) => m.name === 'revoke');
+  if (!revoke || revoke.state === 'done') return; // the milestone recorded it
+  await ctx.effects.keepSnapshotsUntil(
+    after.person.id,
+    after.cycle,
+    Date.parse(revoke.dueAt) + ctx.policy.reinstateWithinDays * 86_400_000,
+  );
 }

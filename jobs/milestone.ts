@@ -183,6 +183,15 @@ async function runOne(ctx: MilestonePorts, record: PersonRecord, name: Milestone
     throw err;
   }
   const now = ctx.now();
+  if (name === 'revoke') {
+    // What reduce and revoke removed is kept for a reinstatement this long, then
+    // trimmed by the retention task. Before the save: a rerun only moves it.
+    await ctx.effects.keepSnapshotsUntil(
+      personId,
+      record.cycle,
+      now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
+    );
+  }
   const { lateMs, hrLateMs } = lateness(milestone, now.getTime());
   const saved = await ctx.people.save(
     {

@@ -1,7 +1,9 @@
 /**
  * The `retention` cron task: deletes executed and cancelled actions and
  * rejected HR events older than `retention.actionsDays` / `rejectedDays`, a
- * batch at a time (src/store/retention.ts), and appends one audit entry per
+ * batch at a time (src/store/retention.ts), trims the grant snapshots kept for
+ * a reinstatement once `policy.reinstateWithinDays` after the revoke has
+ * passed (to grant ids: the evidence stays), and appends one audit entry per
  * run naming what it deleted — also when the run fails part way, with the
  * counts so far and the error. The audit chain itself is never pruned.
  */
@@ -18,6 +20,8 @@ export interface RetentionResult {
   /** State-index entries whose action was already gone (dropped too). */
   orphans: number;
   rejected: number;
+  /** Reduce/revoke snapshots trimmed: people (cycles) and effect records. */
+  snapshots: { people: number; records: number };
   /** The cutoffs: records older than these went. */
   actionsBefore: string;
   rejectedBefore: string;
@@ -25,7 +29,7 @@ export interface RetentionResult {
 }
 
 export async function pruneExpired(
-  ctx: Pick<JobPorts, 'retention' | 'audit' | 'now'>,
+  ctx: Pick<JobPorts, 'retention' | 'audit' | 'now' | 'effects'>,
   config: RetentionConfig,
   options: { onProgress?: (p: Progress & { step?: string }) => void | Promise<void> } = {},
 ): Promise<RetentionResult> {
@@ -38,6 +42,7 @@ export async function pruneExpired(
     actions: { executed: 0, cancelled: 0 },
     orphans: 0,
     rejected: 0,
+    snapshots: { people: 0, records: 0 },
     actionsBefore: new Date(actionsCutoff).toISOString(),
     rejectedBefore: new Date(rejectedCutoff).toISOString(),
     durationMs: 0,
@@ -62,6 +67,13 @@ export async function pruneExpired(
       if (!batch.more) break;
     }
     await progress('rejected events', result.rejected);
+    for (;;) {
+      const batch = await ctx.effects.expireSnapshots(nowMs, config.batchSize, new Date(nowMs).toISOString());
+      result.snapshots.people += batch.people;
+      result.snapshots.records += batch.records;
+      if (!batch.more) break;
+    }
+    await progress('reinstatement snapshots', result.snapshots.people);
   } catch (err) {
     failure = err as Error;
   }

@@ -13,6 +13,7 @@ import { evidenceRoutes } from '../http/routes/evidence.ts';
 import { healthRoutes } from '../http/routes/health.ts';
 import { hrEventRoutes } from '../http/routes/hrEvents.ts';
 import { peopleRoutes } from '../http/routes/people.ts';
+import { reinstatementRoutes } from '../http/routes/reinstatement.ts';
 import type { RouteRegistrar } from '../http/server.ts';
 
 export const ROUTES: readonly RouteRegistrar[] = [
@@ -23,6 +24,8 @@ export const ROUTES: readonly RouteRegistrar[] = [
   auditRoutes,
   directoryRoutes,
   actionRoutes,
+  // A reinstatement request is an action too.
+  reinstatementRoutes,
   dashboardRoutes,
   // The web console (/console): pages over the same stores and guard.
   consolePlugin,

@@ -27,7 +27,7 @@ const HINTS: Record<string, string> = {
     'LASTDAY_TOKEN missing or unknown: set LASTDAY_TOKEN to a token from the server’s auth.tokens ' +
     '(`npx lastday token create` makes one and the config entry that stores its hash)',
   forbidden:
-    'the role of LASTDAY_TOKEN may not do this (reading needs viewer; approve and cancel need approver)',
+    'the role of LASTDAY_TOKEN may not do this (reading needs viewer; approve and cancel need approver; reinstate needs admin)',
   self_approval:
     'the two-person rule: whoever started an action may not approve it; another person must, with their own token',
   approver_departing:

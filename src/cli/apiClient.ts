@@ -124,6 +124,14 @@ export class ApiClient {
     return this.json('POST', `/v1/actions/${segment(actionId)}/approve`);
   }
 
+  /**
+   * Requests a reinstatement of a revoked person as the token's person
+   * (POST /v1/people/:id/reinstatement): the held action, or the open one.
+   */
+  reinstate(personId: string, reason: string): Promise<ActionView & { personId: string; created: boolean }> {
+    return this.json('POST', `/v1/people/${segment(personId)}/reinstatement`, { body: { reason } });
+  }
+
   cancel(actionId: string, reason?: string): Promise<ActionView> {
     return this.json('POST', `/v1/actions/${segment(actionId)}/cancel`, {
       body: reason !== undefined ? { reason } : {},

@@ -16,6 +16,7 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { evidenceCommand } from './commands/evidence.ts';
 import { holdsCommand } from './commands/holds.ts';
 import { queuesCommand } from './commands/queues.ts';
+import { reinstateCommand } from './commands/reinstate.ts';
 import { rejectedCommand } from './commands/rejected.ts';
 import { runCommand } from './commands/run.ts';
 import { schemaCommand } from './commands/schema.ts';
@@ -41,6 +42,7 @@ export const COMMANDS = [
   holdsCommand,
   approveCommand,
   cancelCommand,
+  reinstateCommand,
   demoCommand,
 ] as const;
 

@@ -83,7 +83,7 @@ export interface ActionRecord {
  * until the milestone is saved as done, the person already counts as frozen,
  * so nothing registered in between escapes the freeze.
  */
-export type GuardStatus = 'active' | Exclude<PersonStatus, 'cancelled'>;
+export type GuardStatus = 'active' | Exclude<PersonStatus, 'cancelled' | 'reinstated'>;
 
 export function guardStatus(record: PersonRecord | undefined, freezeMark: string | null): GuardStatus {
   if (!record) return 'active';
@@ -91,9 +91,10 @@ export function guardStatus(record: PersonRecord | undefined, freezeMark: string
   if (record.reinstatementRequired) return 'revoked';
   const status = statusOf(record);
   if (status === 'cancelled') return 'active';
-  if ((status === 'scheduled' || status === 'reduced') && freezeMark === String(record.planVersion)) {
-    return 'frozen';
-  }
+  const open = status === 'scheduled' || status === 'reduced' || status === 'reinstated';
+  if (open && freezeMark === String(record.planVersion)) return 'frozen';
+  // Reinstated: re-enabled by a two-person decision, active again.
+  if (status === 'reinstated') return 'active';
   return status;
 }
 

@@ -26,6 +26,8 @@ export class LastdayError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly issues?: Issue[],
+    /** Fields added beside `code` and `message` in the error body (a 409's `reason`). */
+    readonly extra?: Record<string, string>,
   ) {
     super(message);
   }

@@ -18,6 +18,7 @@
 import type { ActionRecord } from './action.ts';
 import type { MilestoneName } from './milestone.ts';
 import { type PersonRecord, statusOf } from './person.ts';
+import { REINSTATE_KIND } from './reinstatement.ts';
 
 /** A hold on a destructive action the person started (from the action gate). */
 export interface HoldSummary {
@@ -54,6 +55,7 @@ export interface EvidenceAuditEntry {
   at: string;
   type: string;
   actor: string;
+  actionId?: string;
   details: Record<string, unknown>;
 }
 
@@ -122,9 +124,28 @@ export interface EvidenceReport {
     drift?: boolean;
   }[];
   alerts: { at: string; kind: string; message: string }[];
+  /** Requests to undo a revoke (contract v1.1), oldest first, with what became of them. */
+  reinstatement?: ReinstatementEvidence;
   holds: { available: boolean; items: HoldSummary[] };
   audit: { personEntries: number; chainOk: boolean; chainEntries: number; brokenAt?: number };
   controls: { control: string; requirement: string; result: ControlResult; detail: string }[];
+}
+
+export interface ReinstatementEvidence {
+  requests: {
+    actionId: string;
+    at: string;
+    requestedBy: string;
+    reason?: string;
+    approvedBy?: string;
+    approvedAt?: string;
+    /** How the request ended when it did not reinstate (cancelled, expired). */
+    closed?: string;
+  }[];
+  /** When every connector had re-enabled the person. */
+  reinstatedAt?: string;
+  approvalToEnabledMs?: number;
+  connectors: { connector: string; enabledAt?: string; restoredAt?: string; restored: string[] }[];
 }
 
 /** PCI DSS 8.2.5's "immediately", as lastday measures it. */
@@ -235,6 +256,7 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
       message: String(e.details.message ?? ''),
     }));
 
+  const reinstatement = reinstatementOf(audit);
   const report: EvidenceReport = {
     generatedAt: now.toISOString(),
     person: {
@@ -254,6 +276,7 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
     milestones,
     connectors,
     alerts,
+    ...(reinstatement ? { reinstatement } : {}),
     holds: { available: input.holds !== undefined, items: [...(input.holds ?? [])] },
     audit: {
       personEntries: audit.length,
@@ -274,8 +297,57 @@ function lag(doneAt: string, dueAt: string): { lagSeconds: number; early?: true 
   return { lagSeconds: -Math.max(1, Math.round(-ms / 1000)), early: true };
 }
 
+/** The reinstatement trail, from the person's audit entries; undefined when none was requested. */
+function reinstatementOf(audit: readonly EvidenceAuditEntry[]): ReinstatementEvidence | undefined {
+  const requests = audit
+    .filter((e) => e.type === 'action.registered' && e.details.kind === REINSTATE_KIND)
+    .map((e) => {
+      const actionId = e.actionId ?? '';
+      const of = (type: string) => audit.find((x) => x.type === type && x.actionId === actionId);
+      const approved = of('action.approved');
+      const closed = of('action.expired') ?? of('action.cancelled');
+      const why = (e.details.reinstatement as { reason?: unknown } | undefined)?.reason;
+      return {
+        actionId,
+        at: e.at,
+        requestedBy: String(e.details.requestedBy ?? e.actor),
+        ...(typeof why === 'string' ? { reason: why } : {}),
+        ...(approved ? { approvedBy: approved.actor, approvedAt: approved.at } : {}),
+        ...(closed ? { closed: `${closed.type.slice('action.'.length)} ${closed.at}` } : {}),
+      };
+    });
+  if (requests.length === 0) return undefined;
+  const done = audit.findLast((e) => e.type === 'person.reinstated');
+  const byConnector = new Map<string, ReinstatementEvidence['connectors'][number]>();
+  const entry = (connector: string) => {
+    const c = byConnector.get(connector) ?? { connector, restored: [] };
+    byConnector.set(connector, c);
+    return c;
+  };
+  for (const e of audit) {
+    const connector = e.details.connector;
+    if (typeof connector !== 'string') continue;
+    if (e.type === 'effect.enable') entry(connector).enabledAt = e.at;
+    if (e.type === 'effect.reinstate') {
+      const c = entry(connector);
+      c.restoredAt = e.at;
+      c.restored = ((e.details.restored as unknown[] | undefined) ?? []).map(String);
+    }
+  }
+  return {
+    requests,
+    ...(done ? { reinstatedAt: done.at } : {}),
+    ...(typeof done?.details.approvalToEnabledMs === 'number'
+      ? { approvalToEnabledMs: done.details.approvalToEnabledMs }
+      : {}),
+    connectors: [...byConnector.values()].sort((a, b) => a.connector.localeCompare(b.connector)),
+  };
+}
+
 function effectOrder(effect: string): number {
-  const i = (['reduce', 'restore', 'revoke', 'verify'] as const).indexOf(effect as 'reduce');
+  const i = (['reduce', 'restore', 'disable', 'revoke', 'verify', 'enable', 'reinstate'] as const).indexOf(
+    effect as 'reduce',
+  );
   return i < 0 ? 99 : i;
 }
 

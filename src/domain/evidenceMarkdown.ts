@@ -71,6 +71,29 @@ export function evidenceMarkdown(r: EvidenceReport): string {
       lines.push(row([c.cycle, c.effect, c.connector, c.state, c.at, grants || '—']));
     }
   }
+  if (r.reinstatement) {
+    const ri = r.reinstatement;
+    lines.push('', '## Reinstatement', '');
+    lines.push(
+      ri.reinstatedAt
+        ? `Reinstated ${ri.reinstatedAt}${ri.approvalToEnabledMs !== undefined ? `; every connector enabled ${Math.round(ri.approvalToEnabledMs)} ms after the approval` : ''}.`
+        : 'Not reinstated (yet).',
+      '',
+      row(['action', 'requested', 'by', 'reason', 'approved by', 'approved', 'closed']),
+      row(['---', '---', '---', '---', '---', '---', '---']),
+    );
+    for (const q of ri.requests)
+      lines.push(row([q.actionId, q.at, q.requestedBy, q.reason, q.approvedBy, q.approvedAt, q.closed]));
+    if (ri.connectors.length > 0) {
+      lines.push(
+        '',
+        row(['connector', 'enabled', 'grants restored', 'restored']),
+        row(['---', '---', '---', '---']),
+      );
+      for (const c of ri.connectors)
+        lines.push(row([c.connector, c.enabledAt, c.restoredAt, c.restored.join(', ') || '—']));
+    }
+  }
   lines.push('', '## Holds on actions the person started', '');
   if (!r.holds.available) lines.push('The action gate is not installed in this deployment.');
   else if (r.holds.items.length === 0) lines.push('None.');

@@ -4,7 +4,9 @@
  * returns the next record plus what the caller must do about it.
  *
  * Status is derived from the milestones, never stored, so it cannot disagree
- * with them: scheduled → reduced → frozen → revoked, or cancelled.
+ * with them: scheduled → reduced → frozen → revoked, or cancelled; and
+ * revoked → reinstated once a reinstatement was carried out (the record then
+ * carries `reinstatement`, see ./reinstatement.ts).
  */
 import { DateTime } from 'luxon';
 import type { HrEvent, PersonInfo } from './hrEvent.ts';
@@ -14,7 +16,7 @@ import type { Policy } from './policy.ts';
 import { DEFAULT_SCOPE, policyFor } from './policyScope.ts';
 import { type PlannedMilestone, planEnding, planTermination, toIsoUtc } from './timeline.ts';
 
-export type PersonStatus = 'scheduled' | 'reduced' | 'frozen' | 'revoked' | 'cancelled';
+export type PersonStatus = 'scheduled' | 'reduced' | 'frozen' | 'revoked' | 'cancelled' | 'reinstated';
 
 export interface PersonRecord {
   person: PersonInfo;
@@ -35,6 +37,12 @@ export interface PersonRecord {
   cancelled: boolean;
   reinstatementRequired: boolean;
   /**
+   * Set when an approved reinstatement re-enabled the person (contract v1.1):
+   * the status is then `reinstated`. The next plan (a new HR event) starts a
+   * new cycle without it, as after a cancellation.
+   */
+  reinstatement?: Reinstatement;
+  /**
    * Offboarding cycle: a new plan after a cancellation starts a new one, so the
    * effects recorded for the called-off departure do not count for the next.
    */
@@ -49,9 +57,27 @@ export interface PersonRecord {
   rev: number;
 }
 
+/** What the record keeps of the reinstatement that re-enabled the person. */
+export interface Reinstatement {
+  actionId: string;
+  requestedBy: string;
+  approvedBy: string;
+  reason: string;
+  /** When every connector had re-enabled the person and restored the grants. */
+  at: string;
+  /** The offboarding cycle whose revoke it undid. */
+  cycle: number;
+}
+
 export function statusOf(record: PersonRecord): PersonStatus {
-  if (record.cancelled) return 'cancelled';
   const done = (name: MilestoneName) => record.milestones.some((m) => m.name === name && m.state === 'done');
+  // Reinstated: the undone departure's record, or a departure planned afresh
+  // at reinstatement (an extension after the revoke) that has not started yet.
+  if (record.reinstatement && !record.cancelled) {
+    const sameCycle = record.reinstatement.cycle === record.cycle;
+    if (sameCycle || !(done('reduce') || done('freeze') || done('revoke'))) return 'reinstated';
+  }
+  if (record.cancelled) return 'cancelled';
   if (done('revoke')) return 'revoked';
   if (done('freeze')) return 'frozen';
   if (done('reduce')) return 'reduced';
@@ -140,16 +166,23 @@ export function applyHrEvent(
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
     updatedAt: nowIso,
   };
-  const revoked = isDone(base.milestones, 'revoke') || (facts.revokeStarted ?? false);
-  const reduced = isDone(base.milestones, 'reduce');
-  const frozen = isDone(base.milestones, 'freeze');
+  // A reinstated person's revoke was undone: their next plan starts afresh
+  // (unless the reinstatement already planned a new departure, a new cycle).
+  const reinstated = base.reinstatement !== undefined && base.reinstatement.cycle === base.cycle;
+  const revoked = !reinstated && (isDone(base.milestones, 'revoke') || (facts.revokeStarted ?? false));
+  const reduced = !reinstated && isDone(base.milestones, 'reduce');
+  const frozen = !reinstated && isDone(base.milestones, 'freeze');
 
+  if (event.type === 'offboarding.cancelled' && reinstated) {
+    // Nothing is planned or held back any more: recorded, and nothing changes.
+    return { outcome: 'applied', record: common, consequences: { restoreGrants: false, unfreeze: false } };
+  }
   if (event.type === 'offboarding.cancelled') {
     const milestones = base.milestones.map((m) => (isOpen(m) ? cancel(m) : m));
     return {
       outcome: 'applied',
       record: {
-        ...common,
+        ...withoutReinstatement(common),
         cancelled: true,
         reinstatementRequired: base.reinstatementRequired || revoked,
         milestones,
@@ -177,8 +210,10 @@ export function applyHrEvent(
     endTime = effectiveAt.setZone(event.person.timezone).toFormat('HH:mm:ss');
   }
 
-  // A plan after a cancellation starts afresh: the earlier departure was called off.
-  const previous = base.cancelled ? [] : base.milestones;
+  // A plan after a cancellation (or a reinstatement) starts afresh: the earlier
+  // departure was called off (or undone).
+  const fresh = base.cancelled || reinstated;
+  const previous = fresh ? [] : base.milestones;
   // Only a new last day gives reduced access back; a termination never does,
   // even one that takes effect later (contract section 3).
   const mayReopen = event.type === 'contract.ending' && !(revoked && !base.cancelled);
@@ -186,13 +221,13 @@ export function applyHrEvent(
   const reopened = (name: MilestoneName) =>
     isDone(previous, name) && merged.milestones.some((m) => m.name === name && m.state === 'scheduled');
   const revokeDue = planned.find((p) => p.name === 'revoke')!.dueAt;
-  const { endTimeDefaulted: _was, ...rest } = common;
+  const { endTimeDefaulted: _was, reinstatement: _undone, ...rest } = common;
   return {
     outcome: 'applied',
     record: {
       ...rest,
       kind: event.type === 'contract.ending' ? 'ending' : 'terminated',
-      cycle: base.cancelled ? base.cycle + 1 : base.cycle,
+      cycle: fresh ? base.cycle + 1 : base.cycle,
       lastDay,
       endTime,
       ...(event.type === 'contract.ending' && event.endTime === undefined
@@ -203,7 +238,7 @@ export function applyHrEvent(
       endsAt: toIsoUtc(revokeDue),
       cancelled: false,
       // Revoked already, and the new plan says they stay longer: a person must re-enable them.
-      reinstatementRequired: base.cancelled ? false : revoked && revokeDue > now,
+      reinstatementRequired: fresh ? false : revoked && revokeDue > now,
       milestones: merged.milestones,
     },
     consequences: { restoreGrants: reopened('reduce'), unfreeze: reopened('freeze') },
@@ -265,6 +300,11 @@ function actionableSince(
   return since > dueMs ? { actionableAt: toIsoUtc(DateTime.fromMillis(since, { zone: 'utc' })) } : {};
 }
 
+function withoutReinstatement(record: PersonRecord): PersonRecord {
+  const { reinstatement: _r, ...rest } = record;
+  return rest;
+}
+
 function isDone(milestones: readonly Milestone[], name: MilestoneName): boolean {
   return milestones.some((m) => m.name === name && m.state === 'done');
 }
@@ -292,6 +332,16 @@ export function personView(record: PersonRecord) {
     endTime: record.endTime,
     endsAt: record.endsAt,
     reinstatement_required: record.reinstatementRequired,
+    ...(record.reinstatement
+      ? {
+          reinstatement: {
+            actionId: record.reinstatement.actionId,
+            requestedBy: record.reinstatement.requestedBy,
+            approvedBy: record.reinstatement.approvedBy,
+            at: record.reinstatement.at,
+          },
+        }
+      : {}),
     planVersion: record.planVersion,
     milestones: record.milestones.map((m) => ({
       name: m.name,

@@ -148,6 +148,12 @@ export const policySchema = z
       .min(0)
       .max(7 * 24 * 60)
       .default(15),
+    /**
+     * Days after `revoke` within which a reinstatement may be requested and
+     * approved (contract v1.1 section 3); the snapshots of removed grants are
+     * kept that long. Fractions allowed (tests). Default 30.
+     */
+    reinstateWithinDays: z.number().positive().max(3650).default(30),
     /** Groups of people with their own timeline; the first whose `match` fits applies. */
     scopes: z.array(scopeSchema).max(200).default([]),
   })

@@ -116,7 +116,8 @@ export function isRemovalCandidate(record: PersonRecord, rosterIds: ReadonlySet<
   if (rosterIds.has(record.person.id)) return false;
   if (!record.lastEvent.eventId.startsWith(ROSTER_EVENT_PREFIX)) return false;
   const status = statusOf(record);
-  return status !== 'cancelled' && status !== 'revoked';
+  // Reinstated: nothing is planned, so there is nothing to cancel.
+  return status !== 'cancelled' && status !== 'revoked' && status !== 'reinstated';
 }
 
 function normalizeTime(t: string): string {

@@ -23,7 +23,7 @@ export interface EffectDeps {
   now: () => Date;
 }
 
-export type EffectName = 'reduce' | 'restore' | 'revoke' | 'verify';
+export type EffectName = 'reduce' | 'restore' | 'revoke' | 'verify' | 'reinstate';
 
 export interface ConnectorOutcome {
   connector: string;

@@ -19,6 +19,7 @@ import {
 import { LastdayError } from '../domain/errors.ts';
 import { decide } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
+import { RESERVED_KIND_PREFIX } from '../domain/reinstatement.ts';
 import { toIssues } from '../domain/zodIssues.ts';
 import { scheduleExecution } from '../queues/actions.ts';
 import { requestHash } from '../store/actions.ts';
@@ -44,6 +45,15 @@ export async function registerAction(
     throw new LastdayError('invalid_request', 'the action is invalid', toIssues(parsed.error));
   }
   const request = parsed.data;
+  if (request.kind.startsWith(RESERVED_KIND_PREFIX)) {
+    // lastday executes these itself (a reinstatement): only its own routes register them.
+    throw new LastdayError('invalid_request', `kinds under ${RESERVED_KIND_PREFIX} are lastday's own`, [
+      {
+        path: 'kind',
+        message: `reserved prefix ${RESERVED_KIND_PREFIX}; use POST /v1/people/:personId/reinstatement`,
+      },
+    ]);
+  }
   if (request.callbackUrl && !callbackAllowed(request.callbackUrl, config.callbackAllowlist)) {
     throw new LastdayError('invalid_request', 'callbackUrl is outside callbackAllowlist', [
       { path: 'callbackUrl', message: 'origin not in callbackAllowlist' },

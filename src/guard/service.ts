@@ -25,10 +25,19 @@ import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { Policy } from '../domain/policy.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
+import type { Queue } from 'bullmq';
+import type { Connector } from '../connectors/connector.ts';
+import type { MilestoneJobData } from '../queues/names.ts';
 import type { ActionsStore } from '../store/actions.ts';
+import type { EffectsStore } from '../store/effects.ts';
+import type { PersonLock } from '../store/lock.ts';
+import type { PeopleStore } from '../store/people.ts';
+import type { Alerter } from '../telemetry/alerts.ts';
 import type { Metrics } from '../telemetry/metrics.ts';
 import type { Notifier } from '../queues/notifier.ts';
+import { auditPersonOf, reinstatedPersonOf } from '../domain/reinstatement.ts';
 import { freezeActions } from './freeze.ts';
+import { checkReinstatementApproval } from './reinstate.ts';
 import { registerAction } from './registration.ts';
 
 /** Who asks: the token's name for the audit, and its person when it has one. */
@@ -53,11 +62,19 @@ export interface GuardPorts {
   queue: ActionsQueue;
   settings: Settings;
   policy: Policy;
-  metrics: Pick<Metrics, 'gateDecisions' | 'gateSeconds'>;
+  metrics: Metrics;
   log: Logger;
   now: () => Date;
   /** Tells approvers of new holds (never throws). */
   notifier: Notifier;
+  // A reinstatement (./reinstate.ts) is lastday's own action: it replans the
+  // person and restores access in every connector itself.
+  people: PeopleStore;
+  lock: PersonLock;
+  effects: EffectsStore;
+  connectors: readonly Connector[];
+  alerts: Alerter;
+  queues: { milestones: Queue<MilestoneJobData> };
 }
 
 export class GuardService {
@@ -129,7 +146,7 @@ export class GuardService {
           at: now,
           type: 'action.held',
           actor: actor.name,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { by: 'gate', reason: result.reason },
         },
@@ -148,7 +165,7 @@ export class GuardService {
           at: now,
           type: 'action.allowed',
           actor: actor.name,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { reason: result.reason },
         },
@@ -176,6 +193,8 @@ export class GuardService {
         await this.runIfDue(action); // a repeat after a failure to schedule
         return this.view(action);
       }
+      // A reinstatement must still be possible (revoked, within the window).
+      await checkReinstatementApproval(this, action);
       const now = this.ctx.now().toISOString();
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
@@ -187,7 +206,7 @@ export class GuardService {
           at: now,
           type: 'action.approved',
           actor: approverId,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { via: actor.name, from: action.state, reason, approverStatus },
         },
@@ -199,10 +218,13 @@ export class GuardService {
     throw new LastdayError('conflict', `action ${actionId} kept changing; retry`);
   }
 
-  /** An approved managed action whose executeAt has passed runs at once (its scheduled run found it held). */
+  /**
+   * An approved managed action whose executeAt has passed runs at once (its
+   * scheduled run found it held); so does lastday's own (a reinstatement).
+   */
   private async runIfDue(action: ActionRecord): Promise<void> {
-    const due = executionDueAt(action);
     const nowMs = this.ctx.now().getTime();
+    const due = reinstatedPersonOf(action) !== undefined ? nowMs : executionDueAt(action);
     if (due !== undefined && due <= nowMs) {
       await scheduleExecution(this.queue, action.actionId, nowMs, nowMs, 'approved');
     }
@@ -228,7 +250,7 @@ export class GuardService {
           at: now,
           type: 'action.cancelled',
           actor: who,
-          personId: action.initiatorId,
+          personId: auditPersonOf(action),
           actionId,
           details: { via: actor.name, from: action.state, reason },
         },
@@ -258,7 +280,7 @@ export class GuardService {
         at: now,
         type: 'action.expired',
         actor: 'lastday',
-        personId: action.initiatorId,
+        personId: auditPersonOf(action),
         actionId,
         details: { reason, heldAt: action.heldAt },
       },

@@ -84,7 +84,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
 
   app.setErrorHandler((err: Error, request, reply) => {
     if (err instanceof LastdayError) {
-      return reply.status(STATUS_OF[err.code]).send(errorBody(err.code, err.message, err.issues));
+      return reply.status(STATUS_OF[err.code]).send(errorBody(err.code, err.message, err.issues, err.extra));
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {

@@ -20,7 +20,7 @@ import {
 
 /** What the gate needs, read in one round trip. */
 export interface GateRead {
-  action: Pick<ActionRecord, 'actionId' | 'state' | 'initiatorId' | 'reason' | 'target'> & {
+  action: Pick<ActionRecord, 'actionId' | 'state' | 'initiatorId' | 'reason' | 'target' | 'kind'> & {
     approvedBy?: string;
     allowedAt?: string;
   };
@@ -122,9 +122,9 @@ export class ActionsStore {
   /** The gate's inputs in a single round trip (one Lua call). */
   async readForGate(actionId: string): Promise<GateRead | undefined> {
     const reply = (await gateReadScript.run(this.redis, [this.keys.action(actionId)], [])) as
-      [[string, string, string, string, string, string], string | null, string | null] | null;
+      [[string, string, string, string, string, string, string], string | null, string | null] | null;
     if (!reply) return undefined;
-    const [[state, initiatorId, approvedBy, allowedAt, reason, target], person, mark] = reply;
+    const [[state, initiatorId, approvedBy, allowedAt, reason, target, kind], person, mark] = reply;
     return {
       action: {
         actionId,
@@ -132,6 +132,7 @@ export class ActionsStore {
         initiatorId,
         reason,
         target,
+        kind,
         ...(approvedBy ? { approvedBy } : {}),
         ...(allowedAt ? { allowedAt } : {}),
       },
@@ -255,6 +256,16 @@ export class ActionsStore {
   }
 
   /** Every action id a person started, oldest first. */
+  /** The person's latest reinstatement request (an action id), if any. */
+  async reinstatementOf(personId: string): Promise<string | null> {
+    return this.redis.get(this.keys.reinstateRequest(personId));
+  }
+
+  /** Records `actionId` as the person's latest reinstatement request. */
+  async setReinstatementOf(personId: string, actionId: string): Promise<void> {
+    await this.redis.set(this.keys.reinstateRequest(personId), actionId);
+  }
+
   /** How many actions are in each state (for /metrics). */
   async countByState(): Promise<Record<ActionState, number>> {
     const counts = await Promise.all(ACTION_STATES.map((s) => this.countInState(s)));

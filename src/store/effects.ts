@@ -12,13 +12,48 @@ import type { RedisClient } from './redisClient.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';
+import { Script } from './lua/script.ts';
+
+/**
+ * Trims one cycle's reduce and revoke snapshots to grant ids: what a
+ * reinstatement would need (system, role, privileged) goes, the ids (the
+ * evidence of what was removed) stay. Records without grants are left alone.
+ * KEYS: effects hash, snapshotsUntil. ARGV: cycle, member, expiredAt.
+ * Returns the number of records trimmed.
+ */
+const expireSnapshotsScript = new Script(
+  'expireSnapshots',
+  `local n = 0
+local prefixes = {'c' .. ARGV[1] .. '.reduce|', 'c' .. ARGV[1] .. '.revoke|'}
+local fields = redis.call('HKEYS', KEYS[1])
+for _, f in ipairs(fields) do
+  if string.sub(f, -5) == ':data' then
+    for _, p in ipairs(prefixes) do
+      if string.sub(f, 1, #p) == p then
+        local ok, data = pcall(cjson.decode, redis.call('HGET', KEYS[1], f))
+        if ok and type(data) == 'table' and type(data.grants) == 'table' and #data.grants > 0 and not data.snapshotExpiredAt then
+          local ids = {}
+          for i, g in ipairs(data.grants) do ids[i] = {id = g.id} end
+          data.grants = ids
+          data.snapshotExpiredAt = ARGV[3]
+          redis.call('HSET', KEYS[1], f, cjson.encode(data))
+          n = n + 1
+        end
+      end
+    end
+  end
+end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return n`,
+);
 
 /**
  * `pending`: intent recorded (reduce/revoke snapshot, verify's drift seen);
  * `done` / `not_found`: finished; `restored`: reduce's snapshot put back;
- * `disabled`: revoke's first step, the account disabled.
+ * `disabled`: revoke's first step, the account disabled; `enabled`: a
+ * reinstatement's first step, the account enabled again.
  */
-export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled';
+export type EffectState = 'pending' | 'done' | 'restored' | 'failed' | 'not_found' | 'disabled' | 'enabled';
 
 export interface EffectRecord<D = Record<string, unknown>> {
   state: EffectState;
@@ -97,6 +132,56 @@ export class EffectsStore {
       audit,
     );
     return Number(seq) > 0;
+  }
+
+  /**
+   * Keeps the reduce and revoke snapshots of `cycle` (what a reinstatement
+   * restores) until `untilMs`; `expireSnapshots` trims them after.
+   */
+  async keepSnapshotsUntil(personId: string, cycle: number, untilMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.snapshotsUntil, untilMs, JSON.stringify([cycle, personId]));
+  }
+
+  /**
+   * Trims up to `limit` people's snapshots whose keeping ended before `nowMs`
+   * to grant ids. Returns how many people and records were trimmed, and
+   * whether more are due.
+   */
+  async expireSnapshots(
+    nowMs: number,
+    limit: number,
+    expiredAt: string,
+  ): Promise<{ people: number; records: number; more: boolean }> {
+    const due = await this.redis.zrangebyscore(
+      this.keys.snapshotsUntil,
+      '-inf',
+      `(${nowMs}`,
+      'LIMIT',
+      0,
+      limit,
+    );
+    let records = 0;
+    for (const member of due) {
+      let cycle: unknown;
+      let personId: unknown;
+      try {
+        [cycle, personId] = JSON.parse(member) as unknown[];
+      } catch {
+        // Not ours: dropped below.
+      }
+      if (typeof cycle !== 'number' || typeof personId !== 'string') {
+        await this.redis.zrem(this.keys.snapshotsUntil, member);
+        continue;
+      }
+      records += Number(
+        await expireSnapshotsScript.run(
+          this.redis,
+          [this.keys.effects(personId), this.keys.snapshotsUntil],
+          [cycle, member, expiredAt],
+        ),
+      );
+    }
+    return { people: due.length, records, more: due.length === limit };
   }
 
   /** Every effect of a person, for evidence: `{ "reduce|directory": {state, data} }`. */

@@ -94,8 +94,10 @@ describe('Redis lost under a running lastday', () => {
       // Let the crons tick so every worker has run at least once.
       await eventually(async () => lastday.lines.some((l) => msg(l) === 'ops task done'), 20_000);
 
-      await redis.stop(); // SIGKILL: connections drop, reconnects are refused
+      // Counted before the kill: the first loss line can arrive while stop() still waits
+      // for the server's exit.
       const lostAt = lastday.lines.length;
+      await redis.stop(); // SIGKILL: connections drop, reconnects are refused
       // A few seconds of outage: each of the process's ~10 connections retries
       // several times in that window.
       await new Promise((r) => setTimeout(r, 4_000));

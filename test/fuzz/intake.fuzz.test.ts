@@ -117,8 +117,11 @@ const mutatedEvent: fc.Arbitrary<Json> = fc
       if (op === 'drop') entries = entries.filter(([ek]) => ek !== k);
       else if (op === 'set') entries = [...entries.filter(([ek]) => ek !== k), [k, v]];
       else {
-        const person = entries.find(([ek]) => ek === 'person')?.[1];
-        if (person instanceof Obj) person.entries.push([k, v]);
+        // A new object, never a push into the old one: `person` may be a generated (or
+        // constant) node that fast-check hands out again, and pushing into it made cycles.
+        entries = entries.map(([ek, ev]) =>
+          ek === 'person' && ev instanceof Obj ? [ek, new Obj([...ev.entries, [k, v]])] : [ek, ev],
+        );
       }
     }
     return new Obj(entries);

@@ -354,6 +354,10 @@ describe('milestone jobs run directly', () => {
       expect(record.reinstatementRequired).toBe(true);
       expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
       expect(await effectCounts(id)).not.toHaveProperty('effect.restore');
+      // What the partial revoke removed is kept for a reinstatement, for the window from its dueAt.
+      const revoke = record.milestones.find((m) => m.name === 'revoke')!;
+      const until = await ctx.redis.zscore(ctx.keys.snapshotsUntil, JSON.stringify([record.cycle, id]));
+      expect(Number(until)).toBe(Date.parse(revoke.dueAt) + ctx.policy.reinstateWithinDays * 86_400_000);
     } finally {
       ctx.connectors.splice(ctx.connectors.indexOf(failing), 1);
     }

@@ -4,11 +4,14 @@
  * the same stores the API reads (people, effects, audit) and the same
  * evidence builder as GET /v1/people/:id/evidence.
  */
-import type { FastifyInstance } from 'fastify';
-import { loadEvidence } from '../../store/evidence.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { holdSummary } from '../../domain/evidence.ts';
+import { loadEvidence } from '../../store/evidence.ts';
 import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
 import { LastdayError } from '../../domain/errors.ts';
+import { requestReinstatement } from '../../guard/reinstate.ts';
+import { principalOf } from '../../http/access.ts';
+import { STATUS_OF } from '../../http/errors.ts';
 import { MILESTONES } from '../../domain/milestone.ts';
 import { personView } from '../../domain/person.ts';
 import { DEFAULT_SCOPE } from '../../domain/policyScope.ts';
@@ -106,43 +109,30 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
       url: '/console/people/:personId',
       access: 'viewer',
       session: true,
+      handler: async (request, reply) => showPerson(request, reply, personIdOf(request)),
+    },
+    {
+      // Contract v1.1 section 3: the same request as POST /v1/people/:id/reinstatement.
+      method: 'POST',
+      url: '/console/people/:personId/reinstatement',
+      access: 'admin',
+      session: true,
+      preHandler: scope.csrfProtection,
       handler: async (request, reply) => {
-        const { personId } = request.params as { personId: string };
-        const record = await ctx.people.get(personId);
-        if (!record) throw new LastdayError('not_found', `lastday has no HR record for person ${personId}.`);
-        const view = personView(record);
-        const nowMs = ctx.now().getTime();
-        const [effects, audit, holds] = await Promise.all([
-          ctx.effects.all(personId),
-          ctx.audit.list({ personId, limit: 1000 }),
-          ctx.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
-        ]);
-        const milestones = MILESTONES.map((name) => view.milestones.find((m) => m.name === name))
-          .filter((m) => m !== undefined)
-          .map((m) => ({
-            ...m,
-            due: twoClocks(m.dueAt, view.timezone),
-            done: m.doneAt ? twoClocks(m.doneAt, view.timezone) : undefined,
-            lateness: lateness(m, nowMs),
-          }));
-        return page(request, reply, 'person', {
-          title: `Person ${personId}`,
-          person: view,
-          name: record.person.name,
-          email: record.person.email,
-          ends: view.endsAt ? twoClocks(view.endsAt, view.timezone) : undefined,
-          milestones,
-          timeline: timelineSvg(milestones),
-          effects: Object.entries(effects)
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, rec]) => {
-              const [effect, connector] = key.split('|');
-              return { effect, connector, state: rec.state, data: summarise(rec.data) };
-            }),
-          holds,
-          audit: audit.map((e) => ({ ...e, when: utcText(e.at), details: summarise(e.details) })),
-          evidenceUrl: `/console/people/${encodeURIComponent(personId)}/evidence.md`,
-        });
+        const personId = personIdOf(request);
+        const body = request.body as { reason?: unknown } | undefined;
+        const reason = typeof body?.reason === 'string' ? body.reason : '';
+        try {
+          // The requester is the signed-in person; the form cannot name someone else.
+          const answer = await requestReinstatement(ctx.guard, personId, { reason }, principalOf(request));
+          return reply.redirect(`/console/holds/${encodeURIComponent(answer.action.actionId)}`, 303);
+        } catch (err) {
+          if (!(err instanceof LastdayError) || err.code === 'not_found') throw err;
+          return showPerson(request, reply, personId, STATUS_OF[err.code], {
+            kind: 'error',
+            text: err.message,
+          });
+        }
       },
     },
     {
@@ -162,6 +152,63 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
       },
     },
   ]);
+
+  async function showPerson(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    personId: string,
+    status = 200,
+    message?: { kind: 'error' | 'ok'; text: string },
+  ) {
+    const record = await ctx.people.get(personId);
+    if (!record) throw new LastdayError('not_found', `lastday has no HR record for person ${personId}.`);
+    const view = personView(record);
+    const nowMs = ctx.now().getTime();
+    const [effects, audit, holds] = await Promise.all([
+      ctx.effects.all(personId),
+      ctx.audit.list({ personId, limit: 1000 }),
+      ctx.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
+    ]);
+    const milestones = MILESTONES.map((name) => view.milestones.find((m) => m.name === name))
+      .filter((m) => m !== undefined)
+      .map((m) => ({
+        ...m,
+        due: twoClocks(m.dueAt, view.timezone),
+        done: m.doneAt ? twoClocks(m.doneAt, view.timezone) : undefined,
+        lateness: lateness(m, nowMs),
+      }));
+    return page(
+      request,
+      reply,
+      'person',
+      {
+        title: `Person ${personId}`,
+        ...(message ? { message } : {}),
+        canReinstate: view.status === 'revoked' || view.reinstatement_required,
+        person: view,
+        name: record.person.name,
+        email: record.person.email,
+        ends: view.endsAt ? twoClocks(view.endsAt, view.timezone) : undefined,
+        milestones,
+        timeline: timelineSvg(milestones),
+        effects: Object.entries(effects)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([key, rec]) => {
+            const [effect, connector] = key.split('|');
+            return { effect, connector, state: rec.state, data: summarise(rec.data) };
+          }),
+        holds,
+        audit: audit.map((e) => ({ ...e, when: utcText(e.at), details: summarise(e.details) })),
+        evidenceUrl: `/console/people/${encodeURIComponent(personId)}/evidence.md`,
+        reinstateUrl: `/console/people/${encodeURIComponent(personId)}/reinstatement`,
+      },
+      status,
+    );
+  }
+}
+
+function personIdOf(request: FastifyRequest): string {
+  return (request.params as { personId: string }).personId;
 }
 
 function clamp(n: number, lo: number, hi: number): number {

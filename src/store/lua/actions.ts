@@ -57,9 +57,9 @@ return {'created'}`,
  */
 export const gateReadScript = new Script(
   'gateRead',
-  `local a = redis.call('HMGET', KEYS[1], 'state', 'initiatorId', 'approvedBy', 'allowedAt', 'reason', 'target', 'personKey', 'markKey')
+  `local a = redis.call('HMGET', KEYS[1], 'state', 'initiatorId', 'approvedBy', 'allowedAt', 'reason', 'target', 'personKey', 'markKey', 'kind')
 if not a[1] then return false end
-return {{a[1], a[2], a[3] or '', a[4] or '', a[5] or '', a[6] or ''}, redis.call('GET', a[7]), redis.call('GET', a[8])}`,
+return {{a[1], a[2], a[3] or '', a[4] or '', a[5] or '', a[6] or '', a[9] or ''}, redis.call('GET', a[7]), redis.call('GET', a[8])}`,
 );
 
 /**
