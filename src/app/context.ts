@@ -19,6 +19,7 @@ import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
 import { ActionsStore } from '../store/actions.ts';
 import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
+import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
@@ -49,6 +50,8 @@ export interface Context extends JobPorts {
   keys: Keys;
   /** `WAIT` for one replica before acknowledging a write (no-op without replicas). */
   replicas: ReplicaWait;
+  /** Web console sessions (src/console), checked by the access hook on session routes. */
+  consoleSessions: ConsoleSessionStore;
   close(): Promise<void>;
 }
 
@@ -153,6 +156,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     events: new EventsStore(redis, keys),
     directory,
     actions: new ActionsStore(redis, keys, audit),
+    consoleSessions: new ConsoleSessionStore(redis, keys),
     retention: new RetentionStore(redis, keys),
     opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even

@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
-import { ConsoleSessionStore } from '../store/consoleSessions.ts';
+import type { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { nestingDepth } from '../store/inputDigest.ts';
 import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
@@ -46,7 +46,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   const deps: HttpDeps = {
     ctx,
     auth: new TokenAuth(ctx.settings.config.auth.tokens),
-    sessions: new ConsoleSessionStore(ctx.redis, ctx.keys),
+    sessions: ctx.consoleSessions,
     workersReady: options.workersReady,
   };
 
