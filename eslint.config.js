@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.js';
 
 const pure = 'src/domain is pure: no I/O here (see STYLE.md). Pass values in, return values out.';
 
@@ -32,14 +33,16 @@ export default tseslint.config(
           })),
           patterns: [
             { group: ['node:*', 'fs', 'net', 'http', 'https', 'child_process', 'dgram'], message: pure },
-            {
-              group: ['../store/*', '../queues/*', '../http/*', '../app/*', '../connectors/*'],
-              message: pure,
-            },
           ],
         },
       ],
     },
+  },
+  {
+    // Imports point down the layers (eslint/layers.js): every folder, not only src/domain.
+    files: ['src/**/*.ts', 'jobs/**/*.ts'],
+    plugins: { layers: layersPlugin },
+    rules: { 'layers/imports': 'error' },
   },
   prettier,
 );

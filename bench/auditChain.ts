@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { createContext } from '../src/app/context.ts';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { startBenchRedis } from './lib/redis.ts';

@@ -4,7 +4,6 @@
  * redis-server, a dozen leavers, three holds), signed in as an approver.
  */
 import { mkdirSync } from 'node:fs';
-import { guardFor } from '../src/guard/instances.ts';
 import { launchChromium, loopbackContext } from '../test/helpers/browser.ts';
 import { addLeavers, DEMO_TOKENS, startConsoleDemo } from './lib/consoleDemo.ts';
 import { startBenchRedis } from './lib/redis.ts';
@@ -17,7 +16,7 @@ const rt = await startConsoleDemo(redis.url, 'console-shot');
 const browser = await launchChromium();
 try {
   await addLeavers(rt, 14, 30);
-  const guard = guardFor(rt.ctx);
+  const guard = rt.ctx.guard;
   const system = { name: 'tools' };
   for (const [actionId, initiatorId, kind, target] of [
     ['gh-del-4411', 'c-1042', 'repo.delete', 'repo:payments-api'],

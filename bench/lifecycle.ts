@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DateTime } from 'luxon';
 import { Redis } from 'ioredis';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { startRuntime } from '../src/app/runtime.ts';
 import { ApiClient } from '../src/cli/apiClient.ts';
 import { envSchema } from '../src/config/env.ts';

@@ -13,14 +13,14 @@
  */
 import { DateTime } from 'luxon';
 import { createContext } from '../src/app/context.ts';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
 import { scheduleMilestones } from '../src/queues/milestones.ts';
 import { milestoneJobId } from '../src/queues/names.ts';
-import { checkOverdue } from '../jobs/overdue.ts';
-import { reconcile } from '../jobs/reconcile.ts';
+import { checkOverdue } from '../jobs/ops/overdue.ts';
+import { reconcile } from '../jobs/ops/reconcile.ts';
 import { startTestRedis } from '../test/helpers/redisServer.ts';
 
 const N = Number(process.argv[2] ?? 100_000);

@@ -14,9 +14,9 @@
  * Not a test: timings depend on the machine. Prints one JSON line per step.
  */
 import { DateTime } from 'luxon';
-import { reconcile } from '../jobs/reconcile.ts';
+import { reconcile } from '../jobs/ops/reconcile.ts';
 import { type Context, createContext } from '../src/app/context.ts';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';

@@ -14,7 +14,7 @@
  * Prints p50/p95/p99/max in ms and writes bench/results/ldap-<timestamp>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { LdapConnector } from '../src/connectors/ldap.ts';
 import {
   AD_GROUPS,

@@ -14,7 +14,7 @@
  * bench/results/revoke-<timestamp>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createLogger } from '../src/app/logger.ts';
+import { createLogger } from '../src/telemetry/logger.ts';
 import { startRuntime } from '../src/app/runtime.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';

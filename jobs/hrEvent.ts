@@ -5,7 +5,6 @@
  */
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DateTime } from 'luxon';
-import type { Context } from '../src/app/context.ts';
 import type { Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, type PersonRecord, statusOf } from '../src/domain/person.ts';
@@ -13,16 +12,20 @@ import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
 import { unscheduleVersion } from '../src/queues/milestones.ts';
-import { ensurePlan } from './ensurePlan.ts';
+import { ensurePlan, type EnsurePlanPorts } from './ensurePlan.ts';
+import type { JobPorts } from './ports.ts';
 
 export type HrEventResult =
   | { outcome: 'applied'; planVersion: number; status: string }
   | { outcome: 'duplicate' | 'stale'; reason: string };
 
+export type HrEventPorts = EnsurePlanPorts &
+  Pick<JobPorts, 'people' | 'events' | 'audit' | 'lock' | 'policy'>;
+
 /** Delay before retrying an event whose person is busy with another job. */
 const BUSY_RETRY_MS = 50;
 
-export function createHrEventProcessor(ctx: Context) {
+export function createHrEventProcessor(ctx: HrEventPorts) {
   return async (job: Job, token?: string): Promise<HrEventResult> => {
     const event = await validate(ctx, job);
     const result = await ctx.lock.withLock(event.person.id, () => applyEvent(ctx, event));
@@ -34,7 +37,7 @@ export function createHrEventProcessor(ctx: Context) {
   };
 }
 
-async function validate(ctx: Context, job: Job): Promise<HrEvent> {
+async function validate(ctx: HrEventPorts, job: Job): Promise<HrEvent> {
   const parsed = hrEventSchema.safeParse(job.data);
   const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error, job.data);
   if (parsed.success && job.name !== parsed.data.type) {
@@ -58,7 +61,7 @@ async function validate(ctx: Context, job: Job): Promise<HrEvent> {
  * is not JSON at all is kept as rejected too, with the raw text; the worker then
  * fails it once.
  */
-export function createUnparsableHrEventHandler(ctx: Context) {
+export function createUnparsableHrEventHandler(ctx: Pick<JobPorts, 'events' | 'metrics' | 'now'>) {
   return async (_job: Job, raw: string, reason: string): Promise<void> => {
     await rejectHrEvent(ctx, {
       source: 'queue',
@@ -69,10 +72,10 @@ export function createUnparsableHrEventHandler(ctx: Context) {
   };
 }
 
-export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventResult> {
+export async function applyEvent(ctx: HrEventPorts, event: HrEvent): Promise<HrEventResult> {
   const now = ctx.now();
   const current = await ctx.people.get(event.person.id);
-  const alreadyApplied = (await ctx.redis.exists(ctx.keys.eventApplied(event.eventId))) === 1;
+  const alreadyApplied = await ctx.events.isApplied(event.eventId);
   const result = alreadyApplied
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
     : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
@@ -98,7 +101,7 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
           reason: result.reason,
         },
       });
-      await ctx.redis.set(ctx.keys.eventApplied(event.eventId), 'stale');
+      await ctx.events.markApplied(event.eventId, 'stale');
     }
     // Redelivery after a crash: make sure the saved plan is carried out.
     if (current && result.outcome === 'duplicate') await ensurePlan(ctx, current);
@@ -122,7 +125,7 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
       ...result.consequences,
     },
   });
-  await ctx.redis.set(ctx.keys.eventApplied(event.eventId), 'applied');
+  await ctx.events.markApplied(event.eventId, 'applied');
   ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
   if (current) await unscheduleVersion(ctx.queues.milestones, saved.person.id, current.planVersion);
   await keepPartialRevokeSnapshots(ctx, current, saved);
@@ -141,7 +144,7 @@ export async function applyEvent(ctx: Context, event: HrEvent): Promise<HrEventR
  * from the revoke's `dueAt` as domain/reinstatement.ts counts it.
  */
 async function keepPartialRevokeSnapshots(
-  ctx: Context,
+  ctx: Pick<JobPorts, 'effects' | 'policy'>,
   before: PersonRecord | undefined,
   after: PersonRecord,
 ): Promise<void> {

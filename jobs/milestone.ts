@@ -7,27 +7,29 @@
  * connector, so a second run of the same job does nothing twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { Context } from '../src/app/context.ts';
 import { decideDue, decisionNow } from '../src/domain/duePrefix.ts';
+import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
 import {
-  actionableAtMs,
-  isOpen,
-  type Milestone,
-  type MilestoneName,
-  milestoneIndex,
-} from '../src/domain/milestone.ts';
+  failureVerdict,
+  lateness,
+  markedDone,
+  type NothingToDo,
+  nothingToDo,
+  withFailure,
+} from '../src/domain/milestoneRun.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
 import {
   type ConnectorOutcome,
+  type EffectDeps,
   EffectFailure,
   reduceAccess,
   revokeAccess,
   verifyAccess,
 } from '../src/effects/connectorEffects.ts';
 import type { MilestoneJobData } from '../src/queues/names.ts';
+import type { JobPorts } from './ports.ts';
 
-export type MilestoneResult =
-  { outcome: 'done'; ran: MilestoneName[] } | { outcome: 'stale' | 'not_open'; reason: string } | EarlyRun;
+export type MilestoneResult = { outcome: 'done'; ran: MilestoneName[] } | NothingToDo | EarlyRun;
 
 /** The job's own milestone is not due: nothing ran, the job goes back to its instant. */
 export interface EarlyRun {
@@ -41,18 +43,21 @@ export interface EarlyRun {
   earlyMs: number;
 }
 
-/** Hooks for milestones whose effects live outside the connectors (the action gate). */
-export interface MilestoneHooks {
-  /** `freeze`: hold or cancel the person's pending destructive actions. */
-  onFreeze?(record: PersonRecord): Promise<Record<string, unknown>>;
-}
+/**
+ * What the milestone processor uses. `freeze` holds or cancels the person's
+ * pending destructive actions through the guard, which is always built in.
+ */
+export type MilestonePorts = EffectDeps &
+  Pick<JobPorts, 'people' | 'audit' | 'lock' | 'policy' | 'referenceNowMs' | 'notifier'> & {
+    guard: { freeze(record: PersonRecord): Promise<Record<string, unknown>> };
+  };
 
 const BUSY_RETRY_MS = 50;
 
-export function createMilestoneProcessor(ctx: Context, hooks: MilestoneHooks = {}) {
+export function createMilestoneProcessor(ctx: MilestonePorts) {
   return async (job: Job<MilestoneJobData>, token?: string): Promise<MilestoneResult> => {
     const { personId } = job.data;
-    const result = await ctx.lock.withLock(personId, () => runMilestoneJob(ctx, hooks, job.data));
+    const result = await ctx.lock.withLock(personId, () => runMilestoneJob(ctx, job.data));
     if (!result.locked) {
       // Stale and not-open are final for a job (a plan never reopens a milestone
       // without a new version), so a job whose milestone another job already ran
@@ -75,7 +80,7 @@ export function createMilestoneProcessor(ctx: Context, hooks: MilestoneHooks = {
  * `dueAt`, and on the system clock its timestamp is `dueAt` itself.
  */
 async function putBack(
-  ctx: Context,
+  ctx: Pick<MilestonePorts, 'audit' | 'log' | 'now'>,
   job: Job<MilestoneJobData>,
   token: string | undefined,
   early: EarlyRun,
@@ -104,11 +109,7 @@ async function putBack(
   throw new DelayedError();
 }
 
-export async function runMilestoneJob(
-  ctx: Context,
-  hooks: MilestoneHooks,
-  data: MilestoneJobData,
-): Promise<MilestoneResult> {
+export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobData): Promise<MilestoneResult> {
   const record = await ctx.people.get(data.personId);
   const skip = nothingToDo(record, data);
   if (skip) return skip;
@@ -150,7 +151,7 @@ export async function runMilestoneJob(
   let current = record!;
   for (const m of prefix) {
     try {
-      current = await runOne(ctx, hooks, current, m.name);
+      current = await runOne(ctx, current, m.name);
       ran.push(m.name);
     } catch (err) {
       // A failure was recorded on the person (new revision): read it again.
@@ -169,36 +170,14 @@ export async function runMilestoneJob(
   return { outcome: 'done', ran };
 }
 
-/** Why a job has nothing to do (its plan moved on, its milestone is not open), or undefined. */
-function nothingToDo(
-  record: PersonRecord | undefined,
-  data: MilestoneJobData,
-): Exclude<MilestoneResult, { outcome: 'done' }> | undefined {
-  if (!record || record.planVersion !== data.version) {
-    return {
-      outcome: 'stale',
-      reason: `plan version ${record?.planVersion ?? 'none'} ≠ job version ${data.version}`,
-    };
-  }
-  const target = record.milestones.find((m) => m.name === data.milestone);
-  if (!target || !isOpen(target))
-    return { outcome: 'not_open', reason: `${data.milestone} is ${target?.state}` };
-  return undefined;
-}
-
 /** Runs one milestone's effects and marks it done; returns the saved record. */
-async function runOne(
-  ctx: Context,
-  hooks: MilestoneHooks,
-  record: PersonRecord,
-  name: MilestoneName,
-): Promise<PersonRecord> {
+async function runOne(ctx: MilestonePorts, record: PersonRecord, name: MilestoneName): Promise<PersonRecord> {
   const personId = record.person.id;
   const milestone = record.milestones.find((m) => m.name === name);
   if (!milestone || !isOpen(milestone)) return record;
   let details: Record<string, unknown>;
   try {
-    details = await effectsOf(ctx, hooks, record, name);
+    details = await effectsOf(ctx, record, name);
   } catch (err) {
     await recordFailure(ctx, personId, milestone, err);
     throw err;
@@ -213,26 +192,12 @@ async function runOne(
       now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
     );
   }
-  // Lateness is lastday's own: counted from when it could first act (the
-  // instant, or when a late HR event planned it). How late HR was is kept apart.
-  const actionableMs = actionableAtMs(milestone);
-  const lateMs = now.getTime() - actionableMs;
-  const hrLateMs = actionableMs - Date.parse(milestone.dueAt);
+  const { lateMs, hrLateMs } = lateness(milestone, now.getTime());
   const saved = await ctx.people.save(
     {
       ...record,
       updatedAt: now.toISOString(),
-      milestones: record.milestones.map((m) =>
-        m.name === name
-          ? {
-              name,
-              dueAt: m.dueAt,
-              ...(m.actionableAt ? { actionableAt: m.actionableAt } : {}),
-              state: 'done',
-              doneAt: now.toISOString(),
-            }
-          : m,
-      ),
+      milestones: markedDone(record.milestones, name, now.toISOString()),
     },
     {
       at: now.toISOString(),
@@ -261,8 +226,7 @@ async function runOne(
 }
 
 async function effectsOf(
-  ctx: Context,
-  hooks: MilestoneHooks,
+  ctx: MilestonePorts,
   record: PersonRecord,
   name: MilestoneName,
 ): Promise<Record<string, unknown>> {
@@ -281,7 +245,7 @@ async function effectsOf(
     case 'reduce':
       return outcomes(await reduceAccess(ctx, record));
     case 'freeze':
-      return (await hooks.onFreeze?.(record)) ?? {};
+      return ctx.guard.freeze(record);
     case 'revoke':
       return outcomes(await revokeAccess(ctx, record));
     case 'verify':
@@ -295,33 +259,27 @@ async function effectsOf(
  * marked `failed` and alerted on, once; the job keeps retrying either way.
  */
 async function recordFailure(
-  ctx: Context,
+  ctx: MilestonePorts,
   personId: string,
   milestone: Milestone,
   err: unknown,
 ): Promise<void> {
   const message = err instanceof Error ? err.message : String(err);
   const now = ctx.now();
-  // The deadline counts from when lastday could act: a late HR event does not
-  // make the first failed attempt "past its deadline".
-  const pastDeadline = now.getTime() > actionableAtMs(milestone) + ctx.policy.failAfterMinutes * 60_000;
   const hopeless =
     err instanceof EffectFailure && err.outcomes.some((o) => o.status === 'failed' && o.retryable === false);
   const fresh = await ctx.people.get(personId);
   if (!fresh) return;
-  const current = fresh.milestones.find((m) => m.name === milestone.name);
-  const markFailed = (pastDeadline || hopeless) && current?.state !== 'failed';
+  const { markFailed } = failureVerdict({
+    milestone,
+    currentState: fresh.milestones.find((m) => m.name === milestone.name)?.state,
+    nowMs: now.getTime(),
+    failAfterMinutes: ctx.policy.failAfterMinutes,
+    hopeless,
+  });
   await ctx.people.save({
     ...fresh,
-    milestones: fresh.milestones.map((m) =>
-      m.name === milestone.name
-        ? {
-            ...m,
-            lastError: message.slice(0, 1000),
-            ...(markFailed ? { state: 'failed', failedAt: now.toISOString() } : {}),
-          }
-        : m,
-    ),
+    milestones: withFailure(fresh.milestones, milestone.name, message, markFailed, now.toISOString()),
   });
   ctx.log.warn({ personId, milestone: milestone.name, err: message }, 'milestone attempt failed; will retry');
   if (markFailed) {

@@ -14,15 +14,13 @@
  */
 import type { Job } from 'bullmq';
 import type { Transporter } from 'nodemailer';
-import type { Context } from '../src/app/context.ts';
 import type { NotificationJobData } from '../src/queues/notifications.ts';
-import { ActionsStore } from '../src/store/actions.ts';
+import type { JobPorts } from './ports.ts';
 
 export type NotifyResult = { outcome: 'sent' | 'skipped'; channel: string; to?: number };
 
-export function createNotifyProcessor(ctx: Context) {
-  const { channels } = ctx.notifier;
-  const actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
+export function createNotifyProcessor(ctx: Pick<JobPorts, 'notifier' | 'actions' | 'metrics' | 'log'>) {
+  const { channels, actions } = { channels: ctx.notifier.channels, actions: ctx.actions };
   let transport: Promise<Transporter> | undefined;
   // nodemailer is imported off the start-up path (it costs ~200 ms to import,
   // and a process that sends no mail never needs it).

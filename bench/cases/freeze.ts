@@ -9,7 +9,6 @@
  */
 import { Queue } from 'bullmq';
 import { FREEZE_BATCH } from '../../src/guard/freeze.ts';
-import { guardFor } from '../../src/guard/instances.ts';
 import {
   benchEvent,
   benchPrefix,
@@ -33,7 +32,7 @@ export const freezeCase: BenchCase = {
     const rt = await startLastday(env.redisUrl, benchSettings(prefix));
     const driver = driverRedis(env.redisUrl);
     try {
-      const guard = guardFor(rt.ctx);
+      const guard = rt.ctx.guard;
       const actor = { name: 'bench' };
       const leaver = 'freeze-leaver';
       await rt.ctx.queues.hrEvents.add('contract.ending', benchEvent(leaver, { lastDay: '2030-06-28' }), {

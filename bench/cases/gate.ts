@@ -21,9 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sha256Hex } from '../../src/http/auth.ts';
-import { guardFor } from '../../src/guard/instances.ts';
 import { startRuntime } from '../../src/app/runtime.ts';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { benchEvent, benchPrefix, benchSettings, driverRedis, sleep, waitUntil } from '../lib/lastday.ts';
 import { summarize } from '../lib/stats.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
@@ -53,7 +52,7 @@ export const gateCase: BenchCase = {
     const dir = mkdtempSync(join(tmpdir(), 'lastday-bench-gate-'));
     let api: ApiProcess | undefined;
     try {
-      const guard = guardFor(rt.ctx);
+      const guard = rt.ctx.guard;
       const actor = { name: 'bench' };
       // An initiator with an HR record (active, last day far ahead), so the gate reads a real person.
       const initiator = 'gate-initiator';

@@ -1,5 +1,5 @@
 /**
- * Case 7, reconcile: one full pass of `reconcile` (jobs/reconcile.ts, what the
+ * Case 7, reconcile: one full pass of `reconcile` (jobs/ops/reconcile.ts, what the
  * cron and `lastday run reconcile` run) over the shared population of people
  * scheduled for later (bench/lib/population.ts; 100,000, built once per run and
  * shared with on-time and memory, plus whatever those cases added under the
@@ -11,10 +11,10 @@
  */
 import { Queue } from 'bullmq';
 import { createContext } from '../../src/app/context.ts';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { MILESTONES } from '../../src/domain/milestone.ts';
 import { milestoneJobId, QUEUES } from '../../src/queues/names.ts';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import { benchSettings, driverRedis } from '../lib/lastday.ts';
 import { laterPopulation } from '../lib/population.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';

@@ -4,7 +4,7 @@
  * as the HR worker would), for the console's render bench and its screenshot.
  */
 import { DateTime } from 'luxon';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
 import { parseConfig } from '../../src/config/load.ts';

@@ -1,11 +1,11 @@
 /**
  * Starting lastday for a bench case: the real runtime (workers only, the same
- * wiring `npm start` uses, built-in extensions included) on the bench Redis
+ * wiring `npm start` uses, guard and crons included) on the bench Redis
  * under a fresh prefix, plus helpers to feed it and to wait for it.
  */
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
 import { parseConfig, type Settings } from '../../src/config/load.ts';

@@ -6,15 +6,20 @@
  */
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import type { JobPorts } from '../../jobs/ports.ts';
 import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
-import type { Policy } from '../domain/policy.ts';
+import { GuardService } from '../guard/service.ts';
+import type { ActionJobData, ActionJobName } from '../queues/actions.ts';
 import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '../queues/connection.ts';
+import { existingJobs } from '../queues/milestones.ts';
 import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
+import { ActionsStore } from '../store/actions.ts';
 import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
+import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
 import { EffectsStore } from '../store/effects.ts';
@@ -23,22 +28,18 @@ import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { PeopleStore } from '../store/people.ts';
-import { Alerter, type AlertWebhook } from './alerts.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import { deliveryChannels, Notifier } from './notifier.ts';
+import { RetentionStore } from '../store/retention.ts';
+import { Alerter, type AlertWebhook } from '../telemetry/alerts.ts';
+import { createMetrics } from '../telemetry/metrics.ts';
+import { deliveryChannels, Notifier } from '../queues/notifier.ts';
 
-export interface Context {
-  settings: Settings;
-  policy: Policy;
+/**
+ * Everything a running lastday is made of: the ports processors and routes
+ * use (jobs/ports.ts), plus the connections they ride on.
+ */
+export interface Context extends JobPorts {
   redisUrl: string;
   prefix: string;
-  log: Logger;
-  now: () => Date;
-  /**
-   * A second opinion on the time (Redis `TIME`) when `now` is the system clock;
-   * undefined when a clock is injected (tests drive `now` far from real time).
-   */
-  referenceNowMs?: () => Promise<number>;
   /** Fail-fast connection for producers, reads and stores. */
   redis: RedisClient;
   /**
@@ -49,27 +50,8 @@ export interface Context {
   keys: Keys;
   /** `WAIT` for one replica before acknowledging a write (no-op without replicas). */
   replicas: ReplicaWait;
-  audit: AuditStore;
-  people: PeopleStore;
-  effects: EffectsStore;
-  events: EventsStore;
-  directory: DirectoryStore;
-  /** The last completed run of each cron task. */
-  opsRuns: OpsRunsStore;
-  lock: PersonLock;
-  metrics: Metrics;
-  alerts: Alerter;
-  /** Who is told of notices, holds and alerts (the outbox producer); never throws. */
-  notifier: Notifier;
-  connectors: Connector[];
-  /** A producer for every queue lastday runs (dashboard, `lastday queues`, /metrics list them all). */
-  queues: {
-    hrEvents: Queue;
-    milestones: Queue<MilestoneJobData>;
-    actions: Queue;
-    ops: Queue;
-    notifications: NotificationsQueue;
-  };
+  /** Web console sessions (src/console), checked by the access hook on session routes. */
+  consoleSessions: ConsoleSessionStore;
   close(): Promise<void>;
 }
 
@@ -136,7 +118,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     milestones: connections.watchQueue(
       new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
     ),
-    actions: connections.watchQueue(new Queue(QUEUES.actions, { connection: redis, prefix })),
+    actions: connections.watchQueue(
+      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: redis, prefix }),
+    ),
     ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
     notifications: connections.watchQueue(
       new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
@@ -154,7 +138,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     metrics,
     now,
   });
-  return {
+  const ports: Omit<Context, 'guard'> = {
     settings,
     policy: settings.config.policy,
     redisUrl,
@@ -171,6 +155,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     effects: new EffectsStore(redis, keys, audit),
     events: new EventsStore(redis, keys),
     directory,
+    actions: new ActionsStore(redis, keys, audit),
+    consoleSessions: new ConsoleSessionStore(redis, keys),
+    retention: new RetentionStore(redis, keys),
     opsRuns: new OpsRunsStore(redis, keys),
     // Outlives the job lock: a holder that is slow, not dead, keeps the person even
     // if BullMQ already handed its job on; a dead holder's lock is gone within 2×.
@@ -180,12 +167,15 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     notifier,
     connectors,
     queues,
+    milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
     async close() {
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
       connections.disconnectAll();
     },
   };
+  // Always built: a lastday without the gate would record `freeze` as done having held nothing.
+  return { ...ports, guard: new GuardService({ ...ports, queue: queues.actions }) };
 }
 
 /** The default base of console links: where the API listens (set `notifications.consoleUrl` behind a proxy). */

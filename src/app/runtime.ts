@@ -2,24 +2,19 @@
  * A running lastday: context, workers and HTTP API, started and stopped as one.
  * `roles` lets several processes share one Redis (api / worker / scheduler).
  */
-import { Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { cappedBackoff } from '../../jobs/backoff.ts';
-import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
-import { createMilestoneProcessor, type MilestoneHooks } from '../../jobs/milestone.ts';
-import { createNotifyProcessor } from '../../jobs/notify.ts';
 import type { Settings } from '../config/load.ts';
 import { buildServer, type RouteRegistrar } from '../http/server.ts';
-import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
-import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
-import { QUEUES } from '../queues/names.ts';
-import { NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
 import { type Context, createContext } from './context.ts';
-import { builtinExtensions } from './features.ts';
+import type { CronWatchdogOptions } from './cronWatchdog.ts';
+import { startCrons } from './crons.ts';
+import { ROLE_NAMES, type RuntimeRole } from './roles.ts';
+import { ROUTES } from './routes.ts';
+import { startWorkers, type WorkerTuning } from './workers.ts';
 
-export const ROLE_NAMES = ['api', 'worker', 'scheduler'] as const;
-export type RuntimeRole = (typeof ROLE_NAMES)[number];
+export { ROLE_NAMES, type RuntimeRole } from './roles.ts';
 
 export interface RuntimeOptions {
   settings: Settings;
@@ -30,8 +25,12 @@ export interface RuntimeOptions {
   /** Listen address; defaults to HOST/PORT from the settings. */
   listen?: { host: string; port: number };
   env?: NodeJS.ProcessEnv;
-  /** Feature modules; defaults to every built-in one (src/app/features.ts). */
-  extensions?: readonly Extension[];
+  /** Worker knobs tests turn (src/app/workers.ts). */
+  workers?: WorkerTuning;
+  /** The cron watchdog's interval and patience (src/app/cronWatchdog.ts). */
+  watchdog?: CronWatchdogOptions;
+  /** The route table; defaults to every route (src/app/routes.ts). Tests add probes. */
+  routes?: readonly RouteRegistrar[];
 }
 
 export interface Runtime {
@@ -48,16 +47,8 @@ export interface Runtime {
   stop(options?: { timeoutMs?: number }): Promise<{ forced: boolean }>;
 }
 
-/** Parts contributed by later features (the action gate, ops), kept out of the core wiring. */
-export interface Extension {
-  routes?: RouteRegistrar[];
-  milestoneHooks?: (ctx: Context) => MilestoneHooks;
-  start?: (ctx: Context, roles: readonly RuntimeRole[]) => Promise<{ stop(): Promise<void> }>;
-}
-
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const roles = options.roles ?? ROLE_NAMES;
-  const extensions = options.extensions ?? builtinExtensions;
   const ctx = await createContext({
     settings: options.settings,
     redisUrl: options.redisUrl,
@@ -65,72 +56,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.now ? { now: options.now } : {}),
     ...(options.env ? { env: options.env } : {}),
   });
-  const workers: Worker[] = [];
-  const workerConnection = (name: string) => ctx.connections.open('worker', name);
-  const started: { stop(): Promise<void> }[] = [];
+  let workers: Worker[] = [];
+  let crons: { stop(): Promise<void> } | undefined;
   let workersRunning = false;
 
+  if (roles.includes('worker') || roles.includes('scheduler')) {
+    workers = await startWorkers(ctx, roles, options.workers);
+  }
   if (roles.includes('worker')) {
-    const { config } = options.settings;
-    // A killed worker's jobs are found stalled and run again after about one lock
-    // duration. BullMQ fails a job for good once it stalled more than
-    // `maxStalledCount` times (default 1): two worker crashes would then lose a
-    // revoke or an acknowledged HR event. Reruns are safe (effects are recorded
-    // once), so a stalled job is always put back.
-    const lockOptions = {
-      lockDuration: config.workers.lockDurationMs,
-      stalledInterval: config.workers.lockDurationMs,
-      maxStalledCount: Number.MAX_SAFE_INTEGER,
-    };
-    const hooks: MilestoneHooks = Object.assign({}, ...extensions.map((e) => e.milestoneHooks?.(ctx) ?? {}));
-    workers.push(
-      // Any client may write this queue: data that is not JSON is rejected, not looped on.
-      new JsonSafeWorker(QUEUES.hrEvents, createHrEventProcessor(ctx), {
-        onUnparsableData: createUnparsableHrEventHandler(ctx),
-        connection: workerConnection('lastday-hr-events'),
-        prefix: ctx.prefix,
-        concurrency: config.workers.eventConcurrency,
-        ...lockOptions,
-      }),
-      new Worker(QUEUES.milestones, createMilestoneProcessor(ctx, hooks), {
-        connection: workerConnection('lastday-milestones'),
-        prefix: ctx.prefix,
-        concurrency: config.workers.milestoneConcurrency,
-        ...lockOptions,
-        settings: {
-          backoffStrategy: (attemptsMade: number, type?: string) =>
-            type === MILESTONE_BACKOFF ? cappedBackoff(attemptsMade) : 1_000,
-        },
-      }),
-      // The outbox: a slow or dead mail server or Slack never holds up the timeline's workers.
-      new Worker(QUEUES.notifications, createNotifyProcessor(ctx), {
-        connection: workerConnection('lastday-notifications'),
-        prefix: ctx.prefix,
-        concurrency: 10,
-        ...lockOptions,
-        settings: {
-          backoffStrategy: (attemptsMade: number, type?: string) =>
-            type === NOTIFY_BACKOFF ? notifyBackoffMs(attemptsMade) : 1_000,
-        },
-      }),
-    );
-    for (const w of workers) {
-      ctx.connections.watchWorker(w);
-      w.on('failed', (job, err) =>
-        ctx.log.warn(
-          { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
-          'job failed',
-        ),
-      );
-    }
-    await Promise.all(workers.map((w) => w.waitUntilReady()));
     // A LASTDAY_AUDIT_KEY set on an existing chain: seal it now, not at the next reconcile.
     await ctx.audit.sealKeyed(ctx.now().toISOString()).catch((err: Error) => {
       ctx.log.error({ err: err.message }, 'audit chain: cannot seal it under the key');
     });
     workersRunning = true;
   }
-  for (const e of extensions) if (e.start) started.push(await e.start(ctx, roles));
+  if (roles.includes('scheduler')) crons = await startCrons(ctx, options.watchdog);
 
   let server: FastifyInstance | undefined;
   let url: string | undefined;
@@ -138,7 +78,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     server = await buildServer(ctx, {
       // An API-only process has no workers of its own to wait for.
       workersReady: () => workersRunning || !roles.includes('worker'),
-      routes: extensions.flatMap((e) => e.routes ?? []),
+      routes: options.routes ?? ROUTES,
     });
     const host = options.listen?.host ?? options.settings.env.HOST;
     const port = options.listen?.port ?? options.settings.env.PORT;
@@ -158,7 +98,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         const graceful = (async () => {
           await server?.close();
           // Every worker at once: each lets its active jobs finish.
-          await Promise.allSettled([...started.map((s) => s.stop()), ...workers.map((w) => w.close())]);
+          await crons?.stop();
+          await Promise.allSettled(workers.map((w) => w.close()));
           await ctx.close();
         })();
         if ((await settleWithin(graceful, timeoutMs)) === 'settled') return { forced: false };

@@ -4,7 +4,7 @@
  * Heavy (BullMQ, ioredis): command modules import it inside their actions.
  */
 import { type Context, createContext } from '../app/context.ts';
-import { createLogger } from '../app/logger.ts';
+import { createLogger } from '../telemetry/logger.ts';
 import { ConfigError, loadSettings, type Settings } from '../config/load.ts';
 import { CliExit, type CliIo, EXIT } from './io.ts';
 import { cliRedisUrl } from './redis.ts';

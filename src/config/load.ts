@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { formatIssues } from '../domain/errors.ts';
 import { toIssues } from '../domain/zodIssues.ts';
-import { clusterPrefix } from '../store/keys.ts';
+import { clusterPrefix } from '../domain/ids.ts';
 import { type Env, envSchema } from './env.ts';
 import { type Config, configSchema } from './schema.ts';
 

@@ -6,10 +6,10 @@
  * patterns) and returns the next state or a refusal; the store applies it
  * atomically.
  *
- * States: pending → held → approved → executed, with cancelled reachable from
- * every state but executed. Nothing leaves executed or cancelled.
+ * States and their transitions: one table, ./actionStates.ts.
  */
 import { z } from 'zod';
+import { canMove } from './actionStates.ts';
 import { LastdayError } from './errors.ts';
 import { firstMatch } from './glob.ts';
 import type { PersonRecord, PersonStatus } from './person.ts';
@@ -142,7 +142,7 @@ export function checkApproval(
     );
   }
   if (action.state === 'approved') return { already: true };
-  if (action.state === 'executed' || action.state === 'cancelled') {
+  if (!canMove(action.state, 'approved')) {
     throw new LastdayError('conflict', `action ${action.actionId} is ${action.state}`);
   }
   return { already: false };
@@ -154,7 +154,7 @@ export function checkApproval(
  */
 export function checkCancel(action: Pick<ActionRecord, 'actionId' | 'state'>): { already: boolean } {
   if (action.state === 'cancelled') return { already: true };
-  if (action.state === 'executed') {
+  if (!canMove(action.state, 'cancelled')) {
     throw new LastdayError('conflict', `action ${action.actionId} was executed already`);
   }
   return { already: false };

@@ -15,6 +15,7 @@
  * `dueAt` (only possible in data from before the early-run guard) shows a
  * negative lag, is flagged `early`, and fails every control that rests on it.
  */
+import type { ActionRecord } from './action.ts';
 import type { MilestoneName } from './milestone.ts';
 import { type PersonRecord, statusOf } from './person.ts';
 import { REINSTATE_KIND } from './reinstatement.ts';
@@ -30,6 +31,22 @@ export interface HoldSummary {
   /** Who approved or cancelled it, and when. */
   decidedBy?: string;
   decidedAt?: string;
+}
+
+/** An action as the report shows a hold: what it was, and who decided it. */
+export function holdSummary(a: ActionRecord): HoldSummary {
+  const decidedBy = a.approvedBy ?? a.cancelledBy;
+  const decidedAt = a.approvedAt ?? a.cancelledAt;
+  return {
+    actionId: a.actionId,
+    kind: a.kind,
+    target: a.target,
+    state: a.state,
+    ...(a.heldAt ? { heldAt: a.heldAt } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
+    ...(decidedBy ? { decidedBy } : {}),
+    ...(decidedAt ? { decidedAt } : {}),
+  };
 }
 
 /** The shape of an audit entry the report reads (see store/audit.ts). */
@@ -156,7 +173,7 @@ export function buildEvidence(input: EvidenceInput): EvidenceReport {
       ];
     }
     if (e.type !== 'policy.replanned') return [];
-    // A replan under a changed policy (jobs/replanPolicy.ts): no HR event, the policy's fingerprints instead.
+    // A replan under a changed policy (jobs/ops/replanPolicy.ts): no HR event, the policy's fingerprints instead.
     const hash = e.details.policyHash as { from?: unknown; to?: unknown } | undefined;
     const version = e.details.planVersion as { to?: unknown } | undefined;
     return [

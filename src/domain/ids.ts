@@ -27,3 +27,12 @@ export function decodeId(encoded: string): string {
 export function isWellFormedId(id: string): boolean {
   return !/\p{Cs}/u.test(id);
 }
+
+/**
+ * The prefix on Redis Cluster: hash-tagged, `{<prefix>}`, so every key starts
+ * with `{<prefix>` and hashes to one slot. A prefix that already starts with a
+ * tag (`{lastday}`) is kept as it is.
+ */
+export function clusterPrefix(prefix: string): string {
+  return /^\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
+}

@@ -164,7 +164,7 @@ export function holdExpiringMessage(
   });
 }
 
-/** What an alert carries that a person should read (see src/app/alerts.ts). */
+/** What an alert carries that a person should read (see src/telemetry/alerts.ts). */
 export interface AlertFacts {
   kind: string;
   message: string;

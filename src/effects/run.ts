@@ -8,8 +8,8 @@
  * and a job that runs twice finds the effect recorded and does nothing.
  */
 import type { Logger } from 'pino';
-import type { Alerter } from '../app/alerts.ts';
-import type { Metrics } from '../app/metrics.ts';
+import type { Alerter } from '../telemetry/alerts.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import { type Connector, ConnectorError, type Grant, type PersonRef } from '../connectors/connector.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { EffectState, EffectsStore } from '../store/effects.ts';

@@ -89,7 +89,7 @@ async function registerLocked(
   const record = await ctx.people.get(personId);
   if (!record) throw new LastdayError('not_found', `no HR record for person ${personId}`);
 
-  const openId = await ctx.redis.get(ctx.keys.reinstateRequest(personId));
+  const openId = await actions.reinstatementOf(personId);
   const open = openId ? await actions.get(openId) : undefined;
   if (open && (open.state === 'pending' || open.state === 'held' || open.state === 'approved')) {
     return { created: false, action: await guard.get(open.actionId) };
@@ -146,7 +146,7 @@ async function registerLocked(
       },
     );
     if (registered.outcome === 'retry') continue;
-    await ctx.redis.set(ctx.keys.reinstateRequest(personId), actionId);
+    await actions.setReinstatementOf(personId, actionId);
     await guard.scheduleHoldExpiry([actionId], now);
     // A new hold tells the approvers, as every hold does (never blocks the request).
     await ctx.notifier.holds([{ ...action, heldAt: now }], initiator.record);

@@ -1,7 +1,7 @@
 /**
  * A failure of a managed action's execution worth retrying: thrown out of the
  * `execute` job so BullMQ retries it with the capped backoff of the actions
- * worker (extension.ts); the last attempt raises an alert (jobs/actionExecute.ts).
+ * worker (src/app/workers.ts); the last attempt raises an alert (jobs/actions.ts).
  */
 export class ExecutionRetry extends Error {
   override readonly name: string = 'ExecutionRetry';

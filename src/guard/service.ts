@@ -5,8 +5,8 @@
  * action state machine), and writes through the actions store, which applies
  * each change with its audit entry atomically.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Context } from '../app/context.ts';
+import type { Logger } from 'pino';
+import type { Settings } from '../config/load.ts';
 import {
   type ActionRecord,
   type ActionState,
@@ -18,12 +18,23 @@ import {
   guardStatus,
   holdExpiresAt,
 } from '../domain/action.ts';
+import { allowedFrom, canMove, sourcesOf } from '../domain/actionStates.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
 import type { PersonRecord } from '../domain/person.ts';
+import type { Policy } from '../domain/policy.ts';
 import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queues/actions.ts';
-import { ActionsStore } from '../store/actions.ts';
+import type { Queue } from 'bullmq';
+import type { Connector } from '../connectors/connector.ts';
+import type { MilestoneJobData } from '../queues/names.ts';
+import type { ActionsStore } from '../store/actions.ts';
+import type { EffectsStore } from '../store/effects.ts';
+import type { PersonLock } from '../store/lock.ts';
+import type { PeopleStore } from '../store/people.ts';
+import type { Alerter } from '../telemetry/alerts.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
+import type { Notifier } from '../queues/notifier.ts';
 import { auditPersonOf, reinstatedPersonOf } from '../domain/reinstatement.ts';
 import { freezeActions } from './freeze.ts';
 import { checkReinstatementApproval } from './reinstate.ts';
@@ -41,33 +52,38 @@ export interface RegisterAnswer {
   reason: string;
 }
 
+/**
+ * The ports the guard works through (a narrow view of the context; the context
+ * builds one guard per process and passes itself).
+ */
+export interface GuardPorts {
+  actions: ActionsStore;
+  /** The context's one `actions` queue producer. */
+  queue: ActionsQueue;
+  settings: Settings;
+  policy: Policy;
+  metrics: Metrics;
+  log: Logger;
+  now: () => Date;
+  /** Tells approvers of new holds (never throws). */
+  notifier: Notifier;
+  // A reinstatement (./reinstate.ts) is lastday's own action: it replans the
+  // person and restores access in every connector itself.
+  people: PeopleStore;
+  lock: PersonLock;
+  effects: EffectsStore;
+  connectors: readonly Connector[];
+  alerts: Alerter;
+  queues: { milestones: Queue<MilestoneJobData> };
+}
+
 export class GuardService {
   readonly actions: ActionsStore;
-  private readonly gateDecisions: Counter<'decision'>;
-  private readonly gateSeconds: Histogram;
+  readonly queue: ActionsQueue;
 
-  constructor(
-    readonly ctx: Context,
-    readonly queue: ActionsQueue,
-  ) {
-    this.actions = new ActionsStore(ctx.redis, ctx.keys, ctx.audit);
-    const registry = ctx.metrics.registry;
-    this.gateDecisions = metric(registry, 'lastday_gate_decisions_total', () => {
-      return new Counter({
-        name: 'lastday_gate_decisions_total',
-        help: 'Gate decisions, by decision',
-        labelNames: ['decision'] as const,
-        registers: [registry],
-      });
-    });
-    this.gateSeconds = metric(registry, 'lastday_gate_seconds', () => {
-      return new Histogram({
-        name: 'lastday_gate_seconds',
-        help: 'Time to answer a gate request inside lastday',
-        buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
-        registers: [registry],
-      });
-    });
+  constructor(readonly ctx: GuardPorts) {
+    this.actions = ctx.actions;
+    this.queue = ctx.queue;
   }
 
   private get config() {
@@ -99,10 +115,10 @@ export class GuardService {
     const started = process.hrtime.bigint();
     try {
       const result = await this.gateOnce(actionId, actor, 0);
-      this.gateDecisions.inc({ decision: result.decision });
+      this.ctx.metrics.gateDecisions.inc({ decision: result.decision });
       return result;
     } finally {
-      this.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.ctx.metrics.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
@@ -116,12 +132,14 @@ export class GuardService {
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
     const now = this.ctx.now().toISOString();
-    if (result.state === 'held' && action.state !== 'held') {
+    // Only a state the table lets become held is written; otherwise (an approved
+    // action without an approver: corrupt data) the answer is `hold` all the same.
+    if (result.state === 'held' && action.state !== 'held' && canMove(action.state, 'held')) {
       // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
       await this.scheduleHoldExpiry([actionId], now);
       const moved = await this.actions.transition(
         action,
-        [action.state],
+        allowedFrom([action.state], 'held'),
         'held',
         { reason: result.reason, heldAt: now, updatedAt: now },
         {
@@ -181,7 +199,7 @@ export class GuardService {
       const reason = `approved by ${approverId}`;
       const moved = await this.actions.transition(
         action,
-        ['pending', 'held'],
+        sourcesOf('approved'),
         'approved',
         { approvedBy: approverId, approvedAt: now, reason, updatedAt: now },
         {
@@ -225,7 +243,7 @@ export class GuardService {
       const reason = why ? `cancelled by ${who}: ${why}` : `cancelled by ${who}`;
       const moved = await this.actions.transition(
         action,
-        ['pending', 'held', 'approved'],
+        sourcesOf('cancelled'),
         'cancelled',
         { cancelledBy: who, cancelledAt: now, reason, updatedAt: now },
         {
@@ -255,7 +273,7 @@ export class GuardService {
     const reason = `hold not decided within ${hours} h`;
     const moved = await this.actions.transition(
       action,
-      ['held'],
+      allowedFrom(['held'], 'cancelled'),
       'cancelled',
       { cancelledBy: 'lastday', cancelledAt: now, reason, updatedAt: now },
       {
@@ -305,10 +323,6 @@ export class GuardService {
     return { holds, count: holds.length, total };
   }
 
-  async close(): Promise<void> {
-    await this.queue.close();
-  }
-
   private async mustGet(actionId: string): Promise<ActionRecord> {
     const action = await this.actions.get(actionId);
     if (!action) throw new LastdayError('not_found', `no action ${actionId}`);
@@ -318,9 +332,4 @@ export class GuardService {
   private view(action: ActionRecord): ActionView {
     return actionView(action, this.ctx.policy.holdExpiryHours);
   }
-}
-
-/** One metric per registry, even when several services share it (CLI and tests). */
-function metric<T>(registry: Registry, name: string, create: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? create();
 }

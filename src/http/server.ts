@@ -2,21 +2,17 @@
  * The HTTP API (fastify): contract sections 2, 4 and 5. Each resource has its
  * own routes file with a table of its routes, each declaring its access; one
  * global hook (access.ts) decides on the matched route before any handler runs.
+ * Which resources a server has is the route table's say (src/app/routes.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Context } from '../app/context.ts';
 import { LastdayError } from '../domain/errors.ts';
-import { ConsoleSessionStore } from '../store/consoleSessions.ts';
+import type { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { nestingDepth } from '../store/inputDigest.ts';
 import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
 import { recordRoutes, routesOf } from './routeTable.ts';
-import { auditRoutes } from './routes/audit.ts';
-import { directoryRoutes } from './routes/directory.ts';
-import { healthRoutes } from './routes/health.ts';
-import { hrEventRoutes } from './routes/hrEvents.ts';
-import { peopleRoutes } from './routes/people.ts';
 
 /** Arrays and objects a JSON request body may nest (the signed HR webhook keeps its own rules). */
 const MAX_BODY_DEPTH = 128;
@@ -34,8 +30,8 @@ export type RouteRegistrar = (app: FastifyInstance, deps: HttpDeps) => void;
 
 export interface ServerOptions {
   workersReady: () => boolean;
-  /** Routes contributed by other parts (the action gate, ops). */
-  routes?: RouteRegistrar[];
+  /** Every route, in one table (src/app/routes.ts). */
+  routes: readonly RouteRegistrar[];
 }
 
 export async function buildServer(ctx: Context, options: ServerOptions): Promise<FastifyInstance> {
@@ -50,7 +46,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   const deps: HttpDeps = {
     ctx,
     auth: new TokenAuth(ctx.settings.config.auth.tokens),
-    sessions: new ConsoleSessionStore(ctx.redis, ctx.keys),
+    sessions: ctx.consoleSessions,
     workersReady: options.workersReady,
   };
 
@@ -104,12 +100,7 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
     reply.status(404).send(errorBody('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  healthRoutes(app, deps);
-  hrEventRoutes(app, deps);
-  peopleRoutes(app, deps);
-  auditRoutes(app, deps);
-  directoryRoutes(app, deps);
-  for (const registrar of options.routes ?? []) registrar(app, deps);
+  for (const registrar of options.routes) registrar(app, deps);
   await app.ready();
   for (const route of routesOf(app).filter((r) => r.access === undefined)) {
     ctx.log.error(

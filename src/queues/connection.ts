@@ -21,12 +21,13 @@ import type { Queue, Worker } from 'bullmq';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { isCluster, type RedisClient } from '../store/redisClient.ts';
 import { RedisLossLog } from './redisLoss.ts';
 
 export type ConnectionRole = 'producer' | 'worker';
 
-/** A connection to a single Redis or to a Redis Cluster; both speak every command lastday sends. */
-export type RedisClient = Redis | Cluster;
+/** A connection to a single Redis or to a Redis Cluster (src/store/redisClient.ts). */
+export type { RedisClient };
 
 const CLUSTER_SCHEME = 'redis-cluster://';
 
@@ -51,9 +52,7 @@ export function clusterSeeds(url: string): { host: string; port: number }[] | un
     });
 }
 
-export function isCluster(redis: RedisClient): redis is Cluster {
-  return redis instanceof Cluster;
-}
+export { isCluster };
 
 /**
  * The connection that holds `key`: the client itself on a single Redis, or on

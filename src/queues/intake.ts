@@ -7,7 +7,7 @@
  * and answers the same bounded record (REJECTED_BOUNDS in src/store/events.ts).
  */
 import type { Queue } from 'bullmq';
-import type { Metrics } from '../app/metrics.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 import type { Issue } from '../domain/errors.ts';
 import { hrEventSchema } from '../domain/hrEvent.ts';
 import { toIssues } from '../domain/zodIssues.ts';

@@ -5,11 +5,12 @@
  * a job of an old version finds the person's plan moved on and does nothing.
  */
 import type { JobsOptions, Queue } from 'bullmq';
+import type { RedisClient } from '../store/redisClient.ts';
 import { MILESTONES } from '../domain/milestone.ts';
 import { openMilestones, type PersonRecord } from '../domain/person.ts';
 import { type MilestoneJobData, milestoneJobId } from './names.ts';
 
-/** Backoff type registered on the milestone worker (see jobs/backoff.ts). */
+/** Backoff type registered on the milestone worker (see ./backoff.ts). */
 export const MILESTONE_BACKOFF = 'lastday-capped';
 
 const baseOptions: JobsOptions = {
@@ -63,4 +64,30 @@ export async function unscheduleVersion(
 ): Promise<void> {
   if (version < 1) return;
   await Promise.allSettled(MILESTONES.map((m) => queue.remove(milestoneJobId(personId, version, m))));
+}
+
+/**
+ * Which of `jobIds` exist on the milestones queue, in order. Most open
+ * milestones wait in the delayed set: one ZMSCORE answers for the whole batch;
+ * only the others need an EXISTS each. `redis` is the queue's connection.
+ */
+export async function existingJobs(
+  queue: Queue<MilestoneJobData>,
+  redis: RedisClient,
+  jobIds: readonly string[],
+): Promise<boolean[]> {
+  if (jobIds.length === 0) return [];
+  const scores = await redis.zmscore(queue.keys.delayed!, ...jobIds);
+  const exists = scores.map((score) => score !== null);
+  const rest = jobIds.map((id, i) => ({ id, i })).filter(({ i }) => !exists[i]);
+  if (rest.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const { id } of rest) pipeline.exists(queue.toKey(id));
+    const answers = (await pipeline.exec()) ?? [];
+    rest.forEach(({ i }, k) => {
+      const [err, n] = answers[k] ?? [null, 0];
+      exists[i] = !err && Number(n) === 1;
+    });
+  }
+  return exists;
 }

@@ -5,7 +5,7 @@
  * the record, its indexes and its audit entry change together.
  */
 import { createHash } from 'node:crypto';
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { ACTION_STATES, type ActionRecord, type ActionState } from '../domain/action.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
@@ -256,6 +256,31 @@ export class ActionsStore {
   }
 
   /** Every action id a person started, oldest first. */
+  /** The person's latest reinstatement request (an action id), if any. */
+  async reinstatementOf(personId: string): Promise<string | null> {
+    return this.redis.get(this.keys.reinstateRequest(personId));
+  }
+
+  /** Records `actionId` as the person's latest reinstatement request. */
+  async setReinstatementOf(personId: string, actionId: string): Promise<void> {
+    await this.redis.set(this.keys.reinstateRequest(personId), actionId);
+  }
+
+  /** How many actions are in each state (for /metrics). */
+  async countByState(): Promise<Record<ActionState, number>> {
+    const counts = await Promise.all(ACTION_STATES.map((s) => this.countInState(s)));
+    return Object.fromEntries(ACTION_STATES.map((s, i) => [s, counts[i] ?? 0])) as Record<
+      ActionState,
+      number
+    >;
+  }
+
+  /** Every action of `personId` that was ever held, whatever became of it (the evidence report). */
+  async everHeldOf(personId: string): Promise<ActionRecord[]> {
+    const records = await this.getMany(await this.idsOf(personId, 10_000));
+    return records.filter((a) => a.heldAt !== undefined);
+  }
+
   async idsOf(personId: string, limit = 1000): Promise<string[]> {
     return this.redis.zrange(this.keys.actionsByInitiator(personId), 0, limit - 1);
   }

@@ -4,7 +4,7 @@
  * change it records, through this store's one appender (auditChain.ts), and
  * `verify` checks the whole chain against the stored head (auditVerify.ts).
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { type ChainHead, type ChainKeys, AuditChain } from './auditChain.ts';
 import { chainHasher, contentHash, type EntryContent, fieldMap, storedContent } from './auditHash.ts';
 import { type VerifyResult, verifyChain } from './auditVerify.ts';

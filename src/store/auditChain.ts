@@ -24,7 +24,7 @@
  * writes are through.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { type ChainHasher, contentHash, type EntryContent, GENESIS } from './auditHash.ts';
 import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script } from './lua/script.ts';

@@ -16,7 +16,7 @@
  * `detailsText` only for an entry where it would not (one edited in Redis by
  * hand): the export verifies exactly as the chain in Redis does.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { fieldMap, GENESIS } from './auditHash.ts';
 import type { Keys } from './keys.ts';
 import { chainHeadScript } from './lua/chain.ts';

@@ -13,7 +13,7 @@
  * and roll the head back to an older entry. An outside copy of the head (the
  * `lastday_audit_head_seq` metric, the reconcile log line) catches that.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { ChainHead, ChainKeys } from './auditChain.ts';
 import { type ChainHasher, chainHasher, contentHash, fieldMap, GENESIS, storedContent } from './auditHash.ts';
 import { chainHeadScript } from './lua/chain.ts';

@@ -3,7 +3,7 @@
  * "now" before a milestone takes effect (jobs/milestone.ts), so a worker whose
  * own clock runs ahead cannot act early.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 
 /** Redis `TIME` as epoch milliseconds. */
 export async function redisTimeMs(redis: RedisClient): Promise<number> {

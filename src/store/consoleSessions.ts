@@ -6,7 +6,7 @@
  * lets anyone take a session over. Sign-out deletes it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { Keys } from './keys.ts';
 
 /** Who signed in, as the API sees a token's principal. */

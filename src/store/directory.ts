@@ -6,7 +6,7 @@
  * Disabling and enabling touch the user hash only, and only when the user
  * exists: they never depend on reading the grants.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { z } from 'zod';
 import type { Keys } from './keys.ts';
 import { Script } from './lua/script.ts';

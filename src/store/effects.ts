@@ -8,7 +8,7 @@
  * removing anything, so a crash between removal and recording cannot lose what
  * must be restored.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { effectIntentScript, effectTransitionScript } from './lua/scripts.ts';

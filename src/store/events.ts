@@ -3,7 +3,7 @@
  * accepted (so a repeat answers `duplicate`), and the rejected events, kept with
  * their reasons — bounded in bytes — so nothing bad is silently dropped.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { Issue } from '../domain/errors.ts';
 import { digestInput, nestingDepth } from './inputDigest.ts';
 import type { Keys } from './keys.ts';
@@ -104,6 +104,16 @@ export class EventsStore {
 
   async isAccepted(eventId: string): Promise<boolean> {
     return (await this.redis.exists(this.keys.eventSeen(eventId))) === 1;
+  }
+
+  /** Whether the worker already applied (or recorded as stale) this event. */
+  async isApplied(eventId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.eventApplied(eventId))) === 1;
+  }
+
+  /** Marks an event as handled by the worker: `applied`, or `stale` (recorded, not applied). */
+  async markApplied(eventId: string, outcome: 'applied' | 'stale'): Promise<void> {
+    await this.redis.set(this.keys.eventApplied(eventId), outcome);
   }
 
   /** Remembers a webhook id; false when it was seen already (a replay or a retry). */

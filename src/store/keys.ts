@@ -12,14 +12,7 @@ import { encodeId } from '../domain/ids.ts';
 
 export type Keys = ReturnType<typeof createKeys>;
 
-/**
- * The prefix on Redis Cluster: hash-tagged, `{<prefix>}`, so every key starts
- * with `{<prefix>` and hashes to one slot. A prefix that already starts with a
- * tag (`{lastday}`) is kept as it is.
- */
-export function clusterPrefix(prefix: string): string {
-  return /^\{[^}]+\}/.test(prefix) ? prefix : `{${prefix}}`;
-}
+export { clusterPrefix } from '../domain/ids.ts';
 
 export function createKeys(prefix: string) {
   const k = (...parts: string[]) => [prefix, ...parts].join(':');

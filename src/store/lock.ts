@@ -5,7 +5,7 @@
  * person records is the backstop if a holder still outlives its TTL.
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { Keys } from './keys.ts';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -1,10 +1,11 @@
 /**
  * What the cron watchdog and /metrics know about the ops tasks: the last
- * completed run of each (written by the `ops` queue's processor), and the
+ * completed run of each (written by the `ops` queue's processor), the
  * once-per-episode mark of a late-cron alert, shared by every scheduler
- * process so two of them raise one alert, not two.
+ * process so two of them raise one alert, not two, and the overdue check's
+ * marks and last count.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { Keys } from './keys.ts';
 
 export interface OpsRun {
@@ -13,6 +14,13 @@ export interface OpsRun {
   finishedAt: string;
   jobId?: string | undefined;
   result: Record<string, unknown>;
+}
+
+/** What the last overdue run found: its instant, the count, and the count per milestone. */
+export interface OverdueSnapshot {
+  at: string;
+  count: number;
+  byMilestone: Record<string, number>;
 }
 
 /** A late-cron mark outlives any sensible episode, then goes. */
@@ -59,5 +67,50 @@ export class OpsRunsStore {
   /** Gives a claimed alert back (it could not be raised). */
   async releaseLateAlert(task: string, episode: string): Promise<void> {
     await this.redis.del(this.keys.cronLateAlerted(task, episode));
+  }
+
+  /**
+   * Claims the alert of an overdue milestone of one plan version, for
+   * `ttlS` seconds (it is alerted again after that if still overdue). True for
+   * the first caller only.
+   */
+  async claimOverdueAlert(
+    personId: string,
+    planVersion: number,
+    milestone: string,
+    at: string,
+    ttlS: number,
+  ): Promise<boolean> {
+    const key = this.keys.overdueAlerted(personId, planVersion, milestone);
+    return (await this.redis.set(key, at, 'EX', ttlS, 'NX')) === 'OK';
+  }
+
+  /** The policy fingerprint of the scheduler that started last: only it replans (reconcile). */
+  async policyInForce(): Promise<string | null> {
+    return this.redis.get(this.keys.policyInForce);
+  }
+
+  async setPolicyInForce(fingerprint: string): Promise<void> {
+    await this.redis.set(this.keys.policyInForce, fingerprint);
+  }
+
+  /** The policy fingerprint every person was last replanned under (a complete reconcile pass). */
+  async policyReconciled(): Promise<string | null> {
+    return this.redis.get(this.keys.policyReconciled);
+  }
+
+  async setPolicyReconciled(fingerprint: string): Promise<void> {
+    await this.redis.set(this.keys.policyReconciled, fingerprint);
+  }
+
+  /** Stores the last overdue count, for /metrics on any API process. */
+  async saveOverdue(snapshot: OverdueSnapshot): Promise<void> {
+    await this.redis.set(this.keys.overdueSnapshot, JSON.stringify(snapshot));
+  }
+
+  /** The last stored overdue count, or undefined before the first run. */
+  async lastOverdue(): Promise<OverdueSnapshot | undefined> {
+    const raw = await this.redis.get(this.keys.overdueSnapshot);
+    return raw ? (JSON.parse(raw) as OverdueSnapshot) : undefined;
   }
 }

@@ -3,7 +3,7 @@
  * revision check (a lock that expired under a long pause must not let two
  * writers interleave), plus the by-end index used for listings and reconcile.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import { LastdayError } from '../domain/errors.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';

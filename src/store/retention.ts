@@ -5,7 +5,7 @@
  * record reached its final state (the action's state index score) or was
  * rejected (`at`); the audit chain keeps every entry about them.
  */
-import type { RedisClient } from '../queues/connection.ts';
+import type { RedisClient } from './redisClient.ts';
 import type { ActionState } from '../domain/action.ts';
 import type { Keys } from './keys.ts';
 import { Script } from './lua/script.ts';

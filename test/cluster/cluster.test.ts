@@ -10,7 +10,7 @@
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';

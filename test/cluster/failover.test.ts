@@ -6,7 +6,7 @@
  * duplicate after it (its WAIT-confirmed write survived on the replica).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { MilestoneName } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
-import { OPS_TASKS } from '../../jobs/opsTasks.ts';
+import { OPS_TASKS } from '../../jobs/ops/tasks.ts';
 import type { Context } from '../../src/app/context.ts';
 import { freePort } from '../../src/app/embeddedRedis.ts';
 import { ROLE_NAMES, type Runtime } from '../../src/app/runtime.ts';

@@ -16,7 +16,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { guardExtension } from '../../src/guard/extension.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
 import { client } from '../helpers/guard.ts';
 import { ACTION_SECRET, bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -48,7 +47,7 @@ beforeAll(async () => {
         },
       ],
     }),
-    { env: { IDP_SCIM_TOKEN: scim.token }, extensions: [guardExtension({ callbackRetryBaseMs: 50 })] },
+    { env: { IDP_SCIM_TOKEN: scim.token }, workers: { callbackRetryBaseMs: 50 } },
   );
 });
 afterAll(async () => {

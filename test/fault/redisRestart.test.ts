@@ -10,7 +10,7 @@
  * - The workers resume: an event submitted once Redis is back is applied within
  *   10 s of Redis returning.
  * - Milestone jobs lost with Redis (records on disk, their jobs not) are all
- *   scheduled again by one `reconcile` pass (jobs/reconcile.ts, what the cron
+ *   scheduled again by one `reconcile` pass (jobs/ops/reconcile.ts, what the cron
  *   and `lastday run reconcile` run).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/app/embeddedRedis.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import { isOpen } from '../../src/domain/milestone.ts';
 import { hrEventJobId, milestoneJobId } from '../../src/queues/names.ts';
 import { hrEvent } from '../helpers/events.ts';

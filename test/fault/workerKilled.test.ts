@@ -24,7 +24,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import type { Context } from '../../src/app/context.ts';
 import { MILESTONES } from '../../src/domain/milestone.ts';
-import { createGuard } from '../../src/guard/instances.ts';
 import type { GuardService } from '../../src/guard/service.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
@@ -46,7 +45,7 @@ const alive = new Set<WorkerProcess>();
 
 beforeAll(async () => {
   ctx = await testContext(testSettings(config));
-  guard = createGuard(ctx);
+  guard = ctx.guard;
   cb = await startCallbackServer(ACTION_SECRET);
   dir = mkdtempSync(join(tmpdir(), 'lastday-fault-'));
   configPath = join(dir, 'config.json');
@@ -54,7 +53,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const w of alive) await w.kill('SIGKILL');
-  await guard?.close();
   await cb?.close();
   await ctx?.close();
   rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,10 @@ export interface CallbackServer {
   callsTo(path: string): ReceivedCall[];
   /** The next answers for `/path`, in order; afterwards 200. */
   script(path: string, statuses: number[]): void;
+  /** Holds the answers to `/path` (the call is received and counted) until the returned function is called. */
+  hold(path: string): () => void;
+  /** Resolves once a call to `/path` has been received. */
+  received(path: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,8 @@ export async function startCallbackServer(secret: string): Promise<CallbackServe
   const webhook = new Webhook(secret);
   const calls: ReceivedCall[] = [];
   const scripted = new Map<string, number[]>();
+  const held = new Map<string, Promise<void>>();
+  const waiting = new Map<string, (() => void)[]>();
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += String(c)));
@@ -52,7 +58,11 @@ export async function startCallbackServer(secret: string): Promise<CallbackServe
         signatureOk,
         status,
       });
-      res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}');
+      for (const wake of waiting.get(path) ?? []) wake();
+      waiting.delete(path);
+      void (held.get(path) ?? Promise.resolve()).then(() =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -62,6 +72,18 @@ export async function startCallbackServer(secret: string): Promise<CallbackServe
     calls,
     callsTo: (path) => calls.filter((c) => c.path === path),
     script: (path, statuses) => scripted.set(path, [...statuses]),
+    hold: (path) => {
+      let release!: () => void;
+      held.set(path, new Promise<void>((r) => (release = r)));
+      return () => {
+        held.delete(path);
+        release();
+      };
+    },
+    received: (path) =>
+      calls.some((c) => c.path === path)
+        ? Promise.resolve()
+        : new Promise<void>((r) => waiting.set(path, [...(waiting.get(path) ?? []), r])),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { inject } from 'vitest';
 import { type Context, createContext } from '../../src/app/context.ts';
-import { createLogger } from '../../src/app/logger.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
 import { type Runtime, type RuntimeOptions, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
 import type { Settings } from '../../src/config/load.ts';

@@ -5,9 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { executeAction } from '../../src/guard/execute.ts';
-import { guardExtension } from '../../src/guard/extension.ts';
-import { guardFor } from '../../src/guard/instances.ts';
+import { executeAction } from '../../jobs/actions.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { client, EXTRA, sendHr, settings, tokens } from '../helpers/guard.ts';
@@ -22,7 +20,7 @@ describe('managed execution', () => {
 
   beforeAll(async () => {
     cb = await startCallbackServer(ACTION_SECRET);
-    rt = await testRuntime(settings(), { extensions: [guardExtension({ callbackRetryBaseMs: 50 })] });
+    rt = await testRuntime(settings(), { workers: { callbackRetryBaseMs: 50 } });
     api = client(rt);
   });
   afterAll(async () => {
@@ -30,6 +28,7 @@ describe('managed execution', () => {
     await cb?.close();
   });
 
+  const execPorts = () => ({ ...rt.ctx, actionSecret: ACTION_SECRET });
   const state = async (id: string) =>
     (await api('GET', `/v1/actions/${encodeURIComponent(id)}`, undefined, bearer(TOKENS.viewer))).body.state;
 
@@ -59,10 +58,9 @@ describe('managed execution', () => {
     });
 
     // The job run twice (and concurrently): no second call.
-    const guard = guardFor(rt.ctx);
     const again = await Promise.all([
-      executeAction(rt.ctx, guard, 'run-1', 2),
-      executeAction(rt.ctx, guard, 'run-1', 3),
+      executeAction(execPorts(), 'run-1', 2),
+      executeAction(execPorts(), 'run-1', 3),
     ]);
     expect(again.map((r) => r.outcome)).toEqual(['executed_already', 'executed_already']);
     expect(cb.callsTo('/run-1')).toHaveLength(1);
@@ -83,9 +81,8 @@ describe('managed execution', () => {
       },
       system,
     );
-    const guard = guardFor(rt.ctx);
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, i) => executeAction(rt.ctx, guard, 'race-1', i + 1)),
+      Array.from({ length: 5 }, (_, i) => executeAction(execPorts(), 'race-1', i + 1)),
     );
     expect(cb.callsTo('/race-1')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'executed')).toHaveLength(1);
@@ -128,7 +125,7 @@ describe('managed execution', () => {
     );
     // The scheduled run found it held and completed without calling.
     await eventually(async () => {
-      const job = await guardFor(rt.ctx).queue.getJob('exec.held-1');
+      const job = await rt.ctx.guard.queue.getJob('exec.held-1');
       return (await job?.getState()) === 'completed';
     });
     expect(cb.callsTo('/held-1')).toHaveLength(0);
@@ -157,10 +154,44 @@ describe('managed execution', () => {
     await sendHr(rt, hrEvent({ personId, type: 'contract.terminated', effectiveAt: inMs(0) }));
     await eventually(async () => (await state('fz-1')) === 'held');
     await eventually(async () => {
-      const job = await guardFor(rt.ctx).queue.getJob('exec.fz-1');
+      const job = await rt.ctx.guard.queue.getJob('exec.fz-1');
       return (await job?.getState()) === 'completed';
     });
     expect(cb.callsTo('/fz-1')).toHaveLength(0);
+  });
+
+  it('a callback that answers 2xx after a cancel leaves the action cancelled, audited and alerted', async () => {
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'late-2xx',
+        initiatorId: 'p-active',
+        kind: 'account.deactivate',
+        target: 'account:late',
+        // Far ahead: only the direct run below calls it.
+        executeAt: inMs(3_600_000),
+        callbackUrl: `${cb.url}/late-2xx`,
+      },
+      system,
+    );
+    const release = cb.hold('/late-2xx');
+    const run = executeAction(execPorts(), 'late-2xx', 1);
+    await cb.received('/late-2xx');
+    const cancel = await api(
+      'POST',
+      '/v1/actions/late-2xx/cancel',
+      { reason: 'changed my mind' },
+      bearer(TOKENS.approver),
+    );
+    expect(cancel.body.state).toBe('cancelled');
+    release();
+    expect(await run).toEqual({ outcome: 'executed_after_cancel', status: 200 });
+    expect(await state('late-2xx')).toBe('cancelled');
+    const types = (await rt.ctx.audit.list({ actionId: 'late-2xx' })).map((e) => e.type);
+    expect(types).toContain('action.executed_after_cancel');
+    expect(types).toContain('alert.action_executed_after_cancel');
+    expect(types).not.toContain('action.executed');
   });
 
   it('refuses a callbackUrl outside callbackAllowlist', async () => {

@@ -17,7 +17,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
-import { runOpsTask } from '../../jobs/opsTasks.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import type { Context } from '../../src/app/context.ts';
 import { createContext } from '../../src/app/context.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
@@ -311,7 +311,7 @@ describe('LASTDAY_AUDIT_KEY', () => {
     const rt = await testRuntime(settings, { log: testLogger('trace', capture) });
     closers.push(async () => void (await rt.stop()));
     await applyEvent(rt.ctx, hrEvent({ personId: 'log/1', lastDay: '2027-02-01' }) as HrEvent);
-    await runOpsTask(rt.ctx, {}, 'reconcile');
+    await runOpsTask(rt.ctx, 'reconcile');
     const res = await fetch(`${rt.url}/v1/audit/verify`, { headers: bearer(TOKENS.viewer) });
     expect(await res.json()).toMatchObject({ ok: true });
     expect(capture.lines.length).toBeGreaterThan(0);

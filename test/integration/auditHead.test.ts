@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { runOpsTask } from '../../jobs/opsTasks.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import { createContext } from '../../src/app/context.ts';
 import { fieldMap } from '../../src/store/auditHash.ts';
 import { LogCapture, testLogger, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -53,7 +53,7 @@ describe('the published head', () => {
     await Promise.all(Array.from({ length: 5 }, (_, i) => ctx.audit.append(entry(i))));
     const { hash } = await ctx.audit.head();
 
-    const first = await runOpsTask(ctx, {}, 'reconcile');
+    const first = await runOpsTask(ctx, 'reconcile');
     expect(first.auditHead).toEqual({ seq: 5, hash });
     const logged = capture.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'audit head');
     expect(logged).toHaveLength(1);
@@ -67,12 +67,12 @@ describe('the published head', () => {
     await raw.set(ctx.keys.auditHead, fieldMap(fields).hash!);
     expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 3 });
     // ...but the published head went back, and this process remembers seq 5.
-    const second = await runOpsTask(ctx, {}, 'reconcile');
+    const second = await runOpsTask(ctx, 'reconcile');
     expect(second.auditHead).toMatchObject({ seq: 3 });
     expect(capture.lines.some((l) => l.includes('the audit head went back from seq 5 to 3'))).toBe(true);
     expect((await ctx.audit.list({ afterSeq: 3 })).map((e) => e.type)).toEqual(['alert.audit_rollback']);
     // Once per rollback: the next pass starts from the head it found.
-    await runOpsTask(ctx, {}, 'reconcile');
+    await runOpsTask(ctx, 'reconcile');
     expect(capture.lines.filter((l) => l.includes('the audit head went back'))).toHaveLength(1);
   });
 });

@@ -8,7 +8,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { guardExtension } from '../../src/guard/extension.ts';
 import { client, settings } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime } from '../helpers/lastday.ts';
 
@@ -33,7 +32,7 @@ describe('callback answers in the audit', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    rt = await testRuntime(settings(), { extensions: [guardExtension({ callbackRetryBaseMs: 50 })] });
+    rt = await testRuntime(settings(), { workers: { callbackRetryBaseMs: 50 } });
     api = client(rt);
   });
   afterAll(async () => {

@@ -18,10 +18,7 @@ import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/app/context.ts';
 import { CronWatchdog } from '../../src/app/cronWatchdog.ts';
-import { opsProviders } from '../../src/app/features.ts';
-import { createOpsExtension } from '../../src/app/ops.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { guardExtension } from '../../src/guard/extension.ts';
 import { lostSchedules, syncJobSchedulers } from '../../src/queues/crons.ts';
 import {
   LogCapture,
@@ -83,10 +80,7 @@ async function runtimeWithCrons(
   const rt: Runtime = await testRuntime(testSettings({ crons }), {
     roles: ['api', 'scheduler'],
     // Patient (10 ticks), so a loaded machine does not make a per-second cron late by accident.
-    extensions: [
-      guardExtension(),
-      createOpsExtension(opsProviders, { watchdog: { intervalMs: watchdogMs, missedTicks: 10 } }),
-    ],
+    watchdog: { intervalMs: watchdogMs, missedTicks: 10 },
     ...(options.capture ? { log: testLogger('info', options.capture) } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -61,11 +61,11 @@ describe('milestones due together', () => {
     const personId = 'term/prefix';
     const version = await terminate(personId);
     // reduce's job first (as if its lock came first): catch-forward runs freeze and revoke.
-    const first = await runMilestoneJob(ctx, {}, { personId, version, milestone: 'reduce' });
+    const first = await runMilestoneJob(ctx, { personId, version, milestone: 'reduce' });
     expect(first).toEqual({ outcome: 'done', ran: ['reduce', 'freeze', 'revoke'] });
     expect((await ctx.directory.get(personId))?.active).toBe(false);
     for (const m of ['freeze', 'revoke'] as const) {
-      expect((await runMilestoneJob(ctx, {}, { personId, version, milestone: m })).outcome).toBe('not_open');
+      expect((await runMilestoneJob(ctx, { personId, version, milestone: m })).outcome).toBe('not_open');
     }
     // verify is an hour later: not due, not run.
     const record = await ctx.people.get(personId);
@@ -76,11 +76,9 @@ describe('milestones due together', () => {
   it('a failing milestone blocks neither a later one nor its own retries', async () => {
     const personId = 'term/failing-freeze';
     const version = await terminate(personId);
-    const hooks = {
-      onFreeze: () => Promise.reject(new Error('gate unreachable')),
-    };
+    const unreachable = { ...ctx, guard: { freeze: () => Promise.reject(new Error('gate unreachable')) } };
     // freeze's own job: reduce before it, revoke after it, then the job fails for freeze.
-    await expect(runMilestoneJob(ctx, hooks, { personId, version, milestone: 'freeze' })).rejects.toThrow(
+    await expect(runMilestoneJob(unreachable, { personId, version, milestone: 'freeze' })).rejects.toThrow(
       'gate unreachable',
     );
     expect((await ctx.directory.get(personId))?.active).toBe(false);
@@ -89,7 +87,7 @@ describe('milestones due together', () => {
     expect(freeze?.state === 'scheduled' || freeze?.state === 'failed').toBe(true);
     expect(freeze?.lastError).toContain('gate unreachable');
     // Its retry succeeds once the hook does; nothing else runs twice.
-    expect(await runMilestoneJob(ctx, {}, { personId, version, milestone: 'freeze' })).toEqual({
+    expect(await runMilestoneJob(ctx, { personId, version, milestone: 'freeze' })).toEqual({
       outcome: 'done',
       ran: ['freeze'],
     });

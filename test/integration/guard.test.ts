@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { guardFor } from '../../src/guard/instances.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import { client, EXTRA, sendHr, settings, statusOf } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime } from '../helpers/lastday.ts';
@@ -24,7 +23,7 @@ describe('guard on the real timeline', () => {
   });
 
   it('freeze holds every one of 2,100 pending actions (and cancels cancelOnFreeze kinds), touching nobody else', async () => {
-    const guard = guardFor(rt.ctx);
+    const guard = rt.ctx.guard;
     const leaver = 'leaver/with:odd id';
     const other = 'bystander';
     const ids: string[] = [];
@@ -124,7 +123,7 @@ describe('guard on the real timeline', () => {
   });
 
   it('misses none of the registrations racing a freeze', async () => {
-    const guard = guardFor(rt.ctx);
+    const guard = rt.ctx.guard;
     const personId = 'racer';
     await sendHr(rt, hrEvent({ personId, lastDay: '2030-06-28' }));
     const record = await eventually(async () => rt.ctx.people.get(personId));
@@ -299,7 +298,7 @@ describe('hold expiry', () => {
   });
 
   it('holds made by a freeze expire through one job per freeze batch', async () => {
-    const guard = guardFor(rt.ctx);
+    const guard = rt.ctx.guard;
     const ids = ['batch-exp-1', 'batch-exp-2', 'batch-exp-3'];
     for (const actionId of ids) {
       const answer = await guard.register(

@@ -7,7 +7,7 @@
  * scraped over HTTP; the overdue check is the cron's own function.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOverdue } from '../../jobs/overdue.ts';
+import { checkOverdue } from '../../jobs/ops/overdue.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { hrEvent } from '../helpers/events.ts';

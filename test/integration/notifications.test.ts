@@ -10,7 +10,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
 import { createContext } from '../../src/app/context.ts';
-import { Notifier } from '../../src/app/notifier.ts';
+import { Notifier } from '../../src/queues/notifier.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { createRedis } from '../../src/queues/connection.ts';
 import { QUEUES } from '../../src/queues/names.ts';
@@ -312,11 +312,11 @@ describe('notifications', () => {
         0,
       );
       const t0 = Date.now();
-      const result = await runMilestoneJob(
-        ctx,
-        {},
-        { personId: 'n-3', version: record.planVersion, milestone: 'notice' },
-      );
+      const result = await runMilestoneJob(ctx, {
+        personId: 'n-3',
+        version: record.planVersion,
+        milestone: 'notice',
+      });
       expect(Date.now() - t0).toBeLessThan(4_500);
       deadRedis.disconnect();
       expect(result).toMatchObject({ outcome: 'done', ran: ['notice'] });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
-import { checkOverdue } from '../../jobs/overdue.ts';
+import { checkOverdue } from '../../jobs/ops/overdue.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { hrEvent } from '../helpers/events.ts';

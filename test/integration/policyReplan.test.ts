@@ -11,8 +11,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
 import { runMilestoneJob } from '../../jobs/milestone.ts';
-import { runOpsTask } from '../../jobs/opsTasks.ts';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEventSchema } from '../../src/domain/hrEvent.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
@@ -150,7 +150,7 @@ describe('replan on a policy change', () => {
     const oldReduce = milestoneJobId('holiday/1', p1.planVersion, 'reduce');
     expect(await rt!.ctx.queues.milestones.getJobState(oldReduce)).toBe('unknown');
     const stale = { personId: 'holiday/1', version: p1.planVersion, milestone: 'reduce' as const };
-    expect((await runMilestoneJob(rt!.ctx, {}, stale)).outcome).toBe('stale');
+    expect((await runMilestoneJob(rt!.ctx, stale)).outcome).toBe('stale');
 
     // The new default end time: revoke at 09:00 today instead of 17:00, reduce (done) stays.
     const r2 = (await get('endtime/2'))!;
@@ -184,7 +184,7 @@ describe('replan on a policy change', () => {
     // A second pass finds nothing to do and writes nothing.
     const audited = (await rt!.ctx.audit.list({ limit: 5000 })).filter((e) => e.type === 'policy.replanned');
     expect(audited.map((e) => e.personId).sort()).toEqual(['endtime/2', 'finance/5', 'holiday/1', 'sales/6']);
-    const again = await runOpsTask(rt!.ctx, {}, 'reconcile');
+    const again = await runOpsTask(rt!.ctx, 'reconcile');
     expect(again).toMatchObject({ replanned: 0, restamped: 0, replanDeferred: 0, errors: 0 });
     const after = (await rt!.ctx.audit.list({ limit: 5000 })).filter((e) => e.type === 'policy.replanned');
     expect(after).toHaveLength(audited.length);

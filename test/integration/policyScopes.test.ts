@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rosterSync } from '../../jobs/rosterSync.ts';
+import { rosterSync } from '../../jobs/ops/rosterSync.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { api, postEvent } from '../helpers/http.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
-import { runOpsTask } from '../../jobs/opsTasks.ts';
-import { reconcile } from '../../jobs/reconcile.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
+import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Context } from '../../src/app/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
@@ -81,7 +81,7 @@ describe('reconcile', () => {
         { id: 'roster-only', employment: 'employee', timezone: 'Europe/Berlin', lastDay: '2027-01-29' },
       ]),
     );
-    const withRoster = (await runOpsTask(c, {}, 'reconcile')) as { roster: { added: number } };
+    const withRoster = (await runOpsTask(c, 'reconcile')) as { roster: { added: number } };
     expect(withRoster.roster.added).toBe(1);
 
     // A worker comes up: the promoted milestones run at once, the roster event is applied.
@@ -100,7 +100,7 @@ describe('reconcile', () => {
     );
 
     // Twice changes nothing: no jobs to repair, the roster event is a duplicate.
-    const again = (await runOpsTask(c, {}, 'reconcile')) as Record<string, unknown> & {
+    const again = (await runOpsTask(c, 'reconcile')) as Record<string, unknown> & {
       roster: { added: number; changed: number; submitted: Record<string, number> };
     };
     expect(again).toMatchObject({ rescheduled: 0, promoted: 0, requeued: 0, errors: 0 });

@@ -10,11 +10,10 @@
  * backoff and completes; running the execution again changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneExpired } from '../../jobs/retention.ts';
+import { pruneExpired } from '../../jobs/ops/retention.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { REINSTATE_KIND } from '../../src/domain/reinstatement.ts';
-import { executeAction } from '../../src/guard/execute.ts';
-import { guardFor } from '../../src/guard/instances.ts';
+import { executeAction } from '../../jobs/actions.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ConsoleClient, csrfOf } from '../helpers/console.ts';
@@ -262,7 +261,11 @@ describe('reinstatement', () => {
     const writes = { ...scim.store.writes };
     const activeChanges = scim.store.activeChanges.length;
     const entries = audit.length;
-    const rerun = await executeAction(rt.ctx, guardFor(rt.ctx), actionId, 99);
+    const rerun = await executeAction(
+      { ...rt.ctx, actionSecret: rt.ctx.settings.env.LASTDAY_ACTION_SECRET },
+      actionId,
+      99,
+    );
     expect(rerun.outcome).toBe('executed_already');
     await rt.ctx.queues.actions.add('execute', { actionId }, { jobId: `rerun-${actionId}` });
     await eventually(async () => (await rt.ctx.queues.actions.getJob(`rerun-${actionId}`))?.finishedOn);

@@ -259,16 +259,16 @@ describe('milestone jobs run directly', () => {
     const version = (await ctx.people.get(id))!.planVersion;
 
     // revoke's job, run early on purpose (promoted by hand): it does nothing.
-    expect((await runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).outcome).toBe('early');
+    expect((await runMilestoneJob(ctx, job(id, version, 'revoke'))).outcome).toBe('early');
     expect(await effectCounts(id)).toEqual({});
     // At its instant: the past-due ones before it run first.
     moveClockTo((await ctx.people.get(id))!.endsAt!);
-    const first = await runMilestoneJob(ctx, {}, job(id, version, 'revoke'));
+    const first = await runMilestoneJob(ctx, job(id, version, 'revoke'));
     expect(first.outcome).toBe('done');
-    const second = await runMilestoneJob(ctx, {}, job(id, version, 'revoke'));
+    const second = await runMilestoneJob(ctx, job(id, version, 'revoke'));
     expect(second.outcome).toBe('not_open');
     // And the earlier ones' own jobs, arriving afterwards, do nothing either.
-    expect((await runMilestoneJob(ctx, {}, job(id, version, 'reduce'))).outcome).toBe('not_open');
+    expect((await runMilestoneJob(ctx, job(id, version, 'reduce'))).outcome).toBe('not_open');
 
     expect(await effectCounts(id)).toEqual({
       'effect.reduce': 1,
@@ -292,13 +292,13 @@ describe('milestone jobs run directly', () => {
     await ctx.directory.put(id, { active: true, grants: GRANTS }, new Date().toISOString());
     await applyEvent(ctx, parse({ personId: id, type: 'contract.terminated' }));
     const version = (await ctx.people.get(id))!.planVersion;
-    expect((await runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).outcome).toBe('done');
+    expect((await runMilestoneJob(ctx, job(id, version, 'revoke'))).outcome).toBe('done');
     // Someone turns the account back on before verify.
     await ctx.directory.put(id, { active: true, grants: [GRANTS[0]!] }, new Date().toISOString());
     const verify = (await ctx.people.get(id))!.milestones.find((m) => m.name === 'verify')!;
-    expect((await runMilestoneJob(ctx, {}, job(id, version, 'verify'))).outcome).toBe('early');
+    expect((await runMilestoneJob(ctx, job(id, version, 'verify'))).outcome).toBe('early');
     moveClockTo(verify.dueAt);
-    expect((await runMilestoneJob(ctx, {}, job(id, version, 'verify'))).outcome).toBe('done');
+    expect((await runMilestoneJob(ctx, job(id, version, 'verify'))).outcome).toBe('done');
     expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
     const entries = await ctx.audit.list({ personId: id });
     expect(entries.find((e) => e.type === 'effect.verify')?.details).toMatchObject({ drift: true });
@@ -315,7 +315,7 @@ describe('milestone jobs run directly', () => {
     const v2 = (await ctx.people.get(id))!.planVersion;
     expect(v2).toBeGreaterThan(v1);
 
-    const result = await runMilestoneJob(ctx, {}, job(id, v1, 'revoke'));
+    const result = await runMilestoneJob(ctx, job(id, v1, 'revoke'));
     expect(result.outcome).toBe('stale');
     expect(await effectCounts(id)).toEqual({});
     const user = (await ctx.directory.get(id))!;
@@ -343,7 +343,7 @@ describe('milestone jobs run directly', () => {
       await applyEvent(ctx, parse({ personId: id, type: 'contract.terminated' }));
       const version = (await ctx.people.get(id))!.planVersion;
       // revoke (with reduce and freeze caught up): done in the directory, failing in flaky.
-      await expect(runMilestoneJob(ctx, {}, job(id, version, 'revoke'))).rejects.toThrow(/flaky/);
+      await expect(runMilestoneJob(ctx, job(id, version, 'revoke'))).rejects.toThrow(/flaky/);
       expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
 
       const cancel = await applyEvent(ctx, parse({ personId: id, type: 'offboarding.cancelled' }));
@@ -373,7 +373,7 @@ describe('milestone jobs run directly', () => {
       await applyEvent(ctx, event);
       const version = (await ctx.people.get(id))!.planVersion;
       // reduce is due: the directory is reduced, flaky fails (the job will retry).
-      await expect(runMilestoneJob(ctx, {}, job(id, version, 'reduce'))).rejects.toThrow(/flaky/);
+      await expect(runMilestoneJob(ctx, job(id, version, 'reduce'))).rejects.toThrow(/flaky/);
       expect((await ctx.directory.get(id))!.grants.map((g) => g.id)).toEqual(['g-read']);
 
       // At-least-once delivery: the same event again, and a newer one that leaves reduce due.

@@ -7,8 +7,7 @@
  * verifies, and the audit entries about deleted actions are kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runOpsTask } from '../../jobs/opsTasks.ts';
-import { opsProviders } from '../../src/app/features.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { enabledCrons } from '../../src/queues/crons.ts';
@@ -93,7 +92,7 @@ describe('retention', () => {
     await eventually(async () => (await ctx.events.listRejected()).some((r) => r.eventId === 'bad-young'));
     const auditBefore = await ctx.audit.head();
 
-    const result = await runOpsTask(ctx, opsProviders, 'retention');
+    const result = await runOpsTask(ctx, 'retention');
     expect(result).toMatchObject({
       actions: { executed: 1, cancelled: 5 },
       orphans: 1,
@@ -135,7 +134,7 @@ describe('retention', () => {
     expect(kept.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['action.executed']));
 
     // A second run finds nothing and says so.
-    expect(await runOpsTask(ctx, opsProviders, 'retention')).toMatchObject({
+    expect(await runOpsTask(ctx, 'retention')).toMatchObject({
       actions: { executed: 0, cancelled: 0 },
       orphans: 0,
       rejected: 0,
@@ -151,7 +150,7 @@ describe('retention', () => {
     // The rejected list replaced by another type: the rejected step cannot read it.
     await ctx.redis.del(ctx.keys.rejected);
     await ctx.redis.set(ctx.keys.rejected, 'not a stream');
-    await expect(runOpsTask(ctx, opsProviders, 'retention')).rejects.toThrow(/WRONGTYPE/);
+    await expect(runOpsTask(ctx, 'retention')).rejects.toThrow(/WRONGTYPE/);
     const [last] = (
       await api('GET', `/v1/audit?after=${(await ctx.audit.head()).seq - 1}`, undefined, viewer)
     ).body.entries;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
-import { rosterSync } from '../../jobs/rosterSync.ts';
+import { rosterSync } from '../../jobs/ops/rosterSync.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { hrEvent } from '../helpers/events.ts';

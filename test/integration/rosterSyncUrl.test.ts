@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RosterConfig, rosterSync } from '../../jobs/rosterSync.ts';
+import { type RosterConfig, rosterSync } from '../../jobs/ops/rosterSync.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { eventually, testRuntime, testSettings } from '../helpers/lastday.ts';
 

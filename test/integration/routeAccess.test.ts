@@ -14,7 +14,7 @@
  * of each refused kind plus an admin, which keeps the walk to seconds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinExtensions } from '../../src/app/features.ts';
+import { ROUTES } from '../../src/app/routes.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { Role } from '../../src/config/schema.ts';
 import type { Access } from '../../src/http/access.ts';
@@ -35,10 +35,7 @@ beforeAll(async () => {
   rt = await testRuntime(testSettings(), {
     // API only: the board's pause/retry/clean run for real but no worker reacts.
     roles: ['api'],
-    extensions: [
-      ...builtinExtensions,
-      { routes: [(app) => void app.get(UNDECLARED, async () => ({ secret: true }))] },
-    ],
+    routes: [...ROUTES, (app) => void app.get(UNDECLARED, async () => ({ secret: true }))],
   });
   routes = routesOf(rt.server!);
   for (const role of ['viewer', 'approver', 'admin'] as const) {

@@ -34,7 +34,6 @@ import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
 import { guardStatus, isLeaving } from '../../src/domain/action.ts';
 import { LastdayError } from '../../src/domain/errors.ts';
 import { isOpen, milestoneIndex } from '../../src/domain/milestone.ts';
-import { createGuard } from '../../src/guard/instances.ts';
 import type { GuardService } from '../../src/guard/service.ts';
 import { testContext, testSettings } from '../helpers/lastday.ts';
 
@@ -91,10 +90,9 @@ let runCounter = 0;
 
 beforeAll(async () => {
   ctx = await testContext(testSettings({ protectedTargets: ['account:@vip-*'] }), () => new Date(clock.ms));
-  guard = createGuard(ctx);
+  guard = ctx.guard;
 });
 afterAll(async () => {
-  await guard?.close();
   await ctx?.close();
 });
 
@@ -140,11 +138,11 @@ async function runDue(real: Real): Promise<void> {
       .sort((a, b) => milestoneIndex(a.name) - milestoneIndex(b.name));
     if (due.length === 0) return;
     for (const m of due) {
-      await runMilestoneJob(
-        real.ctx,
-        { onFreeze: (r) => real.guard.freeze(r) },
-        { personId: real.personId, version: record.planVersion, milestone: m.name },
-      );
+      await runMilestoneJob(real.ctx, {
+        personId: real.personId,
+        version: record.planVersion,
+        milestone: m.name,
+      });
     }
   }
   throw new Error('milestones kept coming due');

@@ -46,7 +46,7 @@ async function runDemo(io: CliIo, seconds: number, verbose: boolean): Promise<vo
     import('luxon'),
     import('standardwebhooks'),
     import('../../app/embeddedRedis.ts'),
-    import('../../app/logger.ts'),
+    import('../../telemetry/logger.ts'),
     import('../../app/runtime.ts'),
     import('../../config/env.ts'),
     import('../../config/load.ts'),

@@ -1,5 +1,5 @@
 /** `lastday queues`: jobs per state in each queue, the oldest waiting job and the next delayed one (Redis directly). */
-import type { JobType } from 'bullmq';
+import type { JobType, Queue } from 'bullmq';
 import type { Command } from 'commander';
 import { type CliIo, print } from '../io.ts';
 
@@ -16,7 +16,7 @@ export function queuesCommand(program: Command, io: CliIo): void {
         import('../table.ts'),
       ]);
       const result = await withContext(io, async (ctx) => {
-        const queues = Object.values(ctx.queues);
+        const queues = Object.values(ctx.queues) as Queue[];
         return {
           queues: await Promise.all(
             queues.map(async (q) => {

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { type CliIo, EXIT, print, usageError } from '../io.ts';
 
-/** For `--help` without loading the tasks; checked against jobs/opsTasks.ts OPS_TASKS by a test. */
+/** For `--help` without loading the tasks; checked against jobs/ops/tasks.ts OPS_TASKS by a test. */
 export const RUN_TASKS_HELP = 'reconcile, roster-sync, overdue, hold-expiry, retention';
 
 export function runCommand(program: Command, io: CliIo): void {
@@ -18,13 +18,11 @@ export function runCommand(program: Command, io: CliIo): void {
     .argument('<task>', RUN_TASKS_HELP.replaceAll(', ', '|'))
     .option('--json', 'print the result as JSON')
     .action(async (task: string, opts: { json?: boolean }) => {
-      const [{ isOpsTask, OPS_TASKS, runOpsTask }, { opsProviders }, { withContext }, { SingleBar }] =
-        await Promise.all([
-          import('../../../jobs/opsTasks.ts'),
-          import('../../app/features.ts'),
-          import('../context.ts'),
-          import('cli-progress'),
-        ]);
+      const [{ isOpsTask, OPS_TASKS, runOpsTask }, { withContext }, { SingleBar }] = await Promise.all([
+        import('../../../jobs/ops/tasks.ts'),
+        import('../context.ts'),
+        import('cli-progress'),
+      ]);
       if (!isOpsTask(task)) throw usageError(`unknown task ${task}: expected one of ${OPS_TASKS.join(', ')}`);
       const tty = Boolean(io.stderr.isTTY) && !opts.json;
       const bar = new SingleBar(
@@ -34,7 +32,7 @@ export function runCommand(program: Command, io: CliIo): void {
       let step: string | undefined;
       const started = Date.now();
       const result = await withContext(io, (ctx) =>
-        runOpsTask(ctx, opsProviders, task, {
+        runOpsTask(ctx, task, {
           env: io.env as NodeJS.ProcessEnv,
           onProgress: (p) => {
             if (tty) {

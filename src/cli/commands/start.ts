@@ -24,7 +24,7 @@ export function startCommand(program: Command, io: CliIo): void {
         { clusterUrl },
       ] = await Promise.all([
         import('../../app/embeddedRedis.ts'),
-        import('../../app/logger.ts'),
+        import('../../telemetry/logger.ts'),
         import('../../app/runtime.ts'),
         import('../context.ts'),
         import('../../queues/connection.ts'),

@@ -7,7 +7,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LastdayError } from '../../domain/errors.ts';
-import { guardFor } from '../../guard/instances.ts';
 import { principalOf } from '../../http/access.ts';
 import { STATUS_OF } from '../../http/errors.ts';
 import { addRoutes } from '../../http/routeTable.ts';
@@ -37,7 +36,7 @@ function refusalText(err: LastdayError, actionId: string): string {
 }
 
 export function holdRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void {
-  const guard = () => guardFor(ctx);
+  const guard = () => ctx.guard;
 
   const holdView = async (actionId: string) => {
     const action = await guard().get(actionId);

@@ -5,10 +5,10 @@
  * evidence builder as GET /v1/people/:id/evidence.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { loadEvidence } from '../../app/evidence.ts';
+import { holdSummary } from '../../domain/evidence.ts';
+import { loadEvidence } from '../../store/evidence.ts';
 import { evidenceMarkdown } from '../../domain/evidenceMarkdown.ts';
 import { LastdayError } from '../../domain/errors.ts';
-import { guardFor } from '../../guard/instances.ts';
 import { requestReinstatement } from '../../guard/reinstate.ts';
 import { principalOf } from '../../http/access.ts';
 import { STATUS_OF } from '../../http/errors.ts';
@@ -28,7 +28,7 @@ export const UPCOMING_PAGE_SIZE = 500;
 const WINDOW_CAP = 50_000;
 const READ_BATCH = 1000;
 
-export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: ConsoleDeps): void {
+export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void {
   addRoutes(scope, [
     {
       method: 'GET',
@@ -124,12 +124,7 @@ export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: Console
         const reason = typeof body?.reason === 'string' ? body.reason : '';
         try {
           // The requester is the signed-in person; the form cannot name someone else.
-          const answer = await requestReinstatement(
-            guardFor(ctx),
-            personId,
-            { reason },
-            principalOf(request),
-          );
+          const answer = await requestReinstatement(ctx.guard, personId, { reason }, principalOf(request));
           return reply.redirect(`/console/holds/${encodeURIComponent(answer.action.actionId)}`, 303);
         } catch (err) {
           if (!(err instanceof LastdayError) || err.code === 'not_found') throw err;
@@ -147,7 +142,7 @@ export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: Console
       session: true,
       handler: async (request, reply) => {
         const { personId } = request.params as { personId: string };
-        const report = await loadEvidence(ctx, providers, personId);
+        const report = await loadEvidence(ctx, personId);
         if (!report) throw new LastdayError('not_found', `lastday has no HR record for person ${personId}.`);
         const file = `lastday-evidence-${personId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 100)}.md`;
         return reply
@@ -172,7 +167,7 @@ export function peopleRoutes(scope: FastifyInstance, { ctx, providers }: Console
     const [effects, audit, holds] = await Promise.all([
       ctx.effects.all(personId),
       ctx.audit.list({ personId, limit: 1000 }),
-      providers.holds?.forPerson(ctx, personId) ?? Promise.resolve([]),
+      ctx.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
     ]);
     const milestones = MILESTONES.map((name) => view.milestones.find((m) => m.name === name))
       .filter((m) => m !== undefined)

@@ -4,7 +4,6 @@
  * the last overdue count, failed milestones among upcoming people).
  */
 import type { FastifyInstance } from 'fastify';
-import { lastOverdue } from '../../../jobs/overdue.ts';
 import { addRoutes } from '../../http/routeTable.ts';
 import { utcText } from '../format.ts';
 import type { ConsoleDeps } from '../plugin.ts';
@@ -72,7 +71,7 @@ export function recordRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
             when: utcText(e.at),
             message: typeof e.details.message === 'string' ? e.details.message : JSON.stringify(e.details),
           }));
-        const overdue = await lastOverdue(ctx);
+        const overdue = await ctx.opsRuns.lastOverdue();
         return page(request, reply, 'alerts', {
           title: 'Alerts',
           alerts,

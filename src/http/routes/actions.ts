@@ -6,13 +6,12 @@
  * Rules live in the guard service, shared with the CLI.
  */
 import type { FastifyInstance } from 'fastify';
-import { guardFor } from '../../guard/instances.ts';
 import { principalOf } from '../access.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
 export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
-  const guard = () => guardFor(ctx);
+  const { guard } = ctx;
 
   addRoutes(app, [
     {
@@ -20,7 +19,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       url: '/v1/actions',
       access: 'system',
       handler: async (request, reply) => {
-        const answer = await guard().register(request.body, principalOf(request));
+        const answer = await guard.register(request.body, principalOf(request));
         await ctx.replicas.wait();
         return reply.status(201).send(answer);
       },
@@ -29,7 +28,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       method: 'POST',
       url: '/v1/actions/:actionId/gate',
       access: 'system',
-      handler: async (request) => guard().gate(actionIdOf(request.params), principalOf(request)),
+      handler: async (request) => guard.gate(actionIdOf(request.params), principalOf(request)),
     },
     {
       method: 'POST',
@@ -38,7 +37,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       handler: async (request) => {
         const principal = principalOf(request);
         // The approver is the token's person; a body cannot name someone else.
-        const answer = await guard().approve(actionIdOf(request.params), principal.personId, principal);
+        const answer = await guard.approve(actionIdOf(request.params), principal.personId, principal);
         await ctx.replicas.wait();
         return answer;
       },
@@ -50,7 +49,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       handler: async (request) => {
         const body = request.body as { reason?: unknown } | undefined;
         const why = typeof body?.reason === 'string' ? body.reason.slice(0, 2000) : undefined;
-        const answer = await guard().cancel(actionIdOf(request.params), principalOf(request), why);
+        const answer = await guard.cancel(actionIdOf(request.params), principalOf(request), why);
         await ctx.replicas.wait();
         return answer;
       },
@@ -59,7 +58,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       method: 'GET',
       url: '/v1/actions/:actionId',
       access: 'viewer',
-      handler: async (request) => guard().get(actionIdOf(request.params)),
+      handler: async (request) => guard.get(actionIdOf(request.params)),
     },
     {
       method: 'GET',
@@ -67,7 +66,7 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       access: 'viewer',
       handler: async (request) => {
         const q = request.query as { limit?: string; offset?: string };
-        return guard().holds({
+        return guard.holds({
           ...(q.limit ? { limit: Number(q.limit) || 1000 } : {}),
           ...(q.offset ? { offset: Number(q.offset) || 0 } : {}),
         });

@@ -1,5 +1,13 @@
-/** Liveness, readiness and Prometheus metrics (no auth: scraped by infrastructure). */
+/**
+ * Liveness, readiness and Prometheus metrics (no auth: scraped by
+ * infrastructure). Gauges read from Redis are sampled at scrape: queue depths,
+ * the overdue count (stored by the last overdue run), actions per state, and
+ * each enabled cron's last-run age.
+ */
+import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
+import { MILESTONES } from '../../domain/milestone.ts';
+import { enabledCrons } from '../../queues/crons.ts';
 import { redisReady } from '../../queues/connection.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
@@ -27,7 +35,7 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
       url: '/metrics',
       access: 'public',
       handler: async (_request, reply) => {
-        await sampleQueueDepths(ctx);
+        await Promise.all([sampleQueueDepths(ctx), sampleOps(ctx)]);
         return reply
           .header('content-type', ctx.metrics.registry.contentType)
           .send(await ctx.metrics.registry.metrics());
@@ -38,7 +46,7 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
 
 async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {
   await Promise.all(
-    Object.values(ctx.queues).map(async (queue) => {
+    (Object.values(ctx.queues) as Queue[]).map(async (queue) => {
       const name = queue.name;
       try {
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
@@ -49,4 +57,25 @@ async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {
       }
     }),
   );
+}
+
+async function sampleOps(ctx: HttpDeps['ctx']): Promise<void> {
+  try {
+    const overdue = await ctx.opsRuns.lastOverdue();
+    for (const m of MILESTONES)
+      ctx.metrics.overdueMilestones.set({ milestone: m }, overdue?.byMilestone[m] ?? 0);
+    for (const [state, n] of Object.entries(await ctx.actions.countByState()))
+      ctx.metrics.holds.set({ state }, n);
+    const crons = enabledCrons(ctx.settings.config.crons);
+    const runs = await ctx.opsRuns.last(crons.map((c) => c.task));
+    const now = ctx.now().getTime();
+    ctx.metrics.cronLastRunAge.reset();
+    for (const { task } of crons) {
+      const finished = Date.parse(runs.get(task)?.finishedAt ?? '');
+      if (!Number.isNaN(finished))
+        ctx.metrics.cronLastRunAge.set({ cron: task }, Math.max(0, (now - finished) / 1000));
+    }
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message }, 'ops metrics sample failed');
+  }
 }

@@ -6,7 +6,6 @@
  * POST /v1/actions/:id/approve. Rules live in src/guard/reinstate.ts.
  */
 import type { FastifyInstance } from 'fastify';
-import { guardFor } from '../../guard/instances.ts';
 import { requestReinstatement } from '../../guard/reinstate.ts';
 import { principalOf } from '../access.ts';
 import { addRoutes } from '../routeTable.ts';
@@ -20,12 +19,7 @@ export function reinstatementRoutes(app: FastifyInstance, { ctx }: HttpDeps): vo
       access: 'admin',
       handler: async (request, reply) => {
         const { personId } = request.params as { personId: string };
-        const answer = await requestReinstatement(
-          guardFor(ctx),
-          personId,
-          request.body,
-          principalOf(request),
-        );
+        const answer = await requestReinstatement(ctx.guard, personId, request.body, principalOf(request));
         return reply
           .status(answer.created ? 201 : 200)
           .send({ ...answer.action, personId, created: answer.created });

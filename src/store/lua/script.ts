@@ -3,7 +3,7 @@
  * failed-over Redis has an empty script cache).
  */
 import { createHash } from 'node:crypto';
-import { isCluster, type RedisClient } from '../../queues/connection.ts';
+import { isCluster, type RedisClient } from '../redisClient.ts';
 
 export class Script {
   readonly sha: string;

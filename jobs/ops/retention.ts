@@ -7,9 +7,8 @@
  * run naming what it deleted — also when the run fails part way, with the
  * counts so far and the error. The audit chain itself is never pruned.
  */
-import type { Context } from '../src/app/context.ts';
-import type { RetentionConfig } from '../src/config/retention.ts';
-import { RetentionStore } from '../src/store/retention.ts';
+import type { RetentionConfig } from '../../src/config/retention.ts';
+import type { JobPorts } from '../ports.ts';
 import type { Progress } from './reconcile.ts';
 
 const DAY_MS = 86_400_000;
@@ -30,12 +29,12 @@ export interface RetentionResult {
 }
 
 export async function pruneExpired(
-  ctx: Pick<Context, 'redis' | 'keys' | 'audit' | 'now' | 'effects'>,
+  ctx: Pick<JobPorts, 'retention' | 'audit' | 'now' | 'effects'>,
   config: RetentionConfig,
   options: { onProgress?: (p: Progress & { step?: string }) => void | Promise<void> } = {},
 ): Promise<RetentionResult> {
   const started = Date.now();
-  const store = new RetentionStore(ctx.redis, ctx.keys);
+  const store = ctx.retention;
   const nowMs = ctx.now().getTime();
   const actionsCutoff = nowMs - config.actionsDays * DAY_MS;
   const rejectedCutoff = nowMs - config.rejectedDays * DAY_MS;

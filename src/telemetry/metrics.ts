@@ -77,8 +77,26 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
     holds: new Gauge({
       name: 'lastday_actions',
-      help: 'Destructive actions per state (sampled at scrape; needs the action gate)',
+      help: 'Destructive actions per state (sampled at scrape)',
       labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    cronLastRunAge: new Gauge({
+      name: 'lastday_cron_last_run_age_seconds',
+      help: 'Seconds since each enabled cron last completed a run (sampled at scrape; absent until its first run)',
+      labelNames: ['cron'] as const,
+      registers: [registry],
+    }),
+    gateDecisions: new Counter({
+      name: 'lastday_gate_decisions_total',
+      help: 'Gate decisions, by decision',
+      labelNames: ['decision'] as const,
+      registers: [registry],
+    }),
+    gateSeconds: new Histogram({
+      name: 'lastday_gate_seconds',
+      help: 'Time to answer a gate request inside lastday',
+      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.25],
       registers: [registry],
     }),
     notifications: new Counter({

@@ -28,10 +28,10 @@ import {
   type NotificationsQueue,
   notificationJobId,
   notificationJobOptions,
-} from '../queues/notifications.ts';
+} from './notifications.ts';
 import type { PeopleStore } from '../store/people.ts';
-import type { Alert } from './alerts.ts';
-import type { Metrics } from './metrics.ts';
+import type { Alert } from '../telemetry/alerts.ts';
+import type { Metrics } from '../telemetry/metrics.ts';
 
 /** Alerts that ops hear of by email/Slack: failed, overdue and drifting milestones. */
 export const NOTIFIED_ALERTS: ReadonlySet<string> = new Set([
@@ -146,7 +146,7 @@ export class Notifier {
     });
   }
 
-  /** The alert path (src/app/alerts.ts) calls this for every alert; failed, overdue and drift go to ops. */
+  /** The alert path (src/telemetry/alerts.ts) calls this for every alert; failed, overdue and drift go to ops. */
   async alert(alert: Alert, at: Date): Promise<void> {
     if (!NOTIFIED_ALERTS.has(alert.kind)) return;
     await this.safely('alert', async () => {

@@ -13,11 +13,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { Context } from '../src/app/context.ts';
-import type { CronsConfig } from '../src/config/crons.ts';
-import { parseCsv } from '../src/domain/csv.ts';
-import type { HrEvent } from '../src/domain/hrEvent.ts';
-import type { PersonRecord } from '../src/domain/person.ts';
+import type { CronsConfig } from '../../src/config/crons.ts';
+import { parseCsv } from '../../src/domain/csv.ts';
+import type { HrEvent } from '../../src/domain/hrEvent.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
 import {
   diffRows,
   isRemovalCandidate,
@@ -25,8 +24,9 @@ import {
   ROSTER_EVENT_PREFIX,
   type RosterParse,
   type WantedRow,
-} from '../src/domain/roster.ts';
-import { submitHrEvent } from '../src/queues/intake.ts';
+} from '../../src/domain/roster.ts';
+import { submitHrEvent } from '../../src/queues/intake.ts';
+import type { JobPorts } from '../ports.ts';
 import type { Progress } from './reconcile.ts';
 
 export type RosterConfig = CronsConfig['rosterSync'];
@@ -53,8 +53,13 @@ export interface RosterSyncResult {
   durationMs: number;
 }
 
+export type RosterSyncPorts = Pick<
+  JobPorts,
+  'people' | 'events' | 'queues' | 'metrics' | 'alerts' | 'log' | 'policy' | 'now'
+>;
+
 export async function rosterSync(
-  ctx: Context,
+  ctx: RosterSyncPorts,
   config: RosterConfig,
   options: { onProgress?: (p: Progress) => void | Promise<void>; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RosterSyncResult> {

@@ -15,20 +15,20 @@
  * yet due move, with a new plan version, new jobs and a `policy.replanned`
  * audit entry. A pass that left nobody behind records the policy's fingerprint,
  * so a start-up under an unchanged config does not ask for an extra pass
- * (src/app/ops.ts).
+ * (src/app/crons.ts).
  *
  * Effects are never run here: the milestone workers run them under the
  * person lock, so a reconcile racing a worker cannot do anything twice. People
  * are walked in batches with ZSCAN over the by-end index (a replan may move a
  * person's end, which a walk by rank could skip); only one batch is in memory.
  */
-import type { Context } from '../src/app/context.ts';
-import { isOpen } from '../src/domain/milestone.ts';
-import type { PersonRecord } from '../src/domain/person.ts';
-import { policyFingerprint } from '../src/domain/replan.ts';
-import { scheduleMilestones } from '../src/queues/milestones.ts';
-import { milestoneJobId } from '../src/queues/names.ts';
-import { type ReplanCounts, replanBatch } from './replanPolicy.ts';
+import { isOpen } from '../../src/domain/milestone.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
+import { scheduleMilestones } from '../../src/queues/milestones.ts';
+import { milestoneJobId } from '../../src/queues/names.ts';
+import type { JobPorts } from '../ports.ts';
+import { policyFingerprint } from '../../src/domain/replan.ts';
+import { type ReplanCounts, type ReplanPorts, replanBatch } from './replanPolicy.ts';
 
 export interface ReconcileResult extends ReplanCounts {
   /** People read. */
@@ -61,13 +61,18 @@ export interface ReconcileOptions {
   onProgress?: (p: Progress) => void | Promise<void>;
 }
 
-export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<ReconcileResult> {
+export type ReconcilePorts = ReplanPorts & Pick<JobPorts, 'milestoneJobsExist' | 'opsRuns'>;
+
+export async function reconcile(
+  ctx: ReconcilePorts,
+  options: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const started = Date.now();
   const fingerprint = policyFingerprint(ctx.policy);
   // During a rolling deploy an old process and a new one reconcile with two
   // policies: each would replan everyone back to its own, pass after pass.
   // Only the policy of the scheduler that started last replans.
-  const inForce = await ctx.redis.get(ctx.keys.policyInForce);
+  const inForce = await ctx.opsRuns.policyInForce();
   const mayReplan = inForce === null || inForce === fingerprint;
   if (!mayReplan) {
     ctx.log.warn(
@@ -96,12 +101,12 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
     await reconcileBatch(ctx, records, result);
     await options.onProgress?.({ done: result.scanned, total: Math.max(total, result.scanned) });
   }
-  if (mayReplan && result.replanDeferred === 0) await ctx.redis.set(ctx.keys.policyReconciled, fingerprint);
+  if (mayReplan && result.replanDeferred === 0) await ctx.opsRuns.setPolicyReconciled(fingerprint);
   result.durationMs = Date.now() - started;
   return result;
 }
 
-async function reconcileBatch(ctx: Context, records: PersonRecord[], result: ReconcileResult) {
+async function reconcileBatch(ctx: ReconcilePorts, records: PersonRecord[], result: ReconcileResult) {
   const queue = ctx.queues.milestones;
   const nowMs = ctx.now().getTime();
   const wanted = records
@@ -117,21 +122,7 @@ async function reconcileBatch(ctx: Context, records: PersonRecord[], result: Rec
   result.open += withOpen.size;
   if (wanted.length === 0) return;
 
-  // Most open milestones wait in the delayed set: one ZMSCORE answers for the
-  // whole batch; only the others need an EXISTS each.
-  const scores = await ctx.redis.zmscore(queue.keys.delayed!, ...wanted.map((w) => w.jobId));
-  const inDelayed = scores.map((score) => score !== null);
-  const rest = wanted.map((w, i) => ({ w, i })).filter(({ i }) => !inDelayed[i]);
-  const exists = [...inDelayed];
-  if (rest.length > 0) {
-    const pipeline = ctx.redis.pipeline();
-    for (const { w } of rest) pipeline.exists(queue.toKey(w.jobId));
-    const answers = (await pipeline.exec()) ?? [];
-    rest.forEach(({ i }, k) => {
-      const [err, n] = answers[k] ?? [null, 0];
-      exists[i] = !err && Number(n) === 1;
-    });
-  }
+  const exists = await ctx.milestoneJobsExist(wanted.map((w) => w.jobId));
 
   const missing = new Map<string, PersonRecord>();
   const dueExisting: typeof wanted = [];

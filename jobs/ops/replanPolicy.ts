@@ -13,14 +13,14 @@
  * person whose lock is busy (a milestone running) is left to the next pass.
  */
 import { DateTime } from 'luxon';
-import type { Context } from '../src/app/context.ts';
-import { LastdayError } from '../src/domain/errors.ts';
-import { isOpen } from '../src/domain/milestone.ts';
-import type { PersonRecord } from '../src/domain/person.ts';
-import { plannedUnderOtherPolicy, replanUnderPolicy } from '../src/domain/replan.ts';
-import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
-import { unscheduleVersion } from '../src/queues/milestones.ts';
-import { ensurePlan } from './ensurePlan.ts';
+import { LastdayError } from '../../src/domain/errors.ts';
+import { isOpen } from '../../src/domain/milestone.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
+import { plannedUnderOtherPolicy, replanUnderPolicy } from '../../src/domain/replan.ts';
+import { revokeTookEffect } from '../../src/effects/connectorEffects.ts';
+import { unscheduleVersion } from '../../src/queues/milestones.ts';
+import { ensurePlan, type EnsurePlanPorts } from '../ensurePlan.ts';
+import type { JobPorts } from '../ports.ts';
 
 export interface ReplanCounts {
   /** People with a milestone moved or another scope: saved with a `policy.replanned` audit entry. */
@@ -42,8 +42,11 @@ const LOCK_RETRY_MS = 25;
  * batch with every replanned person's saved record in place of the old one,
  * so the job repair that follows looks at the current plan version.
  */
+/** What a replan uses: the person's lock and record, effects (restore), and the milestone jobs. */
+export type ReplanPorts = EnsurePlanPorts & Pick<JobPorts, 'people' | 'lock' | 'policy'>;
+
 export async function replanBatch(
-  ctx: Context,
+  ctx: ReplanPorts,
   records: PersonRecord[],
   counts: ReplanCounts,
 ): Promise<PersonRecord[]> {
@@ -79,7 +82,7 @@ export async function replanBatch(
 type Replanned = { outcome: 'replanned' | 'restamped' | 'unchanged'; record: PersonRecord | undefined };
 type PersonReplan = Replanned | 'busy';
 
-async function replanPerson(ctx: Context, personId: string): Promise<PersonReplan> {
+async function replanPerson(ctx: ReplanPorts, personId: string): Promise<PersonReplan> {
   for (let attempt = 1; ; attempt++) {
     const result = await ctx.lock.withLock(personId, () => replanLocked(ctx, personId));
     if (result.locked) return result.value;
@@ -88,7 +91,7 @@ async function replanPerson(ctx: Context, personId: string): Promise<PersonRepla
   }
 }
 
-async function replanLocked(ctx: Context, personId: string): Promise<Replanned> {
+async function replanLocked(ctx: ReplanPorts, personId: string): Promise<Replanned> {
   // Read again under the lock: the batch's copy may predate a milestone run or an event.
   const current = await ctx.people.get(personId);
   if (!current || !plannedUnderOtherPolicy(current, ctx.policy))

@@ -5,7 +5,7 @@
  * POSTed there signed per Standard Webhooks (best effort: a failing alert
  * endpoint is logged, never blocks the work that raised the alert). Failed,
  * overdue and drifting milestones also go to `notifications.ops` through the
- * notifier's outbox (src/app/notifier.ts).
+ * notifier's outbox (src/queues/notifier.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';

@@ -5,10 +5,10 @@
  * the built-in scheduler would.
  */
 import type { Job } from 'bullmq';
-import type { Context } from '../src/app/context.ts';
-import type { OpsProviders } from '../src/app/opsProviders.ts';
+import type { SyncResult } from '../../src/queues/crons.ts';
+import type { JobPorts } from '../ports.ts';
 import { publishAuditHead } from './auditHead.ts';
-import { syncJobSchedulers } from '../src/queues/crons.ts';
+import { expireHolds } from './holdExpiry.ts';
 import { checkOverdue } from './overdue.ts';
 import { type Progress, reconcile } from './reconcile.ts';
 import { pruneExpired } from './retention.ts';
@@ -26,9 +26,31 @@ export interface OpsRunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What the ops tasks use between them. */
+export type OpsPorts = Pick<
+  JobPorts,
+  | 'settings'
+  | 'policy'
+  | 'people'
+  | 'events'
+  | 'actions'
+  | 'retention'
+  | 'opsRuns'
+  | 'audit'
+  | 'effects'
+  | 'connectors'
+  | 'lock'
+  | 'guard'
+  | 'queues'
+  | 'milestoneJobsExist'
+  | 'metrics'
+  | 'alerts'
+  | 'log'
+  | 'now'
+>;
+
 export async function runOpsTask(
-  ctx: Context,
-  providers: OpsProviders,
+  ctx: OpsPorts,
   name: OpsTaskName,
   options: OpsRunOptions = {},
 ): Promise<Record<string, unknown>> {
@@ -65,9 +87,7 @@ export async function runOpsTask(
       return { ...result };
     }
     case 'hold-expiry':
-      return providers.expireHolds
-        ? await providers.expireHolds(ctx)
-        : { skipped: 'no action gate installed' };
+      return { ...(await expireHolds(ctx)) };
     case 'retention':
       return {
         ...(await pruneExpired(ctx, ctx.settings.config.retention, { onProgress: progress('prune') })),
@@ -81,11 +101,16 @@ export async function runOpsTask(
  * reconcile pass, upserts the cron schedulers again: a scheduler whose pending
  * job was lost would otherwise never run again (see src/queues/crons.ts).
  */
-export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
+export function createOpsProcessor(
+  ctx: OpsPorts & {
+    /** Upserts the cron job schedulers from the config (src/queues/crons.ts). */
+    syncCrons: () => Promise<SyncResult>;
+  },
+) {
   return async (job: Job): Promise<Record<string, unknown>> => {
     if (!isOpsTask(job.name)) throw new Error(`unknown ops task ${job.name}`);
     const started = ctx.now().toISOString();
-    const result = await runOpsTask(ctx, providers, job.name, {
+    const result = await runOpsTask(ctx, job.name, {
       onProgress: (p) => job.updateProgress(p),
     });
     await ctx.opsRuns.record(job.name, {
@@ -100,9 +125,9 @@ export function createOpsProcessor(ctx: Context, providers: OpsProviders) {
 }
 
 /** Re-creates broken cron schedulers; a failure here is logged, never the reconcile's. */
-async function healSchedulers(ctx: Context): Promise<void> {
+async function healSchedulers(ctx: { syncCrons: () => Promise<SyncResult>; log: JobPorts['log'] }) {
   try {
-    const sync = await syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis);
+    const sync = await ctx.syncCrons();
     if (sync.upserted.length > 0)
       ctx.log.warn({ crons: sync.upserted }, 'reconcile: cron schedulers were broken; re-created');
     if (sync.failed.length > 0)

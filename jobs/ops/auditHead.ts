@@ -9,14 +9,14 @@
  * below it is a rollback, alerted once. And under LASTDAY_AUDIT_KEY a chain
  * written before the key was set is sealed (AuditStore.sealKeyed).
  */
-import type { Context } from '../src/app/context.ts';
-import type { ChainHead } from '../src/store/audit.ts';
+import type { ChainHead } from '../../src/store/audit.ts';
+import type { JobPorts } from '../ports.ts';
 
 export type AuditHeadResult = (ChainHead & { sealed?: true }) | { error: string };
 
 /** Never throws: a chain problem must not stop the reconcile pass that calls it. */
 export async function publishAuditHead(
-  ctx: Pick<Context, 'audit' | 'log' | 'alerts' | 'now'>,
+  ctx: Pick<JobPorts, 'audit' | 'log' | 'alerts' | 'now'>,
 ): Promise<AuditHeadResult> {
   try {
     return await publish(ctx);
@@ -27,7 +27,7 @@ export async function publishAuditHead(
   }
 }
 
-async function publish(ctx: Pick<Context, 'audit' | 'log' | 'alerts' | 'now'>) {
+async function publish(ctx: Pick<JobPorts, 'audit' | 'log' | 'alerts' | 'now'>) {
   const sealed = await ctx.audit.sealKeyed(ctx.now().toISOString());
   const { head, highestSeen: highest } = await ctx.audit.checkHead();
   ctx.log.info({ auditHead: { seq: head.seq, hash: head.hash }, keyed: ctx.audit.keyed }, 'audit head');

@@ -12,8 +12,9 @@
  * The count is stored in Redis so /metrics on any API process reports it, not
  * only the scheduler process that ran the check.
  */
-import type { Context } from '../src/app/context.ts';
-import { actionableAtMs, isOpen, type MilestoneName } from '../src/domain/milestone.ts';
+import { actionableAtMs, isOpen, type MilestoneName } from '../../src/domain/milestone.ts';
+import type { OverdueSnapshot } from '../../src/store/opsRuns.ts';
+import type { JobPorts } from '../ports.ts';
 import type { Progress } from './reconcile.ts';
 
 export interface OverdueMilestone {
@@ -43,8 +44,10 @@ const LIST_MAX = 1000;
 /** An overdue milestone is alerted again if it is still overdue this long after. */
 const REALERT_S = 24 * 3600;
 
+export type OverduePorts = Pick<JobPorts, 'people' | 'opsRuns' | 'alerts' | 'log' | 'now'>;
+
 export async function checkOverdue(
-  ctx: Context,
+  ctx: OverduePorts,
   overdueAfterMinutes: number,
   options: { onProgress?: (p: Progress) => void | Promise<void> } = {},
 ): Promise<OverdueResult> {
@@ -75,14 +78,14 @@ export async function checkOverdue(
           ...(m.lastError ? { lastError: m.lastError } : {}),
         };
         if (found.length < LIST_MAX) found.push(item);
-        const first = await ctx.redis.set(
-          ctx.keys.overdueAlerted(record.person.id, record.planVersion, m.name),
+        const first = await ctx.opsRuns.claimOverdueAlert(
+          record.person.id,
+          record.planVersion,
+          m.name,
           now.toISOString(),
-          'EX',
           REALERT_S,
-          'NX',
         );
-        if (first === 'OK') {
+        if (first) {
           alerted++;
           await ctx.alerts.raise({
             kind: 'milestone_overdue',
@@ -116,14 +119,7 @@ export async function checkOverdue(
     alerted,
     durationMs: Date.now() - started,
   };
-  await ctx.redis.set(ctx.keys.overdueSnapshot, JSON.stringify({ at: result.at, count, byMilestone }));
+  const snapshot: OverdueSnapshot = { at: result.at, count, byMilestone };
+  await ctx.opsRuns.saveOverdue(snapshot);
   return result;
-}
-
-/** The last stored overdue count, for /metrics. */
-export async function lastOverdue(
-  ctx: Context,
-): Promise<{ at: string; count: number; byMilestone: Partial<Record<MilestoneName, number>> } | undefined> {
-  const raw = await ctx.redis.get(ctx.keys.overdueSnapshot);
-  return raw ? JSON.parse(raw) : undefined;
 }

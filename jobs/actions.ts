@@ -1,0 +1,201 @@
+/**
+ * Processor of the `actions` queue: `execute` jobs call a managed action's
+ * callback at its instant when the gate allows; `expire` jobs cancel holds
+ * nobody decided within `policy.holdExpiryHours`.
+ *
+ * Execute: each action's callback succeeds at most once. A run after a success
+ * finds `executed` and calls nothing; two runs at once are kept apart by a
+ * per-action claim; `executed` is written atomically with its audit entry. A
+ * retryable failure is thrown so BullMQ retries with backoff; the last failed
+ * attempt raises an alert. A 2xx that comes back after the action was
+ * cancelled leaves it cancelled (cancel is final, src/domain/actionStates.ts)
+ * and is audited as `action.executed_after_cancel` with an alert.
+ *
+ * Expire: one action, or every action of a freeze batch. A job that fires early
+ * (clock skew between processes) waits for the rest; an action found decided is
+ * left alone, so a rerun changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelayedError, type Job } from 'bullmq';
+import { sourcesOf } from '../src/domain/actionStates.ts';
+import { auditPersonOf, reinstatedPersonOf } from '../src/domain/reinstatement.ts';
+import {
+  auditableUrl,
+  type CallbackAnswer,
+  callCallback,
+  callFailureReason,
+  isRetryableStatus,
+} from '../src/guard/callback.ts';
+import { executeReinstatement, type ReinstateOutcome } from '../src/guard/reinstate.ts';
+import { ExecutionRetry } from '../src/guard/retry.ts';
+import type { GuardService } from '../src/guard/service.ts';
+import type { ActionJobData } from '../src/queues/actions.ts';
+import type { JobPorts } from './ports.ts';
+
+/** Longest a callback call may take; the claim outlives it. */
+export const CALLBACK_TIMEOUT_MS = 10_000;
+
+export type ExecutePorts = Pick<JobPorts, 'guard' | 'audit' | 'alerts' | 'log' | 'now'> & {
+  /** LASTDAY_ACTION_SECRET: signs the callback call. */
+  actionSecret: string | undefined;
+};
+
+export type ExecuteOutcome =
+  | { outcome: 'executed'; status: number }
+  | ReinstateOutcome
+  | { outcome: 'held' | 'cancelled' | 'executed_already' | 'not_managed' | 'no_secret'; reason: string }
+  | { outcome: 'refused' | 'executed_after_cancel'; status: number };
+
+/** A callback failure worth retrying (network error, 5xx, 408, 429). */
+export class CallbackRetry extends ExecutionRetry {
+  override readonly name = 'CallbackRetry';
+}
+
+export function createActionsProcessor(ports: ExecutePorts) {
+  const execute = createExecuteProcessor(ports);
+  const expire = createExpireProcessor(ports.guard);
+  return (job: Job<ActionJobData>, token?: string) =>
+    job.name === 'expire' ? expire(job, token) : execute(job);
+}
+
+export function createExecuteProcessor(ports: ExecutePorts) {
+  return async (job: Job<ActionJobData>): Promise<ExecuteOutcome> => {
+    const { actionId } = job.data;
+    const attempt = job.attemptsMade + 1;
+    try {
+      const result = await executeAction(ports, actionId, attempt);
+      ports.log.info({ actionId, attempt, ...result }, 'managed action run');
+      return result;
+    } catch (err) {
+      const last = attempt >= (job.opts.attempts ?? 1);
+      if (err instanceof ExecutionRetry && last) {
+        await ports.alerts.raise({
+          kind: 'action_callback_failed',
+          message: `${err.message}; giving up after ${attempt} attempts`,
+          actionId,
+          details: { attempts: attempt },
+        });
+      }
+      throw err;
+    }
+  };
+}
+
+export async function executeAction(
+  ports: ExecutePorts,
+  actionId: string,
+  attempt: number,
+): Promise<ExecuteOutcome> {
+  const { guard, audit, alerts, now } = ports;
+  const decision = await guard.gate(actionId, { name: 'lastday' });
+  if (decision.decision !== 'allow') {
+    if (decision.state === 'executed') return { outcome: 'executed_already', reason: decision.reason };
+    // On the record: lastday was due to run it and did not, and why.
+    const skipped = await guard.actions.get(actionId);
+    await audit.append({
+      at: now().toISOString(),
+      type: 'action.execution_skipped',
+      actor: 'lastday',
+      personId: skipped ? auditPersonOf(skipped) : undefined,
+      actionId,
+      details: { decision: decision.decision, state: decision.state, reason: decision.reason, attempt },
+    });
+    return { outcome: decision.state === 'cancelled' ? 'cancelled' : 'held', reason: decision.reason };
+  }
+  // lastday's own actions (a reinstatement) run here, not through a callback.
+  const own = await guard.actions.get(actionId);
+  if (own && reinstatedPersonOf(own) !== undefined) return executeReinstatement(guard, own, attempt);
+  const secret = ports.actionSecret;
+  if (!secret) {
+    await alerts.raise({
+      kind: 'action_callback_unsigned',
+      message: `cannot call the callback of ${actionId}: LASTDAY_ACTION_SECRET is not set`,
+      actionId,
+    });
+    return { outcome: 'no_secret', reason: 'LASTDAY_ACTION_SECRET is not set' };
+  }
+  const token = randomUUID();
+  if (!(await guard.actions.claim(actionId, token, CALLBACK_TIMEOUT_MS * 3))) {
+    throw new CallbackRetry(`another executor is calling the callback of ${actionId}`);
+  }
+  try {
+    // Read after claiming: the executor that held the claim may just have succeeded.
+    const action = await guard.actions.get(actionId);
+    if (!action?.callbackUrl) return { outcome: 'not_managed', reason: 'no callbackUrl' };
+    if (action.state === 'executed') return { outcome: 'executed_already', reason: 'executed already' };
+    if (action.state !== 'pending' && action.state !== 'approved') {
+      return { outcome: action.state === 'cancelled' ? 'cancelled' : 'held', reason: action.reason };
+    }
+    let answer: CallbackAnswer;
+    try {
+      answer = await callCallback(action, secret, { timeoutMs: CALLBACK_TIMEOUT_MS, now });
+    } catch (err) {
+      throw new CallbackRetry(`callback of ${actionId} failed: ${callFailureReason(err)}`);
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      const at = now().toISOString();
+      const details = { status: answer.status, attempt, callbackUrl: auditableUrl(action.callbackUrl) };
+      // The call happened: record it from whatever state the table lets become executed.
+      const moved = await guard.actions.transition(
+        action,
+        sourcesOf('executed'),
+        'executed',
+        { executedAt: at, updatedAt: at, reason: `callback answered ${answer.status}` },
+        { at, type: 'action.executed', actor: 'lastday', personId: action.initiatorId, actionId, details },
+      );
+      if (moved.outcome === 'state' && moved.state === 'cancelled') {
+        // Cancelled while the call was in flight: cancel is final, so the action
+        // stays cancelled, and someone must learn that the far side acted anyway.
+        await audit.append({
+          at,
+          type: 'action.executed_after_cancel',
+          actor: 'lastday',
+          personId: action.initiatorId,
+          actionId,
+          details,
+        });
+        await alerts.raise({
+          kind: 'action_executed_after_cancel',
+          message: `the callback of ${actionId} answered ${answer.status} after the action was cancelled`,
+          actionId,
+          details: { status: answer.status, attempt },
+        });
+        return { outcome: 'executed_after_cancel', status: answer.status };
+      }
+      return { outcome: 'executed', status: answer.status };
+    }
+    if (isRetryableStatus(answer.status)) {
+      throw new CallbackRetry(`callback of ${actionId} answered ${answer.status} ${answer.reason}`);
+    }
+    await audit.append({
+      at: now().toISOString(),
+      type: 'action.callback_refused',
+      actor: 'lastday',
+      personId: action.initiatorId,
+      actionId,
+      // Status and reason phrase only: never the answer's body (see callback.ts).
+      details: { status: answer.status, reason: answer.reason, attempt },
+    });
+    return { outcome: 'refused', status: answer.status };
+  } finally {
+    await guard.actions.release(actionId, token).catch(() => undefined);
+  }
+}
+
+export function createExpireProcessor(guard: Pick<GuardService, 'expire'>) {
+  return async (job: Job<ActionJobData>, token?: string) => {
+    const ids = job.data.actionIds ?? [job.data.actionId];
+    let expired = 0;
+    let notDueUntil = 0;
+    for (const id of ids) {
+      const result = await guard.expire(id);
+      if (result.outcome === 'expired') expired++;
+      if (result.outcome === 'not_due') notDueUntil = Math.max(notDueUntil, result.dueMs);
+    }
+    if (notDueUntil > 0) {
+      await job.moveToDelayed(notDueUntil, token);
+      throw new DelayedError();
+    }
+    return { outcome: expired > 0 ? 'expired' : 'not_held', expired, checked: ids.length };
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The table of workers: every queue lastday consumes, its processor, the role
+ * that runs it, concurrency, backoff and lock options, written once.
+ * `startWorkers` builds the workers of a role from it; nothing else creates a
+ * BullMQ Worker.
+ */
+import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
+import { createActionsProcessor } from '../../jobs/actions.ts';
+import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
+import { createMilestoneProcessor } from '../../jobs/milestone.ts';
+import { createNotifyProcessor } from '../../jobs/notify.ts';
+import { createOpsProcessor } from '../../jobs/ops/tasks.ts';
+import type { Config } from '../config/schema.ts';
+import { CALLBACK_BACKOFF } from '../queues/actions.ts';
+import { cappedBackoff } from '../queues/backoff.ts';
+import { syncJobSchedulers } from '../queues/crons.ts';
+import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
+import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
+import { QUEUES } from '../queues/names.ts';
+import { NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
+import type { Context } from './context.ts';
+import type { RuntimeRole } from './roles.ts';
+
+/** Knobs tests turn (defaults are production's). */
+export interface WorkerTuning {
+  /** First callback retry delay; doubles per attempt, capped at 5 minutes. Default 1000 ms. */
+  callbackRetryBaseMs?: number;
+}
+
+type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface WorkerSpec {
+  queue: QueueName;
+  /** The role whose processes run this worker. */
+  role: RuntimeRole;
+  /** Connection name, as Redis `CLIENT LIST` shows it. */
+  connectionName: string;
+  processor: (ctx: Context) => Processor;
+  concurrency: (config: Config) => number;
+  /**
+   * `job`: the job lock lasts `workers.lockDurationMs` and a stalled job is
+   * always put back. A killed worker's jobs are found stalled and run again after
+   * about one lock duration; BullMQ fails a job for good once it stalled more
+   * than `maxStalledCount` times (default 1), so two worker crashes would lose a
+   * revoke, an acknowledged HR event or a managed action. Reruns are safe
+   * (effects are recorded once; the per-action claim keeps a callback to one
+   * success). A number: a fixed lock duration with BullMQ's stall handling.
+   */
+  lock: 'job' | number;
+  /** Custom backoff types, by name (job options name them; any other type waits 1 s). */
+  backoff?: (tuning: WorkerTuning) => Record<string, (attemptsMade: number) => number>;
+  /** Any client may write this queue: data that is not JSON is handed here and failed once. */
+  unparsable?: (ctx: Context) => (job: Job, raw: string, reason: string) => Promise<void>;
+}
+
+export const WORKERS: readonly WorkerSpec[] = [
+  {
+    queue: QUEUES.hrEvents,
+    role: 'worker',
+    connectionName: 'lastday-hr-events',
+    processor: (ctx) => createHrEventProcessor(ctx),
+    concurrency: (config) => config.workers.eventConcurrency,
+    lock: 'job',
+    unparsable: (ctx) => createUnparsableHrEventHandler(ctx),
+  },
+  {
+    queue: QUEUES.milestones,
+    role: 'worker',
+    connectionName: 'lastday-milestones',
+    processor: (ctx) => createMilestoneProcessor(ctx),
+    concurrency: (config) => config.workers.milestoneConcurrency,
+    lock: 'job',
+    backoff: () => ({ [MILESTONE_BACKOFF]: (attempts) => cappedBackoff(attempts) }),
+  },
+  {
+    queue: QUEUES.actions,
+    role: 'worker',
+    connectionName: 'lastday-actions',
+    processor: (ctx) =>
+      createActionsProcessor({ ...ctx, actionSecret: ctx.settings.env.LASTDAY_ACTION_SECRET }) as Processor,
+    concurrency: () => 20,
+    lock: 'job',
+    backoff: ({ callbackRetryBaseMs = 1_000 }) => ({
+      [CALLBACK_BACKOFF]: (attempts) =>
+        Math.min(callbackRetryBaseMs * 2 ** Math.max(0, attempts - 1), 300_000),
+    }),
+  },
+  {
+    // The outbox: a slow or dead mail server or Slack never holds up the timeline's workers.
+    queue: QUEUES.notifications,
+    role: 'worker',
+    connectionName: 'lastday-notifications',
+    processor: (ctx) => createNotifyProcessor(ctx) as Processor,
+    concurrency: () => 10,
+    lock: 'job',
+    backoff: () => ({ [NOTIFY_BACKOFF]: (attempts) => notifyBackoffMs(attempts) }),
+  },
+  {
+    queue: QUEUES.ops,
+    role: 'scheduler',
+    connectionName: 'lastday-ops',
+    processor: (ctx) =>
+      createOpsProcessor({
+        ...ctx,
+        syncCrons: () => syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis),
+      }),
+    // One task at a time per process.
+    concurrency: () => 1,
+    // A reconcile of a large population outlasts the default 30 s lock easily; the
+    // lock is renewed while it runs, this only bounds a crashed holder.
+    lock: 120_000,
+  },
+];
+
+/** Starts the workers of `roles` from the table and waits until each is ready. */
+export async function startWorkers(
+  ctx: Context,
+  roles: readonly RuntimeRole[],
+  tuning: WorkerTuning = {},
+): Promise<Worker[]> {
+  const { config } = ctx.settings;
+  const workers = WORKERS.filter((spec) => roles.includes(spec.role)).map((spec) => {
+    const options: WorkerOptions = {
+      connection: ctx.connections.open('worker', spec.connectionName),
+      prefix: ctx.prefix,
+      concurrency: spec.concurrency(config),
+      ...(spec.lock === 'job'
+        ? {
+            lockDuration: config.workers.lockDurationMs,
+            stalledInterval: config.workers.lockDurationMs,
+            maxStalledCount: Number.MAX_SAFE_INTEGER,
+          }
+        : { lockDuration: spec.lock }),
+    };
+    const strategies = spec.backoff?.(tuning);
+    if (strategies) {
+      options.settings = {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          (type !== undefined ? strategies[type]?.(attemptsMade) : undefined) ?? 1_000,
+      };
+    }
+    const processor = spec.processor(ctx);
+    const worker = spec.unparsable
+      ? new JsonSafeWorker(spec.queue, processor, { ...options, onUnparsableData: spec.unparsable(ctx) })
+      : new Worker(spec.queue, processor, options);
+    ctx.connections.watchWorker(worker);
+    if (spec.role === 'scheduler') {
+      worker.on('completed', (job, result) =>
+        ctx.log.info({ task: job.name, result: summary(result) }, 'ops task done'),
+      );
+      worker.on('failed', (job, err) =>
+        ctx.log.error({ task: job?.name, err: err.message }, 'ops task failed'),
+      );
+    } else {
+      worker.on('failed', (job, err) =>
+        ctx.log.warn(
+          { queue: spec.queue, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+          'job failed',
+        ),
+      );
+    }
+    return worker;
+  });
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  return workers;
+}
+
+/** Drops long lists from a task result for the log line. */
+function summary(result: unknown): unknown {
+  if (!result || typeof result !== 'object') return result;
+  return Object.fromEntries(
+    Object.entries(result).map(([k, v]) => [k, Array.isArray(v) && v.length > 10 ? `${v.length} items` : v]),
+  );
+}
