@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { ActionRecord, ActionView } from '../domain/action.ts';
 import { guardStatus } from '../domain/action.ts';
+import { sourcesOf } from '../domain/actionStates.ts';
 import { LastdayError } from '../domain/errors.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import {
@@ -209,10 +210,12 @@ export async function executeReinstatement(
   const result = locked.value;
   if (result.outcome === 'refused') return result;
   const now = ctx.now().toISOString();
-  // From cancelled too: a cancel that came after the first account was enabled did not stop it.
-  await guard.actions.transition(
+  // From whatever state the table lets become executed. A cancel that came after
+  // the first account was enabled did not stop the reinstatement (half-enabled is
+  // worse), but cancel is final: the action stays cancelled and ops are told.
+  const moved = await guard.actions.transition(
     action,
-    ['approved', 'cancelled'],
+    sourcesOf('executed'),
     'executed',
     { executedAt: now, updatedAt: now, reason: 'reinstated by lastday' },
     {
@@ -224,6 +227,15 @@ export async function executeReinstatement(
       details: { kind: REINSTATE_KIND, attempt, reinstated: true },
     },
   );
+  if (moved.outcome === 'state' && moved.state === 'cancelled') {
+    await ctx.alerts.raise({
+      kind: 'action_executed_after_cancel',
+      message: `reinstatement ${action.actionId} of ${personId} finished after it was cancelled: the person is enabled again`,
+      personId,
+      actionId: action.actionId,
+      details: { kind: REINSTATE_KIND, attempt },
+    });
+  }
   return result;
 }
 

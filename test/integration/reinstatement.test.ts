@@ -415,6 +415,40 @@ describe('reinstatement', () => {
   }, 60_000);
 });
 
+describe('a cancel that comes after an account was enabled', () => {
+  it('does not leave the person half-enabled: the reinstatement finishes, the action stays cancelled, ops are alerted', async () => {
+    const personId = 'rs-cancel-late';
+    const s = await seed(personId);
+    await revokeNow(personId);
+    const actionId = (await request(personId)).body.actionId as string;
+    // Enable works everywhere; the SCIM group restore keeps failing, so the
+    // execution is stuck between "enabled somewhere" and "done".
+    scim.faults.rules = [{ method: 'PATCH', path: '/Groups', status: 503, count: 10_000 }];
+    try {
+      expect((await approve(actionId, EXTRA.approver2)).status).toBe(200);
+      await eventually(async () => scim.store.users.get(s.user.id)?.active === true, 30_000);
+      const cancelled = await api(
+        'POST',
+        `/v1/actions/${encodeURIComponent(actionId)}/cancel`,
+        { reason: 'changed our mind' },
+        bearer(TOKENS.admin),
+      );
+      expect(cancelled.status).toBe(200);
+    } finally {
+      scim.faults.rules = [];
+    }
+    await eventually(async () => (await person(personId)).status === 'reinstated', 30_000);
+    expect(scim.groupsOf(s.user.id).sort()).toEqual(s.scimGroups);
+    const action = await rt.ctx.actions.get(actionId);
+    expect(action?.state).toBe('cancelled'); // cancel is final
+    const audit = await auditOf(rt, personId);
+    expect(
+      audit.filter((e) => e.type === 'alert.action_executed_after_cancel' && e.actionId === actionId),
+    ).toHaveLength(1);
+    expect(audit.filter((e) => e.type === 'action.executed' && e.actionId === actionId)).toHaveLength(0);
+  }, 60_000);
+});
+
 describe('an extension that came after the revoke', () => {
   it('is planned afresh when the person is reinstated, with its jobs', async () => {
     const personId = 'rs-extended';
