@@ -22,6 +22,7 @@ import { AuditStore } from '../store/audit.ts';
 import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
+import { DirectoryRevoke } from '../store/directoryRevoke.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
 import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
@@ -105,6 +106,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     if (options.connectors !== false)
       connectors = createConnectors(settings.config.connectors, {
         directory,
+        directoryRevoke: new DirectoryRevoke(redis, keys, audit),
         now,
         env: options.env ?? process.env,
         log,

@@ -15,7 +15,7 @@ describe('job retention', () => {
       const completed = spec.retention?.completed;
       expect(completed?.count, spec.queue).toBeGreaterThan(0);
       expect(completed?.count, spec.queue).toBeLessThanOrEqual(100_000);
-      expect(spec.retention?.failed.age, spec.queue).toBeGreaterThan(0);
+      expect(spec.retention?.failed, spec.queue).toHaveProperty('age');
     }
     expect(WORKERS.find((w) => w.queue === 'hr-events')?.retention?.completed.count).toBe(1_000);
   });
