@@ -144,7 +144,7 @@ async function sampleBreakdown(
     personRecord: await perPerson((id) => [keys.person(id)]),
     milestoneJobs: await perPerson((id) => MILESTONES.map((m) => jobKey(id, m))),
     eventIdempotency: await eventKeys(),
-    auditPersonIndex: await perPerson((id) => [keys.auditByPerson(id)]),
+    auditPersonIndex: (await shared(keys.auditPeople)) + (await perPerson((id) => [keys.auditByPerson(id)])),
     auditStream: await shared(keys.auditLog),
     peopleByEnd: await shared(keys.peopleByEnd),
     milestonesDelayedZset: await shared(`${prefix}:milestones:delayed`),

@@ -113,30 +113,36 @@ export class AuditStore {
     return true;
   }
 
-  private indexKeysFor(input: Pick<AuditInput, 'personId' | 'actionId'>): [string, string] {
+  private indexKeysFor(input: Pick<AuditInput, 'actionId'>): [string, string] {
     const k = this.keys;
     // Cluster needs every key a script touches declared; the log stands in for "no index".
-    return [
-      input.personId !== undefined ? k.auditByPerson(input.personId) : k.auditLog,
-      input.actionId !== undefined ? k.auditByAction(input.actionId) : k.auditLog,
-    ];
+    return [k.auditPeople, input.actionId !== undefined ? k.auditByAction(input.actionId) : k.auditLog];
+  }
+
+  /** A person's seqs: the people hash, and the list an earlier version kept per person. */
+  private async personSeqs(personId: string): Promise<number[]> {
+    const [[, packed], [, listed]] = (await this.redis
+      .pipeline()
+      .hget(this.keys.auditPeople, personId)
+      .lrange(this.keys.auditByPerson(personId), 0, -1)
+      .exec()) as [[null, string | null], [null, string[]]];
+    const seqs = [...listed, ...(packed ? packed.split(',') : [])].map(Number);
+    return [...new Set(seqs)].sort((a, b) => a - b);
   }
 
   /** Entries in sequence order, optionally only those of one person or action. */
   async list(filter: { personId?: string; actionId?: string; afterSeq?: number; limit?: number }) {
     const limit = Math.min(Math.max(filter.limit ?? 500, 1), 5000);
     const after = filter.afterSeq ?? 0;
-    const indexKey =
-      filter.personId !== undefined
-        ? this.keys.auditByPerson(filter.personId)
-        : filter.actionId !== undefined
-          ? this.keys.auditByAction(filter.actionId)
-          : undefined;
-    if (indexKey === undefined) {
+    if (filter.personId === undefined && filter.actionId === undefined) {
       const rows = await this.redis.xrange(this.keys.auditLog, `(${after}-0`, '+', 'COUNT', limit);
       return rows.map(([id, fields]) => parseEntry(id, fields));
     }
-    const seqs = (await this.redis.lrange(indexKey, 0, -1)).map(Number).filter((s) => s > after);
+    const indexed =
+      filter.personId !== undefined
+        ? await this.personSeqs(filter.personId)
+        : (await this.redis.lrange(this.keys.auditByAction(filter.actionId!), 0, -1)).map(Number);
+    const seqs = indexed.filter((s) => s > after);
     let entries: AuditEntry[] = [];
     const wanted = seqs.slice(0, limit);
     const pipeline = this.redis.pipeline();

@@ -54,7 +54,7 @@ export interface ChainedWrite {
   keys: readonly string[];
   args: readonly (string | number)[];
   entry: EntryContent;
-  /** Lists the entry's seq is pushed to: [by person, by action] (the log key for none). */
+  /** Where the entry's seq is indexed: [the people hash, the action's list] (the log key for no action). */
   indexKeys: readonly [string, string];
 }
 

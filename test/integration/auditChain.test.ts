@@ -214,6 +214,28 @@ describe('the audit appender', () => {
   });
 });
 
+describe('the person index', () => {
+  it('keeps the seqs of a person in one hash field, and still reads the list an earlier version kept', async () => {
+    const ctx = await context();
+    const first = await ctx.audit.append(entry(1, 'idx/1'));
+    // As an earlier version indexed it: a list key per person.
+    await raw.hdel(ctx.keys.auditPeople, 'idx/1');
+    await raw.rpush(ctx.keys.auditByPerson('idx/1'), first);
+    const second = await ctx.audit.append(entry(2, 'idx/1'));
+    const third = await ctx.audit.append(entry(3, 'idx/1'));
+    await ctx.audit.append(entry(4, 'idx/2'));
+    expect(await raw.hget(ctx.keys.auditPeople, 'idx/1')).toBe(`${second},${third}`);
+    const listed = await ctx.audit.list({ personId: 'idx/1' });
+    expect(listed.map((e) => e.seq)).toEqual([first, second, third]);
+    expect(listed.map((e) => e.details.i)).toEqual([1, 2, 3]);
+    expect((await ctx.audit.list({ personId: 'idx/1', afterSeq: first })).map((e) => e.seq)).toEqual([
+      second,
+      third,
+    ]);
+    expect(await ctx.audit.list({ personId: 'idx/none' })).toEqual([]);
+  });
+});
+
 describe('LASTDAY_AUDIT_KEY', () => {
   it('makes every hash an HMAC: verifies with the key, not without it, and a rewrite without the key fails', async () => {
     const settings = testSettings({}, { LASTDAY_AUDIT_KEY: KEY });

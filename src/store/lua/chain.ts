@@ -19,7 +19,7 @@
  */
 import { Script } from './script.ts';
 
-/** KEYS, last: seq, head, log, turn, byPerson index, byAction index (the log when there is none). */
+/** KEYS, last: seq, head, log, turn, people index (hash), byAction index (the log when there is none). */
 export const CHAIN_KEYS = 6;
 /** ARGV, last: seq, prevHash, hash, at, type, actor, personId, actionId, details, appender id. */
 export const CHAIN_ARGS = 10;
@@ -46,7 +46,10 @@ local function audit_append()
     'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'prevHash', AA[2], 'hash', AA[3])
   redis.call('SET', AK[1], AA[1])
   redis.call('SET', AK[2], AA[3])
-  if AA[7] ~= '' then redis.call('RPUSH', AK[5], AA[1]) end
+  if AA[7] ~= '' then
+    local seqs = redis.call('HGET', AK[5], AA[7])
+    redis.call('HSET', AK[5], AA[7], seqs and (seqs .. ',' .. AA[1]) or AA[1])
+  end
   if AA[8] ~= '' then redis.call('RPUSH', AK[6], AA[1]) end
   appended = 1
   return tonumber(AA[1])
