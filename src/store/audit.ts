@@ -6,7 +6,14 @@
  */
 import type { RedisClient } from './redisClient.ts';
 import { type ChainHead, type ChainKeys, AuditChain } from './auditChain.ts';
-import { chainHasher, contentHash, type EntryContent, fieldMap, storedContent } from './auditHash.ts';
+import {
+  chainHasher,
+  contentHash,
+  type EntryContent,
+  fieldMap,
+  prevHashes,
+  storedContent,
+} from './auditHash.ts';
 import { type VerifyResult, verifyChain } from './auditVerify.ts';
 import type { Keys } from './keys.ts';
 import { auditAppendScript } from './lua/scripts.ts';
@@ -103,12 +110,14 @@ export class AuditStore {
    */
   async sealKeyed(at: string): Promise<boolean> {
     if (!this.keyed) return false;
-    const [newest] = await this.redis.xrevrange(this.chain.keys.log, '+', '-', 'COUNT', 1);
+    const newestTwo = await this.redis.xrevrange(this.chain.keys.log, '+', '-', 'COUNT', 2);
+    const [newest, before] = newestTwo;
     if (!newest) return false;
     const [id, fields] = newest;
     const f = fieldMap(fields);
     const seq = Number(id.split('-')[0]);
-    if (f.hash === this.chain.hasher.link(f.prevHash ?? '', seq, contentHash(storedContent(f)))) return false;
+    const [prevHash = ''] = prevHashes([newest], before);
+    if (f.hash === this.chain.hasher.link(prevHash, seq, contentHash(storedContent(f)))) return false;
     await this.append({ at, type: 'audit.keyed', actor: 'lastday', details: { from: seq + 1 } });
     return true;
   }
@@ -136,7 +145,14 @@ export class AuditStore {
     const after = filter.afterSeq ?? 0;
     if (filter.personId === undefined && filter.actionId === undefined) {
       const rows = await this.redis.xrange(this.keys.auditLog, `(${after}-0`, '+', 'COUNT', limit);
-      return rows.map(([id, fields]) => parseEntry(id, fields));
+      // The entry before the first, whose hash is the first one's prevHash.
+      const first = rows[0] ? Number(rows[0][0].split('-')[0]) : 0;
+      const before =
+        first > 1
+          ? (await this.redis.xrange(this.keys.auditLog, `${first - 1}-0`, `${first - 1}-0`))[0]
+          : undefined;
+      const prevs = prevHashes(rows, before);
+      return rows.map(([id, fields], i) => parseEntry(id, fields, prevs[i]!));
     }
     const indexed =
       filter.personId !== undefined
@@ -146,11 +162,16 @@ export class AuditStore {
     let entries: AuditEntry[] = [];
     const wanted = seqs.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const seq of wanted) pipeline.xrange(this.keys.auditLog, `${seq}-0`, `${seq}-0`);
+    // Each entry with the one before it, whose hash is its prevHash.
+    for (const seq of wanted) pipeline.xrange(this.keys.auditLog, `${Math.max(seq - 1, 1)}-0`, `${seq}-0`);
     const results = (await pipeline.exec()) ?? [];
-    entries = results.flatMap(([err, rows]) =>
-      err ? [] : (rows as [string, string[]][]).map(([id, fields]) => parseEntry(id, fields)),
-    );
+    entries = results.flatMap(([err, found], i) => {
+      const rows = err ? [] : (found as [string, string[]][]);
+      const at = rows.findIndex(([id]) => id === `${wanted[i]}-0`);
+      if (at < 0) return [];
+      const [prevHash = ''] = prevHashes([rows[at]!], rows[at - 1]);
+      return [parseEntry(rows[at]![0], rows[at]![1], prevHash)];
+    });
     // Both filters at once: narrow by the second in memory.
     if (filter.personId !== undefined && filter.actionId !== undefined) {
       entries = entries.filter((e) => e.actionId === filter.actionId);
@@ -175,7 +196,7 @@ function toContent(input: AuditInput): EntryContent {
   };
 }
 
-function parseEntry(id: string, fields: string[]): AuditEntry {
+function parseEntry(id: string, fields: string[], prevHash: string): AuditEntry {
   const f = fieldMap(fields);
   let details: Record<string, unknown> = {};
   try {
@@ -191,7 +212,7 @@ function parseEntry(id: string, fields: string[]): AuditEntry {
     ...(f.personId ? { personId: f.personId } : {}),
     ...(f.actionId ? { actionId: f.actionId } : {}),
     details,
-    prevHash: f.prevHash ?? '',
+    prevHash,
     hash: f.hash ?? '',
   };
 }

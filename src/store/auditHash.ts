@@ -88,6 +88,31 @@ export function fieldMap(fields: readonly string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * The `prevHash` of each of `rows` (stream rows in seq order): the stored
+ * field where an entry has one (entries of earlier versions), else the hash of
+ * the entry before it (the row before, or `before`, the stream's entry just
+ * ahead of the first row), GENESIS for seq 1, and `""` when that entry is
+ * missing. Entries are stored without it since it repeats the previous hash.
+ */
+export function prevHashes(
+  rows: readonly [id: string, fields: string[]][],
+  before?: [id: string, fields: string[]],
+): string[] {
+  let prior = before ? { seq: seqOf(before[0]), hash: fieldMap(before[1]).hash ?? '' } : undefined;
+  return rows.map(([id, fields]) => {
+    const f = fieldMap(fields);
+    const seq = seqOf(id);
+    const prev = f.prevHash ?? (seq === 1 ? GENESIS : prior?.seq === seq - 1 ? prior.hash : '');
+    prior = { seq, hash: f.hash ?? '' };
+    return prev;
+  });
+}
+
+function seqOf(id: string): number {
+  return Number(id.split('-')[0]);
+}
+
 /** The hashed content of a stored entry (absent fields as the writer stored them: `""`, details `{}`). */
 export function storedContent(f: Record<string, string>): EntryContent {
   return {

@@ -80,7 +80,7 @@ async function rewriteUnkeyed(
     const seq = Number(id.split('-')[0]);
     const copy = [...fields];
     edit(seq, copy);
-    copy[copy.indexOf('prevHash') + 1] = prev;
+    if (copy.includes('prevHash')) copy[copy.indexOf('prevHash') + 1] = prev;
     if (seq <= upTo)
       copy[copy.indexOf('hash') + 1] = hasher.link(prev, seq, contentHash(storedContent(fieldMap(copy))));
     await raw.xadd(ctx.keys.auditLog, id, ...copy);
@@ -233,6 +233,32 @@ describe('the person index', () => {
       third,
     ]);
     expect(await ctx.audit.list({ personId: 'idx/none' })).toEqual([]);
+  });
+});
+
+describe('compact entries', () => {
+  it('stores no prevHash; every reader gives the hash of the entry before', async () => {
+    const ctx = await context();
+    const seqs: number[] = [];
+    for (let i = 1; i <= 4; i++) seqs.push(await ctx.audit.append(entry(i, 'compact/1')));
+    const rows = await raw.xrange(ctx.keys.auditLog, '-', '+');
+    for (const [, fields] of rows) expect(fields).not.toContain('prevHash');
+    const hashOf = new Map(rows.map(([id, f]) => [Number(id.split('-')[0]), fieldMap(f).hash!]));
+    const expectLinked = (entries: { seq: number; prevHash: string }[]) => {
+      expect(entries.length).toBeGreaterThan(0);
+      for (const e of entries) expect(e.prevHash).toBe(e.seq === 1 ? GENESIS : hashOf.get(e.seq - 1));
+    };
+    expectLinked(await ctx.audit.list({}));
+    expectLinked(await ctx.audit.list({ afterSeq: seqs[1]! }));
+    expectLinked(await ctx.audit.list({ personId: 'compact/1' }));
+    const res = await ctx.audit.verify();
+    expect(res).toMatchObject({ ok: true, entries: rows.length });
+
+    // Taking an entry out still breaks the chain where it was.
+    await raw.xdel(ctx.keys.auditLog, `${seqs[2]}-0`);
+    expect(await ctx.audit.verify()).toMatchObject({ ok: false, brokenAt: seqs[2] });
+    const [afterGap] = await ctx.audit.list({ afterSeq: seqs[2]! });
+    expect(afterGap).toMatchObject({ seq: seqs[3], prevHash: '' });
   });
 });
 

@@ -42,8 +42,9 @@ if (tonumber(head_seq) or -1) + 1 ~= tonumber(AA[1]) or head_hash ~= AA[2] then
 end
 local appended = 0
 local function audit_append()
+  -- No prevHash field: it is the previous entry's hash (auditHash.ts, prevHashes).
   redis.call('XADD', AK[3], AA[1] .. '-0', 'at', AA[4], 'type', AA[5], 'actor', AA[6],
-    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'prevHash', AA[2], 'hash', AA[3])
+    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'hash', AA[3])
   redis.call('SET', AK[1], AA[1])
   redis.call('SET', AK[2], AA[3])
   if AA[7] ~= '' then
