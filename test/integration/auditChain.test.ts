@@ -242,7 +242,11 @@ describe('compact entries', () => {
     const seqs: number[] = [];
     for (let i = 1; i <= 4; i++) seqs.push(await ctx.audit.append(entry(i, 'compact/1')));
     const rows = await raw.xrange(ctx.keys.auditLog, '-', '+');
-    for (const [, fields] of rows) expect(fields).not.toContain('prevHash');
+    for (const [, fields] of rows) {
+      expect(fields).not.toContain('prevHash');
+      // The hash in base64url (43 characters), hex everywhere else.
+      expect(fields[fields.indexOf('hash') + 1]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    }
     const hashOf = new Map(rows.map(([id, f]) => [Number(id.split('-')[0]), fieldMap(f).hash!]));
     const expectLinked = (entries: { seq: number; prevHash: string }[]) => {
       expect(entries.length).toBeGreaterThan(0);
@@ -253,6 +257,8 @@ describe('compact entries', () => {
     expectLinked(await ctx.audit.list({ personId: 'compact/1' }));
     const res = await ctx.audit.verify();
     expect(res).toMatchObject({ ok: true, entries: rows.length });
+    expect(res.head.hash).toBe(hashOf.get(rows.length));
+    expect((await ctx.audit.list({})).at(-1)!.hash).toMatch(/^[0-9a-f]{64}$/);
 
     // Taking an entry out still breaks the chain where it was.
     await raw.xdel(ctx.keys.auditLog, `${seqs[2]}-0`);

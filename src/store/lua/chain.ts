@@ -21,8 +21,11 @@ import { Script } from './script.ts';
 
 /** KEYS, last: seq, head, log, turn, people index (hash), byAction index (the log when there is none). */
 export const CHAIN_KEYS = 6;
-/** ARGV, last: seq, prevHash, hash, at, type, actor, personId, actionId, details, appender id. */
-export const CHAIN_ARGS = 10;
+/**
+ * ARGV, last: seq, prevHash, hash, at, type, actor, personId, actionId, details,
+ * appender id, the hash as stored in the entry (base64url, see auditHash.ts storedHash).
+ */
+export const CHAIN_ARGS = 11;
 
 /** The error a script answers when the stored head is not the expected one. */
 export const CHAIN_MOVED = 'LASTDAY_CHAIN_MOVED';
@@ -44,7 +47,7 @@ local appended = 0
 local function audit_append()
   -- No prevHash field: it is the previous entry's hash (auditHash.ts, prevHashes).
   redis.call('XADD', AK[3], AA[1] .. '-0', 'at', AA[4], 'type', AA[5], 'actor', AA[6],
-    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'hash', AA[3])
+    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'hash', AA[11])
   redis.call('SET', AK[1], AA[1])
   redis.call('SET', AK[2], AA[3])
   if AA[7] ~= '' then
