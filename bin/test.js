@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: the type check, the lint and the vitest suite, side by side. The
 // suite mostly waits (Redis, child processes, real-time instants), so the checks
-// use cores it leaves idle instead of running first, one after another. The
-// checks' output is held and printed after the suite's; the exit code is 1 if
-// any of the three failed. Arguments go to vitest (`npm test -- test/unit`).
+// run beside it at a low priority (nice 10) on the cores it leaves idle, instead
+// of first, one after another, and never take CPU from a test waiting against a
+// bound. The checks' output is held and printed after the suite's; the exit code
+// is 1 if any of the three failed. Arguments go to vitest (`npm test -- test/unit`).
 import { spawn } from 'node:child_process';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -20,9 +21,15 @@ function run(command, args, { inherit = false } = {}) {
   });
 }
 
+/** `npm run <script>` at nice 10 where there is a `nice` (its children inherit it). */
+function check(script) {
+  const args = ['run', '--silent', script];
+  return process.platform === 'win32' ? run(npm, args) : run('nice', ['-n', '10', npm, ...args]);
+}
+
 const checks = [
-  { name: 'typecheck', done: run(npm, ['run', '--silent', 'typecheck']) },
-  { name: 'lint', done: run(npm, ['run', '--silent', 'lint']) },
+  { name: 'typecheck', done: check('typecheck') },
+  { name: 'lint', done: check('lint') },
 ];
 const suite = await run(
   process.execPath,
