@@ -157,8 +157,35 @@ export const gateCase: BenchCase = {
       if (http.non2xx + single.non2xx > 0 || http.errors + single.errors > 0)
         throw new Error(`gate over HTTP: ${http.non2xx} non-2xx answers, ${http.errors} errors`);
 
-      env.progress(`gate: Redis GET floor`);
       await driver.set(`${prefix}:floor`, 'x');
+      // The same load against a bare node:http server doing one Redis GET per
+      // request (lib/httpFloorServer.mjs): what any HTTP service on one round
+      // trip gets from this machine right now. Not on a cluster (one node's URL).
+      let httpFloor: (CannonResult & { cpuPerRequestUs: number | undefined }) | undefined;
+      if (!clusterSeeds(env.redisUrl)) {
+        env.progress(`gate: HTTP floor (bare node:http + one Redis GET) at concurrency ${CONCURRENCY}`);
+        const floorApi = await startHttpFloor(env.redisUrl, `${prefix}:floor`);
+        try {
+          const load = {
+            connections: CONCURRENCY,
+            headers: {},
+            requests: [{ method: 'POST' as const, path: '/' }],
+          };
+          await cannon({ url: floorApi.url, amount: Math.min(1_000, checks), ...load });
+          const c0 = processCpuSeconds(floorApi.pid);
+          const r = await cannon({ url: floorApi.url, amount: checks, ...load });
+          const c1 = processCpuSeconds(floorApi.pid);
+          httpFloor = {
+            ...r,
+            cpuPerRequestUs:
+              c0 !== undefined && c1 !== undefined ? ((c1 - c0) * 1e6) / r.requests : undefined,
+          };
+        } finally {
+          await floorApi.stop();
+        }
+      }
+
+      env.progress(`gate: Redis GET floor`);
       const floor: number[] = [];
       for (let i = 0; i < checks; i++) {
         const t = performance.now();
@@ -201,7 +228,26 @@ export const gateCase: BenchCase = {
             baseline: floorPerSecond,
           },
           ...(cpuPerRequestUs !== undefined
-            ? [{ label: 'API CPU per request', unit: 'µs', lastday: cpuPerRequestUs }]
+            ? [
+                {
+                  label: 'API CPU per request',
+                  unit: 'µs',
+                  lastday: cpuPerRequestUs,
+                  ...(httpFloor?.cpuPerRequestUs !== undefined
+                    ? { baseline: httpFloor.cpuPerRequestUs }
+                    : {}),
+                },
+              ]
+            : []),
+          ...(httpFloor
+            ? [
+                {
+                  label: `HTTP p99, ${CONCURRENCY} conns, bare node:http + GET`,
+                  unit: 'ms',
+                  lastday: http.p99,
+                  baseline: httpFloor.p99,
+                },
+              ]
             : []),
           ...(redisPerRequest
             ? [{ label: 'Redis commands per request', unit: '', lastday: redisPerRequest.commands }]
@@ -224,9 +270,13 @@ export const gateCase: BenchCase = {
           redisGetConcurrent: flc,
           ...(cpuPerRequestUs !== undefined ? { apiCpuPerRequestUs: cpuPerRequestUs } : {}),
           ...(redisPerRequest ? { redisPerRequest } : {}),
+          ...(httpFloor ? { httpFloor } : {}),
         },
         notes: [
           `gate: baseline column = a Redis GET round trip on the same server (sequential beside in-process and HTTP on 1 connection; ${CONCURRENCY} at once beside HTTP at ${CONCURRENCY}). ` +
+            (httpFloor
+              ? `A bare node:http server doing one Redis GET per request, under the same load: p50 ${httpFloor.p50.toFixed(2)} ms, p99 ${httpFloor.p99.toFixed(2)} ms${httpFloor.cpuPerRequestUs !== undefined ? `, ${Math.round(httpFloor.cpuPerRequestUs)} µs CPU per request` : ''} (the row 'bare node:http + GET'). `
+              : '') +
             `An action's first allow (audited once) took p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms in-process.`,
         ],
       };
@@ -386,6 +436,29 @@ async function startApi(redisUrl: string, prefix: string, dir: string): Promise<
     throw err;
   }
   return { url, pid: child.pid, stop };
+}
+
+const FLOOR_SERVER = fileURLToPath(new URL('../lib/httpFloorServer.mjs', import.meta.url));
+
+/** lib/httpFloorServer.mjs on a free port (it prints the port once listening). */
+async function startHttpFloor(redisUrl: string, key: string): Promise<ApiProcess> {
+  const child = spawn(process.execPath, [FLOOR_SERVER, redisUrl, key], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`HTTP floor server exited with ${code}`)));
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 function freePort(): Promise<number> {
