@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --case NAME]`: starts its own redis-server (free
+ * `npm run bench [-- --quick] [-- --case NAME]` (`--only NAME` is the same): starts its own redis-server (free
  * port, no persistence), runs each case with its plain BullMQ baseline, prints
  * a table and writes bench/results/latest.json. It measures; it does not gate:
  * the exit code is 0 whether goals hold or not (1 only for a usage error).
@@ -22,6 +22,8 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     case: { type: 'string', multiple: true },
+    /** The same as --case. */
+    only: { type: 'string', multiple: true },
     cluster: { type: 'boolean', default: false },
     out: { type: 'string', default: new URL('./results/latest.json', import.meta.url).pathname },
     help: { type: 'boolean', default: false },
@@ -30,11 +32,11 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--cluster] [--case NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
+    `usage: npm run bench -- [--quick] [--cluster] [--case NAME ...] [--only NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
   );
   process.exit(0);
 }
-const wanted = values.case ?? [];
+const wanted = [...(values.case ?? []), ...(values.only ?? [])];
 const unknown = wanted.filter((w) => !CASES.some((c) => c.name === w));
 if (unknown.length > 0) {
   console.error(`unknown case ${unknown.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}`);

@@ -22,6 +22,7 @@ import { AuditStore } from '../store/audit.ts';
 import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
+import { DirectoryRevoke } from '../store/directoryRevoke.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
 import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
@@ -40,7 +41,12 @@ import { deliveryChannels, Notifier } from '../queues/notifier.ts';
 export interface Context extends JobPorts {
   redisUrl: string;
   prefix: string;
-  /** Fail-fast connection for producers, reads and stores. */
+  /**
+   * Fail-fast connection for lastday's stores and reads. BullMQ's queues have
+   * their own (see createContext): ioredis copies every script command a
+   * connection has into each pipeline it builds, and BullMQ defines ~100, so a
+   * store's MULTI on BullMQ's connection costs that copy every time.
+   */
   redis: RedisClient;
   /**
    * Every Redis connection of this context (workers open theirs here): one
@@ -89,11 +95,12 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);
-  const redis = connections.open('producer', 'lastday-producer');
+  const redis = connections.open('producer', 'lastday-stores');
+  const queueRedis = connections.open('producer', 'lastday-producer');
   try {
-    await waitForRedis(redis);
+    await Promise.all([waitForRedis(redis), waitForRedis(queueRedis)]);
   } catch (err) {
-    redis.disconnect();
+    connections.disconnectAll();
     throw err;
   }
   const keys = createKeys(prefix);
@@ -105,25 +112,26 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     if (options.connectors !== false)
       connectors = createConnectors(settings.config.connectors, {
         directory,
+        directoryRevoke: new DirectoryRevoke(redis, keys, audit),
         now,
         env: options.env ?? process.env,
         log,
       });
   } catch (err) {
-    redis.disconnect(); // a config error must not leave the connection open
+    connections.disconnectAll(); // a config error must not leave a connection open
     throw err;
   }
   const queues = {
-    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: redis, prefix })),
+    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: queueRedis, prefix })),
     milestones: connections.watchQueue(
-      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
+      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: queueRedis, prefix }),
     ),
     actions: connections.watchQueue(
-      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: redis, prefix }),
+      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: queueRedis, prefix }),
     ),
-    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
+    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: queueRedis, prefix })),
     notifications: connections.watchQueue(
-      new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
+      new Queue(QUEUES.notifications, { connection: queueRedis, prefix }) as NotificationsQueue,
     ),
   };
   const people = new PeopleStore(redis, keys, audit);

@@ -4,20 +4,21 @@
  * `startWorkers` builds the workers of a role from it; nothing else creates a
  * BullMQ Worker.
  */
-import { type Job, type Processor, Worker, type WorkerOptions } from 'bullmq';
+import { type Job, type KeepJobs, type Processor, Worker, type WorkerOptions } from 'bullmq';
 import { createActionsProcessor } from '../../jobs/actions.ts';
 import { createHrEventProcessor, createUnparsableHrEventHandler } from '../../jobs/hrEvent.ts';
 import { createMilestoneProcessor } from '../../jobs/milestone.ts';
 import { createNotifyProcessor } from '../../jobs/notify.ts';
 import { createOpsProcessor } from '../../jobs/ops/tasks.ts';
 import type { Config } from '../config/schema.ts';
-import { CALLBACK_BACKOFF } from '../queues/actions.ts';
+import { ACTION_RETENTION, CALLBACK_BACKOFF } from '../queues/actions.ts';
 import { cappedBackoff } from '../queues/backoff.ts';
 import { syncJobSchedulers } from '../queues/crons.ts';
+import { HR_EVENT_BACKOFF, HR_EVENT_RETENTION, hrEventBackoffMs } from '../queues/intake.ts';
 import { JsonSafeWorker } from '../queues/jsonSafeWorker.ts';
 import { MILESTONE_BACKOFF } from '../queues/milestones.ts';
 import { QUEUES } from '../queues/names.ts';
-import { NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
+import { NOTIFICATION_RETENTION, NOTIFY_BACKOFF, notifyBackoffMs } from '../queues/notifications.ts';
 import type { Context } from './context.ts';
 import type { RuntimeRole } from './roles.ts';
 
@@ -28,6 +29,17 @@ export interface WorkerTuning {
 }
 
 type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+/**
+ * How many finished jobs BullMQ keeps, and how long. Set on the worker, not in
+ * each job's options: a job's stored `opts` stays short, and jobs that other
+ * clients add (contract way 1 for `hr-events`) are bounded too. A job that
+ * names its own `removeOnComplete`/`removeOnFail` keeps its choice.
+ */
+export interface Retention {
+  completed: KeepJobs;
+  failed: KeepJobs;
+}
 
 export interface WorkerSpec {
   queue: QueueName;
@@ -47,11 +59,22 @@ export interface WorkerSpec {
    * success). A number: a fixed lock duration with BullMQ's stall handling.
    */
   lock: 'job' | number;
+  retention?: Retention;
   /** Custom backoff types, by name (job options name them; any other type waits 1 s). */
   backoff?: (tuning: WorkerTuning) => Record<string, (attemptsMade: number) => number>;
   /** Any client may write this queue: data that is not JSON is handed here and failed once. */
   unparsable?: (ctx: Context) => (job: Job, raw: string, reason: string) => Promise<void>;
 }
+
+/**
+ * Finished milestone jobs kept. Milestone jobs still name the same retention in
+ * their own options (src/queues/milestones.ts), which wins; these apply to
+ * jobs added without it.
+ */
+const MILESTONE_RETENTION: Retention = {
+  completed: { age: 7 * 24 * 3600, count: 50_000 },
+  failed: { age: 30 * 24 * 3600 },
+};
 
 export const WORKERS: readonly WorkerSpec[] = [
   {
@@ -61,6 +84,8 @@ export const WORKERS: readonly WorkerSpec[] = [
     processor: (ctx) => createHrEventProcessor(ctx),
     concurrency: (config) => config.workers.eventConcurrency,
     lock: 'job',
+    retention: HR_EVENT_RETENTION,
+    backoff: () => ({ [HR_EVENT_BACKOFF]: (attempts) => hrEventBackoffMs(attempts) }),
     unparsable: (ctx) => createUnparsableHrEventHandler(ctx),
   },
   {
@@ -70,6 +95,7 @@ export const WORKERS: readonly WorkerSpec[] = [
     processor: (ctx) => createMilestoneProcessor(ctx),
     concurrency: (config) => config.workers.milestoneConcurrency,
     lock: 'job',
+    retention: MILESTONE_RETENTION,
     backoff: () => ({ [MILESTONE_BACKOFF]: (attempts) => cappedBackoff(attempts) }),
   },
   {
@@ -80,6 +106,7 @@ export const WORKERS: readonly WorkerSpec[] = [
       createActionsProcessor({ ...ctx, actionSecret: ctx.settings.env.LASTDAY_ACTION_SECRET }) as Processor,
     concurrency: () => 20,
     lock: 'job',
+    retention: ACTION_RETENTION,
     backoff: ({ callbackRetryBaseMs = 1_000 }) => ({
       [CALLBACK_BACKOFF]: (attempts) =>
         Math.min(callbackRetryBaseMs * 2 ** Math.max(0, attempts - 1), 300_000),
@@ -93,6 +120,7 @@ export const WORKERS: readonly WorkerSpec[] = [
     processor: (ctx) => createNotifyProcessor(ctx) as Processor,
     concurrency: () => 10,
     lock: 'job',
+    retention: NOTIFICATION_RETENTION,
     backoff: () => ({ [NOTIFY_BACKOFF]: (attempts) => notifyBackoffMs(attempts) }),
   },
   {
@@ -131,6 +159,9 @@ export async function startWorkers(
             maxStalledCount: Number.MAX_SAFE_INTEGER,
           }
         : { lockDuration: spec.lock }),
+      ...(spec.retention
+        ? { removeOnComplete: spec.retention.completed, removeOnFail: spec.retention.failed }
+        : {}),
     };
     const strategies = spec.backoff?.(tuning);
     if (strategies) {

@@ -272,9 +272,9 @@ describe('milestone jobs run directly', () => {
     // And the earlier ones' own jobs, arriving afterwards, do nothing either.
     expect((await runMilestoneJob(ctx, job(id, version, 'reduce'))).outcome).toBe('not_open');
 
+    // The built-in directory disables and removes in one write, audited once.
     expect(await effectCounts(id)).toEqual({
       'effect.reduce': 1,
-      'effect.disable': 1,
       'effect.revoke': 1,
     });
     const user = (await ctx.directory.get(id))!;
