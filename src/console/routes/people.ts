@@ -124,7 +124,12 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
         const reason = typeof body?.reason === 'string' ? body.reason : '';
         try {
           // The requester is the signed-in person; the form cannot name someone else.
-          const answer = await requestReinstatement(ctx.guard, personId, { reason }, principalOf(request));
+          const answer = await requestReinstatement(
+            ctx.shardOf(personId).guard,
+            personId,
+            { reason },
+            principalOf(request),
+          );
           return reply.redirect(`/console/holds/${encodeURIComponent(answer.action.actionId)}`, 303);
         } catch (err) {
           if (!(err instanceof LastdayError) || err.code === 'not_found') throw err;
@@ -160,14 +165,15 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
     status = 200,
     message?: { kind: 'error' | 'ok'; text: string },
   ) {
-    const record = await ctx.people.get(personId);
+    const shard = ctx.shardOf(personId);
+    const record = await shard.people.get(personId);
     if (!record) throw new LastdayError('not_found', `lastday has no HR record for person ${personId}.`);
     const view = personView(record);
     const nowMs = ctx.now().getTime();
     const [effects, audit, holds] = await Promise.all([
-      ctx.effects.all(personId),
-      ctx.audit.list({ personId, limit: 1000 }),
-      ctx.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
+      shard.effects.all(personId),
+      shard.audit.list({ personId, limit: 1000 }),
+      shard.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
     ]);
     const milestones = MILESTONES.map((name) => view.milestones.find((m) => m.name === name))
       .filter((m) => m !== undefined)
