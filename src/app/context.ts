@@ -243,6 +243,9 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       effects: new EffectsStore(redis, k, shardAudit),
       actions: new ActionsStore(redis, k, shardAudit),
       retention: new RetentionStore(redis, k),
+      // Intake idempotency (event seen, webhook ids, rejected) is global; that
+      // an event was applied to its person is the person's partition's.
+      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }),
       lock: new PersonLock(redis, k, 2 * settings.config.workers.lockDurationMs),
       // An action is acknowledged by the master of its partition's slot.
       replicas: new ReplicaWait(redis, k.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),

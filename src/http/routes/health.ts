@@ -22,7 +22,13 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
       handler: async (_request, reply) => {
         let redis = false;
         try {
-          redis = await redisReady(ctx.redis, ctx.keys.peopleByEnd);
+          // Every slot lastday uses (the global one and each partition's) has a master saying ok.
+          const slots = [ctx, ...ctx.partitions.all().map((p) => ctx.shard(p))].map(
+            (c) => c.keys.peopleByEnd,
+          );
+          redis = (await Promise.all([...new Set(slots)].map((key) => redisReady(ctx.redis, key)))).every(
+            Boolean,
+          );
         } catch {
           redis = false;
         }
