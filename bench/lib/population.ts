@@ -17,7 +17,7 @@ import {
 } from './lastday.ts';
 import { usedMemory } from './redis.ts';
 import type { CaseEnv } from './types.ts';
-import { startLastday, benchSettings } from './lastday.ts';
+import { allMilestones, startLastday, benchSettings } from './lastday.ts';
 
 export interface Population {
   prefix: string;
@@ -62,7 +62,7 @@ export async function laterPopulation(env: CaseEnv, count: number): Promise<Popu
     await waitUntil(
       'later people scheduled',
       async () =>
-        (await unfinished(queue)) === 0 && (await rt.ctx.queues.milestones.getDelayedCount()) >= count * 5,
+        (await unfinished(queue)) === 0 && (await allMilestones(rt.ctx).getDelayedCount()) >= count * 5,
       1_800_000,
       200,
     );
