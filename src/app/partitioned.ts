@@ -84,3 +84,42 @@ export async function peopleEndingBetween(
     .sort((a, b) => (a.endsAt ? Date.parse(a.endsAt) : 0) - (b.endsAt ? Date.parse(b.endsAt) : 0))
     .slice(0, limit);
 }
+
+/** Ids of the people ending in [fromMs, toMs] over every partition, in end order, at most `limit`. */
+export async function peopleIdsEndingBetween(
+  ctx: Context,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): Promise<string[]> {
+  if (ctx.partitions.count === 1) return ctx.shard(0).people.idsEndingBetween(fromMs, toMs, limit);
+  return (await peopleEndingBetween(ctx, fromMs, toMs, limit)).map((r) => r.person.id);
+}
+
+/** The records of `ids` (those that exist), in the order given, each read from its partition. */
+export async function getPeople(ctx: Context, ids: readonly string[]): Promise<PersonRecord[]> {
+  if (ctx.partitions.count === 1) return ctx.shard(0).people.getMany(ids);
+  const groups = new Map<number, string[]>();
+  for (const id of ids) {
+    const p = ctx.partitions.partitionOf(id);
+    groups.set(p, [...(groups.get(p) ?? []), id]);
+  }
+  const found = new Map<string, PersonRecord>();
+  await Promise.all(
+    [...groups.entries()].map(async ([p, group]) => {
+      for (const r of await ctx.shard(p).people.getMany(group)) found.set(r.person.id, r);
+    }),
+  );
+  return ids.flatMap((id) => {
+    const r = found.get(id);
+    return r ? [r] : [];
+  });
+}
+
+/** The partition context holding action `actionId` (its initiator's), or the context itself when none does. */
+export async function shardOfAction(ctx: Context, actionId: string): Promise<Context> {
+  if (ctx.partitions.count === 1) return ctx.shard(0);
+  const shards = ctx.partitions.all().map((p) => ctx.shard(p));
+  const found = await Promise.all(shards.map((s) => s.actions.get(actionId)));
+  return shards[found.findIndex((a) => a !== undefined)] ?? ctx;
+}

@@ -4,6 +4,7 @@
  * the same stores the API reads (people, effects, audit) and the same
  * evidence builder as GET /v1/people/:id/evidence.
  */
+import { getPeople, peopleIdsEndingBetween } from '../../app/partitioned.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { holdSummary } from '../../domain/evidence.ts';
 import { loadEvidence } from '../../store/evidence.ts';
@@ -45,7 +46,7 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
           q: (q.q ?? '').slice(0, 200).trim(),
         };
         const nowMs = ctx.now().getTime();
-        const ids = await ctx.people.idsEndingBetween(nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
+        const ids = await peopleIdsEndingBetween(ctx, nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
         const filtered = Boolean(filters.status || filters.employment || filters.policy || filters.q);
         // Unfiltered, the sorted set already gives the order and the count: read one page of
         // records only. A filter has to look at every record of the window.
@@ -55,10 +56,10 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
         let pageNo = clamp(Number(q.page ?? 1) || 1, 1, pageCount());
         if (!filtered) {
           const slice = ids.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
-          views = (await ctx.people.getMany(slice)).filter((r) => r.endsAt !== null).map(personView);
+          views = (await getPeople(ctx, slice)).filter((r) => r.endsAt !== null).map(personView);
         } else {
           for (let i = 0; i < ids.length; i += READ_BATCH) {
-            for (const record of await ctx.people.getMany(ids.slice(i, i + READ_BATCH))) {
+            for (const record of await getPeople(ctx, ids.slice(i, i + READ_BATCH))) {
               if (record.endsAt === null) continue;
               const view = personView(record);
               if (filters.status && view.status !== filters.status) continue;

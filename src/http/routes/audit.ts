@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { auditExportChunks, openAuditExport } from '../../store/auditExport.ts';
-import { verifyAuditChains } from '../../app/partitioned.ts';
+import { shardOfAction, verifyAuditChains } from '../../app/partitioned.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -14,8 +14,12 @@ export function auditRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       access: 'viewer',
       handler: async (request) => {
         const q = request.query as { personId?: string; actionId?: string; after?: string; limit?: string };
-        // A person's entries are in their partition's chain; the rest in the global one.
-        const chain = q.personId ? ctx.shardOf(q.personId).audit : ctx.audit;
+        // A person's entries (and an action's) are in their partition's chain; the rest in the global one.
+        const chain = q.personId
+          ? ctx.shardOf(q.personId).audit
+          : q.actionId
+            ? (await shardOfAction(ctx, q.actionId)).audit
+            : ctx.audit;
         const entries = await chain.list({
           ...(q.personId ? { personId: q.personId } : {}),
           ...(q.actionId ? { actionId: q.actionId } : {}),
