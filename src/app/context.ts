@@ -151,7 +151,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
     ),
   };
-  const notifierOf = (people: PeopleStore) =>
+  const notifierOf = (people: Pick<PeopleStore, 'get'>) =>
     new Notifier({
       config: settings.config.notifications,
       channels,
@@ -165,7 +165,10 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       now,
     });
   const people = new PeopleStore(redis, keys, audit);
-  const notifier = notifierOf(people);
+  // Alerts name any person: read them from their partition.
+  const notifier = notifierOf({
+    get: (personId) => shardAt(partitions.partitionOf(personId)).people.get(personId),
+  });
   const shards = new Map<number, Context>();
   const ports: Omit<Context, 'guard' | 'closeQueues'> = {
     settings,
