@@ -120,9 +120,15 @@ export async function runOpsTask(
       }
       const result = await eachPartition(ctx, (p) => reconcile(p, { onProgress: progress('people') }));
       const auditHead = await publishAuditHead(ctx);
+      // Each partition's chain is sealed, logged and checked for a rollback too.
+      const partitionHeads =
+        ctx.partitionPorts && ctx.partitionPorts.length > 1
+          ? { partitionHeads: await Promise.all(ctx.partitionPorts.map((p) => publishAuditHead(p))) }
+          : {};
       return {
         ...result,
         auditHead,
+        ...partitionHeads,
         errors: result.errors + (roster?.error ? 1 : 0),
         ...(roster ? { roster } : {}),
       };

@@ -30,6 +30,7 @@ import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
 import { loadLayout, Partitions } from '../store/partitions.ts';
 import { PeopleStore } from '../store/people.ts';
+import { RoutedPeopleStore } from '../store/routedPeople.ts';
 import { RetentionStore } from '../store/retention.ts';
 import { Alerter, type AlertWebhook } from '../telemetry/alerts.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
@@ -164,11 +165,13 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       metrics,
       now,
     });
-  const people = new PeopleStore(redis, keys, audit);
-  // Alerts name any person: read them from their partition.
-  const notifier = notifierOf({
-    get: (personId) => shardAt(partitions.partitionOf(personId)).people.get(personId),
-  });
+  // With partitions, the global people store routes to each person's
+  // partition and walks them all for listings (roster sync, alerts, counts).
+  const people =
+    partitions.prefixOf(0) === prefix
+      ? new PeopleStore(redis, keys, audit)
+      : new RoutedPeopleStore(redis, keys, audit, partitions, (p) => shardAt(p).people);
+  const notifier = notifierOf(people);
   const shards = new Map<number, Context>();
   const ports: Omit<Context, 'guard' | 'closeQueues'> = {
     settings,
