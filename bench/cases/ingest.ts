@@ -13,6 +13,7 @@ import {
   driverRedis,
   enqueueEvents,
   hrEventsQueue,
+  allMilestones,
   startLastday,
   unfinished,
   waitUntil,
@@ -45,7 +46,7 @@ export const ingestCase: BenchCase = {
       await waitUntil(
         'all events applied and milestones scheduled',
         async () =>
-          (await unfinished(queue)) === 0 && (await rt.ctx.queues.milestones.getDelayedCount()) >= n * 5,
+          (await unfinished(queue)) === 0 && (await allMilestones(rt.ctx).getDelayedCount()) >= n * 5,
         600_000,
         20,
       );

@@ -17,7 +17,7 @@ import {
 } from './lastday.ts';
 import { usedMemory } from './redis.ts';
 import type { CaseEnv } from './types.ts';
-import { startLastday, benchSettings } from './lastday.ts';
+import { peopleCount, startLastday, benchSettings } from './lastday.ts';
 
 export interface Population {
   prefix: string;
@@ -64,7 +64,7 @@ export async function laterPopulation(env: CaseEnv, count: number): Promise<Popu
     // horizon) is the engine's business, so only people are counted here.
     await waitUntil(
       'later people scheduled',
-      async () => (await unfinished(queue)) === 0 && (await driver.zcard(rt.ctx.keys.peopleByEnd)) >= count,
+      async () => (await unfinished(queue)) === 0 && (await peopleCount(rt.ctx)) >= count,
       1_800_000,
       200,
     );

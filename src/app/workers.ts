@@ -62,6 +62,11 @@ export interface WorkerSpec {
   retention?: Retention;
   /** Custom backoff types, by name (job options name them; any other type waits 1 s). */
   backoff?: (tuning: WorkerTuning) => Record<string, (attemptsMade: number) => number>;
+  /**
+   * One queue per partition (`{<prefix>:<p>}`), each consumed by its own worker
+   * on that partition's ports (ctx.shard(p)). Otherwise one global queue.
+   */
+  partitioned?: boolean;
   /** Any client may write this queue: data that is not JSON is handed here and failed once. */
   unparsable?: (ctx: Context) => (job: Job, raw: string, reason: string) => Promise<void>;
 }
@@ -81,7 +86,9 @@ export const WORKERS: readonly WorkerSpec[] = [
     queue: QUEUES.hrEvents,
     role: 'worker',
     connectionName: 'lastday-hr-events',
-    processor: (ctx) => createHrEventProcessor(ctx),
+    // The intake queue is global (external producers write `{<prefix>}`); each
+    // event is applied on its person's partition.
+    processor: (ctx) => byPerson(ctx, (shard) => createHrEventProcessor(shard)),
     concurrency: (config) => config.workers.eventConcurrency,
     lock: 'job',
     retention: HR_EVENT_RETENTION,
@@ -92,6 +99,7 @@ export const WORKERS: readonly WorkerSpec[] = [
     queue: QUEUES.milestones,
     role: 'worker',
     connectionName: 'lastday-milestones',
+    partitioned: true,
     processor: (ctx) => createMilestoneProcessor(ctx),
     concurrency: (config) => config.workers.milestoneConcurrency,
     lock: 'job',
@@ -102,6 +110,7 @@ export const WORKERS: readonly WorkerSpec[] = [
     queue: QUEUES.actions,
     role: 'worker',
     connectionName: 'lastday-actions',
+    partitioned: true,
     processor: (ctx) =>
       createActionsProcessor({ ...ctx, actionSecret: ctx.settings.env.LASTDAY_ACTION_SECRET }) as Processor,
     concurrency: () => 20,
@@ -130,6 +139,7 @@ export const WORKERS: readonly WorkerSpec[] = [
     processor: (ctx) =>
       createOpsProcessor({
         ...ctx,
+        ...partitionPortsOf(ctx),
         syncCrons: () => syncJobSchedulers(ctx.queues.ops, ctx.settings.config.crons, ctx.redis),
       }),
     // One task at a time per process.
@@ -147,10 +157,17 @@ export async function startWorkers(
   tuning: WorkerTuning = {},
 ): Promise<Worker[]> {
   const { config } = ctx.settings;
-  const workers = WORKERS.filter((spec) => roles.includes(spec.role)).map((spec) => {
+  const instances = WORKERS.filter((spec) => roles.includes(spec.role)).flatMap((spec) =>
+    spec.partitioned
+      ? ctx.partitions
+          .all()
+          .map((p) => ({ spec, on: ctx.shard(p), suffix: ctx.partitions.count > 1 ? `-${p}` : '' }))
+      : [{ spec, on: ctx, suffix: '' }],
+  );
+  const workers = instances.map(({ spec, on, suffix }) => {
     const options: WorkerOptions = {
-      connection: ctx.connections.open('worker', spec.connectionName),
-      prefix: ctx.prefix,
+      connection: ctx.connections.open('worker', `${spec.connectionName}${suffix}`),
+      prefix: on.prefix,
       concurrency: spec.concurrency(config),
       ...(spec.lock === 'job'
         ? {
@@ -170,7 +187,7 @@ export async function startWorkers(
           (type !== undefined ? strategies[type]?.(attemptsMade) : undefined) ?? 1_000,
       };
     }
-    const processor = spec.processor(ctx);
+    const processor = spec.processor(on);
     const worker = spec.unparsable
       ? new JsonSafeWorker(spec.queue, processor, { ...options, onUnparsableData: spec.unparsable(ctx) })
       : new Worker(spec.queue, processor, options);
@@ -194,6 +211,31 @@ export async function startWorkers(
   });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   return workers;
+}
+
+/** The ops tasks' per-partition ports (jobs/ops/tasks.ts), when there is more than one partition. */
+export function partitionPortsOf(ctx: Context): { partitionPorts?: Context[] } {
+  return ctx.partitions.count > 1 ? { partitionPorts: ctx.partitions.all().map((p) => ctx.shard(p)) } : {};
+}
+
+/**
+ * A processor of a global queue whose jobs name a person (`data.person.id`):
+ * each job runs on its person's partition, with that partition's processor
+ * (built once per partition). Jobs without a person id run on the global
+ * ports (the processor rejects them).
+ */
+function byPerson(ctx: Context, make: (shard: Context) => Processor): Processor {
+  const built = new Map<Context, Processor>();
+  return (job, token, signal) => {
+    const id: unknown = (job.data as { person?: { id?: unknown } } | undefined)?.person?.id;
+    const shard = typeof id === 'string' ? ctx.shardOf(id) : ctx;
+    let processor = built.get(shard);
+    if (!processor) {
+      processor = make(shard);
+      built.set(shard, processor);
+    }
+    return processor(job, token, signal);
+  };
 }
 
 /** Drops long lists from a task result for the log line. */

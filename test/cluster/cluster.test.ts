@@ -1,6 +1,6 @@
 /**
  * lastday on a real Redis Cluster (3 masters + 3 replicas on loopback,
- * test/helpers/redisCluster.ts): the API and the workers on ioredis Cluster
+ * test/helpers/redisCluster.ts) with one partition (LASTDAY_PARTITIONS=1): the API and the workers on ioredis Cluster
  * connections, every key under the hash-tagged prefix in one slot, the
  * compressed real-time timeline, freeze and the gate, reconcile repairing a
  * lost job, HR events from a plain BullMQ Queue on a Cluster connection, and
@@ -27,7 +27,8 @@ const base = testPrefix();
 beforeAll(async () => {
   cluster = await startTestCluster();
   const s = guardSettings({ verifyAfterMinutes: 0.02 });
-  s.env = { ...s.env, LASTDAY_PREFIX: base, REDIS_CLUSTER_NODES: cluster.nodes };
+  // The one-slot layout (step 1), still a valid choice; partitions.test.ts runs the default 16.
+  s.env = { ...s.env, LASTDAY_PREFIX: base, REDIS_CLUSTER_NODES: cluster.nodes, LASTDAY_PARTITIONS: 1 };
   rt = await startRuntime({
     settings: s,
     redisUrl: cluster.url,
