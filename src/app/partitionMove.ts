@@ -299,7 +299,10 @@ async function moveDirectory(
     if (dest === fromPrefix) continue;
     const to = createKeys(dest);
     if (o.keepExisting && (await redis.exists(to.directoryUser(personId))) === 1) {
-      o.log?.warn({ personId, from: fromPrefix, to: dest }, 'directory user already in its partition; global copy left');
+      o.log?.warn(
+        { personId, from: fromPrefix, to: dest },
+        'directory user already in its partition; global copy left',
+      );
       continue;
     }
     await copyKey(redis, from.directoryGrants(personId), to.directoryGrants(personId));
