@@ -128,4 +128,40 @@ describe('lastday partitions move', () => {
     expect(verify.body.ok).toBe(true);
     expect(verify.body.partitions).toHaveLength(5);
   }, 60_000);
+
+  it('with the stored count, sweeps directory users left under the global prefix into their partitions', async () => {
+    const ctx = rt!.ctx;
+    const at = '2026-01-01T00:00:00.000Z';
+    // As a build with a global directory wrote them: one user only there, and a
+    // stale global copy of one already written to its partition since.
+    const legacy = 'mv/legacy-dir:1';
+    await ctx.redis.hset(ctx.keys.directoryUser(legacy), { active: '1', updatedAt: at });
+    await ctx.redis.hset(
+      ctx.keys.directoryGrants(legacy),
+      'g-old',
+      JSON.stringify({ id: 'g-old', system: 'crm', role: 'viewer', privileged: false }),
+    );
+    const current = DIR_USERS[1]!;
+    const kept = await ctx.directory.get(current);
+    await ctx.redis.hset(ctx.keys.directoryUser(current), { active: '0', updatedAt: at });
+    await rt!.stop();
+    rt = undefined;
+
+    const sweep = await runCli(['partitions', 'move', '--to', '4', '--json'], { LASTDAY_PREFIX: prefix });
+    expect(sweep.code).toBe(0);
+    expect(JSON.parse(sweep.stdout)).toMatchObject({ already: true, moved: 0, directoryUsers: 1 });
+
+    rt = await testRuntime(settings());
+    const after = rt.ctx;
+    expect(await after.directory.get(legacy)).toMatchObject({
+      active: true,
+      grants: [{ id: 'g-old', system: 'crm', role: 'viewer', privileged: false }],
+    });
+    expect(
+      await after.redis.exists(after.keys.directoryUser(legacy), after.keys.directoryGrants(legacy)),
+    ).toBe(0);
+    // The user written to its partition since is kept; the stale global copy is left alone.
+    expect(await after.directory.get(current)).toEqual(kept);
+    expect(await after.redis.hget(after.keys.directoryUser(current), 'active')).toBe('0');
+  }, 60_000);
 });
