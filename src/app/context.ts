@@ -69,8 +69,8 @@ export interface Context extends JobPorts {
   /**
    * The ports of partition `p`: its people, effects, actions, audit chain,
    * lock, milestones and actions queues and guard, over the same connection;
-   * intake, events, directory, ops runs, alerts and the other queues are the
-   * global ones. With one partition on its own prefix, the context itself.
+   * intake, events, ops runs, alerts and the other queues are the global ones
+   * (the directory store is shared and routes each person to their partition). With one partition on its own prefix, the context itself.
    */
   shard(p: number): Context;
   /** `shard(partitionOf(personId))`. */
