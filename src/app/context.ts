@@ -69,8 +69,8 @@ export interface Context extends JobPorts {
   /**
    * The ports of partition `p`: its people, effects, actions, audit chain,
    * lock, milestones and actions queues and guard, over the same connection;
-   * intake, events, directory, ops runs, alerts and the other queues are the
-   * global ones. With one partition on its own prefix, the context itself.
+   * intake, events, ops runs, alerts and the other queues are the global ones
+   * (the directory store is shared and routes each person to their partition). With one partition on its own prefix, the context itself.
    */
   shard(p: number): Context;
   /** `shard(partitionOf(personId))`. */
@@ -132,18 +132,20 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   }
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   const metrics = createMetrics({ auditHead: () => audit.head() });
-  const directory = new DirectoryStore(redis, keys);
+  // A directory user's keys are in their person's partition (docs/cluster.md).
+  const directory = new DirectoryStore(redis, keys, (id) => partitions.keys(partitions.partitionOf(id)));
   let connectors: Connector[] = [];
   try {
     if (options.connectors !== false)
       connectors = createConnectors(settings.config.connectors, {
         directory,
         // One script touches the directory user, the person's effects and their
-        // audit chain: one slot only while people live under the global prefix.
-        // With partitions the directory stays global and revoke takes the
-        // step-by-step path, recording in the person's own partition.
-        directoryRevoke:
-          partitions.prefixOf(0) === prefix ? new DirectoryRevoke(redis, keys, audit) : undefined,
+        // audit chain, all in the person's partition (one slot). Routed when a
+        // revoke runs, after every shard is built.
+        directoryRevoke: new DirectoryRevoke(redis, keys, audit, (id) => {
+          const shard = shardAt(partitions.partitionOf(id));
+          return { keys: shard.keys, audit: shard.audit };
+        }),
         now,
         env: options.env ?? process.env,
         log,

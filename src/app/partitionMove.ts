@@ -14,6 +14,14 @@
  * chain keeps the originals and is still verified: a partition prefix no
  * longer used is kept in the layout's `retired` list), and their waiting or
  * delayed jobs on the milestones and actions queues.
+ *
+ * Built-in directory users move too, found by their keys (SCAN per master
+ * with MATCH `<old prefix>:dir:*`), not through the people index: a directory
+ * user whose person lastday has no HR record for moves all the same. A user
+ * counts as moved once its keys are gone from the old partition (one DEL of
+ * both, after they are copied). A run for the count already stored still
+ * sweeps directory users left under the global prefix (written by a build
+ * where the directory was global) into their partitions.
  */
 import { type Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -28,7 +36,8 @@ import {
   readLayout,
   slotOwnerOf,
 } from '../store/partitions.ts';
-import type { RedisClient } from '../store/redisClient.ts';
+import { isCluster, type RedisClient } from '../store/redisClient.ts';
+import { decodeId } from '../domain/ids.ts';
 
 /** A stored layout, plus the prefixes of partitions no longer used whose audit chains are kept. */
 export type StoredLayout = PartitionLayout;
@@ -44,6 +53,8 @@ export interface MoveResult {
   jobs: number;
   /** Audit entries copied into new chains. */
   auditCopied: number;
+  /** Built-in directory users moved to their new partition (with or without an HR record). */
+  directoryUsers: number;
   /** True when the stored count already was `to` and nothing was pending. */
   already: boolean;
 }
@@ -81,7 +92,14 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
     target = pending.to;
   } else {
     if (stored.count === to) {
-      return { from: to, to, moved: 0, stayed: 0, jobs: 0, auditCopied: 0, already: true };
+      const directoryUsers =
+        stored.prefixes[0] === prefix
+          ? 0
+          : await moveDirectory(redis, prefix, (id) => stored.prefixes[partitionOf(id, to)] as string, {
+              keepExisting: true,
+              log: o.log,
+            });
+      return { from: to, to, moved: 0, stayed: 0, jobs: 0, auditCopied: 0, directoryUsers, already: true };
     }
     const prefixes = planPrefixes(prefix, to, slotOwnerOf(redis));
     const retired = [...(stored.retired ?? []), ...stored.prefixes].filter(
@@ -98,6 +116,7 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
     stayed: 0,
     jobs: 0,
     auditCopied: 0,
+    directoryUsers: 0,
     already: false,
   };
   const sources = [...new Set([...stored.prefixes, ...(stored.retired ?? []), prefix])];
@@ -139,6 +158,7 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
       }
     } while (cursor !== '0');
     await moveSnapshots(redis, oldKeys, from, newPrefixOf);
+    result.directoryUsers += await moveDirectory(redis, from, newPrefixOf);
     result.jobs += await moveJobs(redis, from, newPrefixOf, movedActions);
   }
   await redis.set(layoutKey(prefix), JSON.stringify(target));
@@ -233,6 +253,64 @@ async function movePerson(
   }
   await redis.zrem(from.peopleByEnd, personId);
   return copied;
+}
+
+/** Every key matching `pattern`, on each master of a cluster (SCAN is per node). */
+async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const found = new Set<string>();
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) found.add(key);
+    } while (cursor !== '0');
+  }
+  return [...found];
+}
+
+/**
+ * The built-in directory users under `fromPrefix` whose partition is now
+ * another: both keys copied (DUMP/RESTORE), then deleted here in one DEL.
+ * Returns how many moved. `keepExisting` (the sweep of the global prefix
+ * while lastday may have run with partitioned directory keys): a user already
+ * in its partition was written there since, so it is kept and the global
+ * leftover is left alone (logged).
+ */
+async function moveDirectory(
+  redis: RedisClient,
+  fromPrefix: string,
+  newPrefixOf: (personId: string) => string,
+  o: { keepExisting?: boolean; log?: Logger | undefined } = {},
+): Promise<number> {
+  const head = `${fromPrefix}:dir:`;
+  const glob = head.replace(/[*?[\]\\]/g, '\\$&');
+  const ids = new Set<string>();
+  for (const key of await scanKeys(redis, `${glob}*`)) {
+    const rest = key.slice(head.length);
+    const encoded = rest.endsWith(':grants') ? rest.slice(0, -':grants'.length) : rest;
+    // Encoded ids have no `:`; anything else under `dir:` is not a user's.
+    if (!encoded.includes(':')) ids.add(decodeId(encoded));
+  }
+  const from = createKeys(fromPrefix);
+  let moved = 0;
+  for (const personId of ids) {
+    const dest = newPrefixOf(personId);
+    if (dest === fromPrefix) continue;
+    const to = createKeys(dest);
+    if (o.keepExisting && (await redis.exists(to.directoryUser(personId))) === 1) {
+      o.log?.warn(
+        { personId, from: fromPrefix, to: dest },
+        'directory user already in its partition; global copy left',
+      );
+      continue;
+    }
+    await copyKey(redis, from.directoryGrants(personId), to.directoryGrants(personId));
+    await copyKey(redis, from.directoryUser(personId), to.directoryUser(personId));
+    await redis.del(from.directoryUser(personId), from.directoryGrants(personId));
+    moved++;
+  }
+  return moved;
 }
 
 /** Snapshot-retention entries (`[cycle, personId]`) follow their person. */

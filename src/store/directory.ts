@@ -5,6 +5,12 @@
  *
  * Disabling and enabling touch the user hash only, and only when the user
  * exists: they never depend on reading the grants.
+ *
+ * With partitions a user's keys live in their person's partition (`keysOf`),
+ * next to the person's effects and audit chain, so the one-script revoke
+ * (store/directoryRevoke.ts) stays in one slot and the directory spreads over
+ * the masters like everything else a person has. With one partition on the
+ * global prefix the key names are those of before.
  */
 import type { RedisClient } from './redisClient.ts';
 import { z } from 'zod';
@@ -49,17 +55,23 @@ export interface DirectoryAccess {
 }
 
 export class DirectoryStore {
+  private readonly keysOf: (personId: string) => Keys;
+
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: Keys,
-  ) {}
+    keys: Keys,
+    /** The keys of a person's partition; the global `keys` when not given (one partition). */
+    keysOf?: (personId: string) => Keys,
+  ) {
+    this.keysOf = keysOf ?? (() => keys);
+  }
 
   async put(personId: string, user: DirectoryUser, at: string): Promise<void> {
-    const grantsKey = this.keys.directoryGrants(personId);
+    const grantsKey = this.keysOf(personId).directoryGrants(personId);
     const tx = this.redis
       .multi()
       .del(grantsKey)
-      .hset(this.keys.directoryUser(personId), {
+      .hset(this.keysOf(personId).directoryUser(personId), {
         active: user.active ? '1' : '0',
         updatedAt: at,
       });
@@ -72,8 +84,8 @@ export class DirectoryStore {
   async get(personId: string): Promise<(DirectoryUser & { updatedAt: string }) | undefined> {
     const [[, user], [, grants]] = (await this.redis
       .multi()
-      .hgetall(this.keys.directoryUser(personId))
-      .hgetall(this.keys.directoryGrants(personId))
+      .hgetall(this.keysOf(personId).directoryUser(personId))
+      .hgetall(this.keysOf(personId).directoryGrants(personId))
       .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
     if (!user || Object.keys(user).length === 0) return undefined;
     return {
@@ -89,8 +101,8 @@ export class DirectoryStore {
     if (grantIds.length === 0) return;
     await this.redis
       .multi()
-      .hdel(this.keys.directoryGrants(personId), ...grantIds)
-      .hset(this.keys.directoryUser(personId), 'updatedAt', at)
+      .hdel(this.keysOf(personId).directoryGrants(personId), ...grantIds)
+      .hset(this.keysOf(personId).directoryUser(personId), 'updatedAt', at)
       .exec();
   }
 
@@ -99,10 +111,10 @@ export class DirectoryStore {
     await this.redis
       .multi()
       .hset(
-        this.keys.directoryGrants(personId),
+        this.keysOf(personId).directoryGrants(personId),
         Object.fromEntries(grants.map((g) => [g.id, JSON.stringify(g)])),
       )
-      .hset(this.keys.directoryUser(personId), 'updatedAt', at)
+      .hset(this.keysOf(personId).directoryUser(personId), 'updatedAt', at)
       .exec();
   }
 
@@ -114,8 +126,8 @@ export class DirectoryStore {
   async access(personId: string): Promise<DirectoryAccess | undefined> {
     const [[, user], [, grants]] = (await this.redis
       .multi()
-      .hgetall(this.keys.directoryUser(personId))
-      .hgetall(this.keys.directoryGrants(personId))
+      .hgetall(this.keysOf(personId).directoryUser(personId))
+      .hgetall(this.keysOf(personId).directoryGrants(personId))
       .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
     if (!user || Object.keys(user).length === 0) return undefined;
     const parsed: Grant[] = [];
@@ -142,7 +154,7 @@ export class DirectoryStore {
   private async setActive(personId: string, active: boolean, at: string): Promise<boolean> {
     const found = await setActiveScript.run(
       this.redis,
-      [this.keys.directoryUser(personId)],
+      [this.keysOf(personId).directoryUser(personId)],
       [active ? '1' : '0', at, active ? 'enabledAt' : 'disabledAt'],
     );
     return Number(found) === 1;

@@ -14,6 +14,9 @@
  * together and are audited as one `effect.revoke` entry (`disabled: true`):
  * `c<n>.disable` = `disabled` {at}; `c<n>.revoke` = `done` {grants: snapshot},
  * or `not_found` {} when there is no user and none was disabled before.
+ *
+ * With partitions the step runs on the person's partition (`route`): the
+ * directory user, the effects and the audit chain are all there (one slot).
  */
 import { createHash } from 'node:crypto';
 import type { AuditStore } from './audit.ts';
@@ -77,12 +80,24 @@ export type DirectoryRevokeResult =
 /** Reads and writes that lost to a concurrent change before the step gives up (retried by its job). */
 const ATTEMPTS = 5;
 
+/** Where a person's directory user, effects and audit chain live. */
+export interface DirectoryRevokeRoute {
+  keys: Keys;
+  audit: AuditStore;
+}
+
 export class DirectoryRevoke {
+  private readonly route: (personId: string) => DirectoryRevokeRoute;
+
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: Keys,
-    private readonly audit: AuditStore,
-  ) {}
+    keys: Keys,
+    audit: AuditStore,
+    /** The person's partition; `keys` and `audit` when not given (one partition). */
+    route?: (personId: string) => DirectoryRevokeRoute,
+  ) {
+    this.route = route ?? (() => ({ keys, audit }));
+  }
 
   /**
    * Disables the user and removes every grant, recorded and audited once.
@@ -92,9 +107,10 @@ export class DirectoryRevoke {
   async run(step: DirectoryRevokeStep): Promise<DirectoryRevokeResult> {
     const revokeField = effectField(step.revokeEffect, step.connector);
     const disableField = effectField(step.disableEffect, step.connector);
-    const effectsKey = this.keys.effects(step.personId);
-    const userKey = this.keys.directoryUser(step.personId);
-    const grantsKey = this.keys.directoryGrants(step.personId);
+    const { keys, audit } = this.route(step.personId);
+    const effectsKey = keys.effects(step.personId);
+    const userKey = keys.directoryUser(step.personId);
+    const grantsKey = keys.directoryGrants(step.personId);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const replies = (await this.redis
         .multi()
@@ -116,7 +132,7 @@ export class DirectoryRevoke {
       const snapshot = unionById(carried, held);
       // No user, and none disabled before: nothing to revoke here.
       const outcome = !exists && disableState !== 'disabled' ? 'not_found' : 'done';
-      const reply = await this.audit.run(
+      const reply = await audit.run(
         directoryRevokeScript,
         [effectsKey, userKey, grantsKey],
         [

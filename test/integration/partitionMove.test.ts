@@ -1,7 +1,8 @@
 /**
  * `lastday partitions move --to 4` on a single Redis (src/app/partitionMove.ts):
  * people planned under one partition keep their plan, delayed jobs, actions and
- * audit history in their new partitions; the chains verify; a second run is a
+ * audit history in their new partitions; built-in directory users move too,
+ * including one lastday has no HR record for; the chains verify; a second run is a
  * no-op; the stored count then refuses a start with the old one.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -14,6 +15,8 @@ import { bearer, eventually, TOKENS, testLogger, testPrefix, testRuntime } from 
 
 const prefix = testPrefix();
 const PEOPLE = Array.from({ length: 20 }, (_, i) => `mv/person:${i}`);
+/** Directory users: one with an HR record, one lastday knows only from the directory. */
+const DIR_USERS = [PEOPLE[5]!, 'mv/directory-only:1'];
 let rt: Runtime | undefined;
 
 function settings(env: Record<string, unknown> = {}) {
@@ -39,6 +42,20 @@ describe('lastday partitions move', () => {
       bearer(TOKENS.system),
     );
     expect(reg.body.state).toBe('pending');
+    for (const id of DIR_USERS) {
+      const put = await api(
+        'PUT',
+        `/v1/directory/users/${encodeURIComponent(id)}`,
+        { active: true, grants: [{ id: 'g-crm', system: 'crm', role: 'editor', privileged: false }] },
+        bearer(TOKENS.admin),
+      );
+      expect(put.status).toBe(200);
+    }
+    const dirView = async (id: string) =>
+      (await api('GET', `/v1/directory/users/${encodeURIComponent(id)}`, undefined, bearer(TOKENS.viewer)))
+        .body;
+    const dirBefore = await Promise.all(DIR_USERS.map(dirView));
+    expect(dirBefore.map((u) => u.grants.length)).toEqual([1, 1]);
     const view = async (personId: string) =>
       (await api('GET', `/v1/people/${encodeURIComponent(personId)}`, undefined, bearer(TOKENS.viewer))).body;
     const before = await eventually(async () => {
@@ -54,10 +71,16 @@ describe('lastday partitions move', () => {
     expect(move.stderr).toBe('');
     expect(move.code).toBe(0);
     const result = JSON.parse(move.stdout);
-    expect(result).toMatchObject({ from: 1, to: 4, moved: PEOPLE.length, already: false });
+    expect(result).toMatchObject({
+      from: 1,
+      to: 4,
+      moved: PEOPLE.length,
+      directoryUsers: DIR_USERS.length,
+      already: false,
+    });
     expect(result.jobs).toBe(jobs.length);
     const again = await runCli(['partitions', 'move', '--to', '4', '--json'], { LASTDAY_PREFIX: prefix });
-    expect(JSON.parse(again.stdout)).toMatchObject({ already: true, moved: 0 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ already: true, moved: 0, directoryUsers: 0 });
 
     // The old count now refuses; the stored one (or none given) starts.
     await expect(
@@ -76,6 +99,13 @@ describe('lastday partitions move', () => {
     // Nobody is left under the old (global) prefix.
     for (const personId of PEOPLE) expect(await ctx.redis.exists(ctx.keys.person(personId))).toBe(0);
     expect(await ctx.people.count()).toBe(PEOPLE.length);
+    // Directory users (the directory-only one too) are in their person's partition, as they were.
+    expect(await Promise.all(DIR_USERS.map(dirView))).toEqual(dirBefore);
+    for (const id of DIR_USERS) {
+      expect(await ctx.redis.exists(ctx.keys.directoryUser(id), ctx.keys.directoryGrants(id))).toBe(0);
+      const keys = ctx.shardOf(id).keys;
+      expect(await ctx.redis.exists(keys.directoryUser(id), keys.directoryGrants(id))).toBe(2);
+    }
     for (const id of jobs) {
       const states = await Promise.all(
         ctx.partitions.all().map((p) => ctx.shard(p).queues.milestones.getJobState(id)),
@@ -97,5 +127,41 @@ describe('lastday partitions move', () => {
     const verify = await api('GET', '/v1/audit/verify', undefined, bearer(TOKENS.viewer));
     expect(verify.body.ok).toBe(true);
     expect(verify.body.partitions).toHaveLength(5);
+  }, 60_000);
+
+  it('with the stored count, sweeps directory users left under the global prefix into their partitions', async () => {
+    const ctx = rt!.ctx;
+    const at = '2026-01-01T00:00:00.000Z';
+    // As a build with a global directory wrote them: one user only there, and a
+    // stale global copy of one already written to its partition since.
+    const legacy = 'mv/legacy-dir:1';
+    await ctx.redis.hset(ctx.keys.directoryUser(legacy), { active: '1', updatedAt: at });
+    await ctx.redis.hset(
+      ctx.keys.directoryGrants(legacy),
+      'g-old',
+      JSON.stringify({ id: 'g-old', system: 'crm', role: 'viewer', privileged: false }),
+    );
+    const current = DIR_USERS[1]!;
+    const kept = await ctx.directory.get(current);
+    await ctx.redis.hset(ctx.keys.directoryUser(current), { active: '0', updatedAt: at });
+    await rt!.stop();
+    rt = undefined;
+
+    const sweep = await runCli(['partitions', 'move', '--to', '4', '--json'], { LASTDAY_PREFIX: prefix });
+    expect(sweep.code).toBe(0);
+    expect(JSON.parse(sweep.stdout)).toMatchObject({ already: true, moved: 0, directoryUsers: 1 });
+
+    rt = await testRuntime(settings());
+    const after = rt.ctx;
+    expect(await after.directory.get(legacy)).toMatchObject({
+      active: true,
+      grants: [{ id: 'g-old', system: 'crm', role: 'viewer', privileged: false }],
+    });
+    expect(
+      await after.redis.exists(after.keys.directoryUser(legacy), after.keys.directoryGrants(legacy)),
+    ).toBe(0);
+    // The user written to its partition since is kept; the stale global copy is left alone.
+    expect(await after.directory.get(current)).toEqual(kept);
+    expect(await after.redis.hget(after.keys.directoryUser(current), 'active')).toBe('0');
   }, 60_000);
 });

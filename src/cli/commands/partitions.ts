@@ -84,8 +84,11 @@ export function partitionsCommand(program: Command, io: CliIo): void {
       print(io, opts.json, result, () =>
         [
           result.already
-            ? `already ${result.to} partitions: nothing to move`
-            : `moved ${result.moved} people from ${result.from} to ${result.to} partitions (${result.stayed} stayed, ${result.jobs} jobs, ${result.auditCopied} audit entries copied)`,
+            ? `already ${result.to} partitions: nothing to move` +
+              (result.directoryUsers > 0
+                ? ` (${result.directoryUsers} directory users moved from the global prefix to their partitions)`
+                : '')
+            : `moved ${result.moved} people from ${result.from} to ${result.to} partitions (${result.stayed} stayed, ${result.jobs} jobs, ${result.auditCopied} audit entries copied, ${result.directoryUsers} directory users)`,
           ...(result.already ? [] : [`start lastday with LASTDAY_PARTITIONS=${result.to}`]),
         ].join('\n'),
       );

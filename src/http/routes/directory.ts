@@ -26,7 +26,8 @@ export function directoryRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
         }
         const at = ctx.now().toISOString();
         await ctx.directory.put(personId, parsed.data, at);
-        await ctx.audit.append({
+        // The person's chain (their partition's), where their history is read.
+        await ctx.shardOf(personId).audit.append({
           at,
           type: 'directory.user_put',
           actor: principal.name,
