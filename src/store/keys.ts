@@ -22,6 +22,14 @@ export function createKeys(prefix: string) {
     person: (personId: string) => k('person', encodeId(personId)),
     /** Sorted set: personId scored by `endsAt` (ms); every known person is here. */
     peopleByEnd: k('people', 'by-end'),
+    /**
+     * Sorted set: personId scored by the `dueAt` (ms) of the first open milestone
+     * of its plan; absent with nothing open. The horizon pass reads it
+     * (src/domain/milestoneJobs.ts); every person save keeps it in step.
+     */
+    peopleByNextDue: k('people', 'by-next-due'),
+    /** String: the instant (ms) up to which the horizon pass has added the jobs of peopleByNextDue. */
+    horizonUntil: k('people', 'horizon-until'),
     /** String with TTL: the per-person processing lock (token). */
     personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
     /** Hash: per (cycle, effect, connector) state and data. */
@@ -32,9 +40,13 @@ export function createKeys(prefix: string) {
      * reinstatement; the retention task trims them after (store/effects.ts).
      */
     snapshotsUntil: k('effects', 'snapshots-until'),
-    /** String: intake record of an HR event id (idempotency across all ways in). */
+    /**
+     * String: the one idempotency key of an HR event id, across all ways in: the
+     * instant intake accepted it, then `applied` or `stale` once the worker
+     * handled it (store/events.ts).
+     */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
-    /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
+    /** String, written before 0.x builds kept one key per event: the worker's mark. Read, never written. */
     eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
     /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
     webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
