@@ -13,8 +13,8 @@
  * so the figures are the steady hot path. The first-allow latency is reported apart.
  */
 import { clusterSeeds } from '../../src/queues/connection.ts';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { startRuntime } from '../../src/app/runtime.ts';
+import { isCluster } from '../../src/store/redisClient.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { benchEvent, benchPrefix, benchSettings, driverRedis, sleep, waitUntil } from '../lib/lastday.ts';
 import { summarize } from '../lib/stats.ts';
@@ -110,6 +111,10 @@ export const gateCase: BenchCase = {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       env.progress(`gate: ${checks} checks over HTTP, autocannon at concurrency ${CONCURRENCY}`);
+      // Load-independent figures beside the latencies: the API process's CPU and
+      // Redis's commands per request (the machine's other load moves the tail, not these).
+      const cpu0 = processCpuSeconds(api.pid);
+      const cmd0 = await commandCalls(driver);
       const http = await cannon({
         url: api.url,
         connections: CONCURRENCY,
@@ -120,6 +125,24 @@ export const gateCase: BenchCase = {
         })),
         headers: { authorization: `Bearer ${TOKEN}` },
       });
+      const cpu1 = processCpuSeconds(api.pid);
+      const cmd1 = await commandCalls(driver);
+      const cpuPerRequestUs =
+        cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / http.requests : undefined;
+      const perRequest = (a: CommandCalls | undefined, b: CommandCalls | undefined) => {
+        if (!a || !b) return undefined;
+        // The second INFO is counted in `b`, so one call is not the API's.
+        const calls = Object.entries(b.calls).map(
+          ([c, n]) => [c, n - (a.calls[c] ?? 0) - (c === 'info' ? 1 : 0)] as const,
+        );
+        return {
+          commands: (b.total - a.total - 1) / http.requests,
+          byCommand: Object.fromEntries(
+            calls.filter(([, n]) => n > 0).map(([c, n]) => [c, Math.round((n / http.requests) * 100) / 100]),
+          ),
+        };
+      };
+      const redisPerRequest = perRequest(cmd0, cmd1);
       env.progress(`gate: ${Math.floor(checks / 2)} checks over HTTP, one connection`);
       const single = await cannon({
         url: api.url,
@@ -134,8 +157,35 @@ export const gateCase: BenchCase = {
       if (http.non2xx + single.non2xx > 0 || http.errors + single.errors > 0)
         throw new Error(`gate over HTTP: ${http.non2xx} non-2xx answers, ${http.errors} errors`);
 
-      env.progress(`gate: Redis GET floor`);
       await driver.set(`${prefix}:floor`, 'x');
+      // The same load against a bare node:http server doing one Redis GET per
+      // request (lib/httpFloorServer.mjs): what any HTTP service on one round
+      // trip gets from this machine right now. Not on a cluster (one node's URL).
+      let httpFloor: (CannonResult & { cpuPerRequestUs: number | undefined }) | undefined;
+      if (!clusterSeeds(env.redisUrl)) {
+        env.progress(`gate: HTTP floor (bare node:http + one Redis GET) at concurrency ${CONCURRENCY}`);
+        const floorApi = await startHttpFloor(env.redisUrl, `${prefix}:floor`);
+        try {
+          const load = {
+            connections: CONCURRENCY,
+            headers: {},
+            requests: [{ method: 'POST' as const, path: '/' }],
+          };
+          await cannon({ url: floorApi.url, amount: Math.min(1_000, checks), ...load });
+          const c0 = processCpuSeconds(floorApi.pid);
+          const r = await cannon({ url: floorApi.url, amount: checks, ...load });
+          const c1 = processCpuSeconds(floorApi.pid);
+          httpFloor = {
+            ...r,
+            cpuPerRequestUs:
+              c0 !== undefined && c1 !== undefined ? ((c1 - c0) * 1e6) / r.requests : undefined,
+          };
+        } finally {
+          await floorApi.stop();
+        }
+      }
+
+      env.progress(`gate: Redis GET floor`);
       const floor: number[] = [];
       for (let i = 0; i < checks; i++) {
         const t = performance.now();
@@ -177,6 +227,31 @@ export const gateCase: BenchCase = {
             lastday: http.perSecond,
             baseline: floorPerSecond,
           },
+          ...(cpuPerRequestUs !== undefined
+            ? [
+                {
+                  label: 'API CPU per request',
+                  unit: 'µs',
+                  lastday: cpuPerRequestUs,
+                  ...(httpFloor?.cpuPerRequestUs !== undefined
+                    ? { baseline: httpFloor.cpuPerRequestUs }
+                    : {}),
+                },
+              ]
+            : []),
+          ...(httpFloor
+            ? [
+                {
+                  label: `HTTP p99, ${CONCURRENCY} conns, bare node:http + GET`,
+                  unit: 'ms',
+                  lastday: http.p99,
+                  baseline: httpFloor.p99,
+                },
+              ]
+            : []),
+          ...(redisPerRequest
+            ? [{ label: 'Redis commands per request', unit: '', lastday: redisPerRequest.commands }]
+            : []),
           { label: `HTTP p99, ${CONCURRENCY} conns`, unit: 'ms', lastday: http.p99, baseline: flc.p99 },
         ],
         ratio: http.p99 / flc.p99,
@@ -193,9 +268,15 @@ export const gateCase: BenchCase = {
           httpOneConnection: single,
           redisGetSequential: fl,
           redisGetConcurrent: flc,
+          ...(cpuPerRequestUs !== undefined ? { apiCpuPerRequestUs: cpuPerRequestUs } : {}),
+          ...(redisPerRequest ? { redisPerRequest } : {}),
+          ...(httpFloor ? { httpFloor } : {}),
         },
         notes: [
           `gate: baseline column = a Redis GET round trip on the same server (sequential beside in-process and HTTP on 1 connection; ${CONCURRENCY} at once beside HTTP at ${CONCURRENCY}). ` +
+            (httpFloor
+              ? `A bare node:http server doing one Redis GET per request, under the same load: p50 ${httpFloor.p50.toFixed(2)} ms, p99 ${httpFloor.p99.toFixed(2)} ms${httpFloor.cpuPerRequestUs !== undefined ? `, ${Math.round(httpFloor.cpuPerRequestUs)} µs CPU per request` : ''} (the row 'bare node:http + GET'). `
+              : '') +
             `An action's first allow (audited once) took p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms in-process.`,
         ],
       };
@@ -260,7 +341,54 @@ async function cannon(opts: {
 
 interface ApiProcess {
   url: string;
+  pid: number | undefined;
   stop(): Promise<void>;
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; undefined elsewhere). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return Number.isFinite(ticks) ? ticks / hz : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CommandCalls {
+  total: number;
+  calls: Record<string, number>;
+}
+
+/**
+ * Commands Redis has run so far, by name (`INFO commandstats`; a script's own
+ * calls count under their names too). Undefined on a cluster: the commands
+ * would be spread over its masters.
+ */
+async function commandCalls(redis: ReturnType<typeof driverRedis>): Promise<CommandCalls | undefined> {
+  if (isCluster(redis)) return undefined;
+  const info = await redis.info('commandstats');
+  const calls: Record<string, number> = {};
+  let total = 0;
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const n = Number(m[2]);
+    calls[m[1] ?? ''] = n;
+    total += n;
+  }
+  return { total, calls };
+}
+
+/**
+ * Node flags for the API process from LASTDAY_BENCH_API_NODE_ARGS (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (not allowed in NODE_OPTIONS).
+ */
+function apiNodeArgs(): string[] {
+  return (process.env.LASTDAY_BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
 }
 
 const BIN = fileURLToPath(new URL('../../bin/lastday.js', import.meta.url));
@@ -271,7 +399,7 @@ async function startApi(redisUrl: string, prefix: string, dir: string): Promise<
   const seeds = clusterSeeds(redisUrl);
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ auth: { tokens: [TOKEN_ENTRY] } }));
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'start', '--roles', 'api'], {
+  const child: ChildProcess = spawn(process.execPath, [...apiNodeArgs(), BIN, 'start', '--roles', 'api'], {
     env: {
       PATH: process.env.PATH ?? '',
       // A cluster run (`--cluster --case gate`) hands the child its seeds.
@@ -307,7 +435,30 @@ async function startApi(redisUrl: string, prefix: string, dir: string): Promise<
     await stop();
     throw err;
   }
-  return { url, stop };
+  return { url, pid: child.pid, stop };
+}
+
+const FLOOR_SERVER = fileURLToPath(new URL('../lib/httpFloorServer.mjs', import.meta.url));
+
+/** lib/httpFloorServer.mjs on a free port (it prints the port once listening). */
+async function startHttpFloor(redisUrl: string, key: string): Promise<ApiProcess> {
+  const child = spawn(process.execPath, [FLOOR_SERVER, redisUrl, key], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`HTTP floor server exited with ${code}`)));
+    child.stdout?.once('data', (chunk: Buffer) => resolve(Number(String(chunk).trim())));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
 }
 
 function freePort(): Promise<number> {

@@ -1,10 +1,17 @@
 /**
  * Registration of a destructive action (POST /v1/actions). The initial state
  * is the gate's own answer for a pending action: held at once when the
- * initiator is frozen or revoked or the target is protected. The decision is
- * written only if the initiator's record and freeze mark are still the ones it
- * was made on (else it is made again), so a registration racing a freeze can
- * never slip in as pending after the freeze drained the person's actions.
+ * initiator is frozen or revoked or the target is protected.
+ *
+ * One round trip decides and records: the decision (and its audit entry) is
+ * made on the initiator's expected guard status, and the registration script
+ * computes the actual status from the person's record and freeze mark and
+ * writes only if they agree; otherwise it answers with the actual status and
+ * the decision is made again on it. So a registration racing a freeze can
+ * never slip in as pending after the freeze drained the person's actions. The
+ * expectation is the status this process saw for the initiator in the last
+ * seconds (./statusHints.ts), or read first for one it did not: a stale one
+ * costs one more trip, never a wrong decision.
  */
 import {
   type ActionRecord,
@@ -14,7 +21,6 @@ import {
   callbackAllowed,
   canonicalRequest,
   executionDueAt,
-  guardStatus,
 } from '../domain/action.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { decide } from '../domain/gate.ts';
@@ -61,9 +67,10 @@ export async function registerAction(
   }
   const hash = requestHash(canonicalRequest(request));
   const protectedBy = firstMatch(config.protectedTargets, request.target);
+  let status = await guard.statusHints.expect(request.initiatorId, () =>
+    actions.guardStatusOf(request.initiatorId),
+  );
   for (let attempt = 0; attempt < REGISTER_ATTEMPTS; attempt++) {
-    const initiator = await actions.guardInputsOf(request.initiatorId);
-    const status = guardStatus(initiator.record, initiator.mark);
     const gate = decide({
       action: { state: 'pending', initiatorId: request.initiatorId },
       initiatorStatus: status,
@@ -72,29 +79,29 @@ export async function registerAction(
     const now = ctx.now().toISOString();
     const state: ActionState = gate.decision === 'hold' ? 'held' : 'pending';
     const record = newRecord(request, state, gate.reason, now);
-    const result = await actions.register(
-      record,
-      hash,
-      { rev: initiator.record?.rev, mark: initiator.mark },
-      {
-        at: now,
-        type: 'action.registered',
-        actor: actor.name,
-        personId: request.initiatorId,
-        actionId: request.actionId,
-        details: {
-          kind: request.kind,
-          target: request.target,
-          state,
-          reason: gate.reason,
-          initiatorStatus: status,
-          ...(protectedBy ? { protectedBy } : {}),
-          ...(record.executeAt ? { executeAt: record.executeAt } : {}),
-          ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
-        },
+    const result = await actions.register(record, hash, status, {
+      at: now,
+      type: 'action.registered',
+      actor: actor.name,
+      personId: request.initiatorId,
+      actionId: request.actionId,
+      details: {
+        kind: request.kind,
+        target: request.target,
+        state,
+        reason: gate.reason,
+        initiatorStatus: status,
+        ...(protectedBy ? { protectedBy } : {}),
+        ...(record.executeAt ? { executeAt: record.executeAt } : {}),
+        ...(record.callbackUrl ? { callbackUrl: record.callbackUrl } : {}),
       },
-    );
-    if (result.outcome === 'retry') continue;
+    });
+    if (result.outcome === 'retry') {
+      status = result.status;
+      guard.statusHints.set(request.initiatorId, status);
+      continue;
+    }
+    if (result.outcome === 'created') guard.statusHints.set(request.initiatorId, status);
     if (result.outcome === 'exists') {
       if (result.requestHash !== hash) {
         throw new LastdayError(
@@ -106,13 +113,12 @@ export async function registerAction(
       const stored = await actions.get(request.actionId);
       if (stored) await scheduleJobs(guard, stored);
       // Likewise its notification: the job id is the hold's, so a repeat queues nothing new.
-      if (stored?.state === 'held') await guard.notifyHeld([stored.actionId], initiator.record);
+      if (stored?.state === 'held') await guard.notifyHeld([stored.actionId], request.initiatorId);
       return { actionId: request.actionId, state: result.state, reason: result.reason };
     }
     await scheduleJobs(guard, record);
-    if (record.state === 'held' && record.heldAt) {
-      await ctx.notifier.holds([{ ...record, heldAt: record.heldAt }], initiator.record);
-    }
+    // The rare path: only now is the initiator's record read (for the message).
+    if (record.state === 'held') await guard.notifyHeld([record.actionId], request.initiatorId);
     return { actionId: request.actionId, state, reason: gate.reason };
   }
   throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);

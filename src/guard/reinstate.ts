@@ -111,6 +111,7 @@ async function registerLocked(
   const heldReason = 'reinstatement: held until a second person approves';
   for (let attempt = 0; attempt < 5; attempt++) {
     const initiator = await actions.guardInputsOf(requester);
+    const initiatorStatus = guardStatus(initiator.record, initiator.mark);
     const now = ctx.now().toISOString();
     const action: ActionRecord = {
       actionId,
@@ -127,7 +128,7 @@ async function registerLocked(
     const registered = await actions.register(
       action,
       requestHash(JSON.stringify({ actionId, personId, requester, reason })),
-      { rev: initiator.record?.rev, mark: initiator.mark },
+      initiatorStatus,
       {
         at: now,
         type: 'action.registered',
@@ -141,7 +142,7 @@ async function registerLocked(
           state: 'held',
           reason: heldReason,
           requestedBy: requester,
-          initiatorStatus: guardStatus(initiator.record, initiator.mark),
+          initiatorStatus,
           reinstatement: { reason, revokedAt: check.revokedAt, windowEndsAt: check.windowEndsAt },
         },
       },

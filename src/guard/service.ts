@@ -39,6 +39,7 @@ import { auditPersonOf, reinstatedPersonOf } from '../domain/reinstatement.ts';
 import { freezeActions } from './freeze.ts';
 import { checkReinstatementApproval } from './reinstate.ts';
 import { registerAction } from './registration.ts';
+import { StatusHints } from './statusHints.ts';
 
 /** Who asks: the token's name for the audit, and its person when it has one. */
 export interface Actor {
@@ -80,10 +81,14 @@ export interface GuardPorts {
 export class GuardService {
   readonly actions: ActionsStore;
   readonly queue: ActionsQueue;
+  /** The initiator statuses registrations expect (a hint the registration script checks). */
+  readonly statusHints: StatusHints;
 
   constructor(readonly ctx: GuardPorts) {
     this.actions = ctx.actions;
     this.queue = ctx.queue;
+    // Real time, not ctx.now: a hint's age is about Redis changing under it, not the plan's clock.
+    this.statusHints = new StatusHints(() => Date.now());
   }
 
   private get config() {
@@ -126,9 +131,10 @@ export class GuardService {
     const read = await this.actions.readForGate(actionId);
     if (!read) throw new LastdayError('not_found', `no action ${actionId}`);
     const { action } = read;
+    this.statusHints.set(action.initiatorId, read.initiatorStatus);
     const result = decide({
       action,
-      initiatorStatus: guardStatus(read.initiator, read.freezeMark),
+      initiatorStatus: read.initiatorStatus,
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
     const now = this.ctx.now().toISOString();
@@ -153,7 +159,8 @@ export class GuardService {
       );
       // It moved under us: decide again on the fresh state.
       if (moved.outcome !== 'ok' && depth < 3) return this.gateOnce(actionId, actor, depth + 1);
-      if (moved.outcome === 'ok') await this.notifyHeld([actionId], read.initiator);
+      // The rare path: only now is the initiator's record read (for the message).
+      if (moved.outcome === 'ok') await this.notifyHeld([actionId], action.initiatorId);
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
       await this.actions.transition(
@@ -289,11 +296,16 @@ export class GuardService {
   }
   /**
    * Tells the approvers of actions just held (the notifier never throws). Only
-   * on the rare path where something becomes held, so the extra read is cheap.
+   * on the rare path where something becomes held, so the extra reads are cheap.
+   * `initiator`: their record, or their id to read it by.
    */
-  async notifyHeld(actionIds: readonly string[], initiator: PersonRecord | undefined): Promise<void> {
+  async notifyHeld(
+    actionIds: readonly string[],
+    initiator: PersonRecord | string | undefined,
+  ): Promise<void> {
     if (!this.ctx.notifier.enabled) return;
     try {
+      if (typeof initiator === 'string') initiator = await this.ctx.people.get(initiator);
       const held = (await this.actions.getMany([...actionIds])).flatMap((a) =>
         a.state === 'held' && a.heldAt ? [{ ...a, heldAt: a.heldAt }] : [],
       );

@@ -26,12 +26,30 @@ export function roleAllows(have: Role, need: Role): boolean {
   return RANK[have] >= RANK[need];
 }
 
+/** A configured token as the lookup keeps it: its digest and its principal, never the token. */
+interface KnownToken {
+  digest: Buffer;
+  principal: Readonly<Principal>;
+}
+
+/**
+ * The token → principal lookup of one token set. Each principal is built once,
+ * with the set: a request hashes what it presented (SHA-256, a microsecond) and
+ * finds the principal by that digest, allocating nothing else. It holds
+ * digests only, never a raw token. A changed token set is a new TokenAuth
+ * (the set is read at startup), so a principal cannot outlive its token.
+ */
 export class TokenAuth {
-  private readonly byHash: Map<string, TokenConfig>;
+  private readonly byHash: Map<string, KnownToken>;
   constructor(tokens: readonly TokenConfig[]) {
     // The config schema refuses two entries with one hash; were it not so, the
     // last would silently win here.
-    this.byHash = new Map(tokens.map((t) => [t.sha256.toLowerCase(), t]));
+    this.byHash = new Map(
+      tokens.map((t) => {
+        const hex = t.sha256.toLowerCase();
+        return [hex, { digest: Buffer.from(hex, 'hex'), principal: Object.freeze(principalOf(t)) }];
+      }),
+    );
   }
 
   get configured(): boolean {
@@ -46,22 +64,21 @@ export class TokenAuth {
    * (that would need a preimage); the final check is constant-time anyway.
    * @throws LastdayError unauthorized
    */
-  authenticate(token: string): Principal {
-    const digest = sha256Hex(token);
-    const entry = this.byHash.get(digest);
-    if (!entry || !timingSafeEqual(Buffer.from(entry.sha256, 'hex'), Buffer.from(digest, 'hex'))) {
+  authenticate(token: string): Readonly<Principal> {
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    const known = this.byHash.get(digest.toString('hex'));
+    if (!known || !timingSafeEqual(known.digest, digest)) {
       throw new LastdayError('unauthorized', 'unknown token');
     }
-    return principalOf(entry);
+    return known.principal;
   }
 
   /**
    * The principal of a token known by its SHA-256 (a console session signed in
    * with a token keeps only that), or undefined once the token is gone from the config.
    */
-  byDigest(digest: string): Principal | undefined {
-    const entry = this.byHash.get(digest.toLowerCase());
-    return entry ? principalOf(entry) : undefined;
+  byDigest(digest: string): Readonly<Principal> | undefined {
+    return this.byHash.get(digest.toLowerCase())?.principal;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, HTTPMethods, RouteHandlerMethod, RouteOptions } from 'fastify';
 import type { Access } from './access.ts';
+import { lazyChildLogger } from './requestLog.ts';
 
 export interface RouteSpec {
   method: HTTPMethods;
@@ -16,17 +17,28 @@ export interface RouteSpec {
   cookie?: boolean;
   /** A web console route: only the console session counts (src/http/consoleSession.ts). */
   session?: boolean;
+  /**
+   * A hot path (the gate): no request log lines and no pino child logger per
+   * request; failures are still logged with the request id (./requestLog.ts).
+   */
+  hot?: boolean;
   /** Run before the handler (the console's CSRF check). */
   preHandler?: RouteOptions['preHandler'];
   handler: RouteHandlerMethod;
 }
 
 export function addRoutes(app: FastifyInstance, routes: readonly RouteSpec[]): void {
-  for (const { method, url, access, cookie, session, preHandler, handler } of routes) {
+  for (const { method, url, access, cookie, session, hot, preHandler, handler } of routes) {
     app.route({
       method,
       url,
-      config: { access, ...(cookie ? { cookie } : {}), ...(session ? { session } : {}) },
+      config: {
+        access,
+        ...(cookie ? { cookie } : {}),
+        ...(session ? { session } : {}),
+        ...(hot ? { hot } : {}),
+      },
+      ...(hot ? { childLoggerFactory: lazyChildLogger } : {}),
       ...(preHandler ? { preHandler } : {}),
       handler,
     });

@@ -12,6 +12,7 @@ import { nestingDepth } from '../store/inputDigest.ts';
 import { accessHook } from './access.ts';
 import { TokenAuth } from './auth.ts';
 import { errorBody, STATUS_OF } from './errors.ts';
+import { RequestLogController } from './requestLog.ts';
 import { recordRoutes, routesOf } from './routeTable.ts';
 
 /** Arrays and objects a JSON request body may nest (the signed HR webhook keeps its own rules). */
@@ -38,6 +39,8 @@ export async function buildServer(ctx: Context, options: ServerOptions): Promise
   // Typed as the default instance: routes files need not know the logger type.
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }),
+    // Quiet on hot routes (the gate): see requestLog.ts.
+    logController: new RequestLogController(),
     bodyLimit: 1024 * 1024,
     // Person ids may hold `/` (sent as %2F) and be long.
     routerOptions: { maxParamLength: 1000 },

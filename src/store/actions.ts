@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './redisClient.ts';
-import { ACTION_STATES, type ActionRecord, type ActionState } from '../domain/action.ts';
+import { ACTION_STATES, type ActionRecord, type ActionState, type GuardStatus } from '../domain/action.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import { dropUndefined, fromFields, toFields } from './actionFields.ts';
@@ -14,23 +14,25 @@ import type { Keys } from './keys.ts';
 import {
   freezeBatchScript,
   gateReadScript,
+  guardStatusScript,
   registerActionScript,
   transitionActionScript,
 } from './lua/actions.ts';
 
 /** What the gate needs, read in one round trip. */
 export interface GateRead {
-  action: Pick<ActionRecord, 'actionId' | 'state' | 'initiatorId' | 'reason' | 'target' | 'kind'> & {
+  action: Pick<ActionRecord, 'actionId' | 'state' | 'initiatorId' | 'target' | 'kind'> & {
     approvedBy?: string;
     allowedAt?: string;
   };
-  initiator: PersonRecord | undefined;
-  freezeMark: string | null;
+  /** The initiator's guard status, computed by the script from their record and freeze mark. */
+  initiatorStatus: GuardStatus;
 }
 
 export type RegisterResult =
   | { outcome: 'created' }
-  | { outcome: 'retry' }
+  /** The initiator's status is not the expected one: decide again on `status`. */
+  | { outcome: 'retry'; status: GuardStatus }
   | { outcome: 'exists'; requestHash: string; state: ActionState; reason: string };
 
 export type TransitionResult =
@@ -60,14 +62,16 @@ export class ActionsStore {
   ) {}
 
   /**
-   * Creates the action with the state decided on `expected` (the initiator's
-   * record revision and freeze mark as read); answers `retry` when either moved
-   * in between, `exists` when the id is taken.
+   * Creates the action with the state decided on `expectedStatus` (the
+   * initiator's guard status), in one round trip: the script computes the
+   * status from the initiator's record and freeze mark and answers `retry`
+   * with the status it found when that is another one, `exists` when the id
+   * is taken.
    */
   async register(
     record: ActionRecord,
     hash: string,
-    expected: { rev: number | undefined; mark: string | null },
+    expectedStatus: GuardStatus,
     audit: AuditInput,
   ): Promise<RegisterResult> {
     const k = this.keys;
@@ -88,8 +92,7 @@ export class ActionsStore {
         k.actionsPendingOf(record.initiatorId),
       ],
       [
-        expected.rev === undefined ? '' : String(expected.rev),
-        expected.mark ?? '',
+        expectedStatus,
         hash,
         record.state,
         String(Date.parse(record.createdAt)),
@@ -106,7 +109,18 @@ export class ActionsStore {
         reason: reply[3] ?? '',
       };
     }
-    return { outcome: reply[0] === 'created' ? 'created' : 'retry' };
+    if (reply[0] === 'retry') return { outcome: 'retry', status: reply[1] as GuardStatus };
+    return { outcome: 'created' };
+  }
+
+  /** A person's guard status, computed in Redis (a short reply; see lua/guardStatus.ts). */
+  async guardStatusOf(personId: string): Promise<GuardStatus> {
+    const k = this.keys;
+    return (await guardStatusScript.run(
+      this.redis,
+      [k.person(personId), k.freezeMark(personId)],
+      [],
+    )) as GuardStatus;
   }
 
   /** A person's HR record and freeze mark: what guardStatus needs (initiators and approvers). */
@@ -119,25 +133,26 @@ export class ActionsStore {
     return { record: raw ? (JSON.parse(raw) as PersonRecord) : undefined, mark };
   }
 
-  /** The gate's inputs in a single round trip (one Lua call). */
+  /**
+   * The gate's inputs in a single round trip (one Lua call), the initiator's
+   * status computed in Redis: a short reply, no person record to parse.
+   */
   async readForGate(actionId: string): Promise<GateRead | undefined> {
     const reply = (await gateReadScript.run(this.redis, [this.keys.action(actionId)], [])) as
-      [[string, string, string, string, string, string, string], string | null, string | null] | null;
+      [string, string, string, string, string, string, string] | null;
     if (!reply) return undefined;
-    const [[state, initiatorId, approvedBy, allowedAt, reason, target, kind], person, mark] = reply;
+    const [state, initiatorId, approvedBy, allowedAt, target, kind, initiatorStatus] = reply;
     return {
       action: {
         actionId,
         state: state as ActionState,
         initiatorId,
-        reason,
         target,
         kind,
         ...(approvedBy ? { approvedBy } : {}),
         ...(allowedAt ? { allowedAt } : {}),
       },
-      initiator: person ? (JSON.parse(person) as PersonRecord) : undefined,
-      freezeMark: mark,
+      initiatorStatus: initiatorStatus as GuardStatus,
     };
   }
 

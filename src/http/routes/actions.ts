@@ -28,6 +28,8 @@ export function actionRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       method: 'POST',
       url: '/v1/actions/:actionId/gate',
       access: 'system',
+      // Every destructive operation of the calling tools waits on it.
+      hot: true,
       handler: async (request) => guard.gate(actionIdOf(request.params), principalOf(request)),
     },
     {

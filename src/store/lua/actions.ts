@@ -8,6 +8,7 @@
  * here are the body's.
  */
 import { chainedScript } from './chain.ts';
+import { GUARD_STATUS_LUA } from './guardStatus.ts';
 import { Script } from './script.ts';
 
 /** Lua helper: HSET every field of a JSON object of strings. */
@@ -20,46 +21,54 @@ end
 `;
 
 /**
- * Registers an action unless its id exists, checking that the initiator's
- * record and freeze mark are still the ones the decision was made on.
+ * Registers an action unless its id exists, if the initiator's guard status,
+ * computed here from their record and freeze mark (./guardStatus.ts), is the
+ * one the caller decided (and wrote the audit entry) on. So one round trip
+ * decides and records; a registration racing a freeze sees the mark here, in
+ * the same atomic step that adds the action to the pending set the freeze drains.
  * KEYS: action, person, freezeMark, stateIndex, byInitiator, pendingOf, [chain].
- * ARGV: expectedRev ('' = no record), expectedMark ('' = none), requestHash, state,
- * scoreMs, actionId, fieldsJson, [chain].
- * Returns {'created'}, {'retry'} (inputs moved: decide again) or
- * {'exists', requestHash, state, reason}.
+ * ARGV: expectedStatus, requestHash, state, scoreMs, actionId, fieldsJson, [chain].
+ * Returns {'created'}, {'retry', status} (the status is another: decide again
+ * on it) or {'exists', requestHash, state, reason}.
  */
 export const registerActionScript = chainedScript(
   'registerAction',
-  `${HSET_JSON}
+  `${HSET_JSON}${GUARD_STATUS_LUA}
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local v = redis.call('HMGET', KEYS[1], 'requestHash', 'state', 'reason')
   return {'exists', v[1] or '', v[2] or '', v[3] or ''}
 end
-local cur = redis.call('GET', KEYS[2])
-local rev = ''
-if cur then rev = tostring(cjson.decode(cur).rev or 0) end
-if rev ~= ARGV[1] then return {'retry'} end
-if (redis.call('GET', KEYS[3]) or '') ~= ARGV[2] then return {'retry'} end
+local status = guard_status(redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]))
+if status ~= ARGV[1] then return {'retry', status} end
 audit_append()
-hset_json(KEYS[1], ARGV[7])
-redis.call('ZADD', KEYS[4], ARGV[5], ARGV[6])
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
-if ARGV[4] == 'pending' then redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6]) end
+hset_json(KEYS[1], ARGV[6])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
+if ARGV[3] == 'pending' then redis.call('ZADD', KEYS[6], ARGV[4], ARGV[5]) end
 return {'created'}`,
 );
 
 /**
- * The gate's read, in one round trip: the action's decision fields, then its
- * initiator's record and freeze mark (their keys are stored on the action, so
- * no second trip is needed to learn them).
+ * The gate's read, in one round trip and a short reply: the action's decision
+ * fields and its initiator's guard status, computed here (./guardStatus.ts)
+ * from the initiator's record and freeze mark, whose keys are stored on the
+ * action (so no second trip is needed to learn them).
  * KEYS: action. Returns false for an unknown action, else
- * {{state, initiatorId, approvedBy, allowedAt, reason, target}, personJson|nil, mark|nil}.
+ * {state, initiatorId, approvedBy, allowedAt, target, kind, initiatorStatus}.
  */
 export const gateReadScript = new Script(
   'gateRead',
-  `local a = redis.call('HMGET', KEYS[1], 'state', 'initiatorId', 'approvedBy', 'allowedAt', 'reason', 'target', 'personKey', 'markKey', 'kind')
+  `${GUARD_STATUS_LUA}
+local a = redis.call('HMGET', KEYS[1], 'state', 'initiatorId', 'approvedBy', 'allowedAt', 'target', 'kind', 'personKey', 'markKey')
 if not a[1] then return false end
-return {{a[1], a[2], a[3] or '', a[4] or '', a[5] or '', a[6] or '', a[9] or ''}, redis.call('GET', a[7]), redis.call('GET', a[8])}`,
+return {a[1], a[2], a[3] or '', a[4] or '', a[5] or '', a[6] or '', guard_status(redis.call('GET', a[7]), redis.call('GET', a[8]))}`,
+);
+
+/** A person's guard status (./guardStatus.ts). KEYS: person, freezeMark. Returns the status. */
+export const guardStatusScript = new Script(
+  'guardStatus',
+  `${GUARD_STATUS_LUA}
+return guard_status(redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]))`,
 );
 
 /**
