@@ -66,8 +66,14 @@ export function createMilestoneProcessor(ctx: MilestonePorts) {
       // Stale and not-open are final for a job (a plan never reopens a milestone
       // without a new version), so a job whose milestone another job already ran
       // inline completes now instead of waiting for the lock to do nothing.
-      const skip = nothingToDo(await ctx.people.get(personId), job.data);
-      if (skip) return skip;
+      const record = await ctx.people.get(personId);
+      const skip = nothingToDo(record, job.data);
+      if (skip) {
+        // The job that ran it may have died before handing over (its lock still
+        // held): hand over here. Idempotent, so a live holder adding it too is fine.
+        if (skip.outcome === 'not_open') await scheduleNext(ctx, record!);
+        return skip;
+      }
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
