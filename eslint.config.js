@@ -9,7 +9,7 @@ import { layersPlugin } from './eslint/layers.js';
 const pure = 'src/domain is pure: no I/O here (see STYLE.md). Pass values in, return values out.';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.lastday/', 'bench/results/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.dist-*/', '.lastday/', 'bench/results/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

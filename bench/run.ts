@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --case NAME]`: starts its own redis-server (free
+ * `npm run bench [-- --quick] [-- --case NAME]` (`--only NAME` is the same): starts its own redis-server (free
  * port, no persistence), runs each case with its plain BullMQ baseline, prints
  * a table and writes bench/results/latest.json. It measures; it does not gate:
  * the exit code is 0 whether goals hold or not (1 only for a usage error).
@@ -22,6 +22,8 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     case: { type: 'string', multiple: true },
+    /** The same as --case. */
+    only: { type: 'string', multiple: true },
     cluster: { type: 'boolean', default: false },
     out: { type: 'string', default: new URL('./results/latest.json', import.meta.url).pathname },
     help: { type: 'boolean', default: false },
@@ -30,11 +32,11 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    `usage: npm run bench -- [--quick] [--cluster] [--case NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
+    `usage: npm run bench -- [--quick] [--cluster] [--case NAME ...] [--only NAME ...] [--out FILE]\ncases: ${CASES.map((c) => c.name).join(', ')}`,
   );
   process.exit(0);
 }
-const wanted = values.case ?? [];
+const wanted = [...(values.case ?? []), ...(values.only ?? [])];
 const unknown = wanted.filter((w) => !CASES.some((c) => c.name === w));
 if (unknown.length > 0) {
   console.error(`unknown case ${unknown.join(', ')}; cases: ${CASES.map((c) => c.name).join(', ')}`);
@@ -54,7 +56,9 @@ const redis = await startBenchRedis();
 const admin = new Redis(redis.url);
 const outcomes: Outcome[] = [];
 let cluster: TestCluster | undefined;
-let clusterInfo: { startMs: number; keysPerMaster: Record<string, number> } | undefined;
+let clusterInfo:
+  | { startMs: number; keysPerMaster: Record<string, number>; partitionKeysPerMaster: Record<string, number> }
+  | undefined;
 const startedAt = new Date();
 const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
 try {
@@ -63,7 +67,7 @@ try {
   progress(`redis-server ${await redisVersion(admin)} on ${redis.url}${values.quick ? ' (quick)' : ''}`);
   if (values.cluster) {
     cluster = await startTestCluster({ appendonly: false });
-    clusterInfo = { startMs: cluster.startMs, keysPerMaster: {} };
+    clusterInfo = { startMs: cluster.startMs, keysPerMaster: {}, partitionKeysPerMaster: {} };
     progress(`redis cluster (3 masters + 3 replicas) on ${cluster.nodes}, up in ${cluster.startMs} ms`);
   }
   const targets = [{ url: redis.url, label: '' }];
@@ -87,26 +91,54 @@ try {
       }
     }
   }
-  if (cluster && clusterInfo) clusterInfo.keysPerMaster = await keysPerMaster(cluster);
+  if (cluster && clusterInfo) {
+    const counted = await keysPerMaster(cluster);
+    clusterInfo.keysPerMaster = counted.all;
+    clusterInfo.partitionKeysPerMaster = counted.partitions;
+  }
 } finally {
   admin.disconnect();
   await redis.stop();
   await cluster?.stop();
 }
 
-/** DBSIZE of each master (the nodes that own slots). */
-async function keysPerMaster(c: TestCluster): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+/**
+ * Keys on each master (the nodes that own slots): all of them (DBSIZE), and
+ * those of lastday's partitions only (`{<prefix>:<p>}…`, not the global
+ * `{<prefix>}` slot of intake and idempotency, nor the baselines).
+ */
+async function keysPerMaster(
+  c: TestCluster,
+): Promise<{ all: Record<string, number>; partitions: Record<string, number> }> {
+  const all: Record<string, number> = {};
+  const partitions: Record<string, number> = {};
   for (const port of c.ports) {
     const node = c.node(port);
     try {
       const role = String(await node.call('ROLE'));
-      if (role.startsWith('master')) out[`127.0.0.1:${port}`] = await node.dbsize();
+      if (!role.startsWith('master')) continue;
+      const name = `127.0.0.1:${port}`;
+      all[name] = await node.dbsize();
+      let n = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', '{*:*}*', 'COUNT', 1000);
+        cursor = next;
+        n += keys.filter((k) => /^\{[^}]*:[^}]*\}/.test(k)).length;
+      } while (cursor !== '0');
+      partitions[name] = n;
     } finally {
       node.disconnect();
     }
   }
-  return out;
+  return { all, partitions };
+}
+
+/** `a / b / c (max/min r)` of a per-master count. */
+function spread(counts: Record<string, number>): string {
+  const values = Object.values(counts);
+  const ratio = Math.min(...values) > 0 ? (Math.max(...values) / Math.min(...values)).toFixed(2) : '∞';
+  return `${values.join(' / ')} (max/min ${ratio})`;
 }
 
 function machineInfo() {
@@ -125,9 +157,9 @@ for (const { bench, result } of outcomes)
   for (const note of result?.notes ?? []) console.log(`(${bench.number}) ${note}`);
 if (clusterInfo) {
   console.log(
-    `cluster: up in ${clusterInfo.startMs} ms; keys per master ${Object.entries(clusterInfo.keysPerMaster)
-      .map(([node, n]) => `${node} ${n}`)
-      .join(', ')} (each case's prefix is one slot: lastday keeps all its keys on one master)`,
+    `cluster: up in ${clusterInfo.startMs} ms; partitions' keys per master ${spread(clusterInfo.partitionKeysPerMaster)}; ` +
+      `all keys per master ${spread(clusterInfo.keysPerMaster)} (the global slot of each case holds intake, idempotency, ` +
+      `directory and the plain-BullMQ baseline, on one master)`,
   );
 }
 console.log(

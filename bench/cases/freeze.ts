@@ -38,8 +38,12 @@ export const freezeCase: BenchCase = {
       await rt.ctx.queues.hrEvents.add('contract.ending', benchEvent(leaver, { lastDay: '2030-06-28' }), {
         jobId: 'bench-freeze-plan',
       });
-      await waitUntil('leaver planned', async () => (await rt.ctx.people.get(leaver)) !== undefined, 30_000);
-      const record = (await rt.ctx.people.get(leaver))!;
+      await waitUntil(
+        'leaver planned',
+        async () => (await rt.ctx.shardOf(leaver).people.get(leaver)) !== undefined,
+        30_000,
+      );
+      const record = (await rt.ctx.shardOf(leaver).people.get(leaver))!;
 
       env.progress(`freeze: registering ${n} pending actions`);
       const tReg = performance.now();

@@ -62,7 +62,7 @@ export const gateCase: BenchCase = {
       });
       await waitUntil(
         'initiator planned',
-        async () => (await rt.ctx.people.get(initiator)) !== undefined,
+        async () => (await rt.ctx.shardOf(initiator).people.get(initiator)) !== undefined,
         30_000,
       );
 

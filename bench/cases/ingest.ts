@@ -14,6 +14,8 @@ import {
   driverRedis,
   enqueueEvents,
   hrEventsQueue,
+  allMilestones,
+  peopleCount,
   startLastday,
   unfinished,
   waitUntil,
@@ -45,12 +47,12 @@ export const ingestCase: BenchCase = {
       await enqueueEvents(queue, events);
       await waitUntil(
         'all events applied and planned',
-        async () => (await unfinished(queue)) === 0 && (await rt.ctx.people.count()) >= n,
+        async () => (await unfinished(queue)) === 0 && (await peopleCount(rt.ctx)) >= n,
         600_000,
         20,
       );
       const seconds = (performance.now() - started) / 1000;
-      const milestoneJobs = await rt.ctx.queues.milestones.getDelayedCount();
+      const milestoneJobs = await allMilestones(rt.ctx).getDelayedCount();
       const failed = await queue.getFailedCount();
       const perSecond = n / seconds;
       const ratio = perSecond / base.perSecond;

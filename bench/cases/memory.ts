@@ -1,7 +1,7 @@
 /**
  * Case 6, memory: Redis bytes per scheduled person. `used_memory` (INFO memory)
- * before and after N people are ingested and scheduled (5 delayed milestone
- * jobs each), divided by N. A per-key-family breakdown from MEMORY USAGE on a
+ * before and after N people are ingested and scheduled (last day 45 days
+ * ahead), divided by N: 100,000 people in a full run, 10,000 with `--quick`. A per-key-family breakdown from MEMORY USAGE on a
  * sample shows where the bytes go.
  * Baseline: the same number of plain BullMQ delayed jobs (5 per person), bytes
  * per 5 jobs, i.e. what the schedule alone costs in BullMQ.
@@ -75,7 +75,8 @@ export const memoryCase: BenchCase = {
         params: {
           people: n,
           ingestPerSecond: Math.round(population.ingestPerSecond),
-          milestoneJobsPerPerson: 5,
+          milestoneJobsPerPerson:
+            Math.round(((await driver.zcard(`${population.prefix}:milestones:delayed`)) / n) * 100) / 100,
           usedMemoryBefore: before,
           usedMemoryAfter: after,
         },
@@ -129,12 +130,17 @@ async function sampleBreakdown(
   };
   const jobKey = (id: string, m: (typeof MILESTONES)[number]) =>
     `${prefix}:milestones:${milestoneJobId(id, 1, m)}`;
-  // Event ids are random per person: find them through the person's record.
+  // Event ids are random per person (`bench-<person>-<8 hex>`): find them in the
+  // person's record, whatever its shape (a JSON string or a hash).
   const eventKeys = async () => {
     let total = 0;
     for (const id of sample) {
-      const raw = await redis.get(keys.person(id));
-      const eventId = raw ? (JSON.parse(raw) as { lastEvent: { eventId: string } }).lastEvent.eventId : '';
+      const key = keys.person(id);
+      const text =
+        (await redis.type(key)) === 'hash'
+          ? Object.values(await redis.hgetall(key)).join('\n')
+          : ((await redis.get(key)) ?? '');
+      const eventId = new RegExp(`bench-${id}-[0-9a-f]{8}`).exec(text)?.[0] ?? '';
       total += (await usage(keys.eventSeen(eventId))) + (await usage(keys.eventApplied(eventId)));
     }
     return Math.round(total / sample.length);
@@ -144,7 +150,7 @@ async function sampleBreakdown(
     personRecord: await perPerson((id) => [keys.person(id)]),
     milestoneJobs: await perPerson((id) => MILESTONES.map((m) => jobKey(id, m))),
     eventIdempotency: await eventKeys(),
-    auditPersonIndex: await perPerson((id) => [keys.auditByPerson(id)]),
+    auditPersonIndex: (await shared(keys.auditPeople)) + (await perPerson((id) => [keys.auditByPerson(id)])),
     auditStream: await shared(keys.auditLog),
     peopleByEnd: await shared(keys.peopleByEnd),
     milestonesDelayedZset: await shared(`${prefix}:milestones:delayed`),

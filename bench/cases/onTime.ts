@@ -19,6 +19,7 @@ import {
   hrEventsQueue,
   sleep,
   startLastday,
+  allMilestones,
   unfinished,
   waitForDisabled,
   waitUntil,
@@ -43,7 +44,7 @@ export const onTimeCase: BenchCase = {
     const rt = await startLastday(env.redisUrl, settings);
     const driver = driverRedis(env.redisUrl);
     const queue = hrEventsQueue(driver, prefix);
-    const milestones = rt.ctx.queues.milestones;
+    const milestones = allMilestones(rt.ctx);
     try {
       const laterRate = population.ingestPerSecond;
       env.progress(`on-time: directory users and events for ${soon} people due over ${spreadS} s`);

@@ -5,7 +5,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import type { RedisClient } from '../../src/queues/connection.ts';
-import { HR_EVENT_JOB_OPTIONS } from '../../src/queues/intake.ts';
+import { HR_EVENT_JOB_OPTIONS, HR_EVENT_RETENTION } from '../../src/queues/intake.ts';
 import { driverRedis, sleep, unfinished, waitUntil } from './lastday.ts';
 
 const NAME = 'noop';
@@ -25,7 +25,15 @@ async function withQueue<T>(
     async (job) => {
       process(job);
     },
-    { connection: workerConn, prefix, concurrency, autorun: true },
+    {
+      connection: workerConn,
+      prefix,
+      concurrency,
+      autorun: true,
+      // The retention lastday's hr-events worker has (it is the worker's, not the job's).
+      removeOnComplete: HR_EVENT_RETENTION.completed,
+      removeOnFail: HR_EVENT_RETENTION.failed,
+    },
   );
   await worker.waitUntilReady();
   try {

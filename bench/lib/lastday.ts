@@ -4,7 +4,8 @@
  * under a fresh prefix, plus helpers to feed it and to wait for it.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import { type JobType, Queue } from 'bullmq';
+import type { Context } from '../../src/app/context.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
@@ -61,6 +62,32 @@ export async function enqueueEvents(queue: Queue, events: readonly Record<string
 
 export function hrEventsQueue(redis: RedisClient, prefix: string): Queue {
   return new Queue(QUEUES.hrEvents, { connection: redis, prefix });
+}
+
+/**
+ * The milestones queues of every partition as one (docs/cluster.md
+ * "Partitions"): counts summed. One partition: its one queue.
+ */
+/** People known to lastday, summed over every partition. */
+export async function peopleCount(ctx: Context): Promise<number> {
+  const counts = await Promise.all(ctx.partitions.all().map((p) => ctx.shard(p).people.count()));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+export function allMilestones(ctx: Context) {
+  const queues = [...new Set(ctx.partitions.all().map((p) => ctx.shard(p).queues.milestones))];
+  return {
+    async getDelayedCount(): Promise<number> {
+      return (await Promise.all(queues.map((q) => q.getDelayedCount()))).reduce((a, b) => a + b, 0);
+    },
+    async getJobCounts(...types: string[]): Promise<Record<string, number>> {
+      const out: Record<string, number> = {};
+      for (const c of await Promise.all(queues.map((q) => q.getJobCounts(...(types as JobType[]))))) {
+        for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+      }
+      return out;
+    },
+  };
 }
 
 /** Jobs not yet finished (waiting, active, delayed, prioritized). */

@@ -47,7 +47,56 @@ export type OpsPorts = Pick<
   | 'alerts'
   | 'log'
   | 'now'
->;
+> & {
+  /**
+   * The ports of every partition (docs/cluster.md "Partitions"): reconcile,
+   * overdue, hold expiry and retention run once per partition, in parallel,
+   * and their results are summed. Absent: one partition, these ports.
+   */
+  partitionPorts?: readonly OpsPorts[];
+};
+
+/** At most this many partitions worked on at once by one task. */
+const PARTITION_CONCURRENCY = 4;
+
+/** Runs `fn` on every partition's ports and sums the results (numbers added, lists joined). */
+async function eachPartition<R extends object>(
+  ctx: OpsPorts,
+  fn: (ports: OpsPorts) => Promise<R>,
+): Promise<R> {
+  const all = ctx.partitionPorts ?? [ctx];
+  if (all.length === 1) return fn(all[0] ?? ctx);
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < all.length) {
+      const ports = all[next++] as OpsPorts;
+      results.push(await fn(ports));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARTITION_CONCURRENCY, all.length) }, worker));
+  return { ...(sumResults(results) as R), partitions: all.length };
+}
+
+function withGlobal(ctx: OpsPorts): OpsPorts {
+  const all = ctx.partitionPorts;
+  return all && all.length > 1 ? { ...ctx, partitionPorts: [ctx, ...all] } : ctx;
+}
+
+function sumResults(results: readonly object[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const r of results) {
+    for (const [k, v] of Object.entries(r)) {
+      const cur = out[k];
+      if (typeof v === 'number' && (typeof cur === 'number' || cur === undefined)) out[k] = (cur ?? 0) + v;
+      else if (Array.isArray(v)) out[k] = [...((cur as unknown[] | undefined) ?? []), ...v];
+      else if (typeof v === 'boolean') out[k] = Boolean(cur) || v;
+      else if (v && typeof v === 'object' && !Array.isArray(v)) out[k] = sumResults([cur ?? {}, v]);
+      else if (cur === undefined) out[k] = v;
+    }
+  }
+  return out;
+}
 
 export async function runOpsTask(
   ctx: OpsPorts,
@@ -69,11 +118,17 @@ export async function runOpsTask(
           roster = { error: (err as Error).message };
         }
       }
-      const result = await reconcile(ctx, { onProgress: progress('people') });
+      const result = await eachPartition(ctx, (p) => reconcile(p, { onProgress: progress('people') }));
       const auditHead = await publishAuditHead(ctx);
+      // Each partition's chain is sealed, logged and checked for a rollback too.
+      const partitionHeads =
+        ctx.partitionPorts && ctx.partitionPorts.length > 1
+          ? { partitionHeads: await Promise.all(ctx.partitionPorts.map((p) => publishAuditHead(p))) }
+          : {};
       return {
         ...result,
         auditHead,
+        ...partitionHeads,
         errors: result.errors + (roster?.error ? 1 : 0),
         ...(roster ? { roster } : {}),
       };
@@ -81,16 +136,26 @@ export async function runOpsTask(
     case 'roster-sync':
       return { ...(await rosterSync(ctx, crons.rosterSync, { onProgress: progress('roster'), env })) };
     case 'overdue': {
-      const result = await checkOverdue(ctx, crons.overdue.overdueAfterMinutes, {
-        onProgress: progress('people'),
-      });
+      const result = await eachPartition(ctx, (p) =>
+        checkOverdue(p, crons.overdue.overdueAfterMinutes, { onProgress: progress('people') }),
+      );
+      // Each partition saved its own snapshot; the one /metrics reads is their sum.
+      if (ctx.partitionPorts && ctx.partitionPorts.length > 1)
+        await ctx.opsRuns.saveOverdue({
+          at: result.at,
+          count: result.count,
+          byMilestone: result.byMilestone,
+        });
       return { ...result };
     }
     case 'hold-expiry':
-      return { ...(await expireHolds(ctx)) };
+      return { ...(await eachPartition(ctx, (p) => expireHolds(p))) };
     case 'retention':
       return {
-        ...(await pruneExpired(ctx, ctx.settings.config.retention, { onProgress: progress('prune') })),
+        // The global keys (rejected events, the global audit chain) are pruned too.
+        ...(await eachPartition(withGlobal(ctx), (p) =>
+          pruneExpired(p, ctx.settings.config.retention, { onProgress: progress('prune') }),
+        )),
       };
   }
 }

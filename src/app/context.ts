@@ -10,6 +10,7 @@ import type { JobPorts } from '../../jobs/ports.ts';
 import type { Settings } from '../config/load.ts';
 import type { Connector } from '../connectors/connector.ts';
 import { createConnectors } from '../connectors/registry.ts';
+import { RoutedGuard } from '../guard/routed.ts';
 import { GuardService } from '../guard/service.ts';
 import type { ActionJobData, ActionJobName } from '../queues/actions.ts';
 import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '../queues/connection.ts';
@@ -22,12 +23,15 @@ import { AuditStore } from '../store/audit.ts';
 import { ConsoleSessionStore } from '../store/consoleSessions.ts';
 import { redisTimeMs } from '../store/clock.ts';
 import { DirectoryStore } from '../store/directory.ts';
+import { DirectoryRevoke } from '../store/directoryRevoke.ts';
 import { EffectsStore } from '../store/effects.ts';
 import { EventsStore } from '../store/events.ts';
 import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
+import { loadLayout, Partitions } from '../store/partitions.ts';
 import { PeopleStore } from '../store/people.ts';
+import { RoutedPeopleStore } from '../store/routedPeople.ts';
 import { RetentionStore } from '../store/retention.ts';
 import { Alerter, type AlertWebhook } from '../telemetry/alerts.ts';
 import { createMetrics } from '../telemetry/metrics.ts';
@@ -40,7 +44,12 @@ import { deliveryChannels, Notifier } from '../queues/notifier.ts';
 export interface Context extends JobPorts {
   redisUrl: string;
   prefix: string;
-  /** Fail-fast connection for producers, reads and stores. */
+  /**
+   * Fail-fast connection for lastday's stores and reads. BullMQ's queues have
+   * their own (see createContext): ioredis copies every script command a
+   * connection has into each pipeline it builds, and BullMQ defines ~100, so a
+   * store's MULTI on BullMQ's connection costs that copy every time.
+   */
   redis: RedisClient;
   /**
    * Every Redis connection of this context (workers open theirs here): one
@@ -52,6 +61,22 @@ export interface Context extends JobPorts {
   replicas: ReplicaWait;
   /** Web console sessions (src/console), checked by the access hook on session routes. */
   consoleSessions: ConsoleSessionStore;
+  /**
+   * Where people live (`LASTDAY_PARTITIONS`, docs/cluster.md). This context's
+   * own stores are the global ones (`prefix`); a person's are `shardOf(id)`'s.
+   */
+  partitions: Partitions;
+  /**
+   * The ports of partition `p`: its people, effects, actions, audit chain,
+   * lock, milestones and actions queues and guard, over the same connection;
+   * intake, events, directory, ops runs, alerts and the other queues are the
+   * global ones. With one partition on its own prefix, the context itself.
+   */
+  shard(p: number): Context;
+  /** `shard(partitionOf(personId))`. */
+  shardOf(personId: string): Context;
+  /** Closes a shard's own queue producers (the context's `close` closes them all). */
+  closeQueues(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,14 +114,22 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
   const connections = new RedisConnections(redisUrl, log);
-  const redis = connections.open('producer', 'lastday-producer');
+  const redis = connections.open('producer', 'lastday-stores');
+  const queueRedis = connections.open('producer', 'lastday-producer');
   try {
-    await waitForRedis(redis);
+    await Promise.all([waitForRedis(redis), waitForRedis(queueRedis)]);
+  } catch (err) {
+    connections.disconnectAll();
+    throw err;
+  }
+  const keys = createKeys(prefix);
+  let partitions: Partitions;
+  try {
+    partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
   } catch (err) {
     redis.disconnect();
     throw err;
   }
-  const keys = createKeys(prefix);
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   const metrics = createMetrics({ auditHead: () => audit.head() });
   const directory = new DirectoryStore(redis, keys);
@@ -105,40 +138,55 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     if (options.connectors !== false)
       connectors = createConnectors(settings.config.connectors, {
         directory,
+        // One script touches the directory user, the person's effects and their
+        // audit chain: one slot only while people live under the global prefix.
+        // With partitions the directory stays global and revoke takes the
+        // step-by-step path, recording in the person's own partition.
+        directoryRevoke:
+          partitions.prefixOf(0) === prefix ? new DirectoryRevoke(redis, keys, audit) : undefined,
         now,
         env: options.env ?? process.env,
         log,
       });
   } catch (err) {
-    redis.disconnect(); // a config error must not leave the connection open
+    connections.disconnectAll(); // a config error must not leave a connection open
     throw err;
   }
   const queues = {
-    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: redis, prefix })),
+    hrEvents: connections.watchQueue(new Queue(QUEUES.hrEvents, { connection: queueRedis, prefix })),
     milestones: connections.watchQueue(
-      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: redis, prefix }),
+      new Queue<MilestoneJobData>(QUEUES.milestones, { connection: queueRedis, prefix }),
     ),
     actions: connections.watchQueue(
-      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: redis, prefix }),
+      new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, { connection: queueRedis, prefix }),
     ),
-    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: redis, prefix })),
+    ops: connections.watchQueue(new Queue(QUEUES.ops, { connection: queueRedis, prefix })),
     notifications: connections.watchQueue(
-      new Queue(QUEUES.notifications, { connection: redis, prefix }) as NotificationsQueue,
+      new Queue(QUEUES.notifications, { connection: queueRedis, prefix }) as NotificationsQueue,
     ),
   };
-  const people = new PeopleStore(redis, keys, audit);
-  const notifier = new Notifier({
-    config: settings.config.notifications,
-    channels,
-    consoleUrl: settings.config.notifications.consoleUrl ?? consoleBase(settings.env.HOST, settings.env.PORT),
-    holdExpiryHours: settings.config.policy.holdExpiryHours,
-    queue: queues.notifications,
-    people,
-    log,
-    metrics,
-    now,
-  });
-  const ports: Omit<Context, 'guard'> = {
+  const notifierOf = (people: Pick<PeopleStore, 'get'>) =>
+    new Notifier({
+      config: settings.config.notifications,
+      channels,
+      consoleUrl:
+        settings.config.notifications.consoleUrl ?? consoleBase(settings.env.HOST, settings.env.PORT),
+      holdExpiryHours: settings.config.policy.holdExpiryHours,
+      queue: queues.notifications,
+      people,
+      log,
+      metrics,
+      now,
+    });
+  // With partitions, the global people store routes to each person's
+  // partition and walks them all for listings (roster sync, alerts, counts).
+  const people =
+    partitions.prefixOf(0) === prefix
+      ? new PeopleStore(redis, keys, audit)
+      : new RoutedPeopleStore(redis, keys, audit, partitions, (p) => shardAt(p).people);
+  const notifier = notifierOf(people);
+  const shards = new Map<number, Context>();
+  const ports: Omit<Context, 'guard' | 'closeQueues'> = {
     settings,
     policy: settings.config.policy,
     redisUrl,
@@ -168,14 +216,91 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connectors,
     queues,
     milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
+    partitions,
+    shard: (p) => shardAt(p),
+    shardOf: (personId) => shardAt(partitions.partitionOf(personId)),
     async close() {
+      await Promise.allSettled([...shards.values()].filter((c) => c !== ctx).map((c) => c.closeQueues()));
       await Promise.allSettled(Object.values(queues).map((q) => q.close()));
       await Promise.allSettled(connectors.map((c) => c.close?.()));
       connections.disconnectAll();
     },
   };
+  /**
+   * Partition `p`'s ports, built once: per-person stores on the partition's
+   * keys, its audit chain, its milestones and actions queues, its guard.
+   */
+  const shardAt = (p: number): Context => {
+    const built = shards.get(p);
+    if (built) return built;
+    const shardPrefix = partitions.prefixOf(p);
+    if (shardPrefix === prefix) {
+      shards.set(p, ctx);
+      return ctx;
+    }
+    const k = partitions.keys(p);
+    const shardAudit = new AuditStore(redis, k, { key: settings.env.LASTDAY_AUDIT_KEY });
+    const shardPeople = new PeopleStore(redis, k, shardAudit);
+    const shardQueues = {
+      ...queues,
+      milestones: connections.watchQueue(
+        new Queue<MilestoneJobData>(QUEUES.milestones, { connection: queueRedis, prefix: shardPrefix }),
+      ),
+      actions: connections.watchQueue(
+        new Queue<ActionJobData, unknown, ActionJobName>(QUEUES.actions, {
+          connection: queueRedis,
+          prefix: shardPrefix,
+        }),
+      ),
+    };
+    const shardPorts: Omit<Context, 'guard' | 'closeQueues'> = {
+      ...ports,
+      prefix: shardPrefix,
+      keys: k,
+      audit: shardAudit,
+      people: shardPeople,
+      effects: new EffectsStore(redis, k, shardAudit),
+      actions: new ActionsStore(redis, k, shardAudit),
+      retention: new RetentionStore(redis, k),
+      // Intake idempotency (event seen, webhook ids, rejected) is global; that
+      // an event was applied to its person is the person's partition's.
+      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }),
+      lock: new PersonLock(redis, k, 2 * settings.config.workers.lockDurationMs),
+      // An action is acknowledged by the master of its partition's slot.
+      replicas: new ReplicaWait(redis, k.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),
+      notifier: notifierOf(shardPeople),
+      queues: shardQueues,
+      milestoneJobsExist: (jobIds) => existingJobs(shardQueues.milestones, redis, jobIds),
+      async close() {
+        await ctx.close();
+      },
+    };
+    const shard: Context = {
+      ...shardPorts,
+      guard: new GuardService({
+        ...shardPorts,
+        queue: shardQueues.actions,
+        guardInputsOf: (id) => shardAt(partitions.partitionOf(id)).actions.guardInputsOf(id),
+      }),
+      closeQueues: async () => {
+        await Promise.allSettled([shardQueues.milestones.close(), shardQueues.actions.close()]);
+      },
+    };
+    shards.set(p, shard);
+    return shard;
+  };
   // Always built: a lastday without the gate would record `freeze` as done having held nothing.
-  return { ...ports, guard: new GuardService({ ...ports, queue: queues.actions }) };
+  const ctx: Context = {
+    ...ports,
+    guard:
+      partitions.prefixOf(0) === prefix
+        ? new GuardService({ ...ports, queue: queues.actions })
+        : new RoutedGuard({ ...ports, queue: queues.actions }, partitions, (p) => shardAt(p).guard),
+    closeQueues: async () => undefined,
+  };
+  // Built now so a worker or route never builds one mid-request.
+  for (const p of partitions.all()) shardAt(p);
+  return ctx;
 }
 
 /** The default base of console links: where the API listens (set `notifications.consoleUrl` behind a proxy). */

@@ -64,10 +64,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     workers = await startWorkers(ctx, roles, options.workers);
   }
   if (roles.includes('worker')) {
-    // A LASTDAY_AUDIT_KEY set on an existing chain: seal it now, not at the next reconcile.
-    await ctx.audit.sealKeyed(ctx.now().toISOString()).catch((err: Error) => {
-      ctx.log.error({ err: err.message }, 'audit chain: cannot seal it under the key');
-    });
+    // A LASTDAY_AUDIT_KEY set on an existing chain: seal it now, not at the next reconcile
+    // (every chain: the global one and each partition's).
+    const chains = new Set([ctx.audit, ...ctx.partitions.all().map((p) => ctx.shard(p).audit)]);
+    for (const chain of chains) {
+      await chain.sealKeyed(ctx.now().toISOString()).catch((err: Error) => {
+        ctx.log.error({ err: err.message }, 'audit chain: cannot seal it under the key');
+      });
+    }
     workersRunning = true;
   }
   if (roles.includes('scheduler')) crons = await startCrons(ctx, options.watchdog);

@@ -15,6 +15,7 @@ import { demoCommand } from './commands/demo.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { evidenceCommand } from './commands/evidence.ts';
 import { holdsCommand } from './commands/holds.ts';
+import { partitionsCommand } from './commands/partitions.ts';
 import { queuesCommand } from './commands/queues.ts';
 import { reinstateCommand } from './commands/reinstate.ts';
 import { rejectedCommand } from './commands/rejected.ts';
@@ -33,6 +34,7 @@ export const COMMANDS = [
   statusCommand,
   upcomingCommand,
   queuesCommand,
+  partitionsCommand,
   auditCommand,
   evidenceCommand,
   rejectedCommand,

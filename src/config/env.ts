@@ -27,9 +27,9 @@ export const envSchema = z.object({
    */
   LASTDAY_REPLICA_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /**
-   * Contract v1.1 names it; this build keeps every person in one slot
-   * (partitions are designed in docs/cluster.md, not built). Accepted so a
-   * deployment that sets it starts; `lastday start` warns when it is not 1.
+   * How many partitions people are spread over (docs/cluster.md "Partitions").
+   * Unset: the stored count, or at the first start 1 on a single Redis and 16
+   * on a cluster. Set and different from the stored count: start-up refuses.
    */
   /** Overrides `workers.horizonHours` (milestone jobs are added this many hours ahead at most). */
   LASTDAY_HORIZON_HOURS: z.coerce

@@ -65,6 +65,16 @@ export interface RemovalReport {
   removed: Grant[];
 }
 
+/** What `Connector.revokeRecorded` did. `finished`: an earlier run had done it (nothing written). */
+export type RecordedRevoke =
+  { status: 'finished' } | { status: 'not_found' } | { status: 'done'; removed: Grant[] };
+
+/** The effect records of one `revoke` (scoped to the cycle, e.g. `c1.revoke`, `c1.disable`). */
+export interface RevokeRecords {
+  revoke: string;
+  disable: string;
+}
+
 /** What a removal covers: `privileged` grants (reduce) or everything `remaining` (revoke). */
 export type RemovalScope = 'privileged' | 'remaining';
 
@@ -90,6 +100,14 @@ export interface Connector {
    * failing read never blocks the removal.
    */
   removeAndReport?(person: PersonRef, scope: RemovalScope, known: readonly Grant[]): Promise<RemovalReport>;
+  /**
+   * Optional, for a connector whose accounts live in lastday's own Redis (the
+   * built-in directory): the whole `revoke` there (disable, snapshot, remove,
+   * record the effects, audit) as one atomic write. effects/revoke.ts uses it
+   * instead of the step-by-step path; nothing external is called, so nothing
+   * has to wait on anything else.
+   */
+  revokeRecorded?(person: PersonRef, records: RevokeRecords): Promise<RecordedRevoke>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

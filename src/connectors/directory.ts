@@ -1,6 +1,7 @@
 /** The built-in directory connector, backed by lastday's own Redis (store/directory.ts). */
 import type { DirectoryStore } from '../store/directory.ts';
-import type { AccessState, Connector, Grant, PersonRef } from './connector.ts';
+import type { DirectoryRevoke } from '../store/directoryRevoke.ts';
+import type { AccessState, Connector, Grant, PersonRef, RecordedRevoke, RevokeRecords } from './connector.ts';
 
 export class DirectoryConnector implements Connector {
   readonly type = 'directory';
@@ -8,7 +9,23 @@ export class DirectoryConnector implements Connector {
     private readonly store: DirectoryStore,
     private readonly now: () => Date,
     readonly name = 'directory',
-  ) {}
+    atomicRevoke?: DirectoryRevoke,
+  ) {
+    // With the atomic script, `revoke` here is one write (store/directoryRevoke.ts);
+    // without it (tests of the step-by-step path) the generic steps run.
+    if (atomicRevoke) {
+      this.revokeRecorded = (person, records) =>
+        atomicRevoke.run({
+          personId: person.id,
+          connector: this.name,
+          revokeEffect: records.revoke,
+          disableEffect: records.disable,
+          at: this.now().toISOString(),
+        });
+    }
+  }
+
+  readonly revokeRecorded?: (person: PersonRef, records: RevokeRecords) => Promise<RecordedRevoke>;
 
   /**
    * A grant entry that does not parse cannot be classified for `reduce`

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../config/load.ts';
 import type { ConnectorConfig } from '../config/schema.ts';
 import type { DirectoryStore } from '../store/directory.ts';
+import type { DirectoryRevoke } from '../store/directoryRevoke.ts';
 import type { Connector } from './connector.ts';
 import { DirectoryConnector } from './directory.ts';
 import { LdapConnector } from './ldap.ts';
@@ -16,6 +17,8 @@ import { WebhookConnector } from './webhook.ts';
 
 export interface ConnectorDeps {
   directory: DirectoryStore;
+  /** The built-in directory's one-write revoke; without it the step-by-step path runs. */
+  directoryRevoke?: DirectoryRevoke | undefined;
   now: () => Date;
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -43,7 +46,7 @@ export function createConnectors(configs: readonly ConnectorConfig[], deps: Conn
   const built = configs.map((cfg, i): Connector | undefined => {
     switch (cfg.type) {
       case 'directory':
-        return new DirectoryConnector(deps.directory, deps.now, cfg.name);
+        return new DirectoryConnector(deps.directory, deps.now, cfg.name, deps.directoryRevoke);
       case 'scim': {
         const token = secret(i, 'tokenEnv', cfg.tokenEnv);
         return token ? new ScimConnector(cfg, { token, log: deps.log }) : undefined;

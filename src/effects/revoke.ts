@@ -12,6 +12,10 @@
  * its job retries with backoff (and alerts past the deadline), and the retry
  * skips every disable already recorded.
  *
+ * A connector that has both steps as one atomic write (`revokeRecorded`: the
+ * built-in directory, in lastday's own Redis) does them together in step 1,
+ * audited as one `effect.revoke` entry with `disabled: true`.
+ *
  * Records (per connector, in the cycle): `c<n>.disable` = `disabled`;
  * `c<n>.revoke` = `pending` (intent) → `done`, or `not_found` when there is no
  * account. Two records rather than one moving through states, so each only
@@ -57,13 +61,19 @@ export async function revokeAccess(deps: EffectDeps, record: PersonRecord): Prom
   const effect = scoped(record, 'revoke');
   const disableEffect = scoped(record, 'disable');
 
+  // A connector that revokes in one atomic write does it all in this first step.
   const first = await Promise.allSettled(
-    deps.connectors.map((c) => disableIn(deps, c, person, effect, disableEffect)),
+    deps.connectors.map((c) =>
+      c.revokeRecorded
+        ? revokeAtOnce(c, person, effect, disableEffect)
+        : disableIn(deps, c, person, effect, disableEffect),
+    ),
   );
   const outcomes = await Promise.all(
     deps.connectors.map(async (c, i): Promise<ConnectorOutcome> => {
       const step = first[i]!;
       if (step.status === 'rejected') return failedOutcome(deps, 'revoke', c.name, step.reason);
+      if (typeof step.value === 'object') return step.value;
       if (step.value === 'finished') return { connector: c.name, status: 'skipped' };
       if (step.value === 'not_found') return { connector: c.name, status: 'not_found' };
       try {
@@ -87,6 +97,19 @@ export async function revokeAccess(deps: EffectDeps, record: PersonRecord): Prom
     }),
   );
   return settle('revoke', outcomes);
+}
+
+/** Both steps in a connector that has them as one write (Connector.revokeRecorded). */
+async function revokeAtOnce(
+  c: Connector,
+  person: PersonRef,
+  effect: string,
+  disableEffect: string,
+): Promise<ConnectorOutcome> {
+  const result = await c.revokeRecorded!(person, { revoke: effect, disable: disableEffect });
+  if (result.status === 'finished') return { connector: c.name, status: 'skipped' };
+  if (result.status === 'not_found') return { connector: c.name, status: 'not_found' };
+  return { connector: c.name, status: 'done', disabled: true, grants: result.removed.map((g) => g.id) };
 }
 
 /** Step 1 in one connector: disable, record, audit; nothing read first. */

@@ -76,6 +76,11 @@ export interface GuardPorts {
   connectors: readonly Connector[];
   alerts: Alerter;
   queues: { milestones: Queue<MilestoneJobData> };
+  /**
+   * An approver's record and freeze mark, from the approver's own partition
+   * (docs/cluster.md "Partitions"); default: this guard's actions store.
+   */
+  guardInputsOf?: (personId: string) => ReturnType<ActionsStore['guardInputsOf']>;
 }
 
 export class GuardService {
@@ -194,7 +199,7 @@ export class GuardService {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const action = await this.mustGet(actionId);
-      const approver = await this.actions.guardInputsOf(approverId);
+      const approver = await (this.ctx.guardInputsOf ?? ((id) => this.actions.guardInputsOf(id)))(approverId);
       const approverStatus = guardStatus(approver.record, approver.mark);
       if (checkApproval(action, approverId, approverStatus).already) {
         await this.runIfDue(action); // a repeat after a failure to schedule

@@ -23,14 +23,14 @@ export interface ActionJobData {
 /** Backoff type registered on the actions worker for callback retries. */
 export const CALLBACK_BACKOFF = 'lastday-callback';
 
-const common: JobsOptions = {
-  removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
-  removeOnFail: { age: 30 * 24 * 3600 },
+/** Finished actions jobs kept (set on the worker, so no job carries it in its options). */
+export const ACTION_RETENTION = {
+  completed: { age: 7 * 24 * 3600, count: 100_000 },
+  failed: { age: 30 * 24 * 3600 },
 };
 
 /** Callback calls retry with capped exponential backoff (see the worker's backoffStrategy). */
 export const EXECUTE_JOB_OPTIONS: JobsOptions = {
-  ...common,
   attempts: 25,
   backoff: { type: CALLBACK_BACKOFF },
 };
@@ -73,7 +73,6 @@ export async function scheduleExecution(
 }
 
 const EXPIRE_JOB_OPTIONS: JobsOptions = {
-  ...common,
   attempts: 10,
   backoff: { type: 'exponential', delay: 1_000 },
 };

@@ -32,12 +32,33 @@ export interface IntakeDeps {
   now: () => Date;
 }
 
+/** Backoff type registered on the hr-events worker: 500 ms doubling per attempt. */
+export const HR_EVENT_BACKOFF = 'lastday-hr';
+
+export function hrEventBackoffMs(attemptsMade: number): number {
+  return 500 * 2 ** Math.max(0, attemptsMade - 1);
+}
+
+/**
+ * Options of the jobs intake adds: only what differs from BullMQ's defaults.
+ * Retention is the worker's (HR_EVENT_RETENTION), so each job hash carries a
+ * short `opts` and jobs HR systems add themselves are bounded as well.
+ */
 export const HR_EVENT_JOB_OPTIONS = {
   attempts: 25,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 30 * 24 * 3600 },
+  backoff: { type: HR_EVENT_BACKOFF },
 } as const;
+
+/**
+ * Finished hr-events jobs kept: a bounded number for inspection in the
+ * dashboard. Nothing depends on them: an event's idempotency is lastday's own
+ * record (EventsStore), so a repeat of an event whose job is gone is answered
+ * `duplicate` all the same. Failed jobs are kept 30 days (they hold the reason).
+ */
+export const HR_EVENT_RETENTION = {
+  completed: { age: 24 * 3600, count: 1_000 },
+  failed: { age: 30 * 24 * 3600 },
+};
 
 /**
  * @param raw the input as parsed

@@ -36,14 +36,17 @@ export function notifyBackoffMs(attemptsMade: number): number {
 }
 
 export function notificationJobOptions(attempts: number): JobsOptions {
-  return {
-    attempts,
-    backoff: { type: NOTIFY_BACKOFF },
-    // Kept a week: the deterministic id dedupes a repeat within that time.
-    removeOnComplete: { age: 7 * 24 * 3600, count: 100_000 },
-    removeOnFail: { age: 30 * 24 * 3600 },
-  };
+  return { attempts, backoff: { type: NOTIFY_BACKOFF } };
 }
+
+/**
+ * Finished notification jobs kept, set on the worker: a week, because the
+ * deterministic id dedupes a repeat within that time.
+ */
+export const NOTIFICATION_RETENTION = {
+  completed: { age: 7 * 24 * 3600, count: 100_000 },
+  failed: { age: 30 * 24 * 3600 },
+};
 
 /**
  * `<kind>.<subject>.<channel>`; the subject part is hashed when long or

@@ -55,7 +55,8 @@ export interface NotifierOptions {
   consoleUrl: string;
   holdExpiryHours: number;
   queue: NotificationsQueue;
-  people: PeopleStore;
+  /** Where an alert's person is read (their partition's store, docs/cluster.md). */
+  people: Pick<PeopleStore, 'get'>;
   log: Logger;
   metrics: Metrics;
   now: () => Date;

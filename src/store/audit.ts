@@ -6,7 +6,14 @@
  */
 import type { RedisClient } from './redisClient.ts';
 import { type ChainHead, type ChainKeys, AuditChain } from './auditChain.ts';
-import { chainHasher, contentHash, type EntryContent, fieldMap, storedContent } from './auditHash.ts';
+import {
+  chainHasher,
+  contentHash,
+  type EntryContent,
+  fieldMap,
+  prevHashes,
+  storedContent,
+} from './auditHash.ts';
 import { type VerifyResult, verifyChain } from './auditVerify.ts';
 import type { Keys } from './keys.ts';
 import { auditAppendScript } from './lua/scripts.ts';
@@ -103,48 +110,68 @@ export class AuditStore {
    */
   async sealKeyed(at: string): Promise<boolean> {
     if (!this.keyed) return false;
-    const [newest] = await this.redis.xrevrange(this.chain.keys.log, '+', '-', 'COUNT', 1);
+    const newestTwo = await this.redis.xrevrange(this.chain.keys.log, '+', '-', 'COUNT', 2);
+    const [newest, before] = newestTwo;
     if (!newest) return false;
     const [id, fields] = newest;
     const f = fieldMap(fields);
     const seq = Number(id.split('-')[0]);
-    if (f.hash === this.chain.hasher.link(f.prevHash ?? '', seq, contentHash(storedContent(f)))) return false;
+    const [prevHash = ''] = prevHashes([newest], before);
+    if (f.hash === this.chain.hasher.link(prevHash, seq, contentHash(storedContent(f)))) return false;
     await this.append({ at, type: 'audit.keyed', actor: 'lastday', details: { from: seq + 1 } });
     return true;
   }
 
-  private indexKeysFor(input: Pick<AuditInput, 'personId' | 'actionId'>): [string, string] {
+  private indexKeysFor(input: Pick<AuditInput, 'actionId'>): [string, string] {
     const k = this.keys;
     // Cluster needs every key a script touches declared; the log stands in for "no index".
-    return [
-      input.personId !== undefined ? k.auditByPerson(input.personId) : k.auditLog,
-      input.actionId !== undefined ? k.auditByAction(input.actionId) : k.auditLog,
-    ];
+    return [k.auditPeople, input.actionId !== undefined ? k.auditByAction(input.actionId) : k.auditLog];
+  }
+
+  /** A person's seqs: the people hash, and the list an earlier version kept per person. */
+  private async personSeqs(personId: string): Promise<number[]> {
+    const [[, packed], [, listed]] = (await this.redis
+      .pipeline()
+      .hget(this.keys.auditPeople, personId)
+      .lrange(this.keys.auditByPerson(personId), 0, -1)
+      .exec()) as [[null, string | null], [null, string[]]];
+    const seqs = [...listed, ...(packed ? packed.split(',') : [])].map(Number);
+    return [...new Set(seqs)].sort((a, b) => a - b);
   }
 
   /** Entries in sequence order, optionally only those of one person or action. */
   async list(filter: { personId?: string; actionId?: string; afterSeq?: number; limit?: number }) {
     const limit = Math.min(Math.max(filter.limit ?? 500, 1), 5000);
     const after = filter.afterSeq ?? 0;
-    const indexKey =
-      filter.personId !== undefined
-        ? this.keys.auditByPerson(filter.personId)
-        : filter.actionId !== undefined
-          ? this.keys.auditByAction(filter.actionId)
-          : undefined;
-    if (indexKey === undefined) {
+    if (filter.personId === undefined && filter.actionId === undefined) {
       const rows = await this.redis.xrange(this.keys.auditLog, `(${after}-0`, '+', 'COUNT', limit);
-      return rows.map(([id, fields]) => parseEntry(id, fields));
+      // The entry before the first, whose hash is the first one's prevHash.
+      const first = rows[0] ? Number(rows[0][0].split('-')[0]) : 0;
+      const before =
+        first > 1
+          ? (await this.redis.xrange(this.keys.auditLog, `${first - 1}-0`, `${first - 1}-0`))[0]
+          : undefined;
+      const prevs = prevHashes(rows, before);
+      return rows.map(([id, fields], i) => parseEntry(id, fields, prevs[i]!));
     }
-    const seqs = (await this.redis.lrange(indexKey, 0, -1)).map(Number).filter((s) => s > after);
+    const indexed =
+      filter.personId !== undefined
+        ? await this.personSeqs(filter.personId)
+        : (await this.redis.lrange(this.keys.auditByAction(filter.actionId!), 0, -1)).map(Number);
+    const seqs = indexed.filter((s) => s > after);
     let entries: AuditEntry[] = [];
     const wanted = seqs.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const seq of wanted) pipeline.xrange(this.keys.auditLog, `${seq}-0`, `${seq}-0`);
+    // Each entry with the one before it, whose hash is its prevHash.
+    for (const seq of wanted) pipeline.xrange(this.keys.auditLog, `${Math.max(seq - 1, 1)}-0`, `${seq}-0`);
     const results = (await pipeline.exec()) ?? [];
-    entries = results.flatMap(([err, rows]) =>
-      err ? [] : (rows as [string, string[]][]).map(([id, fields]) => parseEntry(id, fields)),
-    );
+    entries = results.flatMap(([err, found], i) => {
+      const rows = err ? [] : (found as [string, string[]][]);
+      const at = rows.findIndex(([id]) => id === `${wanted[i]}-0`);
+      if (at < 0) return [];
+      const [prevHash = ''] = prevHashes([rows[at]!], rows[at - 1]);
+      return [parseEntry(rows[at]![0], rows[at]![1], prevHash)];
+    });
     // Both filters at once: narrow by the second in memory.
     if (filter.personId !== undefined && filter.actionId !== undefined) {
       entries = entries.filter((e) => e.actionId === filter.actionId);
@@ -169,7 +196,7 @@ function toContent(input: AuditInput): EntryContent {
   };
 }
 
-function parseEntry(id: string, fields: string[]): AuditEntry {
+function parseEntry(id: string, fields: string[], prevHash: string): AuditEntry {
   const f = fieldMap(fields);
   let details: Record<string, unknown> = {};
   try {
@@ -185,7 +212,7 @@ function parseEntry(id: string, fields: string[]): AuditEntry {
     ...(f.personId ? { personId: f.personId } : {}),
     ...(f.actionId ? { actionId: f.actionId } : {}),
     details,
-    prevHash: f.prevHash ?? '',
+    prevHash,
     hash: f.hash ?? '',
   };
 }

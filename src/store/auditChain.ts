@@ -25,7 +25,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './redisClient.ts';
-import { type ChainHasher, contentHash, type EntryContent, GENESIS } from './auditHash.ts';
+import { type ChainHasher, contentHash, type EntryContent, GENESIS, storedHash } from './auditHash.ts';
 import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script } from './lua/script.ts';
 
@@ -54,7 +54,7 @@ export interface ChainedWrite {
   keys: readonly string[];
   args: readonly (string | number)[];
   entry: EntryContent;
-  /** Lists the entry's seq is pushed to: [by person, by action] (the log key for none). */
+  /** Where the entry's seq is indexed: [the people hash, the action's list] (the log key for no action). */
   indexKeys: readonly [string, string];
 }
 
@@ -207,6 +207,7 @@ export class AuditChain {
             entry.actionId,
             entry.details,
             this.id,
+            storedHash(plan.hash),
           ],
         );
       }),

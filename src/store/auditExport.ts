@@ -17,7 +17,7 @@
  * hand): the export verifies exactly as the chain in Redis does.
  */
 import type { RedisClient } from './redisClient.ts';
-import { fieldMap, GENESIS } from './auditHash.ts';
+import { fieldMap, GENESIS, prevHashes } from './auditHash.ts';
 import type { Keys } from './keys.ts';
 import { chainHeadScript } from './lua/chain.ts';
 
@@ -88,11 +88,16 @@ export async function openAuditExport(
       // A head that is not a number is tampering: export the whole stream for the verifier to judge.
       const end = seq === null ? '+' : `${seq}-0`;
       let cursor = '-';
+      let before: [string, string[]] | undefined;
       for (;;) {
         const rows = await redis.xrange(keys.auditLog, cursor, end, 'COUNT', PAGE);
-        for (const [id, fields] of rows) yield JSON.stringify(exportLine(id, fields));
+        const prevs = prevHashes(rows, before);
+        for (const [i, [id, fields]] of rows.entries()) {
+          yield JSON.stringify(exportLine(id, fields, prevs[i]!));
+        }
         if (rows.length < PAGE) return;
-        cursor = `(${rows[rows.length - 1]![0]}`;
+        before = rows[rows.length - 1]!;
+        cursor = `(${before[0]}`;
       }
     },
   };
@@ -111,7 +116,7 @@ export async function* auditExportChunks(exp: AuditExport, chunkBytes = 64 * 102
   if (chunk) yield chunk;
 }
 
-function exportLine(id: string, fields: string[]): AuditExportLine {
+function exportLine(id: string, fields: string[], prevHash: string): AuditExportLine {
   const f = fieldMap(fields);
   const text = f.details ?? '{}';
   let details: unknown;
@@ -129,7 +134,7 @@ function exportLine(id: string, fields: string[]): AuditExportLine {
     ...(f.actionId ? { actionId: f.actionId } : {}),
     details,
     ...(JSON.stringify(details) !== text ? { detailsText: text } : {}),
-    prevHash: f.prevHash ?? '',
+    prevHash,
     hash: f.hash ?? '',
   };
 }

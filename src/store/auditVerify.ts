@@ -1,7 +1,8 @@
 /**
  * Verifies one audit chain against its stored head: every entry from seq 1
- * to the head's seq is present exactly once (stream id `<seq>-0`), each one's
- * `prevHash` is its predecessor's hash, each hash recomputes (auditHash.ts),
+ * to the head's seq is present exactly once (stream id `<seq>-0`), each hash
+ * recomputes from its predecessor's (auditHash.ts; and a stored `prevHash`,
+ * which entries of earlier versions carry, is that predecessor's hash),
  * the last one is the stored head hash, and the stream holds nothing beyond
  * the head. So removing the first, a middle or the last entry, editing one,
  * renaming or deleting the stream, and rolling the head back all fail, each
@@ -96,7 +97,10 @@ async function walk(redis: RedisClient, keys: ChainKeys, hasher: ChainHasher): P
           : broken(verified, expected, `unexpected entry id ${id} where ${expected}-0 belongs`);
       }
       const f = fieldMap(fields);
-      if (f.prevHash !== prev) return broken(verified, expected, `entry ${expected}: prevHash mismatch`);
+      // Entries of earlier versions store prevHash; later ones link by their hash alone.
+      if (f.prevHash !== undefined && f.prevHash !== prev) {
+        return broken(verified, expected, `entry ${expected}: prevHash mismatch`);
+      }
       const content = contentHash(storedContent(f));
       if (f.hash === hasher.link(prev, expected, content)) {
         keyedSeen ||= hasher.keyed;

@@ -60,6 +60,14 @@ export interface EffectRecord<D = Record<string, unknown>> {
   data: D;
 }
 
+/**
+ * The hash field prefix of one (effect, connector) record: `<field>:state` and
+ * `<field>:data`. Connector names are validated config names; effect names are our own.
+ */
+export function effectField(effect: string, connector: string): string {
+  return `${effect}|${connector}`;
+}
+
 export class EffectsStore {
   constructor(
     private readonly redis: RedisClient,
@@ -68,8 +76,7 @@ export class EffectsStore {
   ) {}
 
   private field(effect: string, connector: string): string {
-    // Connector names are validated config names; effect names are our own.
-    return `${effect}|${connector}`;
+    return effectField(effect, connector);
   }
 
   async get<D = Record<string, unknown>>(

@@ -61,6 +61,12 @@ export function createKeys(prefix: string) {
     auditLog: k('audit', 'log'),
     /** String with TTL: the audit appender whose turn it is to write (store/auditChain.ts). */
     auditTurn: k('audit', 'turn'),
+    /**
+     * Hash: person id → the seqs of their entries, comma-separated. One field
+     * per person instead of one list key each (~60 B instead of ~180 B).
+     */
+    auditPeople: k('audit', 'people'),
+    /** List of seqs: a person's entries written before `auditPeople` (read, never written). */
     auditByPerson: (personId: string) => k('audit', 'person', encodeId(personId)),
     auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
     /** Hash: one registered destructive action (fields of ActionRecord, see store/actions.ts). */

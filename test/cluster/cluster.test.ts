@@ -1,6 +1,6 @@
 /**
  * lastday on a real Redis Cluster (3 masters + 3 replicas on loopback,
- * test/helpers/redisCluster.ts): the API and the workers on ioredis Cluster
+ * test/helpers/redisCluster.ts) with one partition (LASTDAY_PARTITIONS=1): the API and the workers on ioredis Cluster
  * connections, every key under the hash-tagged prefix in one slot, the
  * compressed real-time timeline, freeze and the gate, reconcile repairing a
  * lost job, HR events from a plain BullMQ Queue on a Cluster connection, and
@@ -27,11 +27,13 @@ const base = testPrefix();
 beforeAll(async () => {
   cluster = await startTestCluster();
   const s = guardSettings({ verifyAfterMinutes: 0.02 });
+  // The one-slot layout (step 1), still a valid choice; partitions.test.ts runs the default 16.
   // A horizon of a year: a person planned for 2027-05 has the first milestone's job.
   s.env = {
     ...s.env,
     LASTDAY_PREFIX: base,
     REDIS_CLUSTER_NODES: cluster.nodes,
+    LASTDAY_PARTITIONS: 1,
     LASTDAY_HORIZON_HOURS: 24 * 366,
   };
   rt = await startRuntime({

@@ -1,12 +1,14 @@
 /**
- * A master failover while revokes fire, on a real Redis Cluster: the master
- * that holds lastday's slot is killed with SIGKILL as people's last days end.
+ * A master failover while revokes fire, on a real Redis Cluster with the
+ * default 16 partitions: the master holding most of the people's partitions
+ * is killed with SIGKILL as their last days end.
  * Its replica is promoted; every person is still revoked exactly once, the
  * audit chain verifies, and an HR event acknowledged before the kill is still a
  * duplicate after it (its WAIT-confirmed write survived on the replica).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../jobs/ops/reconcile.ts';
+import { runOpsTask } from '../../jobs/ops/tasks.ts';
+import { partitionPortsOf } from '../../src/app/workers.ts';
 import type { MilestoneName } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
@@ -77,8 +79,15 @@ describe('master failover on Redis Cluster', () => {
     );
     expect(put.status).toBe(200);
 
-    // Kill the master holding lastday's slot as the first revokes come due.
-    const victim = await cluster.masterOf(`{${base}}`);
+    // Kill the busiest master (the one holding most of these people's partitions)
+    // as the first revokes come due.
+    const ctx = rt.ctx;
+    expect(ctx.partitions.count).toBe(16);
+    const owners = await Promise.all(people.map((p) => cluster.masterOf(ctx.shardOf(p).keys.peopleByEnd)));
+    const load = new Map<number, number>();
+    for (const o of owners) load.set(o, (load.get(o) ?? 0) + 1);
+    const victim = [...load.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    const victimKey = ctx.shardOf(people[owners.indexOf(victim)]!).keys.peopleByEnd;
     await new Promise((r) => setTimeout(r, Math.max(0, from.getTime() + 4_000 - Date.now())));
     const killedAt = Date.now();
     cluster.kill(victim);
@@ -92,7 +101,7 @@ describe('master failover on Redis Cluster', () => {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const promoted = await cluster.waitForPromotion(`{${base}}`, victim, 20_000);
+    const promoted = await cluster.waitForPromotion(victimKey, victim, 20_000);
     const promotionMs = Date.now() - killedAt;
     expect(promoted).not.toBe(victim);
     const accepted = await sentDuring;
@@ -102,7 +111,10 @@ describe('master failover on Redis Cluster', () => {
 
     // What the dead master had not yet replicated (job state, not acknowledged
     // writes) is what reconcile exists for; it runs on a cron, here at once.
-    const repaired = await eventually(() => reconcile(rt.ctx).then((r) => r), 20_000);
+    const repaired = await eventually(
+      () => runOpsTask({ ...ctx, ...partitionPortsOf(ctx) }, 'reconcile') as Promise<{ rescheduled: number }>,
+      20_000,
+    );
 
     type Milestone = { name: MilestoneName; state: string; dueAt: string; doneAt?: string };
     type View = { personId: string; status: string; milestones: Milestone[] };
@@ -124,8 +136,9 @@ describe('master failover on Redis Cluster', () => {
             const open = v.milestones.filter((m) => m.state !== 'done');
             const states = await Promise.all(
               open.map(async (m) => {
-                const state = await rt.ctx.queues.milestones
-                  .getJobState(milestoneJobId(v.personId, 1, m.name))
+                const state = await rt.ctx
+                  .shardOf(v.personId)
+                  .queues.milestones.getJobState(milestoneJobId(v.personId, 1, m.name))
                   .catch((e: Error) => e.message);
                 return `${m.name}=${m.state}/${state}`;
               }),

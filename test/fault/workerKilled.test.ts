@@ -124,7 +124,8 @@ describe('a worker killed under load', () => {
 
     let kills = 0;
     const killUntil = Date.now() + KILL_PHASE_MS;
-    while (Date.now() < killUntil) {
+    // At least three kills however long a start takes on a loaded machine.
+    while (Date.now() < killUntil || kills < 3) {
       const w = start();
       await w.ready;
       await sleep(200 + Math.random() * 1_200);
@@ -161,7 +162,8 @@ describe('a worker killed under load', () => {
       }).toEqual({
         id,
         reduce: 1,
-        disable: 1,
+        // The built-in directory disables and removes in one write: one effect.revoke entry.
+        disable: 0,
         revoke: 1,
         verify: 1,
       });

@@ -1,11 +1,17 @@
-/** Starts the test run's own redis-server and hands its URL to every test file. */
+/**
+ * Once per test run: builds dist/ (bin/build.js, about a second) so every
+ * `lastday` the tests spawn runs JavaScript instead of compiling the sources
+ * through tsx at each start, and starts the run's own redis-server, whose URL
+ * every test file gets.
+ */
 import type { TestProject } from 'vitest/node';
+import { build } from '../../bin/build.js';
 import { startTestRedis, type TestRedis } from './redisServer.ts';
 
 let redis: TestRedis | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  redis = await startTestRedis();
+  [redis] = await Promise.all([startTestRedis(), build()]);
   project.provide('redisUrl', redis.url);
 }
 

@@ -80,7 +80,7 @@ async function rewriteUnkeyed(
     const seq = Number(id.split('-')[0]);
     const copy = [...fields];
     edit(seq, copy);
-    copy[copy.indexOf('prevHash') + 1] = prev;
+    if (copy.includes('prevHash')) copy[copy.indexOf('prevHash') + 1] = prev;
     if (seq <= upTo)
       copy[copy.indexOf('hash') + 1] = hasher.link(prev, seq, contentHash(storedContent(fieldMap(copy))));
     await raw.xadd(ctx.keys.auditLog, id, ...copy);
@@ -211,6 +211,60 @@ describe('the audit appender', () => {
     await admin.script('FLUSH');
     await Promise.all(Array.from({ length: 20 }, (_, i) => ctx.audit.append(entry(20 + i))));
     expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 40 });
+  });
+});
+
+describe('the person index', () => {
+  it('keeps the seqs of a person in one hash field, and still reads the list an earlier version kept', async () => {
+    const ctx = await context();
+    const first = await ctx.audit.append(entry(1, 'idx/1'));
+    // As an earlier version indexed it: a list key per person.
+    await raw.hdel(ctx.keys.auditPeople, 'idx/1');
+    await raw.rpush(ctx.keys.auditByPerson('idx/1'), first);
+    const second = await ctx.audit.append(entry(2, 'idx/1'));
+    const third = await ctx.audit.append(entry(3, 'idx/1'));
+    await ctx.audit.append(entry(4, 'idx/2'));
+    expect(await raw.hget(ctx.keys.auditPeople, 'idx/1')).toBe(`${second},${third}`);
+    const listed = await ctx.audit.list({ personId: 'idx/1' });
+    expect(listed.map((e) => e.seq)).toEqual([first, second, third]);
+    expect(listed.map((e) => e.details.i)).toEqual([1, 2, 3]);
+    expect((await ctx.audit.list({ personId: 'idx/1', afterSeq: first })).map((e) => e.seq)).toEqual([
+      second,
+      third,
+    ]);
+    expect(await ctx.audit.list({ personId: 'idx/none' })).toEqual([]);
+  });
+});
+
+describe('compact entries', () => {
+  it('stores no prevHash; every reader gives the hash of the entry before', async () => {
+    const ctx = await context();
+    const seqs: number[] = [];
+    for (let i = 1; i <= 4; i++) seqs.push(await ctx.audit.append(entry(i, 'compact/1')));
+    const rows = await raw.xrange(ctx.keys.auditLog, '-', '+');
+    for (const [, fields] of rows) {
+      expect(fields).not.toContain('prevHash');
+      // The hash in base64url (43 characters), hex everywhere else.
+      expect(fields[fields.indexOf('hash') + 1]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    }
+    const hashOf = new Map(rows.map(([id, f]) => [Number(id.split('-')[0]), fieldMap(f).hash!]));
+    const expectLinked = (entries: { seq: number; prevHash: string }[]) => {
+      expect(entries.length).toBeGreaterThan(0);
+      for (const e of entries) expect(e.prevHash).toBe(e.seq === 1 ? GENESIS : hashOf.get(e.seq - 1));
+    };
+    expectLinked(await ctx.audit.list({}));
+    expectLinked(await ctx.audit.list({ afterSeq: seqs[1]! }));
+    expectLinked(await ctx.audit.list({ personId: 'compact/1' }));
+    const res = await ctx.audit.verify();
+    expect(res).toMatchObject({ ok: true, entries: rows.length });
+    expect(res.head.hash).toBe(hashOf.get(rows.length));
+    expect((await ctx.audit.list({})).at(-1)!.hash).toMatch(/^[0-9a-f]{64}$/);
+
+    // Taking an entry out still breaks the chain where it was.
+    await raw.xdel(ctx.keys.auditLog, `${seqs[2]}-0`);
+    expect(await ctx.audit.verify()).toMatchObject({ ok: false, brokenAt: seqs[2] });
+    const [afterGap] = await ctx.audit.list({ afterSeq: seqs[2]! });
+    expect(afterGap).toMatchObject({ seq: seqs[3], prevHash: '' });
   });
 });
 

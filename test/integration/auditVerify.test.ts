@@ -12,6 +12,7 @@ import { applyEvent } from '../../jobs/hrEvent.ts';
 import type { Context } from '../../src/app/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
+import { fieldMap } from '../../src/store/auditHash.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api } from '../helpers/http.ts';
 import { bearer, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -58,7 +59,8 @@ async function rewrite(log: string, rows: [string, string[]][]): Promise<void> {
   for (const [id, fields] of rows) await raw.xadd(log, id, ...fields);
 }
 
-const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1]!;
+/** A raw entry's field, the hash in hex (the stream stores it in base64url). */
+const field = (fields: string[], name: string) => fieldMap(fields)[name]!;
 
 describe('GET /v1/audit/verify', () => {
   let ctx: Context;

@@ -190,9 +190,15 @@ describe('revoke disables first', () => {
     );
     await eventually(async () => (await milestoneState(rt, personId, 'revoke')) === 'done', 20_000);
     expect(await rt.ctx.redis.hlen(rt.ctx.keys.directoryGrants(personId))).toBe(0);
-    expect(await effectEntries(rt, personId, 'effect.disable', 'directory')).toHaveLength(1);
-    const [revoke] = await effectEntries(rt, personId, 'effect.revoke', 'directory');
-    expect((revoke!.details.removed as string[]).sort()).toEqual(['g-legacy', 'g-read']);
+    // The built-in directory disables and removes in one write: one entry says both.
+    expect(await effectEntries(rt, personId, 'effect.disable', 'directory')).toHaveLength(0);
+    const revokes = await effectEntries(rt, personId, 'effect.revoke', 'directory');
+    expect(revokes).toHaveLength(1);
+    expect(revokes[0]!.details.disabled).toBe(true);
+    expect((revokes[0]!.details.removed as string[]).sort()).toEqual(['g-legacy', 'g-read']);
+    expect(await rt.ctx.effects.get(personId, 'c1.disable', 'directory')).toMatchObject({
+      state: 'disabled',
+    });
   });
 
   it('counts a recorded disable as revoke having taken effect: a cancellation then restores nothing', async () => {

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/app/context.ts';
 import { DirectoryConnector } from '../../src/connectors/directory.ts';
+import { DirectoryRevoke } from '../../src/store/directoryRevoke.ts';
 import { ScimConnector } from '../../src/connectors/scim.ts';
 import { WebhookConnector } from '../../src/connectors/webhook.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
@@ -162,6 +163,126 @@ describe('revoke, step by step', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['not_found', 'not_found', 'not_found']);
     expect(await revokeTookEffect(deps, record)).toBe(false);
     expect(await ctx.directory.get('nobody-here')).toBeUndefined();
+  });
+});
+
+describe('revoke in the built-in directory, in one write', () => {
+  const atOnce = (redis = ctx.redis) => ({
+    ...deps,
+    connectors: [
+      new DirectoryConnector(
+        ctx.directory,
+        ctx.now,
+        'directory',
+        new DirectoryRevoke(redis, ctx.keys, ctx.audit),
+      ),
+    ],
+  });
+
+  it('disables, removes and records with one audit entry; a second run does nothing', async () => {
+    const { id, record } = await seed();
+    await ctx.redis.hset(ctx.keys.directoryGrants(id), 'g-legacy', 'admin;cms');
+    const [outcome] = await revokeAccess(atOnce(), record);
+    expect(outcome).toEqual({
+      connector: 'directory',
+      status: 'done',
+      disabled: true,
+      grants: ['g-admin', 'g-read', 'g-legacy'],
+    });
+    expect(await ctx.directory.get(id)).toMatchObject({ active: false, grants: [] });
+    expect(await ctx.redis.hget(ctx.keys.directoryUser(id), 'disabledAt')).toBeTruthy();
+    const revoked = await ctx.effects.get<{ grants: { id: string; role: string }[] }>(
+      id,
+      'c1.revoke',
+      'directory',
+    );
+    expect(revoked?.state).toBe('done');
+    expect(revoked?.data.grants.map((g) => [g.id, g.role])).toEqual([
+      ['g-admin', 'admin'],
+      ['g-read', 'reader'],
+      ['g-legacy', 'g-legacy'],
+    ]);
+    expect((await ctx.effects.get(id, 'c1.disable', 'directory'))?.state).toBe('disabled');
+    expect(await revokeTookEffect(atOnce(), record)).toBe(true);
+    const entries = await audit(id, 'effect.revoke');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.details).toEqual({
+      connector: 'directory',
+      disabled: true,
+      removed: ['g-admin', 'g-read', 'g-legacy'],
+    });
+    expect(await audit(id, 'effect.disable')).toHaveLength(0);
+
+    expect((await revokeAccess(atOnce(), record))[0]!.status).toBe('skipped');
+    expect(await audit(id, 'effect.revoke')).toHaveLength(1);
+    expect((await ctx.audit.verify()).ok).toBe(true);
+  });
+
+  it('keeps what an earlier step-by-step attempt had taken down, and runs once when two overlap', async () => {
+    const { id, record } = await seed();
+    const earlier = [{ id: 'g-gone', system: 'cms', role: 'editor', privileged: false }];
+    await ctx.effects.put(id, 'c1.revoke', 'directory', 'pending', { grants: earlier });
+    const [a, b] = await Promise.all([revokeAccess(atOnce(), record), revokeAccess(atOnce(), record)]);
+    expect([a[0]!.status, b[0]!.status].sort()).toEqual(['done', 'skipped']);
+    const revoked = await ctx.effects.get<{ grants: { id: string }[] }>(id, 'c1.revoke', 'directory');
+    expect(revoked?.data.grants.map((g) => g.id)).toEqual(['g-gone', 'g-admin', 'g-read']);
+    expect(await audit(id, 'effect.revoke')).toHaveLength(1);
+  });
+
+  it('no user: not_found; a user gone after an earlier disable: done with what was kept', async () => {
+    const none = { person: { id: 'nobody-dir' }, cycle: 1, planVersion: 1 } as unknown as PersonRecord;
+    expect((await revokeAccess(atOnce(), none))[0]!.status).toBe('not_found');
+    expect(await ctx.redis.exists(ctx.keys.directoryUser('nobody-dir'))).toBe(0);
+    expect((await audit('nobody-dir', 'effect.revoke'))[0]!.details).toEqual({
+      connector: 'directory',
+      result: 'not_found',
+    });
+
+    const gone = { person: { id: 'gone-dir' }, cycle: 1, planVersion: 1 } as unknown as PersonRecord;
+    await ctx.effects.transition(
+      'gone-dir',
+      'c1.disable',
+      'directory',
+      'disabled',
+      {},
+      {
+        at: new Date().toISOString(),
+        type: 'effect.disable',
+        actor: 'lastday',
+        personId: 'gone-dir',
+      },
+    );
+    expect((await revokeAccess(atOnce(), gone))[0]!.status).toBe('done');
+    expect(await ctx.redis.exists(ctx.keys.directoryUser('gone-dir'))).toBe(0);
+  });
+
+  it('reads again when the grants change between its read and its write', async () => {
+    const { id, record } = await seed();
+    let raced = false;
+    // A grant added right after the first read: the script must refuse that write.
+    const racing = new Proxy(ctx.redis, {
+      get(target, prop) {
+        if (prop !== 'multi') return Reflect.get(target, prop, target) as unknown;
+        return () => {
+          const tx = target.multi();
+          const exec = tx.exec.bind(tx);
+          tx.exec = (async () => {
+            const result = await exec();
+            if (!raced) {
+              raced = true;
+              await target.hset(ctx.keys.directoryGrants(id), 'g-late', 'late;cms');
+            }
+            return result;
+          }) as typeof tx.exec;
+          return tx;
+        };
+      },
+    });
+    const [outcome] = await revokeAccess(atOnce(racing), record);
+    expect(raced).toBe(true);
+    expect(outcome!.grants).toEqual(['g-admin', 'g-read', 'g-late']);
+    expect(await ctx.redis.exists(ctx.keys.directoryGrants(id))).toBe(0);
+    expect(await audit(id, 'effect.revoke')).toHaveLength(1);
   });
 });
 

@@ -69,11 +69,13 @@ describe('compressed timeline', () => {
     });
     expect(mid.body.endsAt).toBe(soon.endsAt.toISO({ suppressMilliseconds: true }));
 
-    // revoke at endTime: disabled, nothing left.
+    // revoke at endTime: disabled, nothing left. The account is disabled first and its
+    // grants removed in a second write: wait for both, so a slow machine sees the end state.
     const user = await eventually(async () => {
       const u = await api('GET', `/v1/directory/users/${enc}`, undefined, bearer(TOKENS.viewer));
-      return u.body?.active === false ? u.body : undefined;
+      return u.body?.active === false && u.body.grants?.length === 0 ? u.body : undefined;
     }, 15_000);
+    expect(user.active).toBe(false);
     expect(user.grants).toEqual([]);
 
     const person = await eventually(async () => {

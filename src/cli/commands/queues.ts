@@ -16,16 +16,31 @@ export function queuesCommand(program: Command, io: CliIo): void {
         import('../table.ts'),
       ]);
       const result = await withContext(io, async (ctx) => {
-        const queues = Object.values(ctx.queues) as Queue[];
+        // With partitions, each partition's milestones and actions queues are listed as `name:<p>`.
+        const many = ctx.partitions.count > 1;
+        const queues: { label: string; q: Queue }[] = [
+          ...(Object.values(ctx.queues) as Queue[])
+            .filter((q) => !many || (q !== ctx.queues.milestones && q !== ctx.queues.actions))
+            .map((q) => ({ label: q.name, q })),
+          ...(many
+            ? ctx.partitions.all().flatMap((p) => {
+                const shard = ctx.shard(p).queues;
+                return [shard.milestones as Queue, shard.actions as Queue].map((q) => ({
+                  label: `${q.name}:${p}`,
+                  q,
+                }));
+              })
+            : []),
+        ];
         return {
           queues: await Promise.all(
-            queues.map(async (q) => {
+            queues.map(async ({ label, q }) => {
               const counts = await q.getJobCounts(...STATES);
               const [oldest] = await q.getJobs(['wait' as JobType], 0, 0, true);
               const [next] = await q.getJobs(['delayed'], 0, 0, true);
               const schedulers = await q.getJobSchedulers(0, -1);
               return {
-                name: q.name,
+                name: label,
                 counts,
                 oldestWaiting: oldest
                   ? { id: oldest.id, name: oldest.name, since: new Date(oldest.timestamp).toISOString() }

@@ -18,11 +18,13 @@ export function runCommand(program: Command, io: CliIo): void {
     .argument('<task>', RUN_TASKS_HELP.replaceAll(', ', '|'))
     .option('--json', 'print the result as JSON')
     .action(async (task: string, opts: { json?: boolean }) => {
-      const [{ isOpsTask, OPS_TASKS, runOpsTask }, { withContext }, { SingleBar }] = await Promise.all([
-        import('../../../jobs/ops/tasks.ts'),
-        import('../context.ts'),
-        import('cli-progress'),
-      ]);
+      const [{ isOpsTask, OPS_TASKS, runOpsTask }, { withContext }, { SingleBar }, { partitionPortsOf }] =
+        await Promise.all([
+          import('../../../jobs/ops/tasks.ts'),
+          import('../context.ts'),
+          import('cli-progress'),
+          import('../../app/workers.ts'),
+        ]);
       if (!isOpsTask(task)) throw usageError(`unknown task ${task}: expected one of ${OPS_TASKS.join(', ')}`);
       const tty = Boolean(io.stderr.isTTY) && !opts.json;
       const bar = new SingleBar(
@@ -32,7 +34,7 @@ export function runCommand(program: Command, io: CliIo): void {
       let step: string | undefined;
       const started = Date.now();
       const result = await withContext(io, (ctx) =>
-        runOpsTask(ctx, task, {
+        runOpsTask({ ...ctx, ...partitionPortsOf(ctx) }, task, {
           env: io.env as NodeJS.ProcessEnv,
           onProgress: (p) => {
             if (tty) {

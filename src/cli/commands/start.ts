@@ -60,13 +60,6 @@ export function startCommand(program: Command, io: CliIo): void {
           'embedded redis started (AOF on)',
         );
       }
-      const partitions = settings.env.LASTDAY_PARTITIONS;
-      if (partitions !== undefined && partitions !== 1) {
-        log.warn(
-          { LASTDAY_PARTITIONS: partitions },
-          'LASTDAY_PARTITIONS is not implemented in this build: every key stays in one slot ({prefix}); see docs/cluster.md',
-        );
-      }
       if (settings.config.auth.tokens.length === 0) {
         log.warn(
           'no API tokens configured: /v1 routes answer 401. Create one with `npx lastday token create`.',
@@ -82,8 +75,11 @@ export function startCommand(program: Command, io: CliIo): void {
           env: io.env as NodeJS.ProcessEnv,
         });
       } catch (err) {
-        log.fatal({ err: (err as Error).message }, 'start-up failed');
         await embedded?.stop();
+        // Another partition count than the stored one: one line saying what to run (docs/cluster.md).
+        if ((err as Error).name === 'PartitionCountError')
+          throw new CliExit(EXIT.failed, (err as Error).message);
+        log.fatal({ err: (err as Error).message }, 'start-up failed');
         throw new CliExit(EXIT.failed, '');
       }
       log.info({ url: runtime.url, roles, prefix: settings.env.LASTDAY_PREFIX }, 'lastday running');

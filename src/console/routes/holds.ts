@@ -40,7 +40,7 @@ export function holdRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void {
 
   const holdView = async (actionId: string) => {
     const action = await guard().get(actionId);
-    const initiator = await ctx.people.get(action.initiatorId);
+    const initiator = await ctx.shardOf(action.initiatorId).people.get(action.initiatorId);
     const zone = initiator?.person.timezone ?? 'UTC';
     const nowMs = ctx.now().getTime();
     return {
@@ -63,7 +63,7 @@ export function holdRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void {
     message?: { kind: 'error' | 'ok'; text: string },
   ) => {
     const hold = await holdView(actionId);
-    const audit = await ctx.audit.list({ actionId, limit: 200 });
+    const audit = await ctx.shardOf(hold.initiatorId).audit.list({ actionId, limit: 200 });
     return page(
       request,
       reply,

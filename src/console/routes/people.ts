@@ -4,6 +4,7 @@
  * the same stores the API reads (people, effects, audit) and the same
  * evidence builder as GET /v1/people/:id/evidence.
  */
+import { getPeople, peopleIdsEndingBetween } from '../../app/partitioned.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { holdSummary } from '../../domain/evidence.ts';
 import { loadEvidence } from '../../store/evidence.ts';
@@ -45,7 +46,7 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
           q: (q.q ?? '').slice(0, 200).trim(),
         };
         const nowMs = ctx.now().getTime();
-        const ids = await ctx.people.idsEndingBetween(nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
+        const ids = await peopleIdsEndingBetween(ctx, nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
         const filtered = Boolean(filters.status || filters.employment || filters.policy || filters.q);
         // Unfiltered, the sorted set already gives the order and the count: read one page of
         // records only. A filter has to look at every record of the window.
@@ -55,10 +56,10 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
         let pageNo = clamp(Number(q.page ?? 1) || 1, 1, pageCount());
         if (!filtered) {
           const slice = ids.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
-          views = (await ctx.people.getMany(slice)).filter((r) => r.endsAt !== null).map(personView);
+          views = (await getPeople(ctx, slice)).filter((r) => r.endsAt !== null).map(personView);
         } else {
           for (let i = 0; i < ids.length; i += READ_BATCH) {
-            for (const record of await ctx.people.getMany(ids.slice(i, i + READ_BATCH))) {
+            for (const record of await getPeople(ctx, ids.slice(i, i + READ_BATCH))) {
               if (record.endsAt === null) continue;
               const view = personView(record);
               if (filters.status && view.status !== filters.status) continue;
@@ -124,7 +125,12 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
         const reason = typeof body?.reason === 'string' ? body.reason : '';
         try {
           // The requester is the signed-in person; the form cannot name someone else.
-          const answer = await requestReinstatement(ctx.guard, personId, { reason }, principalOf(request));
+          const answer = await requestReinstatement(
+            ctx.shardOf(personId).guard,
+            personId,
+            { reason },
+            principalOf(request),
+          );
           return reply.redirect(`/console/holds/${encodeURIComponent(answer.action.actionId)}`, 303);
         } catch (err) {
           if (!(err instanceof LastdayError) || err.code === 'not_found') throw err;
@@ -160,14 +166,15 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
     status = 200,
     message?: { kind: 'error' | 'ok'; text: string },
   ) {
-    const record = await ctx.people.get(personId);
+    const shard = ctx.shardOf(personId);
+    const record = await shard.people.get(personId);
     if (!record) throw new LastdayError('not_found', `lastday has no HR record for person ${personId}.`);
     const view = personView(record);
     const nowMs = ctx.now().getTime();
     const [effects, audit, holds] = await Promise.all([
-      ctx.effects.all(personId),
-      ctx.audit.list({ personId, limit: 1000 }),
-      ctx.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
+      shard.effects.all(personId),
+      shard.audit.list({ personId, limit: 1000 }),
+      shard.actions.everHeldOf(personId).then((held) => held.map(holdSummary)),
     ]);
     const milestones = MILESTONES.map((name) => view.milestones.find((m) => m.name === name))
       .filter((m) => m !== undefined)

@@ -4,6 +4,7 @@
  * the last overdue count, failed milestones among upcoming people).
  */
 import type { FastifyInstance } from 'fastify';
+import { verifyAuditChains } from '../../app/partitioned.ts';
 import { addRoutes } from '../../http/routeTable.ts';
 import { utcText } from '../format.ts';
 import type { ConsoleDeps } from '../plugin.ts';
@@ -38,7 +39,7 @@ export function recordRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
       access: 'viewer',
       session: true,
       handler: async (request, reply) => {
-        const verify = await ctx.audit.verify();
+        const verify = await verifyAuditChains(ctx);
         const head = await ctx.audit.head();
         const after = Math.max(0, (verify.entries ?? 0) - 100);
         const entries = await ctx.audit.list({ afterSeq: after, limit: 100 });

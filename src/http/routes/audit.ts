@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { auditExportChunks, openAuditExport } from '../../store/auditExport.ts';
+import { shardOfAction, verifyAuditChains } from '../../app/partitioned.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -13,7 +14,13 @@ export function auditRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       access: 'viewer',
       handler: async (request) => {
         const q = request.query as { personId?: string; actionId?: string; after?: string; limit?: string };
-        const entries = await ctx.audit.list({
+        // A person's entries (and an action's) are in their partition's chain; the rest in the global one.
+        const chain = q.personId
+          ? ctx.shardOf(q.personId).audit
+          : q.actionId
+            ? (await shardOfAction(ctx, q.actionId)).audit
+            : ctx.audit;
+        const entries = await chain.list({
           ...(q.personId ? { personId: q.personId } : {}),
           ...(q.actionId ? { actionId: q.actionId } : {}),
           afterSeq: Number(q.after ?? 0) || 0,
@@ -22,7 +29,7 @@ export function auditRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
         return { entries, count: entries.length };
       },
     },
-    { method: 'GET', url: '/v1/audit/verify', access: 'viewer', handler: async () => ctx.audit.verify() },
+    { method: 'GET', url: '/v1/audit/verify', access: 'viewer', handler: async () => verifyAuditChains(ctx) },
     {
       // The whole chain as NDJSON, streamed (src/store/auditExport.ts); verify it offline
       // with `lastday audit verify-export`.

@@ -20,7 +20,7 @@ export function evidenceRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
             { path: 'format', message: 'expected json or md' },
           ]);
         }
-        const report = await loadEvidence(ctx, personId);
+        const report = await loadEvidence(ctx.shardOf(personId), personId);
         if (!report) throw new LastdayError('not_found', `no HR record for person ${personId}`);
         if (format === 'md') {
           return reply.type('text/markdown; charset=utf-8').send(evidenceMarkdown(report));

@@ -22,7 +22,13 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
       handler: async (_request, reply) => {
         let redis = false;
         try {
-          redis = await redisReady(ctx.redis, ctx.keys.peopleByEnd);
+          // Every slot lastday uses (the global one and each partition's) has a master saying ok.
+          const slots = [ctx, ...ctx.partitions.all().map((p) => ctx.shard(p))].map(
+            (c) => c.keys.peopleByEnd,
+          );
+          redis = (await Promise.all([...new Set(slots)].map((key) => redisReady(ctx.redis, key)))).every(
+            Boolean,
+          );
         } catch {
           redis = false;
         }
@@ -45,13 +51,26 @@ export function healthRoutes(app: FastifyInstance, { ctx, workersReady }: HttpDe
 }
 
 async function sampleQueueDepths(ctx: HttpDeps['ctx']): Promise<void> {
+  // With partitions, each partition's milestones and actions queues count under their queue's name.
+  const shards = ctx.partitions.count > 1 ? ctx.partitions.all().map((p) => ctx.shard(p)) : [];
+  const queues: Queue[] = [
+    ...(Object.values(ctx.queues) as Queue[]).filter(
+      (q) => shards.length === 0 || (q !== ctx.queues.milestones && q !== ctx.queues.actions),
+    ),
+    ...shards.flatMap((s) => [s.queues.milestones as Queue, s.queues.actions as Queue]),
+  ];
+  const byName = new Map<string, Queue[]>();
+  for (const q of queues) byName.set(q.name, [...(byName.get(q.name) ?? []), q]);
   await Promise.all(
-    (Object.values(ctx.queues) as Queue[]).map(async (queue) => {
-      const name = queue.name;
+    [...byName.entries()].map(async ([name, list]) => {
       try {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
-        for (const [state, n] of Object.entries(counts))
-          ctx.metrics.queueDepth.set({ queue: name, state }, n);
+        const all = await Promise.all(
+          list.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed')),
+        );
+        const sum: Record<string, number> = {};
+        for (const counts of all)
+          for (const [state, n] of Object.entries(counts)) sum[state] = (sum[state] ?? 0) + n;
+        for (const [state, n] of Object.entries(sum)) ctx.metrics.queueDepth.set({ queue: name, state }, n);
       } catch {
         // Redis away: keep the last sample rather than fail the scrape.
       }
@@ -64,8 +83,11 @@ async function sampleOps(ctx: HttpDeps['ctx']): Promise<void> {
     const overdue = await ctx.opsRuns.lastOverdue();
     for (const m of MILESTONES)
       ctx.metrics.overdueMilestones.set({ milestone: m }, overdue?.byMilestone[m] ?? 0);
-    for (const [state, n] of Object.entries(await ctx.actions.countByState()))
-      ctx.metrics.holds.set({ state }, n);
+    const byState: Record<string, number> = {};
+    const shards = ctx.partitions.count > 1 ? ctx.partitions.all().map((p) => ctx.shard(p)) : [ctx];
+    for (const counts of await Promise.all(shards.map((s) => s.actions.countByState())))
+      for (const [state, n] of Object.entries(counts)) byState[state] = (byState[state] ?? 0) + n;
+    for (const [state, n] of Object.entries(byState)) ctx.metrics.holds.set({ state }, n);
     const crons = enabledCrons(ctx.settings.config.crons);
     const runs = await ctx.opsRuns.last(crons.map((c) => c.task));
     const now = ctx.now().getTime();

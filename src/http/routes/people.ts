@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { DateTime } from 'luxon';
 import { LastdayError } from '../../domain/errors.ts';
 import { personView } from '../../domain/person.ts';
+import { peopleEndingBetween } from '../../app/partitioned.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -14,7 +15,7 @@ export function peopleRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       access: 'viewer',
       handler: async (request) => {
         const { personId } = request.params as { personId: string };
-        const record = await ctx.people.get(personId);
+        const record = await ctx.shardOf(personId).people.get(personId);
         if (!record) throw new LastdayError('not_found', `no HR record for person ${personId}`);
         return personView(record);
       },
@@ -28,8 +29,7 @@ export function peopleRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
         const from = parseBound(q.from, 'from', 'start');
         const to = parseBound(q.to, 'to', 'end');
         const limit = Math.min(Math.max(Number(q.limit ?? 1000) || 1000, 1), 10_000);
-        const ids = await ctx.people.idsEndingBetween(from, to, limit);
-        const records = await ctx.people.getMany(ids);
+        const records = await peopleEndingBetween(ctx, from, to, limit);
         const offboardings = records.filter((r) => r.endsAt !== null).map(personView);
         return { from: iso(from), to: iso(to), count: offboardings.length, offboardings };
       },

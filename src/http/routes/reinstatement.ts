@@ -19,7 +19,12 @@ export function reinstatementRoutes(app: FastifyInstance, { ctx }: HttpDeps): vo
       access: 'admin',
       handler: async (request, reply) => {
         const { personId } = request.params as { personId: string };
-        const answer = await requestReinstatement(ctx.guard, personId, request.body, principalOf(request));
+        const answer = await requestReinstatement(
+          ctx.shardOf(personId).guard,
+          personId,
+          request.body,
+          principalOf(request),
+        );
         return reply
           .status(answer.created ? 201 : 200)
           .send({ ...answer.action, personId, created: answer.created });

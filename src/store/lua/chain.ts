@@ -19,10 +19,13 @@
  */
 import { Script } from './script.ts';
 
-/** KEYS, last: seq, head, log, turn, byPerson index, byAction index (the log when there is none). */
+/** KEYS, last: seq, head, log, turn, people index (hash), byAction index (the log when there is none). */
 export const CHAIN_KEYS = 6;
-/** ARGV, last: seq, prevHash, hash, at, type, actor, personId, actionId, details, appender id. */
-export const CHAIN_ARGS = 10;
+/**
+ * ARGV, last: seq, prevHash, hash, at, type, actor, personId, actionId, details,
+ * appender id, the hash as stored in the entry (base64url, see auditHash.ts storedHash).
+ */
+export const CHAIN_ARGS = 11;
 
 /** The error a script answers when the stored head is not the expected one. */
 export const CHAIN_MOVED = 'LASTDAY_CHAIN_MOVED';
@@ -42,11 +45,15 @@ if (tonumber(head_seq) or -1) + 1 ~= tonumber(AA[1]) or head_hash ~= AA[2] then
 end
 local appended = 0
 local function audit_append()
+  -- No prevHash field: it is the previous entry's hash (auditHash.ts, prevHashes).
   redis.call('XADD', AK[3], AA[1] .. '-0', 'at', AA[4], 'type', AA[5], 'actor', AA[6],
-    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'prevHash', AA[2], 'hash', AA[3])
+    'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'hash', AA[11])
   redis.call('SET', AK[1], AA[1])
   redis.call('SET', AK[2], AA[3])
-  if AA[7] ~= '' then redis.call('RPUSH', AK[5], AA[1]) end
+  if AA[7] ~= '' then
+    local seqs = redis.call('HGET', AK[5], AA[7])
+    redis.call('HSET', AK[5], AA[7], seqs and (seqs .. ',' .. AA[1]) or AA[1])
+  end
   if AA[8] ~= '' then redis.call('RPUSH', AK[6], AA[1]) end
   appended = 1
   return tonumber(AA[1])
