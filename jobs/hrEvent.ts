@@ -50,6 +50,15 @@ interface EventRead {
   handled: boolean;
 }
 
+/** The person (their partition) and the event's mark (global), read at once. */
+async function readForEvent(ctx: HrEventPorts, event: HrEvent): Promise<EventRead> {
+  const [record, handled] = await Promise.all([
+    ctx.people.get(event.person.id),
+    ctx.events.isApplied(event.eventId),
+  ]);
+  return { record, handled };
+}
+
 /**
  * Whether applying an event to `record` must hold the person lock: a milestone
  * is due (or nearly: its job may be at work), or one was attempted or done
@@ -70,7 +79,7 @@ export function createHrEventProcessor(ctx: HrEventPorts) {
   return async (job: Job, token?: string): Promise<HrEventResult> => {
     const event = await validate(ctx, job);
     for (let attempt = 1; attempt <= LOCKLESS_ATTEMPTS; attempt++) {
-      const read = await ctx.people.readForEvent(event.person.id, event.eventId);
+      const read = await readForEvent(ctx, event);
       if (needsLock(read.record, ctx.now().getTime())) break;
       try {
         return await applyEvent(ctx, event, read);
@@ -130,8 +139,7 @@ export async function applyEvent(
   read?: EventRead,
 ): Promise<HrEventResult> {
   const now = ctx.now();
-  const { record: current, handled } =
-    read ?? (await ctx.people.readForEvent(event.person.id, event.eventId));
+  const { record: current, handled } = read ?? (await readForEvent(ctx, event));
   const result = handled
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
     : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
@@ -166,27 +174,27 @@ export async function applyEvent(
     return result;
   }
 
-  const saved = await ctx.people.save(
-    result.record,
-    {
-      at: now.toISOString(),
-      type: 'hr_event.applied',
-      actor: 'hr',
-      personId: event.person.id,
-      details: {
-        eventId: event.eventId,
-        type: event.type,
-        occurredAt: event.occurredAt,
-        ...(event.reason !== undefined ? { reason: event.reason } : {}),
-        planVersion: result.record.planVersion,
-        lastDay: result.record.lastDay,
-        endsAt: result.record.endsAt,
-        milestones: result.record.milestones.map((m) => ({ name: m.name, dueAt: m.dueAt, state: m.state })),
-        ...result.consequences,
-      },
+  const saved = await ctx.people.save(result.record, {
+    at: now.toISOString(),
+    type: 'hr_event.applied',
+    actor: 'hr',
+    personId: event.person.id,
+    details: {
+      eventId: event.eventId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      ...(event.reason !== undefined ? { reason: event.reason } : {}),
+      planVersion: result.record.planVersion,
+      lastDay: result.record.lastDay,
+      endsAt: result.record.endsAt,
+      milestones: result.record.milestones.map((m) => ({ name: m.name, dueAt: m.dueAt, state: m.state })),
+      ...result.consequences,
     },
-    { eventId: event.eventId, mark: 'applied' },
-  );
+  });
+  // The event's key is intake's (global: with partitions it is in another slot
+  // than the person), so it is marked in its own write, after the save; a crash
+  // in between is a redelivery that finds the plan applied (a duplicate).
+  await ctx.events.markApplied(event.eventId, 'applied');
   ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
   if (current)
     await unscheduleVersion(ctx.queues.milestones, current, now.getTime(), horizonMs(ctx.settings));

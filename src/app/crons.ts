@@ -23,7 +23,9 @@ export async function startCrons(
   );
   // Milestones that came within the horizon while no scheduler ran get their
   // jobs now, not at the next reconcile tick (jobs/ops/reconcile.ts).
-  await horizonPass(ctx)
+  // Each partition keeps its own next-due index (its people's keys).
+  await Promise.all(ctx.partitions.all().map((p) => horizonPass(ctx.shard(p))))
+    .then((counts) => counts.reduce((a, b) => a + b, 0))
     .then((added) => added > 0 && ctx.log.info({ added }, 'horizon pass at start: milestone jobs added'))
     .catch((err: Error) =>
       ctx.log.error({ err: err.message }, 'horizon pass at start failed; the reconcile cron repeats it'),

@@ -10,7 +10,7 @@ import { LastdayError } from '../domain/errors.ts';
 import { nextDueMs } from '../domain/milestoneJobs.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
-import { type EventMark, isHandledMark } from './events.ts';
+import type { EventMark } from './events.ts';
 import type { Keys } from './keys.ts';
 import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
@@ -33,28 +33,11 @@ export class PeopleStore {
   }
 
   /**
-   * The person and whether HR event `eventId` was handled already (applied or
-   * recorded as stale), in one round trip: what the HR event processor reads.
-   */
-  async readForEvent(
-    personId: string,
-    eventId: string,
-  ): Promise<{ record: PersonRecord | undefined; handled: boolean }> {
-    const [raw, mark, legacy] = await this.redis.mget(
-      this.keys.person(personId),
-      this.keys.eventSeen(eventId),
-      this.keys.eventApplied(eventId),
-    );
-    return {
-      record: raw ? (JSON.parse(raw) as PersonRecord) : undefined,
-      handled: isHandledMark(mark) || legacy !== null,
-    };
-  }
-
-  /**
    * Saves `record` if nobody wrote since `record.rev` was read; the stored copy
    * gets `rev + 1`. Appends `audit`, keeps the indexes and, with `event`, marks
-   * that HR event handled, all in the same atomic step.
+   * that HR event handled, all in the same atomic step. Pass `event` only when
+   * the event's key is in the person's slot (no partitions): the HR event
+   * processor marks it on its own (jobs/hrEvent.ts).
    * @throws LastdayError `conflict` when another writer got there first.
    */
   async save(
