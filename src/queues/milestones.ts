@@ -50,10 +50,7 @@ export async function scheduleMilestones(
     milestoneJob(record, m.name, Math.max(0, Date.parse(m.dueAt) - nowMs)),
   );
   if (jobs.length === 0) return [];
-  // One job (the usual case) as one script call: addBulk wraps even one job in
-  // a MULTI, which ioredis builds by copying every BullMQ command onto it.
-  if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
-  else await queue.addBulk(jobs);
+  await queue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }
 

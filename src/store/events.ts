@@ -116,11 +116,10 @@ export class EventsStore {
 
   /** Whether the worker already applied (or recorded as stale) this event. */
   async isApplied(eventId: string): Promise<boolean> {
-    const [mark, legacy] = await this.redis.mget(
-      this.keys.eventSeen(eventId),
-      this.keys.eventApplied(eventId),
-    );
-    return isHandledMark(mark) || legacy !== null;
+    // Two reads, not one MGET: with partitions the worker's mark is in the
+    // person's partition (src/app/context.ts), intake's key is global.
+    if ((await this.redis.exists(this.keys.eventApplied(eventId))) === 1) return true;
+    return isHandledMark(await this.redis.get(this.keys.eventSeen(eventId)));
   }
 
   /**
@@ -130,7 +129,7 @@ export class EventsStore {
    * the person's save itself (PeopleStore.save).
    */
   async markApplied(eventId: string, outcome: EventMark): Promise<void> {
-    await this.redis.set(this.keys.eventSeen(eventId), outcome);
+    await this.redis.set(this.keys.eventApplied(eventId), outcome);
   }
 
   /** Remembers a webhook id; false when it was seen already (a replay or a retry). */
