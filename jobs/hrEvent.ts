@@ -102,10 +102,12 @@ async function validate(ctx: HrEventPorts, job: Job): Promise<HrEvent> {
   if (parsed.success && job.name !== parsed.data.type) {
     issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });
   }
-  // Events added to the queue directly were never seen by intake: the write
-  // that applies one marks its id (the same key intake marks), so the same
-  // eventId over HTTP answers `duplicate`.
-  if (parsed.success && issues.length === 0) return parsed.data;
+  if (parsed.success && issues.length === 0) {
+    // Events added to the queue directly were never seen by intake: remember them
+    // so the same eventId over HTTP answers `duplicate`.
+    await ctx.events.markAccepted(parsed.data.eventId, ctx.now().toISOString());
+    return parsed.data;
+  }
   // Kept bounded through the shared intake layer: job data of any size or depth
   // (another client's 20,000 nested arrays) is stored and reported in bounds.
   const rejection = await rejectHrEvent(ctx, { source: 'queue', issues, event: job.data });
