@@ -40,13 +40,9 @@ export function createKeys(prefix: string) {
      * reinstatement; the retention task trims them after (store/effects.ts).
      */
     snapshotsUntil: k('effects', 'snapshots-until'),
-    /**
-     * String: the one idempotency key of an HR event id, across all ways in: the
-     * instant intake accepted it, then `applied` or `stale` once the worker
-     * handled it (store/events.ts).
-     */
+    /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
-    /** String, written before 0.x builds kept one key per event: the worker's mark. Read, never written. */
+    /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
     eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
     /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
     webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
