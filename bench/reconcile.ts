@@ -65,7 +65,9 @@ try {
       p.zadd(ctx.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
     }
     await p.exec();
-    await Promise.all(records.map((r) => scheduleMilestones(ctx.queues.milestones, r, Date.now())));
+    await Promise.all(
+      records.map((r) => scheduleMilestones(ctx.queues.milestones, r, Date.now(), Number.POSITIVE_INFINITY)),
+    );
   }
   const jobs = await ctx.queues.milestones.getJobCounts('delayed', 'waiting');
   console.log(JSON.stringify({ step: 'seed', people: N, jobs, ms: Date.now() - t, redisMB: await usedMB() }));

@@ -73,7 +73,11 @@ try {
       p.zadd(before.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
     }
     await p.exec();
-    await Promise.all(records.map((r) => scheduleMilestones(before.queues.milestones, r, Date.now())));
+    await Promise.all(
+      records.map((r) =>
+        scheduleMilestones(before.queues.milestones, r, Date.now(), Number.POSITIVE_INFINITY),
+      ),
+    );
   }
   console.log(JSON.stringify({ step: 'seed', people: N, ms: Date.now() - t }));
 

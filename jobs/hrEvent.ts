@@ -1,17 +1,25 @@
 /**
  * Processor of the `hr-events` queue: validates the event (any BullMQ client may
- * have written it), applies it to the person under the person lock, saves the
- * new plan with its audit entry, and schedules the milestones.
+ * have written it), applies it to the person and saves the new plan with its
+ * audit entry and the event's mark in one write, then schedules the plan's
+ * next milestone.
+ *
+ * One read (the person and the event's mark), the domain in Node, one write
+ * (revision-checked): a conflict reads and applies again. The person lock is
+ * taken only when a milestone job could be at work on the person, or an
+ * effect already happened (see needsLock); a new person, or one whose plan
+ * is all still ahead, needs none: no job acts on them, and the revision check
+ * orders the HR events among themselves.
  */
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DateTime } from 'luxon';
-import type { Issue } from '../src/domain/errors.ts';
+import { LastdayError, type Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
 import { applyHrEvent, type PersonRecord, statusOf } from '../src/domain/person.ts';
 import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
-import { unscheduleVersion } from '../src/queues/milestones.ts';
+import { horizonMs, unscheduleVersion } from '../src/queues/milestones.ts';
 import { ensurePlan, type EnsurePlanPorts } from './ensurePlan.ts';
 import type { JobPorts } from './ports.ts';
 
@@ -25,9 +33,60 @@ export type HrEventPorts = EnsurePlanPorts &
 /** Delay before retrying an event whose person is busy with another job. */
 const BUSY_RETRY_MS = 50;
 
+/**
+ * How far ahead of now a person's first open milestone must be for an event to
+ * be applied without the lock: no job of theirs can be running before its
+ * instant (an early one only goes back), with room for a paused worker and
+ * clocks apart (CLOCK_TOLERANCE_MS is 1 s).
+ */
+export const LOCKLESS_MARGIN_MS = 60_000;
+
+/** Revision conflicts an event applied without the lock retries before it falls back to the lock. */
+const LOCKLESS_ATTEMPTS = 5;
+
+/** Read of the person and the event's mark, done once per attempt. */
+interface EventRead {
+  record: PersonRecord | undefined;
+  handled: boolean;
+}
+
+/** The person (their partition) and the event's mark (global), read at once. */
+async function readForEvent(ctx: HrEventPorts, event: HrEvent): Promise<EventRead> {
+  const [record, handled] = await Promise.all([
+    ctx.people.get(event.person.id),
+    ctx.events.isApplied(event.eventId),
+  ]);
+  return { record, handled };
+}
+
+/**
+ * Whether applying an event to `record` must hold the person lock: a milestone
+ * is due (or nearly: its job may be at work), or one was attempted or done
+ * (effects happened: restore, reinstatement flags, snapshots must see them
+ * under the lock, as the milestone jobs do).
+ */
+export function needsLock(record: PersonRecord | undefined, nowMs: number): boolean {
+  if (!record) return false;
+  return record.milestones.some(
+    (m) =>
+      m.state !== 'scheduled' ||
+      m.lastError !== undefined ||
+      Date.parse(m.dueAt) <= nowMs + LOCKLESS_MARGIN_MS,
+  );
+}
+
 export function createHrEventProcessor(ctx: HrEventPorts) {
   return async (job: Job, token?: string): Promise<HrEventResult> => {
     const event = await validate(ctx, job);
+    for (let attempt = 1; attempt <= LOCKLESS_ATTEMPTS; attempt++) {
+      const read = await readForEvent(ctx, event);
+      if (needsLock(read.record, ctx.now().getTime())) break;
+      try {
+        return await applyEvent(ctx, event, read);
+      } catch (err) {
+        if (!(err instanceof LastdayError && err.code === 'conflict')) throw err;
+      }
+    }
     const result = await ctx.lock.withLock(event.person.id, () => applyEvent(ctx, event));
     if (!result.locked) {
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
@@ -72,17 +131,26 @@ export function createUnparsableHrEventHandler(ctx: Pick<JobPorts, 'events' | 'm
   };
 }
 
-export async function applyEvent(ctx: HrEventPorts, event: HrEvent): Promise<HrEventResult> {
+/**
+ * Applies `event` to the person as `read` found them (read now when not given).
+ * @throws LastdayError `conflict` when the person changed since the read.
+ */
+export async function applyEvent(
+  ctx: HrEventPorts,
+  event: HrEvent,
+  read?: EventRead,
+): Promise<HrEventResult> {
   const now = ctx.now();
-  const current = await ctx.people.get(event.person.id);
-  const alreadyApplied = await ctx.events.isApplied(event.eventId);
-  const result = alreadyApplied
+  const { record: current, handled } = read ?? (await readForEvent(ctx, event));
+  const result = handled
     ? ({ outcome: 'duplicate', reason: `event ${event.eventId} is already applied` } as const)
     : applyHrEvent(current, event, ctx.policy, DateTime.fromJSDate(now, { zone: 'utc' }), {
         revokeStarted:
           current !== undefined &&
           !current.cancelled &&
           current.reinstatement?.cycle !== current.cycle &&
+          // Without an attempted revoke (needsLock false) nothing was revoked: no read.
+          needsLock(current, now.getTime()) &&
           (await revokeTookEffect(ctx, current)),
       });
 
@@ -125,9 +193,13 @@ export async function applyEvent(ctx: HrEventPorts, event: HrEvent): Promise<HrE
       ...result.consequences,
     },
   });
+  // The event's key is intake's (global: with partitions it is in another slot
+  // than the person), so it is marked in its own write, after the save; a crash
+  // in between is a redelivery that finds the plan applied (a duplicate).
   await ctx.events.markApplied(event.eventId, 'applied');
   ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
-  if (current) await unscheduleVersion(ctx.queues.milestones, saved.person.id, current.planVersion);
+  if (current)
+    await unscheduleVersion(ctx.queues.milestones, current, now.getTime(), horizonMs(ctx.settings));
   await keepPartialRevokeSnapshots(ctx, current, saved);
   await ensurePlan(ctx, saved);
   ctx.log.info(

@@ -26,6 +26,7 @@ import {
   revokeAccess,
   verifyAccess,
 } from '../src/effects/connectorEffects.ts';
+import { horizonMs, scheduleMilestones } from '../src/queues/milestones.ts';
 import type { MilestoneJobData } from '../src/queues/names.ts';
 import type { JobPorts } from './ports.ts';
 
@@ -48,7 +49,10 @@ export interface EarlyRun {
  * pending destructive actions through the guard, which is always built in.
  */
 export type MilestonePorts = EffectDeps &
-  Pick<JobPorts, 'people' | 'audit' | 'lock' | 'policy' | 'referenceNowMs' | 'notifier'> & {
+  Pick<
+    JobPorts,
+    'people' | 'audit' | 'lock' | 'policy' | 'referenceNowMs' | 'notifier' | 'queues' | 'settings'
+  > & {
     guard: { freeze(record: PersonRecord): Promise<Record<string, unknown>> };
   };
 
@@ -62,8 +66,14 @@ export function createMilestoneProcessor(ctx: MilestonePorts) {
       // Stale and not-open are final for a job (a plan never reopens a milestone
       // without a new version), so a job whose milestone another job already ran
       // inline completes now instead of waiting for the lock to do nothing.
-      const skip = nothingToDo(await ctx.people.get(personId), job.data);
-      if (skip) return skip;
+      const record = await ctx.people.get(personId);
+      const skip = nothingToDo(record, job.data);
+      if (skip) {
+        // The job that ran it may have died before handing over (its lock still
+        // held): hand over here. Idempotent, so a live holder adding it too is fine.
+        if (skip.outcome === 'not_open') await scheduleNext(ctx, record!);
+        return skip;
+      }
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS + Math.random() * BUSY_RETRY_MS, token);
       throw new DelayedError();
     }
@@ -112,7 +122,11 @@ async function putBack(
 export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobData): Promise<MilestoneResult> {
   const record = await ctx.people.get(data.personId);
   const skip = nothingToDo(record, data);
-  if (skip) return skip;
+  if (skip) {
+    // Its milestone was run by another job (catch-up): the plan goes on all the same.
+    if (skip.outcome === 'not_open') await scheduleNext(ctx, record!);
+    return skip;
+  }
   const target = record!.milestones.find((m) => m.name === data.milestone)!;
 
   // Nothing takes effect before its own instant. Before this job's milestone is
@@ -166,8 +180,17 @@ export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobDat
       );
     }
   }
+  // One job per person: this one hands over to the next open milestone's job
+  // (and, when its own milestone failed and retries, makes sure the one after
+  // it has a job too, so a failing reduce never delays revoke).
+  await scheduleNext(ctx, current);
   if (failed) throw failed.err;
   return { outcome: 'done', ran };
+}
+
+/** Adds the jobs the saved plan wants now (src/domain/milestoneJobs.ts); idempotent. */
+async function scheduleNext(ctx: MilestonePorts, record: PersonRecord): Promise<void> {
+  await scheduleMilestones(ctx.queues.milestones, record, ctx.now().getTime(), horizonMs(ctx.settings));
 }
 
 /** Runs one milestone's effects and marks it done; returns the saved record. */

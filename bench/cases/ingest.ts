@@ -1,7 +1,8 @@
 /**
  * Case 1, ingest: N `contract.ending` events added to `hr-events` in bulk, timed
- * from the first add until every event is applied and all its milestones are
- * scheduled (5 delayed jobs per person, last days well in the future).
+ * from the first add until every event is applied and planned: the person saved
+ * and its event job finished (last days 60 days ahead, beyond the 48 h horizon:
+ * no milestone job yet, the horizon pass adds it later).
  * Baseline: N no-op jobs through plain BullMQ at the same concurrency.
  */
 import { DateTime } from 'luxon';
@@ -14,6 +15,7 @@ import {
   enqueueEvents,
   hrEventsQueue,
   allMilestones,
+  peopleCount,
   startLastday,
   unfinished,
   waitUntil,
@@ -44,13 +46,13 @@ export const ingestCase: BenchCase = {
       const started = performance.now();
       await enqueueEvents(queue, events);
       await waitUntil(
-        'all events applied and milestones scheduled',
-        async () =>
-          (await unfinished(queue)) === 0 && (await allMilestones(rt.ctx).getDelayedCount()) >= n * 5,
+        'all events applied and planned',
+        async () => (await unfinished(queue)) === 0 && (await peopleCount(rt.ctx)) >= n,
         600_000,
         20,
       );
       const seconds = (performance.now() - started) / 1000;
+      const milestoneJobs = await allMilestones(rt.ctx).getDelayedCount();
       const failed = await queue.getFailedCount();
       const perSecond = n / seconds;
       const ratio = perSecond / base.perSecond;
@@ -62,7 +64,7 @@ export const ingestCase: BenchCase = {
         ratio,
         holds: ratio >= 0.5 && failed === 0,
         verdict: `ratio ${ratio.toFixed(2)} ${ratio >= 0.5 ? '≥' : '<'} 0.5${failed ? `; ${failed} failed` : ''}`,
-        params: { events: n, eventConcurrency: concurrency, milestoneJobs: n * 5, failed },
+        params: { events: n, eventConcurrency: concurrency, milestoneJobs, failed },
       };
     } finally {
       await rt.stop();

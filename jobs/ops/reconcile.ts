@@ -1,7 +1,11 @@
 /**
  * Reconcile: the self-healing pass the `reconcile` cron runs (and `lastday run
- * reconcile`). For every person with open milestones it makes sure each one has
- * its job, and that a milestone already past due will run now:
+ * reconcile`). First the horizon pass: people whose next milestone comes
+ * within the horizon (the next-due index, src/domain/milestoneJobs.ts) get
+ * its job, in bulk; milestones further ahead have none. Then, for every person
+ * with open milestones, it makes sure the jobs the plan wants now (the first
+ * open milestone's, and the next one's while that one is failing) exist, and
+ * that a milestone already past due will run now:
  *
  * - job missing (lost, deleted, never scheduled after a crash) → scheduled again
  *   with the plan's deterministic id (scheduleMilestones is idempotent);
@@ -23,8 +27,9 @@
  * person's end, which a walk by rank could skip); only one batch is in memory.
  */
 import { isOpen } from '../../src/domain/milestone.ts';
+import { milestonesWithJobs } from '../../src/domain/milestoneJobs.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
-import { scheduleMilestones } from '../../src/queues/milestones.ts';
+import { horizonMs, milestoneJob, scheduleMilestones } from '../../src/queues/milestones.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import type { JobPorts } from '../ports.ts';
 import { policyFingerprint } from '../../src/domain/replan.ts';
@@ -33,6 +38,8 @@ import { type ReplanCounts, type ReplanPorts, replanBatch } from './replanPolicy
 export interface ReconcileResult extends ReplanCounts {
   /** People read. */
   scanned: number;
+  /** Jobs the horizon pass added for milestones that came within the horizon. */
+  horizonAdded: number;
   /**
    * This process's policy is not the one in force (a scheduler started since
    * with another config): nobody was replanned.
@@ -83,6 +90,7 @@ export async function reconcile(
   const total = await ctx.people.count();
   const result: ReconcileResult = {
     scanned: 0,
+    horizonAdded: 0,
     open: 0,
     policyOutdated: !mayReplan,
     replanned: 0,
@@ -94,6 +102,7 @@ export async function reconcile(
     errors: 0,
     durationMs: 0,
   };
+  result.horizonAdded = await horizonPass(ctx, options.batchSize);
   for await (const ids of ctx.people.scanIdsStable(options.batchSize ?? 500)) {
     const read = await ctx.people.getMany(ids);
     const records = mayReplan ? await replanBatch(ctx, read, result) : read;
@@ -106,22 +115,57 @@ export async function reconcile(
   return result;
 }
 
+/**
+ * Adds, in bulk, the jobs of people whose next milestone came within the
+ * horizon since the last pass (it was beyond the horizon when planned): the
+ * next-due index from where the last pass stopped to now + horizon. Runs at
+ * the start of every reconcile and when a scheduler starts (src/app/crons.ts).
+ * The horizon (48 h by default) is far longer than the reconcile period (5
+ * minutes), so each job is added long before its instant and the milestone
+ * runs at that exact instant. A person the pass misses (clocks apart) is the
+ * full walk's: it checks everyone's wanted jobs. Returns how many jobs it added.
+ */
+export async function horizonPass(
+  ctx: Pick<JobPorts, 'people' | 'queues' | 'settings' | 'now' | 'milestoneJobsExist'>,
+  batchSize = 500,
+): Promise<number> {
+  const nowMs = ctx.now().getTime();
+  const horizon = horizonMs(ctx.settings);
+  const from = await ctx.people.horizonCovered();
+  const to = nowMs + horizon;
+  let added = 0;
+  for (let offset = 0; from < to; offset += batchSize) {
+    const ids = await ctx.people.idsDueBetween(from, to, batchSize, offset);
+    if (ids.length === 0) break;
+    const records = await ctx.people.getMany(ids);
+    const wanted = records.flatMap((record) =>
+      milestonesWithJobs(record, nowMs, horizon).map((m) =>
+        milestoneJob(record, m.name, Math.max(0, Date.parse(m.dueAt) - nowMs)),
+      ),
+    );
+    const exists = await ctx.milestoneJobsExist(wanted.map((j) => j.opts.jobId));
+    const missing = wanted.filter((_, i) => !exists[i]);
+    if (missing.length > 0) await ctx.queues.milestones.addBulk(missing);
+    added += missing.length;
+    if (ids.length < batchSize) break;
+  }
+  if (to > from) await ctx.people.setHorizonCovered(to);
+  return added;
+}
+
 async function reconcileBatch(ctx: ReconcilePorts, records: PersonRecord[], result: ReconcileResult) {
   const queue = ctx.queues.milestones;
   const nowMs = ctx.now().getTime();
-  const wanted = records
-    .filter((r) => !r.cancelled)
-    .flatMap((record) =>
-      record.milestones.filter(isOpen).map((m) => ({
-        record,
-        milestone: m,
-        jobId: milestoneJobId(record.person.id, record.planVersion, m.name),
-      })),
-    );
-  const withOpen = new Set(wanted.map((w) => w.record.person.id));
-  result.open += withOpen.size;
+  const horizon = horizonMs(ctx.settings);
+  const wanted = records.flatMap((record) =>
+    milestonesWithJobs(record, nowMs, horizon).map((m) => ({
+      record,
+      milestone: m,
+      jobId: milestoneJobId(record.person.id, record.planVersion, m.name),
+    })),
+  );
+  result.open += records.filter((r) => !r.cancelled && r.milestones.some(isOpen)).length;
   if (wanted.length === 0) return;
-
   const exists = await ctx.milestoneJobsExist(wanted.map((w) => w.jobId));
 
   const missing = new Map<string, PersonRecord>();
@@ -135,7 +179,7 @@ async function reconcileBatch(ctx: ReconcilePorts, records: PersonRecord[], resu
     [...missing.values()].map(async (record) => {
       try {
         const before = wanted.filter((w, i) => w.record === record && !exists[i]).length;
-        await scheduleMilestones(queue, record, nowMs);
+        await scheduleMilestones(queue, record, nowMs, horizon);
         result.rescheduled += before;
         ctx.log.warn(
           { personId: record.person.id, planVersion: record.planVersion, jobs: before },
@@ -165,7 +209,7 @@ async function reconcileBatch(ctx: ReconcilePorts, records: PersonRecord[], resu
           }
         } else if (state === 'failed' || state === 'completed') {
           await queue.remove(w.jobId);
-          await scheduleMilestones(queue, w.record, nowMs);
+          await scheduleMilestones(queue, w.record, nowMs, horizon);
           result.requeued++;
           ctx.log.warn(
             { personId: w.record.person.id, milestone: w.milestone.name, state },

@@ -18,7 +18,7 @@ import { isOpen } from '../../src/domain/milestone.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 import { plannedUnderOtherPolicy, replanUnderPolicy } from '../../src/domain/replan.ts';
 import { revokeTookEffect } from '../../src/effects/connectorEffects.ts';
-import { unscheduleVersion } from '../../src/queues/milestones.ts';
+import { horizonMs, unscheduleVersion } from '../../src/queues/milestones.ts';
 import { ensurePlan, type EnsurePlanPorts } from '../ensurePlan.ts';
 import type { JobPorts } from '../ports.ts';
 
@@ -127,7 +127,7 @@ async function replanLocked(ctx: ReplanPorts, personId: string): Promise<Replann
     : await ctx.people.save(record);
   // Nothing moved: same version, same jobs (the repair step after this checks them).
   if (saved.planVersion !== current.planVersion) {
-    await unscheduleVersion(ctx.queues.milestones, personId, current.planVersion);
+    await unscheduleVersion(ctx.queues.milestones, current, ctx.now().getTime(), horizonMs(ctx.settings));
     await ensurePlan(ctx, saved);
   }
   if (audited) {

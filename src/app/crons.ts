@@ -4,6 +4,7 @@
  * and alerts on late ones (./cronWatchdog.ts). The `ops` worker that runs the
  * tasks is in the worker table (./workers.ts).
  */
+import { horizonPass } from '../../jobs/ops/reconcile.ts';
 import { policyFingerprint } from '../domain/replan.ts';
 import { CRON_TASKS, syncJobSchedulers } from '../queues/crons.ts';
 import type { Context } from './context.ts';
@@ -20,6 +21,15 @@ export async function startCrons(
   await reconcileIfPolicyChanged(ctx).catch((err: Error) =>
     ctx.log.error({ err: err.message }, 'policy check at start failed; the reconcile cron replans'),
   );
+  // Milestones that came within the horizon while no scheduler ran get their
+  // jobs now, not at the next reconcile tick (jobs/ops/reconcile.ts).
+  // Each partition keeps its own next-due index (its people's keys).
+  await Promise.all(ctx.partitions.all().map((p) => horizonPass(ctx.shard(p))))
+    .then((counts) => counts.reduce((a, b) => a + b, 0))
+    .then((added) => added > 0 && ctx.log.info({ added }, 'horizon pass at start: milestone jobs added'))
+    .catch((err: Error) =>
+      ctx.log.error({ err: err.message }, 'horizon pass at start failed; the reconcile cron repeats it'),
+    );
   const watchdog = new CronWatchdog(ctx, ctx.queues.ops, watchdogOptions);
   watchdog.start();
   return { stop: () => watchdog.stop() };

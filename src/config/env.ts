@@ -31,6 +31,12 @@ export const envSchema = z.object({
    * Unset: the stored count, or at the first start 1 on a single Redis and 16
    * on a cluster. Set and different from the stored count: start-up refuses.
    */
+  /** Overrides `workers.horizonHours` (milestone jobs are added this many hours ahead at most). */
+  LASTDAY_HORIZON_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 366)
+    .optional(),
   LASTDAY_PARTITIONS: z.coerce.number().int().min(1).max(1024).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),

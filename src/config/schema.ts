@@ -166,6 +166,17 @@ export const configSchema = z
         /** HR events processed at once per process. */
         eventConcurrency: z.number().int().min(1).max(1000).default(20),
         /**
+         * No milestone job is added for a milestone due further ahead than this:
+         * reconcile's horizon pass (every run, and at start) adds them as they
+         * come within it. Keep it far above the reconcile period. Default 48;
+         * LASTDAY_HORIZON_HOURS overrides it.
+         */
+        horizonHours: z
+          .number()
+          .min(1)
+          .max(24 * 366)
+          .default(48),
+        /**
          * How long a worker's hold on a job (and on a person) lasts without renewal.
          * A worker that dies has its jobs picked up again after about this long;
          * the person lock lives twice as long. Default 30000 (BullMQ's default).

@@ -30,7 +30,7 @@ import {
 } from '../domain/reinstatement.ts';
 import { toIssues } from '../domain/zodIssues.ts';
 import { EffectFailure, reinstateAccess } from '../effects/connectorEffects.ts';
-import { scheduleMilestones } from '../queues/milestones.ts';
+import { horizonMs, scheduleMilestones } from '../queues/milestones.ts';
 import { requestHash } from '../store/actions.ts';
 import { ExecutionRetry } from './retry.ts';
 import type { Actor, GuardService } from './service.ts';
@@ -351,7 +351,8 @@ async function reinstateLocked(
         : {}),
     },
   });
-  if (replanned) await scheduleMilestones(ctx.queues.milestones, saved, now.getTime());
+  if (replanned)
+    await scheduleMilestones(ctx.queues.milestones, saved, now.getTime(), horizonMs(ctx.settings));
   ctx.log.info({ personId, actionId: action.actionId, approvalToEnabledMs }, 'person reinstated');
   return {
     outcome: 'executed',

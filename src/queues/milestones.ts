@@ -1,13 +1,18 @@
 /**
- * Scheduling milestone jobs. Every open milestone of the current plan has one
- * delayed job whose id carries the plan version; replanning removes the jobs of
- * the superseded version as a courtesy, but nothing depends on that removal:
- * a job of an old version finds the person's plan moved on and does nothing.
+ * Scheduling milestone jobs. A person has one delayed job: the job of the
+ * first open milestone of the current plan (and of the next one while that
+ * one is failing; see src/domain/milestoneJobs.ts), with an id that carries
+ * the plan version, and none for a milestone beyond the horizon. The job runs
+ * the due prefix and schedules the next one (jobs/milestone.ts). Replanning
+ * removes the jobs of the superseded version as a courtesy, but nothing
+ * depends on that removal: a job of an old version finds the person's plan
+ * moved on and does nothing.
  */
 import type { JobsOptions, Queue } from 'bullmq';
+import type { Settings } from '../config/load.ts';
 import type { RedisClient } from '../store/redisClient.ts';
-import { MILESTONES } from '../domain/milestone.ts';
-import { openMilestones, type PersonRecord } from '../domain/person.ts';
+import { milestonesWithJobs } from '../domain/milestoneJobs.ts';
+import type { PersonRecord } from '../domain/person.ts';
 import { type MilestoneJobData, milestoneJobId } from './names.ts';
 
 /** Backoff type registered on the milestone worker (see ./backoff.ts). */
@@ -22,48 +27,50 @@ const baseOptions: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
-/**
- * How much later than its instant a milestone's own job runs when a later
- * milestone's job, due at the same moment or earlier, runs it first (catch-up
- * in jobs/milestone.ts). That job is the safety net: normally it finds its
- * milestone done and does nothing.
- */
-export const COVERED_DELAY_MS = 5_000;
+/** A milestone job as `Queue.addBulk` takes it (id deterministic: adding it twice is a no-op). */
+export function milestoneJob(record: PersonRecord, name: MilestoneJobData['milestone'], delay: number) {
+  return {
+    name,
+    data: { personId: record.person.id, version: record.planVersion, milestone: name },
+    opts: { ...baseOptions, jobId: milestoneJobId(record.person.id, record.planVersion, name), delay },
+  };
+}
 
+/**
+ * Adds the jobs `record` wants now (milestonesWithJobs), each delayed to its
+ * milestone's own instant; returns their ids. Idempotent.
+ */
 export async function scheduleMilestones(
   queue: Queue<MilestoneJobData>,
   record: PersonRecord,
   nowMs: number,
+  horizonMs: number,
 ): Promise<string[]> {
-  const open = openMilestones(record);
-  if (open.length === 0) return [];
-  const delays = open.map((m) => Math.max(0, Date.parse(m.dueAt) - nowMs));
-  const jobs = open.map((m, i) => {
-    const jobId = milestoneJobId(record.person.id, record.planVersion, m.name);
-    // Milestones due together (past-due ones at planning, or a termination's
-    // reduce, freeze and revoke at one instant) would all race for the person
-    // lock; only the last of them runs at its instant and does the others first,
-    // in order. Theirs follow a little later and normally find nothing to do.
-    const covered = delays.some((d, k) => k > i && d <= delays[i]!);
-    const delay = delays[i]! + (covered ? COVERED_DELAY_MS : 0);
-    return {
-      name: m.name,
-      data: { personId: record.person.id, version: record.planVersion, milestone: m.name },
-      opts: { ...baseOptions, jobId, delay },
-    };
-  });
+  const jobs = milestonesWithJobs(record, nowMs, horizonMs).map((m) =>
+    milestoneJob(record, m.name, Math.max(0, Date.parse(m.dueAt) - nowMs)),
+  );
+  if (jobs.length === 0) return [];
   await queue.addBulk(jobs);
   return jobs.map((j) => j.opts.jobId);
 }
 
-/** Best-effort removal of an older plan's delayed jobs. */
+/**
+ * Best-effort removal of a superseded plan's jobs: those it had by
+ * milestonesWithJobs at `nowMs` (usually one; none for a plan all beyond the
+ * horizon). A job left behind finds its version stale and does nothing.
+ */
 export async function unscheduleVersion(
   queue: Queue<MilestoneJobData>,
-  personId: string,
-  version: number,
+  old: PersonRecord,
+  nowMs: number,
+  horizonMs: number,
 ): Promise<void> {
-  if (version < 1) return;
-  await Promise.allSettled(MILESTONES.map((m) => queue.remove(milestoneJobId(personId, version, m))));
+  if (old.planVersion < 1) return;
+  await Promise.allSettled(
+    milestonesWithJobs(old, nowMs, horizonMs).map((m) =>
+      queue.remove(milestoneJobId(old.person.id, old.planVersion, m.name)),
+    ),
+  );
 }
 
 /**
@@ -90,4 +97,9 @@ export async function existingJobs(
     });
   }
   return exists;
+}
+
+/** The horizon in ms: LASTDAY_HORIZON_HOURS, else `workers.horizonHours`. */
+export function horizonMs(settings: Settings): number {
+  return (settings.env.LASTDAY_HORIZON_HOURS ?? settings.config.workers.horizonHours) * 3_600_000;
 }

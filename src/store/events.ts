@@ -86,6 +86,14 @@ function usableEventId(id: unknown): string | undefined {
   return typeof id === 'string' && id.length >= 1 && id.length <= 200 ? id : undefined;
 }
 
+/** What the worker writes on an event's key once it handled the event. */
+export type EventMark = 'applied' | 'stale';
+
+/** Whether an event key's value says the worker handled it (else: accepted by intake, or unknown). */
+export function isHandledMark(value: string | null | undefined): boolean {
+  return value === 'applied' || value === 'stale';
+}
+
 export class EventsStore {
   constructor(
     private readonly redis: RedisClient,
@@ -108,11 +116,19 @@ export class EventsStore {
 
   /** Whether the worker already applied (or recorded as stale) this event. */
   async isApplied(eventId: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.eventApplied(eventId))) === 1;
+    // Two reads, not one MGET: with partitions the worker's mark is in the
+    // person's partition (src/app/context.ts), intake's key is global.
+    if ((await this.redis.exists(this.keys.eventApplied(eventId))) === 1) return true;
+    return isHandledMark(await this.redis.get(this.keys.eventSeen(eventId)));
   }
 
-  /** Marks an event as handled by the worker: `applied`, or `stale` (recorded, not applied). */
-  async markApplied(eventId: string, outcome: 'applied' | 'stale'): Promise<void> {
+  /**
+   * Marks an event as handled by the worker: `applied`, or `stale` (recorded,
+   * not applied). The same key intake marks as accepted: a later intake of
+   * the event answers `duplicate` either way. An applied event is marked by
+   * the person's save itself (PeopleStore.save).
+   */
+  async markApplied(eventId: string, outcome: EventMark): Promise<void> {
     await this.redis.set(this.keys.eventApplied(eventId), outcome);
   }
 

@@ -22,6 +22,14 @@ export function createKeys(prefix: string) {
     person: (personId: string) => k('person', encodeId(personId)),
     /** Sorted set: personId scored by `endsAt` (ms); every known person is here. */
     peopleByEnd: k('people', 'by-end'),
+    /**
+     * Sorted set: personId scored by the `dueAt` (ms) of the first open milestone
+     * of its plan; absent with nothing open. The horizon pass reads it
+     * (src/domain/milestoneJobs.ts); every person save keeps it in step.
+     */
+    peopleByNextDue: k('people', 'by-next-due'),
+    /** String: the instant (ms) up to which the horizon pass has added the jobs of peopleByNextDue. */
+    horizonUntil: k('people', 'horizon-until'),
     /** String with TTL: the per-person processing lock (token). */
     personLock: (personId: string) => k('lock', 'person', encodeId(personId)),
     /** Hash: per (cycle, effect, connector) state and data. */

@@ -1,12 +1,16 @@
 /**
  * Person records: one JSON document per person, saved with an optimistic
- * revision check (a lock that expired under a long pause must not let two
- * writers interleave), plus the by-end index used for listings and reconcile.
+ * revision check (a lock that expired under a long pause, or an HR event
+ * applied without the lock, must not let two writers interleave), plus the
+ * by-end index used for listings and reconcile and the next-due index the
+ * horizon pass reads.
  */
 import type { RedisClient } from './redisClient.ts';
 import { LastdayError } from '../domain/errors.ts';
+import { nextDueMs } from '../domain/milestoneJobs.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
+import type { EventMark } from './events.ts';
 import type { Keys } from './keys.ts';
 import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
@@ -30,14 +34,35 @@ export class PeopleStore {
 
   /**
    * Saves `record` if nobody wrote since `record.rev` was read; the stored copy
-   * gets `rev + 1`. Appends `audit` in the same atomic step.
+   * gets `rev + 1`. Appends `audit`, keeps the indexes and, with `event`, marks
+   * that HR event handled, all in the same atomic step. Pass `event` only when
+   * the event's key is in the person's slot (no partitions): the HR event
+   * processor marks it on its own (jobs/hrEvent.ts).
    * @throws LastdayError `conflict` when another writer got there first.
    */
-  async save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
+  async save(
+    record: PersonRecord,
+    audit?: AuditInput,
+    event?: { eventId: string; mark: EventMark },
+  ): Promise<PersonRecord> {
     const next = { ...record, rev: record.rev + 1 };
     const endsAtMs = next.endsAt ? String(Date.parse(next.endsAt)) : '';
-    const keys = [this.keys.person(record.person.id), this.keys.peopleByEnd];
-    const args = [JSON.stringify(next), String(record.rev), record.person.id, endsAtMs];
+    const due = nextDueMs(next);
+    const personKey = this.keys.person(record.person.id);
+    const keys = [
+      personKey,
+      this.keys.peopleByEnd,
+      this.keys.peopleByNextDue,
+      event ? this.keys.eventSeen(event.eventId) : personKey,
+    ];
+    const args = [
+      JSON.stringify(next),
+      String(record.rev),
+      record.person.id,
+      endsAtMs,
+      due === undefined ? '' : String(due),
+      event?.mark ?? '',
+    ];
     const saved = audit
       ? await this.audit.run(savePersonScript, keys, args, audit)
       : await savePersonQuietScript.run(this.redis, keys, args);
@@ -45,6 +70,22 @@ export class PeopleStore {
       throw new LastdayError('conflict', `person ${record.person.id} was changed concurrently; retrying`);
     }
     return next;
+  }
+
+  /** Person ids whose first open milestone is due in (fromMs, toMs], in due order. */
+  async idsDueBetween(fromMs: number, toMs: number, limit = 1000, offset = 0): Promise<string[]> {
+    const from = Number.isFinite(fromMs) ? `(${fromMs}` : '-inf';
+    return this.redis.zrangebyscore(this.keys.peopleByNextDue, from, toMs, 'LIMIT', offset, limit);
+  }
+
+  /** Up to which instant (ms) the horizon pass added jobs; -Infinity before its first pass. */
+  async horizonCovered(): Promise<number> {
+    const raw = await this.redis.get(this.keys.horizonUntil);
+    return raw === null ? Number.NEGATIVE_INFINITY : Number(raw);
+  }
+
+  async setHorizonCovered(untilMs: number): Promise<void> {
+    await this.redis.set(this.keys.horizonUntil, String(untilMs));
   }
 
   /** Person ids whose `endsAt` lies in [fromMs, toMs], in end order. */

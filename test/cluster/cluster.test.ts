@@ -28,7 +28,14 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   const s = guardSettings({ verifyAfterMinutes: 0.02 });
   // The one-slot layout (step 1), still a valid choice; partitions.test.ts runs the default 16.
-  s.env = { ...s.env, LASTDAY_PREFIX: base, REDIS_CLUSTER_NODES: cluster.nodes, LASTDAY_PARTITIONS: 1 };
+  // A horizon of a year: a person planned for 2027-05 has the first milestone's job.
+  s.env = {
+    ...s.env,
+    LASTDAY_PREFIX: base,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    LASTDAY_PARTITIONS: 1,
+    LASTDAY_HORIZON_HOURS: 24 * 366,
+  };
   rt = await startRuntime({
     settings: s,
     redisUrl: cluster.url,
@@ -143,7 +150,7 @@ describe('lastday on Redis Cluster', () => {
   it('reconcile puts back a lost delayed job; scripts run after the master lost its script cache', async () => {
     const ctx = rt.ctx;
     await sendHr(rt, hrEvent({ personId: 'cluster-far', lastDay: '2027-05-05' }));
-    const id = milestoneJobId('cluster-far', 1, 'verify');
+    const id = milestoneJobId('cluster-far', 1, 'notice');
     await eventually(async () => (await ctx.queues.milestones.getJobState(id)) === 'delayed');
     await ctx.queues.milestones.remove(id);
     expect(await ctx.queues.milestones.getJobState(id)).toBe('unknown');

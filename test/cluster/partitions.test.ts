@@ -29,7 +29,14 @@ const FAR_PEOPLE = 300;
 
 function settings(env: Record<string, unknown> = {}) {
   const s = guardSettings({ verifyAfterMinutes: 0.02 });
-  s.env = { ...s.env, LASTDAY_PREFIX: `{${base}}`, REDIS_CLUSTER_NODES: cluster.nodes, ...env };
+  // A horizon of a year: the far people have their first milestone's job to lose.
+  s.env = {
+    ...s.env,
+    LASTDAY_PREFIX: `{${base}}`,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    LASTDAY_HORIZON_HOURS: 24 * 366,
+    ...env,
+  };
   return s;
 }
 
@@ -230,7 +237,7 @@ describe('16 partitions on Redis Cluster', () => {
   it('reconcile (fanned out per partition) puts back a lost delayed job', async () => {
     const ctx = rt.ctx;
     const shard = ctx.shardOf('far-7@example.com');
-    const id = milestoneJobId('far-7@example.com', 1, 'verify');
+    const id = milestoneJobId('far-7@example.com', 1, 'notice');
     await eventually(async () => (await shard.queues.milestones.getJobState(id)) === 'delayed');
     await shard.queues.milestones.remove(id);
     expect(await shard.queues.milestones.getJobState(id)).toBe('unknown');

@@ -89,10 +89,14 @@ describe('a milestone job promoted or forged before its instant', () => {
     const dueMs = Date.parse(revoke.dueAt);
     expect(dueMs - Date.now()).toBeGreaterThan(5 * DAY_MS);
     const jobId = milestoneJobId(personId, planned.planVersion, 'revoke');
-    // The plan is saved first, then scheduled.
-    await eventually(async () => (await outside.queue.getJobState(jobId)) === 'delayed');
-
-    // What bull-board's "Promote" does, and a job someone added with the same data.
+    // Days ahead, beyond the horizon: no job yet. One with the plan's own id
+    // (as the chain of jobs would add it) and its data, delayed to the instant…
+    await outside.queue.add(
+      'revoke',
+      { personId, version: planned.planVersion, milestone: 'revoke' },
+      { jobId, delay: dueMs - Date.now() },
+    );
+    // …then what bull-board's "Promote" does, and a job someone added with the same data.
     await (await Job.fromId(outside.queue, jobId))!.promote();
     const forged = await outside.queue.add('revoke', {
       personId,
@@ -223,6 +227,12 @@ describe('a worker whose clock runs ahead', () => {
     const record = (await ctx.people.get(personId))!;
     const revoke = record.milestones.find((m) => m.name === 'revoke')!;
     const jobId = milestoneJobId(personId, record.planVersion, 'revoke');
+    // Beyond the horizon there is no job yet: one with the plan's own id, delayed to the instant.
+    await outside.queue.add(
+      'revoke',
+      { personId, version: record.planVersion, milestone: 'revoke' },
+      { jobId, delay: Date.parse(revoke.dueAt) - Date.now() },
+    );
 
     // This worker's clock is ten days fast; by its own clock the revoke is long due.
     const skewed: Context = { ...ctx, now: () => new Date(Date.now() + 10 * DAY_MS) };

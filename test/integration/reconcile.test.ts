@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyEvent } from '../../jobs/hrEvent.ts';
 import { runOpsTask } from '../../jobs/ops/tasks.ts';
-import { reconcile } from '../../jobs/ops/reconcile.ts';
+import { horizonPass, reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Context } from '../../src/app/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
+import { MILESTONES } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { eventually, testContext, testPrefix, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -54,23 +55,35 @@ describe('reconcile', () => {
       now().toISOString(),
     );
 
-    // 1. A lost delayed job.
-    const lost = milestoneJobId('far:away', 1, 'revoke');
-    expect(await c.queues.milestones.getJobState(lost)).toBe('delayed');
+    // far:away is months ahead, beyond the horizon: no job at all.
+    for (const m of MILESTONES) {
+      expect(await c.queues.milestones.getJobState(milestoneJobId('far:away', 1, m))).toBe('unknown');
+    }
+    // soon/1 has one job, its first open milestone's.
+    const soonPlan = (await c.people.get('soon/1'))!;
+    const firstOpen = soonPlan.milestones.find((m) => m.state === 'scheduled')!;
+    expect(Date.parse(firstOpen.dueAt) - clock).toBeLessThan(48 * 3_600_000);
+    const lost = milestoneJobId('soon/1', 1, firstOpen.name);
+    for (const m of soonPlan.milestones.filter((x) => x.name !== firstOpen.name)) {
+      expect(await c.queues.milestones.getJobState(milestoneJobId('soon/1', 1, m.name))).toBe('unknown');
+    }
+
+    // The pass a scheduler makes at start: everything within the horizon has its job already.
+    expect(await horizonPass(c)).toBe(0);
+
+    // 1. A lost job.
+    expect(await c.queues.milestones.getJobState(lost)).toMatch(/delayed|wait/);
     await c.queues.milestones.remove(lost);
     expect(await c.queues.milestones.getJobState(lost)).toBe('unknown');
     const first = await reconcile(c);
-    expect(first).toMatchObject({ scanned: 2, open: 2, rescheduled: 1, promoted: 0, requeued: 0, errors: 0 });
-    expect(await c.queues.milestones.getJobState(lost)).toBe('delayed');
+    expect(first).toMatchObject({ scanned: 2, open: 2, rescheduled: 1, requeued: 0, errors: 0 });
+    expect(await c.queues.milestones.getJobState(lost)).toMatch(/delayed|wait/);
 
-    // 2. Ten days pass with no worker: every milestone of soon/1 is past due, its jobs still delayed.
+    // 2. Ten days pass with no worker: every milestone of soon/1 is past due, its job still delayed.
     clock = T0 + 10 * 86_400_000;
     const second = await reconcile(c);
     expect(second.rescheduled).toBe(0);
-    expect(second.promoted).toBeGreaterThanOrEqual(3); // freeze, revoke, verify (reduce may already wait)
-    for (const m of ['freeze', 'revoke', 'verify'] as const) {
-      expect(await c.queues.milestones.getJobState(milestoneJobId('soon/1', 1, m))).toMatch(/waiting|wait/);
-    }
+    expect(await c.queues.milestones.getJobState(lost)).toMatch(/waiting|wait/);
     const third = await reconcile(c);
     expect(third).toMatchObject({ rescheduled: 0, promoted: 0, requeued: 0, errors: 0 });
 
@@ -94,10 +107,6 @@ describe('reconcile', () => {
     expect((await c.directory.get('soon/1'))?.active).toBe(false);
     const planned = await eventually(() => c.people.get('roster-only'));
     expect(planned.lastDay).toBe('2027-01-29');
-    await eventually(
-      async () =>
-        (await c.queues.milestones.getJobState(milestoneJobId('roster-only', 1, 'revoke'))) === 'delayed',
-    );
 
     // Twice changes nothing: no jobs to repair, the roster event is a duplicate.
     const again = (await runOpsTask(c, 'reconcile')) as Record<string, unknown> & {
@@ -118,17 +127,47 @@ describe('reconcile', () => {
 // Only the key layout on one Redis; the real cluster runs are in test/cluster/.
 describe('reconcile under a hash-tagged prefix, on a single Redis', () => {
   it('finds and repairs jobs the same way', async () => {
-    const tagged = testSettings({}, { LASTDAY_PREFIX: `{${testPrefix()}}` });
+    // A horizon of a year: the first open milestone's job exists.
+    const tagged = testSettings(
+      {},
+      { LASTDAY_PREFIX: `{${testPrefix()}}`, LASTDAY_HORIZON_HOURS: String(24 * 366) },
+    );
     const c = await testContext(tagged);
     try {
       await applyEvent(c, hrEvent({ personId: 'tagged', lastDay: '2027-05-05' }) as HrEvent);
-      const id = milestoneJobId('tagged', 1, 'verify');
+      const id = milestoneJobId('tagged', 1, 'notice');
+      expect(await horizonPass(c)).toBe(0);
       await c.queues.milestones.remove(id);
       expect(await reconcile(c)).toMatchObject({ scanned: 1, rescheduled: 1 });
       expect(await c.queues.milestones.getJobState(id)).toBe('delayed');
       expect(await c.redis.keys('*tagged*')).toSatisfy((keys: string[]) =>
         keys.every((k) => k.startsWith(`${tagged.env.LASTDAY_PREFIX}:`)),
       );
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('the horizon pass', () => {
+  it('adds the job of a milestone coming within the horizon, delayed to its exact instant, once', async () => {
+    let at = T0;
+    const c = await testContext(testSettings({ workers: { horizonHours: 48 } }), () => new Date(at));
+    try {
+      await applyEvent(c, hrEvent({ personId: 'far/h', lastDay: '2027-03-10' }) as HrEvent);
+      const plan = (await c.people.get('far/h'))!;
+      const first = plan.milestones.find((m) => m.state === 'scheduled')!;
+      const id = milestoneJobId('far/h', 1, first.name);
+      expect(await c.queues.milestones.getJobState(id)).toBe('unknown');
+      expect(await horizonPass(c)).toBe(0);
+
+      at = Date.parse(first.dueAt) - 47 * 3_600_000;
+      expect(await reconcile(c)).toMatchObject({ horizonAdded: 1, rescheduled: 0, errors: 0 });
+      const job = (await c.queues.milestones.getJob(id))!;
+      expect(await job.getState()).toBe('delayed');
+      expect(job.opts.delay).toBe(47 * 3_600_000);
+      expect(await horizonPass(c)).toBe(0);
+      expect(await reconcile(c)).toMatchObject({ horizonAdded: 0, rescheduled: 0 });
     } finally {
       await c.close();
     }
