@@ -224,6 +224,9 @@ async function movePerson(
     }
     o.movedActions.set(actionId, to.prefix);
   }
+  // The horizon pass finds the person's next milestone through this index.
+  const nextDue = await redis.zscore(from.peopleByNextDue, personId);
+  if (nextDue !== null) await redis.zadd(to.peopleByNextDue, nextDue, personId);
   await redis.zadd(to.peopleByEnd, score, personId);
   if (!movedBefore) {
     await o.to.append({
@@ -251,6 +254,7 @@ async function movePerson(
   ] as const) {
     await redis.del(from[key](personId));
   }
+  await redis.zrem(from.peopleByNextDue, personId);
   await redis.zrem(from.peopleByEnd, personId);
   return copied;
 }
