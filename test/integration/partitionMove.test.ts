@@ -21,7 +21,8 @@ let rt: Runtime | undefined;
 
 function settings(env: Record<string, unknown> = {}) {
   const s = guardSettings();
-  s.env = { ...s.env, LASTDAY_PREFIX: prefix, ...env };
+  // A horizon beyond everyone's plan: each person has their one delayed job to move.
+  s.env = { ...s.env, LASTDAY_PREFIX: prefix, LASTDAY_HORIZON_HOURS: 24 * 366, ...env };
   return s;
 }
 
