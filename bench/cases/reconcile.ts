@@ -64,7 +64,9 @@ export const reconcileCase: BenchCase = {
       const repair = await reconcile(ctx);
       // One job per person now (the first open milestone's): at least one each.
       if (repair.rescheduled < lost)
-        throw new Error(`reconcile rescheduled ${repair.rescheduled} jobs for ${lost} people who lost theirs`);
+        throw new Error(
+          `reconcile rescheduled ${repair.rescheduled} jobs for ${lost} people who lost theirs`,
+        );
 
       env.progress(`reconcile: plain BullMQ baseline, getDelayed over ${n} jobs`);
       const queue = new Queue(QUEUES.milestones, { connection: driver, prefix: population.prefix });
