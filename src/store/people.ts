@@ -10,7 +10,6 @@ import { LastdayError } from '../domain/errors.ts';
 import { nextDueMs } from '../domain/milestoneJobs.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
-import type { EventMark } from './events.ts';
 import type { Keys } from './keys.ts';
 import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 
@@ -34,34 +33,23 @@ export class PeopleStore {
 
   /**
    * Saves `record` if nobody wrote since `record.rev` was read; the stored copy
-   * gets `rev + 1`. Appends `audit`, keeps the indexes and, with `event`, marks
-   * that HR event handled, all in the same atomic step. Pass `event` only when
-   * the event's key is in the person's slot (no partitions): the HR event
-   * processor marks it on its own (jobs/hrEvent.ts).
+   * gets `rev + 1`. Appends `audit` and keeps the indexes in the same atomic
+   * step. The HR event processor marks its event on its own (jobs/hrEvent.ts):
+   * the event's key is global, the person's slot is their partition's.
    * @throws LastdayError `conflict` when another writer got there first.
    */
-  async save(
-    record: PersonRecord,
-    audit?: AuditInput,
-    event?: { eventId: string; mark: EventMark },
-  ): Promise<PersonRecord> {
+  async save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
     const next = { ...record, rev: record.rev + 1 };
     const endsAtMs = next.endsAt ? String(Date.parse(next.endsAt)) : '';
     const due = nextDueMs(next);
     const personKey = this.keys.person(record.person.id);
-    const keys = [
-      personKey,
-      this.keys.peopleByEnd,
-      this.keys.peopleByNextDue,
-      event ? this.keys.eventSeen(event.eventId) : personKey,
-    ];
+    const keys = [personKey, this.keys.peopleByEnd, this.keys.peopleByNextDue];
     const args = [
       JSON.stringify(next),
       String(record.rev),
       record.person.id,
       endsAtMs,
       due === undefined ? '' : String(due),
-      event?.mark ?? '',
     ];
     const saved = audit
       ? await this.audit.run(savePersonScript, keys, args, audit)

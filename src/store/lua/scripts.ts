@@ -15,11 +15,9 @@ export const auditAppendScript = chainedScript('auditAppend', `return audit_appe
 /**
  * Saves a person record if its stored revision is still the expected one and
  * keeps the by-end and next-due indexes in step (with its audit entry in the
- * chained form); when it applies an HR event, marks that event's one
- * idempotency key in the same step.
- * KEYS: person, peopleByEnd, peopleByNextDue, event key (the person key when
- * none), [chain]. ARGV: json, expectedRev, personId, endsAtMs ('' = +inf),
- * nextDueMs ('' = drop from the next-due index), eventMark ('' = none), [chain].
+ * chained form).
+ * KEYS: person, peopleByEnd, peopleByNextDue, [chain]. ARGV: json, expectedRev,
+ * personId, endsAtMs ('' = +inf), nextDueMs ('' = drop from the next-due index), [chain].
  * Returns 1 when saved, 0 on a revision conflict.
  */
 const SAVE_PERSON = `
@@ -34,7 +32,6 @@ local score = ARGV[4]
 if score == '' then score = '+inf' end
 redis.call('ZADD', KEYS[2], score, ARGV[3])
 if ARGV[5] == '' then redis.call('ZREM', KEYS[3], ARGV[3]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3]) end
-if ARGV[6] ~= '' then redis.call('SET', KEYS[4], ARGV[6]) end
 return 1`;
 export const savePersonScript = chainedScript('savePerson', SAVE_PERSON);
 /** savePersonScript without an audit entry (and without the chain's keys and args). */
