@@ -14,7 +14,13 @@ import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { client, sendHr, settings as guardSettings, statusOf } from '../helpers/guard.ts';
+import {
+  client,
+  leaverFreezeScenario,
+  sendHr,
+  settings as guardSettings,
+  statusOf,
+} from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testLogger, testPrefix } from '../helpers/lastday.ts';
 import { startTestCluster, type TestCluster } from '../helpers/redisCluster.ts';
 import { startRuntime } from '../../src/app/runtime.ts';
@@ -101,29 +107,7 @@ describe('lastday on Redis Cluster', () => {
   it('freeze holds the leaver’s pending actions and the gate holds new ones', async () => {
     const system = bearer(TOKENS.system);
     const leaver = 'cluster-leaver';
-    const before = await api(
-      'POST',
-      '/v1/actions',
-      { actionId: 'c-pending', initiatorId: leaver, kind: 'account.deactivate', target: 'account:1' },
-      system,
-    );
-    expect(before.body.state).toBe('pending');
-    expect((await api('POST', '/v1/actions/c-pending/gate', undefined, system)).body.decision).toBe('allow');
-    await sendHr(
-      rt,
-      hrEvent({ personId: leaver, type: 'contract.terminated', effectiveAt: new Date().toISOString() }),
-    );
-    await eventually(async () => (await statusOf(rt, leaver)) === 'revoked', 20_000);
-    expect((await api('GET', '/v1/actions/c-pending', undefined, bearer(TOKENS.viewer))).body.state).toBe(
-      'held',
-    );
-    const late = await api(
-      'POST',
-      '/v1/actions',
-      { actionId: 'c-late', initiatorId: leaver, kind: 'account.deactivate', target: 'account:2' },
-      system,
-    );
-    expect(late.body.state).toBe('held');
+    await leaverFreezeScenario(rt, leaver, 'c');
     expect((await api('POST', '/v1/actions/c-late/gate', undefined, system)).body).toMatchObject({
       decision: 'hold',
       state: 'held',

@@ -14,7 +14,7 @@ import { partitionPortsOf } from '../../src/app/workers.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { runCli } from '../helpers/cli.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { client, sendHr, settings as guardSettings, statusOf } from '../helpers/guard.ts';
+import { client, leaverFreezeScenario, sendHr, settings as guardSettings } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testLogger } from '../helpers/lastday.ts';
 import { startTestCluster, type TestCluster } from '../helpers/redisCluster.ts';
 
@@ -204,31 +204,10 @@ describe('16 partitions on Redis Cluster', () => {
   it('freeze holds the leaver’s pending actions and the gate holds new ones; an approver in another partition', async () => {
     const system = bearer(TOKENS.system);
     const leaver = 'p-leaver';
-    const before = await api(
-      'POST',
-      '/v1/actions',
-      { actionId: 'p-pending', initiatorId: leaver, kind: 'account.deactivate', target: 'account:1' },
-      system,
-    );
-    expect(before.body.state).toBe('pending');
-    expect((await api('POST', '/v1/actions/p-pending/gate', undefined, system)).body.decision).toBe('allow');
-    await sendHr(
-      rt,
-      hrEvent({ personId: leaver, type: 'contract.terminated', effectiveAt: new Date().toISOString() }),
-    );
-    await eventually(async () => (await statusOf(rt, leaver)) === 'revoked', 20_000);
-    expect((await api('GET', '/v1/actions/p-pending', undefined, bearer(TOKENS.viewer))).body.state).toBe(
-      'held',
-    );
-    const late = await api(
-      'POST',
-      '/v1/actions',
-      { actionId: 'p-late', initiatorId: leaver, kind: 'account.deactivate', target: 'account:2' },
-      system,
-    );
-    expect(late.body.state).toBe('held');
+    await leaverFreezeScenario(rt, leaver, 'p');
     const holds = await api('GET', '/v1/holds', undefined, bearer(TOKENS.viewer));
-    if (holds.status === 200) expect(holds.body.total).toBeGreaterThanOrEqual(2);
+    expect(holds.status).toBe(200);
+    expect(holds.body.total).toBeGreaterThanOrEqual(2);
     const approved = await api('POST', '/v1/actions/p-late/approve', undefined, bearer(TOKENS.approver));
     expect(approved.body.state).toBe('approved');
     expect((await api('POST', '/v1/actions/p-late/gate', undefined, system)).body.decision).toBe('allow');

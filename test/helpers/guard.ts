@@ -6,7 +6,8 @@
 import { expect } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
-import { bearer, signedHeaders, TOKENS, testSettings } from './lastday.ts';
+import { hrEvent } from './events.ts';
+import { bearer, eventually, signedHeaders, TOKENS, testSettings } from './lastday.ts';
 
 export const EXTRA = {
   approver2: 'approver-2-token',
@@ -59,4 +60,40 @@ export async function statusOf(rt: Runtime, personId: string) {
     bearer(TOKENS.viewer),
   );
   return res.body?.status as string | undefined;
+}
+
+/**
+ * A leaver's pending action, then their termination: the action becomes held
+ * at `freeze`, and an action they register afterwards is held at once. Shared
+ * by the cluster tests (one slot, and 16 partitions); each goes on from there.
+ * Action ids are `<ids>-pending` and `<ids>-late`.
+ */
+export async function leaverFreezeScenario(rt: Runtime, leaver: string, ids: string): Promise<void> {
+  const api = client(rt);
+  const system = bearer(TOKENS.system);
+  const before = await api(
+    'POST',
+    '/v1/actions',
+    { actionId: `${ids}-pending`, initiatorId: leaver, kind: 'account.deactivate', target: 'account:1' },
+    system,
+  );
+  expect(before.body.state).toBe('pending');
+  expect((await api('POST', `/v1/actions/${ids}-pending/gate`, undefined, system)).body.decision).toBe(
+    'allow',
+  );
+  await sendHr(
+    rt,
+    hrEvent({ personId: leaver, type: 'contract.terminated', effectiveAt: new Date().toISOString() }),
+  );
+  await eventually(async () => (await statusOf(rt, leaver)) === 'revoked', 20_000);
+  expect((await api('GET', `/v1/actions/${ids}-pending`, undefined, bearer(TOKENS.viewer))).body.state).toBe(
+    'held',
+  );
+  const late = await api(
+    'POST',
+    '/v1/actions',
+    { actionId: `${ids}-late`, initiatorId: leaver, kind: 'account.deactivate', target: 'account:2' },
+    system,
+  );
+  expect(late.body.state).toBe('held');
 }
