@@ -42,7 +42,11 @@ export function createKeys(prefix: string) {
     snapshotsUntil: k('effects', 'snapshots-until'),
     /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
-    /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
+    /**
+     * String: set once an HR event id was applied (or recorded as stale) by the
+     * worker, by versions before the person record kept its handled events
+     * (PersonRecord.recentEvents): read for their people, no longer written.
+     */
     eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
     /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
     webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
