@@ -26,6 +26,7 @@
 import { type Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { QUEUES } from '../queues/names.ts';
+import { ActionIndex } from '../store/actionIndex.ts';
 import { AuditStore } from '../store/audit.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import {
@@ -161,6 +162,12 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
     result.directoryUsers += await moveDirectory(redis, from, newPrefixOf);
     result.jobs += await moveJobs(redis, from, newPrefixOf, movedActions);
   }
+  // The action index names home people, not partitions: it holds for any
+  // count. With one partition nothing keeps it, so it goes; with more, the
+  // actions written while there was one are indexed now.
+  const index = new ActionIndex(redis, createKeys(prefix));
+  if (to === 1) await index.drop();
+  else if (!(await index.complete())) await index.backfill(target.prefixes.map((p) => createKeys(p)));
   await redis.set(layoutKey(prefix), JSON.stringify(target));
   await redis.del(moveKey(prefix));
   o.log?.info({ ...result }, 'partitions moved');

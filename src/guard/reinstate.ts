@@ -109,6 +109,8 @@ async function registerLocked(
     windowEndsAt: check.windowEndsAt,
   };
   const heldReason = 'reinstatement: held until a second person approves';
+  // A fresh id, filed under the person reinstated (its partition holds it).
+  await ctx.actionIndex?.claim(actionId, personId);
   for (let attempt = 0; attempt < 5; attempt++) {
     const initiator = await actions.guardInputsOf(requester);
     const initiatorStatus = guardStatus(initiator.record, initiator.mark);

@@ -28,6 +28,7 @@ import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queue
 import type { Queue } from 'bullmq';
 import type { Connector } from '../connectors/connector.ts';
 import type { MilestoneJobData } from '../queues/names.ts';
+import type { ActionIndex } from '../store/actionIndex.ts';
 import type { ActionsStore } from '../store/actions.ts';
 import type { EffectsStore } from '../store/effects.ts';
 import type { PersonLock } from '../store/lock.ts';
@@ -81,6 +82,12 @@ export interface GuardPorts {
    * (docs/cluster.md "Partitions"); default: this guard's actions store.
    */
   guardInputsOf?: (personId: string) => ReturnType<ActionsStore['guardInputsOf']>;
+  /**
+   * With more than one partition: where each action lives, claimed before an
+   * action is written so an id is single-use across partitions
+   * (store/actionIndex.ts). Absent with one partition.
+   */
+  actionIndex?: ActionIndex | undefined;
 }
 
 export class GuardService {
