@@ -13,9 +13,14 @@ import { startTestCluster, type TestCluster } from './redisCluster.ts';
 
 export interface ClusterRuntime {
   cluster: TestCluster;
+  /** The running lastday (replaced by `startLastday`). */
   rt: Runtime;
   /** A JSON client of `rt`'s API. */
   api: ReturnType<typeof client>;
+  /** Stops lastday only (a `partitions move` wants it stopped); the cluster stays. */
+  stopLastday(): Promise<void>;
+  /** Starts lastday again on the same cluster, `env` added to the file's own. */
+  startLastday(env?: Record<string, unknown>): Promise<Runtime>;
   /** Stops lastday, then the cluster. */
   stop(): Promise<void>;
 }
@@ -41,28 +46,46 @@ export function clusterSettings(cluster: TestCluster, options: ClusterRuntimeOpt
   return s;
 }
 
+/** Starts lastday on `cluster` with `options` (its whole runtime, on a free port). */
+function startOn(cluster: TestCluster, options: ClusterRuntimeOptions): Promise<Runtime> {
+  const s = clusterSettings(cluster, options);
+  return startRuntime({
+    settings: s,
+    redisUrl: cluster.url,
+    log: testLogger(s.env.LOG_LEVEL),
+    listen: { host: '127.0.0.1', port: 0 },
+  });
+}
+
 /** Starts a 6-node cluster and lastday on it (call from `beforeAll`, with a 60 s timeout). */
 export async function startClusterRuntime(options: ClusterRuntimeOptions): Promise<ClusterRuntime> {
   const cluster = await startTestCluster();
+  let running: Runtime | undefined;
   try {
-    const s = clusterSettings(cluster, options);
-    const rt = await startRuntime({
-      settings: s,
-      redisUrl: cluster.url,
-      log: testLogger(s.env.LOG_LEVEL),
-      listen: { host: '127.0.0.1', port: 0 },
-    });
-    return {
-      cluster,
-      rt,
-      api: client(rt),
-      async stop() {
-        await rt.stop();
-        await cluster.stop();
-      },
-    };
+    running = await startOn(cluster, options);
   } catch (err) {
     await cluster.stop();
     throw err;
   }
+  const fixture: ClusterRuntime = {
+    cluster,
+    rt: running,
+    api: client(running),
+    async stopLastday() {
+      await running?.stop();
+      running = undefined;
+    },
+    async startLastday(env = {}) {
+      await fixture.stopLastday();
+      running = await startOn(cluster, { ...options, env: { ...options.env, ...env } });
+      fixture.rt = running;
+      fixture.api = client(running);
+      return running;
+    },
+    async stop() {
+      await fixture.stopLastday();
+      await cluster.stop();
+    },
+  };
+  return fixture;
 }
