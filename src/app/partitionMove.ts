@@ -330,19 +330,18 @@ async function moveHomesWithoutRecord(
     do {
       const [next, flat] = await redis.zscan(from.actionsByState(state), cursor, 'COUNT', 500);
       cursor = next;
-      for (let i = 0; i < flat.length; i += 2) {
-        const actionId = flat[i] as string;
-        const [initiatorId, kind, target] = await redis.hmget(
-          from.action(actionId),
-          'initiatorId',
-          'kind',
-          'target',
-        );
-        if (!initiatorId) continue;
+      // One pipeline per batch: the actions of a partition share its slot.
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      const read = redis.pipeline();
+      for (const id of ids) read.hmget(from.action(id), 'initiatorId', 'kind', 'target');
+      const rows = (await read.exec()) ?? [];
+      ids.forEach((actionId, i) => {
+        const [initiatorId, kind, target] = (rows[i]?.[1] ?? []) as (string | null)[];
+        if (!initiatorId) return;
         const home = auditPersonOf({ initiatorId, kind: kind ?? '', target: target ?? '' });
-        if (newPrefixOf(home) === fromPrefix) continue;
+        if (newPrefixOf(home) === fromPrefix) return;
         homes.set(home, [...(homes.get(home) ?? []), actionId]);
-      }
+      });
     } while (cursor !== '0');
   }
   for (const personId of await directoryIdsUnder(redis, fromPrefix)) {
