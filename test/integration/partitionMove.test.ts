@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createContext } from '../../src/app/context.ts';
+import { partitionOf } from '../../src/store/partitions.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { runCli } from '../helpers/cli.ts';
 import { hrEvent } from '../helpers/events.ts';
@@ -26,6 +27,13 @@ function settings(env: Record<string, unknown> = {}) {
   // A horizon beyond everyone's plan: each person has their one delayed job to move.
   s.env = { ...s.env, LASTDAY_PREFIX: prefix, LASTDAY_HORIZON_HOURS: 24 * 366, ...env };
   return s;
+}
+
+/** Two people who land in different partitions of 4. */
+function twoApart(): [string, string] {
+  const a = PEOPLE[7]!;
+  const b = PEOPLE.find((p) => partitionOf(p, 4) !== partitionOf(a, 4))!;
+  return [a, b];
 }
 
 afterAll(async () => {
@@ -77,6 +85,28 @@ describe('lastday partitions move', () => {
     }, 20_000);
     const jobs = (await rt.ctx.queues.milestones.getJobs(['delayed'])).map((j) => j.id as string);
     expect(jobs.length).toBeGreaterThanOrEqual(PEOPLE.length);
+    // A reinstatement of one person requested by another, as the reinstatement
+    // route files it (under the person reinstated): it follows that person.
+    const [reinstated, requester] = twoApart();
+    const at = new Date().toISOString();
+    const registered = await rt.ctx.actions.register(
+      {
+        actionId: 'mv-reinstate',
+        initiatorId: requester,
+        kind: 'lastday.reinstate',
+        target: `person:${reinstated}`,
+        state: 'held',
+        reason: 'held until a second person approves',
+        createdAt: at,
+        updatedAt: at,
+        heldAt: at,
+      },
+      'h',
+      // Everyone is scheduled by now (the registration script checks it).
+      'scheduled',
+      { at, type: 'action.registered', actor: 'test', personId: reinstated, actionId: 'mv-reinstate' },
+    );
+    expect(registered.outcome).toBe('created');
     await rt.stop();
     rt = undefined;
 
@@ -89,7 +119,7 @@ describe('lastday partitions move', () => {
       to: 4,
       moved: PEOPLE.length,
       directoryUsers: DIR_USERS.length,
-      otherActions: 1,
+      otherActions: 2,
       overdueMarks: 1,
       already: false,
     });
@@ -136,6 +166,12 @@ describe('lastday partitions move', () => {
     expect(await ctx.shardOf(EXTERNAL).actions.idsOf(EXTERNAL)).toEqual(['mv-ext']);
     expect(await ctx.redis.exists(ctx.keys.action('mv-ext'))).toBe(0);
     expect(await ctx.redis.hget(ctx.keys.actionHome, 'mv-ext')).toBe(EXTERNAL);
+    // The reinstatement is in the reinstated person's partition, not the requester's.
+    expect(await ctx.redis.exists(ctx.shardOf(reinstated).keys.action('mv-reinstate'))).toBe(1);
+    expect(await ctx.redis.exists(ctx.shardOf(requester).keys.action('mv-reinstate'))).toBe(0);
+    expect(
+      (await api('GET', '/v1/actions/mv-reinstate', undefined, bearer(TOKENS.viewer))).body,
+    ).toMatchObject({ state: 'held', initiatorId: requester });
     // The overdue-alert mark is in the person's partition, its TTL kept.
     expect(await ctx.redis.exists(ctx.keys.overdueAlerted(PEOPLE[1]!, 1, 'notice'))).toBe(0);
     const markTtl = await ctx.redis.ttl(ctx.shardOf(PEOPLE[1]!).keys.overdueAlerted(PEOPLE[1]!, 1, 'notice'));
