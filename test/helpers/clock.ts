@@ -20,6 +20,11 @@ export class TestClock {
     this.offsetMs = Math.max(this.offsetMs, ms - Date.now());
   }
 
+  /** Moves the clock by `ms`, either way. */
+  shift(ms: number): void {
+    this.offsetMs += ms;
+  }
+
   /** Back to real time, for the next test. */
   reset(): void {
     this.offsetMs = 0;
