@@ -8,6 +8,7 @@
  */
 import type { Runtime } from '../../src/app/runtime.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
+import { eventually } from './lastday.ts';
 
 /** Real time plus an offset the test moves forward. */
 export class TestClock {
@@ -42,6 +43,25 @@ export async function runDue(rt: Runtime, personId: string): Promise<void> {
     const job = await queue.getJob(milestoneJobId(personId, record.planVersion, m.name));
     // A job added after the clock moved is delayed by 0 already; one that left the
     // delayed set meanwhile refuses promote(), which is fine.
-    if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    // A job waiting out the backoff of a failed attempt keeps waiting in real time.
+    if (job && job.attemptsMade === 0 && (await job.isDelayed())) await job.promote().catch(() => undefined);
   }
+}
+
+/**
+ * Runs `personId`'s plan to its end: the clock moves to the first open
+ * milestone's instant, its job runs, and so on until every milestone is done
+ * (the bound as in `eventually`). Milestones come due one after another, as in
+ * real time when each is done before the next instant.
+ */
+export async function runPlan(rt: Runtime, clock: TestClock, personId: string, timeoutMs = 20_000) {
+  await eventually(async () => {
+    const record = await rt.ctx.people.get(personId);
+    if (!record) return false;
+    const open = record.milestones.filter((m) => m.state === 'scheduled');
+    if (open.length === 0) return record.milestones.every((m) => m.state === 'done');
+    clock.reach(new Date(Math.min(...open.map((m) => Date.parse(m.dueAt)))));
+    await runDue(rt, personId);
+    return false;
+  }, timeoutMs);
 }
