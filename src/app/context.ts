@@ -133,7 +133,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
   } catch (err) {
-    redis.disconnect();
+    connections.disconnectAll();
     throw err;
   }
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
