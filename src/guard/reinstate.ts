@@ -112,7 +112,9 @@ async function registerLocked(
   // A fresh id, filed under the person reinstated (its partition holds it).
   await ctx.actionIndex?.claim(actionId, personId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const initiator = await actions.guardInputsOf(requester);
+    // The requester's record and freeze mark live in the requester's partition,
+    // which need not be the reinstated person's (where the action is filed).
+    const initiator = await ctx.shardOf(requester).actions.guardInputsOf(requester);
     const initiatorStatus = guardStatus(initiator.record, initiator.mark);
     const now = ctx.now().toISOString();
     const action: ActionRecord = {
