@@ -114,7 +114,7 @@ async function registerLocked(
   for (let attempt = 0; attempt < 5; attempt++) {
     // The requester's record and freeze mark live in the requester's partition,
     // which need not be the reinstated person's (where the action is filed).
-    const initiator = await ctx.shardOf(requester).actions.guardInputsOf(requester);
+    const initiator = await guard.guardInputsOf(requester);
     const initiatorStatus = guardStatus(initiator.record, initiator.mark);
     const now = ctx.now().toISOString();
     const action: ActionRecord = {
