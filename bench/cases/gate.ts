@@ -127,6 +127,7 @@ export const gateCase: BenchCase = {
       env.progress(`gate: ${checks} checks over HTTP, autocannon at concurrency ${CONCURRENCY}`);
       // Load-independent figures beside the latencies: the API process's CPU and
       // Redis's commands per request (the machine's other load moves the tail, not these).
+      const sched0 = schedStat(api.pid);
       const cpu0 = processCpuSeconds(api.pid);
       const cmd0 = await commandCalls(driver);
       const http = await cannon({
@@ -140,6 +141,7 @@ export const gateCase: BenchCase = {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       const cpu1 = processCpuSeconds(api.pid);
+      const apiWait = waitPerRequestUs(sched0, schedStat(api.pid), http.requests);
       const cmd1 = await commandCalls(driver);
       const cpuPerRequestUs =
         cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / http.requests : undefined;
@@ -178,7 +180,11 @@ export const gateCase: BenchCase = {
       // request (lib/httpFloorServer.mjs): what any HTTP service on one round
       // trip gets from this machine right now. Not on a cluster (one node's URL).
       let httpFloor:
-        | (CannonResult & { cpuPerRequestUs: number | undefined; server: ServerTiming | undefined })
+        | (CannonResult & {
+            cpuPerRequestUs: number | undefined;
+            server: ServerTiming | undefined;
+            runQueueWaitPerRequestUs: number | undefined;
+          })
         | undefined;
       if (!clusterSeeds(env.redisUrl)) {
         env.progress(`gate: HTTP floor (bare node:http + one Redis GET) at concurrency ${CONCURRENCY}`);
@@ -190,15 +196,18 @@ export const gateCase: BenchCase = {
             requests: [{ method: 'POST' as const, path: '/' }],
           };
           await cannon({ url: floorApi.url, amount: Math.min(1_000, checks), ...load });
+          const s0 = schedStat(floorApi.pid);
           const c0 = processCpuSeconds(floorApi.pid);
           const r = await cannon({ url: floorApi.url, amount: checks, ...load });
           const c1 = processCpuSeconds(floorApi.pid);
+          const wait = waitPerRequestUs(s0, schedStat(floorApi.pid), r.requests);
           await floorApi.stop();
           httpFloor = {
             ...r,
             cpuPerRequestUs:
               c0 !== undefined && c1 !== undefined ? ((c1 - c0) * 1e6) / r.requests : undefined,
             server: serverTiming(dir, floorApi.pid, r.window),
+            runQueueWaitPerRequestUs: wait,
           };
         } finally {
           await floorApi.stop();
@@ -308,6 +317,7 @@ export const gateCase: BenchCase = {
           ...(redisPerRequest ? { redisPerRequest } : {}),
           ...(httpFloor ? { httpFloor } : {}),
           ...(apiTiming ? { apiServerTiming: apiTiming } : {}),
+          ...(apiWait !== undefined ? { apiRunQueueWaitPerRequestUs: apiWait } : {}),
         },
         notes: [
           `gate: baseline column = a Redis GET round trip on the same server (sequential beside in-process and HTTP on 1 connection; ${CONCURRENCY} at once beside HTTP at ${CONCURRENCY}). ` +
@@ -315,9 +325,11 @@ export const gateCase: BenchCase = {
               ? `A bare node:http server doing one Redis GET per request, under the same load: p50 ${httpFloor.p50.toFixed(2)} ms, p99 ${httpFloor.p99.toFixed(2)} ms${httpFloor.cpuPerRequestUs !== undefined ? `, ${Math.round(httpFloor.cpuPerRequestUs)} µs CPU per request` : ''} (the row 'bare node:http + GET'). `
               : '') +
             `An action's first allow (audited once) took p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms in-process. ` +
-            `Breakdown at ${CONCURRENCY} conns (client p50/p99 → in-server p50/p99, GC pauses in the window; load generator CPU per request): ` +
-            `lastday ${breakdown(http, apiTiming)}` +
-            (httpFloor ? `; bare ${breakdown(httpFloor, httpFloor.server)}` : '') +
+            `Breakdown at ${CONCURRENCY} conns (client p50/p99 → in-server p50/p99, GC pauses in the window; the server thread's wait for a core per request; load generator CPU per request): ` +
+            `lastday ${breakdown(http, apiTiming, apiWait)}` +
+            (httpFloor
+              ? `; bare ${breakdown(httpFloor, httpFloor.server, httpFloor.runQueueWaitPerRequestUs)}`
+              : '') +
             '.',
         ],
       };
@@ -428,15 +440,43 @@ function serverTiming(
   };
 }
 
-function breakdown(client: CannonResult, server: ServerTiming | undefined): string {
+function breakdown(
+  client: CannonResult,
+  server: ServerTiming | undefined,
+  waitUs: number | undefined,
+): string {
   const ms = (n: number) => n.toFixed(2);
   return (
     `${ms(client.p50)}/${ms(client.p99)} ms → ` +
     (server
       ? `${ms(server.requests.p50)}/${ms(server.requests.p99)} ms, GC ${server.gc.count} × (${ms(server.gc.totalMs)} ms, max ${ms(server.gc.maxMs)})`
       : 'no server timing') +
-    `; ${Math.round(client.clientCpuPerRequestUs)} µs`
+    (waitUs !== undefined ? `; waited ${Math.round(waitUs)} µs for a core` : '') +
+    `; client ${Math.round(client.clientCpuPerRequestUs)} µs`
   );
+}
+
+/**
+ * The main thread's scheduler figures (Linux /proc/<pid>/schedstat): ns on a
+ * core, ns runnable but waiting for one. Undefined elsewhere.
+ */
+function schedStat(pid: number | undefined): { runNs: number; waitNs: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return run !== undefined && wait !== undefined ? { runNs: run, waitNs: wait } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long the server's event-loop thread waited for a core per request (µs), between two schedStat reads. */
+function waitPerRequestUs(
+  a: ReturnType<typeof schedStat>,
+  b: ReturnType<typeof schedStat>,
+  requests: number,
+): number | undefined {
+  return a && b ? (b.waitNs - a.waitNs) / 1e3 / Math.max(1, requests) : undefined;
 }
 
 interface ApiProcess {
