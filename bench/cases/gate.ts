@@ -124,7 +124,7 @@ export const gateCase: BenchCase = {
         requests: [{ method: 'POST' as const, path: `/v1/actions/g-0/gate` }],
         headers: { authorization: `Bearer ${TOKEN}` },
       });
-      env.progress(`gate: ${checks} checks over HTTP, autocannon at concurrency ${CONCURRENCY}`);
+      env.progress(`gate: ${checks} checks over HTTP, closed loop at concurrency ${CONCURRENCY}`);
       // Load-independent figures beside the latencies: the API process's CPU and
       // Redis's commands per request (the machine's other load moves the tail, not these).
       const sched0 = schedStat(api.pid);
