@@ -129,10 +129,13 @@ async function registerLocked(
       updatedAt: now,
       heldAt: now,
     };
+    // Not re-checked by the store's script: it reads the initiator in this (the
+    // reinstated person's) partition, where the requester need not be; and the
+    // action is held whatever the status, so no freeze has it to drain.
     const registered = await actions.register(
       action,
       requestHash(JSON.stringify({ actionId, personId, requester, reason })),
-      initiatorStatus,
+      undefined,
       {
         at: now,
         type: 'action.registered',

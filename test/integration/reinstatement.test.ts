@@ -20,7 +20,7 @@ import { sha256Hex } from '../../src/http/auth.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ConsoleClient, csrfOf } from '../helpers/console.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { EXTRA, client, tokens } from '../helpers/guard.ts';
+import { EXTRA, client, sendHr, settings as guardSettings, statusOf, tokens } from '../helpers/guard.ts';
 import { runDue, TestClock } from '../helpers/clock.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { allDone, auditOf, offboardSoon, postHrEvent } from '../helpers/offboarding.ts';
@@ -539,4 +539,52 @@ describe('reserved kinds', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
   });
+});
+
+describe('a requester in another partition than the person reinstated', () => {
+  let multi: Runtime | undefined;
+  afterAll(async () => {
+    await multi?.stop();
+  });
+
+  // The requester's record and freeze mark live in the requester's partition:
+  // read in the reinstated person's (where the action is filed), where it is
+  // absent, a departing requester was recorded as `active`.
+  it("records the requester's departing status, read in the requester's partition", async () => {
+    const s = guardSettings();
+    s.env = { ...s.env, LASTDAY_PARTITIONS: 4 };
+    multi = await testRuntime(s);
+    const { partitions } = multi.ctx;
+    const requester = 'admin-1'; // the admin token's person
+    const personId = Array.from({ length: 20 }, (_, i) => `rs-apart:${i}`).find(
+      (id) => partitions.partitionOf(id) !== partitions.partitionOf(requester),
+    )!;
+    await sendHr(
+      multi,
+      hrEvent({ personId, type: 'contract.terminated', effectiveAt: new Date().toISOString() }),
+    );
+    // The requester's own last day ends in 20 hours: `reduce` is due at once.
+    const soon = endingSoon(20 * 3600, 'Pacific/Kiritimati');
+    await sendHr(
+      multi,
+      hrEvent({ personId: requester, lastDay: soon.lastDay, endTime: soon.endTime, timezone: soon.timezone }),
+    );
+    await eventually(async () => (await statusOf(multi!, personId)) === 'revoked', 20_000);
+    await eventually(
+      async () => ['reduced', 'frozen'].includes((await statusOf(multi!, requester)) ?? ''),
+      15_000,
+    );
+
+    const res = await client(multi)(
+      'POST',
+      `/v1/people/${encodeURIComponent(personId)}/reinstatement`,
+      { reason: 'wrong person offboarded' },
+      admin,
+    );
+    expect(res.status).toBe(201);
+    const audit = await multi.ctx.shardOf(personId).audit.list({ personId, limit: 100 });
+    const registered = audit.find((e) => e.type === 'action.registered' && e.actionId === res.body.actionId);
+    expect(registered?.details).toMatchObject({ requestedBy: requester });
+    expect(['reduced', 'frozen']).toContain(registered?.details.initiatorStatus);
+  }, 60_000);
 });
