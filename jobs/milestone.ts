@@ -61,12 +61,17 @@ const BUSY_RETRY_MS = 50;
 export function createMilestoneProcessor(ctx: MilestonePorts) {
   return async (job: Job<MilestoneJobData>, token?: string): Promise<MilestoneResult> => {
     const { personId } = job.data;
-    const result = await ctx.lock.withLock(personId, () => runMilestoneJob(ctx, job.data));
+    // The person and the reference clock are read in the lock's round trip.
+    const result = await ctx.lock.withLockRead(
+      personId,
+      () => readJobInputs(ctx, personId),
+      (read) => runMilestoneJob(ctx, job.data, read),
+    );
     if (!result.locked) {
       // Stale and not-open are final for a job (a plan never reopens a milestone
       // without a new version), so a job whose milestone another job already ran
       // inline completes now instead of waiting for the lock to do nothing.
-      const record = await ctx.people.get(personId);
+      const { record } = result.read;
       const skip = nothingToDo(record, job.data);
       if (skip) {
         // The job that ran it may have died before handing over (its lock still
@@ -80,6 +85,18 @@ export function createMilestoneProcessor(ctx: MilestonePorts) {
     if (result.value.outcome === 'early') await putBack(ctx, job, token, result.value);
     return result.value;
   };
+}
+
+/** What a milestone job decides on: the person as stored, and the reference clock (if any). */
+export interface JobInputs {
+  record: PersonRecord | undefined;
+  referenceNowMs: number | undefined;
+}
+
+/** Reads the person and the reference clock together (one round trip). */
+async function readJobInputs(ctx: MilestonePorts, personId: string): Promise<JobInputs> {
+  const [record, referenceNowMs] = await Promise.all([ctx.people.get(personId), ctx.referenceNowMs?.()]);
+  return { record, referenceNowMs };
 }
 
 /**
@@ -119,8 +136,16 @@ async function putBack(
   throw new DelayedError();
 }
 
-export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobData): Promise<MilestoneResult> {
-  const record = await ctx.people.get(data.personId);
+/**
+ * Runs a milestone job (the person lock held). `read` is what was read with
+ * the lock (the processor's one round trip); read here when not given.
+ */
+export async function runMilestoneJob(
+  ctx: MilestonePorts,
+  data: MilestoneJobData,
+  read?: JobInputs,
+): Promise<MilestoneResult> {
+  const { record, referenceNowMs } = read ?? (await readJobInputs(ctx, data.personId));
   const skip = nothingToDo(record, data);
   if (skip) {
     // Its milestone was run by another job (catch-up): the plan goes on all the same.
@@ -141,7 +166,6 @@ export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobDat
   // A failure does not block the rest: each milestone keeps retrying in its own
   // job; only this job's own milestone fails this job.
   const workerNowMs = ctx.now().getTime();
-  const referenceNowMs = await ctx.referenceNowMs?.();
   const nowMs = decisionNow(workerNowMs, referenceNowMs);
   const decision = decideDue(record!.milestones, target, nowMs);
   if (decision.kind === 'early') {
@@ -157,6 +181,20 @@ export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobDat
   }
   const targetIndex = milestoneIndex(target.name);
   const prefix = decision.run;
+  // The hand-over to the next open milestone's job goes out now, beside the
+  // effects, as if the whole prefix succeeds: it is then off this job's path
+  // (and off the worker slot's). Adding it early is safe: it is delayed to its
+  // own milestone's instant and acts no sooner (decideDue; an early run goes
+  // back), its id carries this plan version (stale once the plan moves on),
+  // and the milestones before it that are still open by then run first as its
+  // catch-up. Awaited before this job completes, so a failed add fails the job
+  // and its retry (finding its milestone done) hands over again.
+  const doneAt = new Date(nowMs).toISOString();
+  const handover = scheduleNext(ctx, {
+    ...record!,
+    milestones: prefix.reduce((ms, m) => markedDone(ms, m.name, doneAt), record!.milestones),
+  });
+  handover.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
   const ran: MilestoneName[] = [];
   let failed: { err: unknown } | undefined;
   // The record is carried from one milestone to the next: this job holds the
@@ -181,9 +219,15 @@ export async function runMilestoneJob(ctx: MilestonePorts, data: MilestoneJobDat
     }
   }
   // One job per person: this one hands over to the next open milestone's job
-  // (and, when its own milestone failed and retries, makes sure the one after
-  // it has a job too, so a failing reduce never delays revoke).
-  await scheduleNext(ctx, current);
+  // (sent above). When a milestone failed and retries, the plan wants the jobs
+  // of what the saved record has open (milestonesWithJobs: the one after a
+  // failing milestone gets its job too, so a failing reduce never delays revoke).
+  if (ran.length === prefix.length) {
+    await handover;
+  } else {
+    await handover.catch(() => undefined);
+    await scheduleNext(ctx, current);
+  }
   if (failed) throw failed.err;
   return { outcome: 'done', ran };
 }
@@ -206,14 +250,19 @@ async function runOne(ctx: MilestonePorts, record: PersonRecord, name: Milestone
     throw err;
   }
   const now = ctx.now();
+  let kept: Promise<void> | undefined;
   if (name === 'revoke') {
     // What reduce and revoke removed is kept for a reinstatement this long, then
     // trimmed by the retention task. Before the save: a rerun only moves it.
-    await ctx.effects.keepSnapshotsUntil(
+    // Sent, not awaited, before the save: one connection runs commands in the
+    // order sent, so Redis has it before the save, in the save's round trip; a
+    // failure still fails the job (awaited below).
+    kept = ctx.effects.keepSnapshotsUntil(
       personId,
       record.cycle,
       now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
     );
+    kept.catch(() => undefined);
   }
   const { lateMs, hrLateMs } = lateness(milestone, now.getTime());
   const saved = await ctx.people.save(
@@ -238,6 +287,7 @@ async function runOne(ctx: MilestonePorts, record: PersonRecord, name: Milestone
       },
     },
   );
+  await kept;
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
   ctx.metrics.hrEventLateness.observe({ milestone: name }, Math.max(0, hrLateMs) / 1000);

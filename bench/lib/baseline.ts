@@ -7,6 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import type { RedisClient } from '../../src/queues/connection.ts';
 import { HR_EVENT_JOB_OPTIONS, HR_EVENT_RETENTION } from '../../src/queues/intake.ts';
 import { driverRedis, sleep, unfinished, waitUntil } from './lastday.ts';
+import { type CpuSpent, cpuWindow } from './redis.ts';
 
 const NAME = 'noop';
 
@@ -84,7 +85,7 @@ export async function delayedLateness(
   laterCount: number,
   concurrency: number,
   leadMs = 10_000,
-): Promise<number[]> {
+): Promise<{ lateness: number[]; cpu: CpuSpent }> {
   const lateness: number[] = [];
   return withQueue(
     url,
@@ -93,7 +94,7 @@ export async function delayedLateness(
     (job) => {
       lateness.push(Date.now() - job.data.dueAt!);
     },
-    async (queue) => {
+    async (queue, driver) => {
       const farMs = 30 * 24 * 3600_000;
       for (let i = 0; i < laterCount; i += 1000) {
         await queue.addBulk(
@@ -119,9 +120,10 @@ export async function delayedLateness(
         );
       }
       const last = dueAtMs.reduce((a, b) => Math.max(a, b), 0);
+      const cpu = await cpuWindow(driver);
       await sleep(Math.max(0, last - Date.now()));
       await waitUntil('baseline delayed jobs ran', async () => lateness.length >= dueAtMs.length, 120_000);
-      return lateness;
+      return { lateness, cpu: await cpu() };
     },
   );
 }

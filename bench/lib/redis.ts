@@ -24,3 +24,32 @@ export async function redisVersion(redis: RedisClient): Promise<string> {
   const info = await redis.info('server');
   return /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown';
 }
+
+/** CPU spent over a window: this process's (the workers run in it) and the redis-server's. */
+export interface CpuSpent {
+  nodeMs: number;
+  redisMs: number;
+}
+
+/**
+ * Starts measuring CPU: call the returned function at the window's end. Under
+ * a machine loaded by others, latency is noisy; CPU per unit of work is not.
+ */
+export async function cpuWindow(redis: RedisClient): Promise<() => Promise<CpuSpent>> {
+  const node = process.cpuUsage();
+  const redisStart = await redisCpuMs(redis);
+  return async () => {
+    const spent = process.cpuUsage(node);
+    return {
+      nodeMs: (spent.user + spent.system) / 1000,
+      redisMs: (await redisCpuMs(redis)) - redisStart,
+    };
+  };
+}
+
+/** `used_cpu_sys` + `used_cpu_user` of INFO cpu, in ms. */
+async function redisCpuMs(redis: RedisClient): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}

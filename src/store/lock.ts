@@ -7,9 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from './redisClient.ts';
 import type { Keys } from './keys.ts';
+import { Script } from './lua/script.ts';
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = new Script(
+  'lockRelease',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+);
+const RENEW = new Script(
+  'lockRenew',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
+);
+
+export type Locked<T> = { locked: true; value: T } | { locked: false };
 
 export class PersonLock {
   constructor(
@@ -19,27 +28,54 @@ export class PersonLock {
   ) {}
 
   /** Runs `fn` under the lock; returns `{locked: false}` without running when someone holds it. */
-  async withLock<T>(
+  async withLock<T>(personId: string, fn: () => Promise<T>): Promise<Locked<T>> {
+    const result = await this.withLockRead(personId, async () => undefined, fn);
+    return result.locked ? result : { locked: false };
+  }
+
+  /**
+   * As withLock, with `read` sent right behind the lock's SET on the lock's
+   * connection, so both take one round trip. Redis runs the read after the SET
+   * (one connection answers in order; on a cluster the person's keys share the
+   * lock's slot), so what it saw no other holder is still changing. `fn` gets
+   * what was read; when someone else holds the lock, the read is returned
+   * instead (as it was at that failed try). `read` must use the lock's
+   * connection (the SET is written first, so anything it sends comes after).
+   */
+  async withLockRead<R, T>(
     personId: string,
-    fn: () => Promise<T>,
-  ): Promise<{ locked: true; value: T } | { locked: false }> {
+    read: () => Promise<R>,
+    fn: (read: R) => Promise<T>,
+  ): Promise<{ locked: true; value: T } | { locked: false; read: R }> {
     const key = this.keys.personLock(personId);
     const token = randomUUID();
-    const ok = await this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
-    if (ok !== 'OK') return { locked: false };
+    const taking = this.redis.set(key, token, 'PX', this.ttlMs, 'NX');
+    // Settled together: a read that fails must not leave a lock taken and never released.
+    const [ok, got] = await Promise.allSettled([taking, read()]);
+    const locked = ok.status === 'fulfilled' && ok.value === 'OK';
+    if (got.status === 'rejected') {
+      if (locked) await this.release(key, token);
+      throw got.reason;
+    }
+    if (ok.status === 'rejected') throw ok.reason;
+    if (!locked) return { locked: false, read: got.value };
     // Renewed while `fn` runs: a holder that is slow (a starved CPU, a slow
     // connector) keeps the person; only a dead one loses it, after the TTL. Without
     // this, two runs of one person's jobs could overlap and record an effect twice.
     const renew = setInterval(
-      () => void this.redis.eval(RENEW, 1, key, token, this.ttlMs).catch(() => undefined),
+      () => void RENEW.run(this.redis, [key], [token, this.ttlMs]).catch(() => undefined),
       Math.max(100, Math.floor(this.ttlMs / 3)),
     );
     renew.unref();
     try {
-      return { locked: true, value: await fn() };
+      return { locked: true, value: await fn(got.value) };
     } finally {
       clearInterval(renew);
-      await this.redis.eval(RELEASE, 1, key, token).catch(() => undefined);
+      await this.release(key, token);
     }
+  }
+
+  private async release(key: string, token: string): Promise<void> {
+    await RELEASE.run(this.redis, [key], [token]).catch(() => undefined);
   }
 }
