@@ -29,7 +29,7 @@ import { EventsStore } from '../store/events.ts';
 import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
-import { loadLayout, Partitions } from '../store/partitions.ts';
+import { loadLayout, Partitions, readsLegacyIntakeKeys } from '../store/partitions.ts';
 import { PeopleStore } from '../store/people.ts';
 import { RoutedPeopleStore } from '../store/routedPeople.ts';
 import { RetentionStore } from '../store/retention.ts';
@@ -107,9 +107,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
   // On a cluster every key must hash to lastday's slot (loadSettings tags it already).
-  const prefix = clusterSeeds(redisUrl)
-    ? clusterPrefix(settings.env.LASTDAY_PREFIX)
-    : settings.env.LASTDAY_PREFIX;
+  const cluster = clusterSeeds(redisUrl) !== undefined;
+  const prefix = cluster ? clusterPrefix(settings.env.LASTDAY_PREFIX) : settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
@@ -122,16 +121,32 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connections.disconnectAll();
     throw err;
   }
-  const keys = createKeys(prefix);
+  // On a cluster intake's per-event keys are each in a slot of their own, not the global one.
+  const keys = createKeys(prefix, { ownSlots: cluster });
   let partitions: Partitions;
+  let legacyIntake: Keys | undefined;
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
+    legacyIntake = (await readsLegacyIntakeKeys(redis, prefix)) ? createKeys(prefix) : undefined;
   } catch (err) {
     redis.disconnect();
     throw err;
   }
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
-  const metrics = createMetrics({ auditHead: () => audit.head() });
+  // Every chain's head, read at scrape (shards are built before anything scrapes).
+  const metrics = createMetrics({
+    auditHeads: async () =>
+      partitions.prefixOf(0) === prefix
+        ? [await audit.head()]
+        : Promise.all([
+            audit.head().then((h) => ({ chain: 'global', ...h })),
+            ...partitions.all().map((p) =>
+              shardAt(p)
+                .audit.head()
+                .then((h) => ({ chain: String(p), ...h })),
+            ),
+          ]),
+  });
   // A directory user's keys are in their person's partition (docs/cluster.md).
   const directory = new DirectoryStore(redis, keys, (id) => partitions.keys(partitions.partitionOf(id)));
   let connectors: Connector[] = [];
@@ -203,7 +218,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     audit,
     people,
     effects: new EffectsStore(redis, keys, audit),
-    events: new EventsStore(redis, keys),
+    events: new EventsStore(redis, keys, legacyIntake),
     directory,
     actions: new ActionsStore(redis, keys, audit),
     consoleSessions: new ConsoleSessionStore(redis, keys),
@@ -264,9 +279,10 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       effects: new EffectsStore(redis, k, shardAudit),
       actions: new ActionsStore(redis, k, shardAudit),
       retention: new RetentionStore(redis, k),
-      // Intake idempotency (event seen, webhook ids, rejected) is global; that
-      // an event was applied to its person is the person's partition's.
-      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }),
+      // Intake idempotency (event seen, webhook ids: each in its own slot on a
+      // cluster; rejected) is not the partition's; that an event was applied
+      // to its person is the person's partition's.
+      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }, legacyIntake),
       lock: new PersonLock(redis, k, 2 * settings.config.workers.lockDurationMs),
       // An action is acknowledged by the master of its partition's slot.
       replicas: new ReplicaWait(redis, k.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),
