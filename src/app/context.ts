@@ -29,7 +29,7 @@ import { EventsStore } from '../store/events.ts';
 import { clusterPrefix, createKeys, type Keys } from '../store/keys.ts';
 import { PersonLock } from '../store/lock.ts';
 import { OpsRunsStore } from '../store/opsRuns.ts';
-import { loadLayout, Partitions, readsLegacyIntakeKeys } from '../store/partitions.ts';
+import { loadLayout, Partitions } from '../store/partitions.ts';
 import { PeopleStore } from '../store/people.ts';
 import { RoutedPeopleStore } from '../store/routedPeople.ts';
 import { RetentionStore } from '../store/retention.ts';
@@ -121,17 +121,21 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connections.disconnectAll();
     throw err;
   }
-  // On a cluster intake's per-event keys are each in a slot of their own, not the global one.
-  const keys = createKeys(prefix, { ownSlots: cluster });
   let partitions: Partitions;
-  let legacyIntake: Keys | undefined;
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
-    legacyIntake = (await readsLegacyIntakeKeys(redis, prefix)) ? createKeys(prefix) : undefined;
   } catch (err) {
     redis.disconnect();
     throw err;
   }
+  // With partitions on a cluster, intake's per-event keys are each in a slot of
+  // their own, not the global one; with one partition everything stays in its
+  // slot. On a cluster the other naming is read too (never written): a key a
+  // build before, or this one under another partition count, wrote there still
+  // makes the event a duplicate.
+  const ownSlots = cluster && partitions.prefixOf(0) !== prefix;
+  const keys = createKeys(prefix, { ownSlots });
+  const legacyIntake = cluster ? createKeys(prefix, { ownSlots: !ownSlots }) : undefined;
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   // Every chain's head, read at scrape (shards are built before anything scrapes).
   const metrics = createMetrics({

@@ -102,7 +102,7 @@ export class EventsStore {
   /**
    * @param legacy where an earlier build kept the event and webhook-id keys
    *   (in the global slot, on a cluster): still read, never written, so an
-   *   event accepted under the old name stays a duplicate (legacyIntakeKeys).
+   *   event accepted under the old name stays a duplicate (src/app/context.ts).
    */
   constructor(
     private readonly redis: RedisClient,

@@ -131,21 +131,6 @@ export function layoutKey(prefix: string): string {
   return `${prefix}:partitions`;
 }
 
-/**
- * Set (never changed) when lastday first starts on an empty Redis with a build
- * that keeps intake's per-event keys each in its own slot on a cluster
- * (KeysOptions.ownSlots). Without it, a cluster may hold event and webhook-id
- * keys under their earlier names, in the global slot: intake reads those too.
- */
-export function intakeKeysMarker(prefix: string): string {
-  return `${prefix}:intake-keys`;
-}
-
-/** Whether intake must also read the global-slot names an earlier cluster build wrote. */
-export async function readsLegacyIntakeKeys(redis: RedisClient, prefix: string): Promise<boolean> {
-  return isCluster(redis) && (await redis.exists(intakeKeysMarker(prefix))) === 0;
-}
-
 /** The stored layout, or undefined on a Redis lastday never started on with partitions. */
 export async function readLayout(redis: RedisClient, prefix: string): Promise<PartitionLayout | undefined> {
   const raw = await redis.get(layoutKey(prefix));
@@ -179,8 +164,6 @@ export async function loadLayout(
     const legacy = (await redis.exists(createKeys(prefix).peopleByEnd)) === 1;
     const count = legacy ? 1 : (requested ?? defaultPartitionCount(isCluster(redis)));
     const layout: PartitionLayout = { count, prefixes: planPrefixes(prefix, count, slotOwnerOf(redis)) };
-    // Before the layout: whoever sees a layout stored by this build sees this too.
-    if (!legacy) await redis.set(intakeKeysMarker(prefix), 'own-slot', 'NX');
     await redis.set(layoutKey(prefix), JSON.stringify(layout), 'NX');
     stored = (await readLayout(redis, prefix)) ?? layout;
   }
