@@ -17,6 +17,7 @@ import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '
 import { existingJobs } from '../queues/milestones.ts';
 import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
+import { ActionIndex } from '../store/actionIndex.ts';
 import { ActionsStore } from '../store/actions.ts';
 import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -66,6 +67,11 @@ export interface Context extends JobPorts {
    * own stores are the global ones (`prefix`); a person's are `shardOf(id)`'s.
    */
   partitions: Partitions;
+  /**
+   * With more than one partition: action id → home person, so a call by
+   * action id reads one partition (store/actionIndex.ts).
+   */
+  actionIndex?: ActionIndex | undefined;
   /**
    * The ports of partition `p`: its people, effects, actions, audit chain,
    * lock, milestones and actions queues and guard, over the same connection;
@@ -125,7 +131,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
   } catch (err) {
-    redis.disconnect();
+    connections.disconnectAll();
     throw err;
   }
   // With partitions on a cluster, intake's per-event keys are each in a slot of
@@ -137,6 +143,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const keys = createKeys(prefix, { ownSlots });
   const legacyIntake = cluster ? createKeys(prefix, { ownSlots: !ownSlots }) : undefined;
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
+  const actionIndex = partitions.count > 1 ? new ActionIndex(redis, keys) : undefined;
   // Every chain's head, read at scrape (shards are built before anything scrapes).
   const metrics = createMetrics({
     auditHeads: async () =>
@@ -238,6 +245,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     queues,
     milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
     partitions,
+    actionIndex,
     shard: (p) => shardAt(p),
     shardOf: (personId) => shardAt(partitions.partitionOf(personId)),
     async close() {
@@ -282,7 +290,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       people: shardPeople,
       effects: new EffectsStore(redis, k, shardAudit),
       actions: new ActionsStore(redis, k, shardAudit),
-      retention: new RetentionStore(redis, k),
+      retention: new RetentionStore(redis, k, actionIndex),
       // Intake idempotency (event seen, webhook ids: each in its own slot on a
       // cluster; rejected) is not the partition's; that an event was applied
       // to its person is the person's partition's.
@@ -303,6 +311,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
         ...shardPorts,
         queue: shardQueues.actions,
         guardInputsOf: (id) => shardAt(partitions.partitionOf(id)).actions.guardInputsOf(id),
+        actionIndex,
       }),
       closeQueues: async () => {
         await Promise.allSettled([shardQueues.milestones.close(), shardQueues.actions.close()]);
@@ -315,13 +324,29 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const ctx: Context = {
     ...ports,
     guard:
-      partitions.prefixOf(0) === prefix
+      partitions.prefixOf(0) === prefix || !actionIndex
         ? new GuardService({ ...ports, queue: queues.actions })
-        : new RoutedGuard({ ...ports, queue: queues.actions }, partitions, (p) => shardAt(p).guard),
+        : new RoutedGuard(
+            { ...ports, queue: queues.actions },
+            partitions,
+            (p) => shardAt(p).guard,
+            actionIndex,
+          ),
     closeQueues: async () => undefined,
   };
   // Built now so a worker or route never builds one mid-request.
   for (const p of partitions.all()) shardAt(p);
+  // Actions written before the index existed (or while there was one
+  // partition): indexed once, so registration conflicts see them.
+  if (actionIndex && !(await actionIndex.complete())) {
+    try {
+      const n = await actionIndex.backfill(partitions.all().map((p) => partitions.keys(p)));
+      log.info({ actions: n }, 'action index filled in');
+    } catch (err) {
+      await ctx.close();
+      throw err;
+    }
+  }
   return ctx;
 }
 

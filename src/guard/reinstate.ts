@@ -109,8 +109,12 @@ async function registerLocked(
     windowEndsAt: check.windowEndsAt,
   };
   const heldReason = 'reinstatement: held until a second person approves';
+  // A fresh id, filed under the person reinstated (its partition holds it).
+  await ctx.actionIndex?.claim(actionId, personId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const initiator = await actions.guardInputsOf(requester);
+    // The requester's record and freeze mark live in the requester's partition,
+    // which need not be the reinstated person's (where the action is filed).
+    const initiator = await guard.guardInputsOf(requester);
     const initiatorStatus = guardStatus(initiator.record, initiator.mark);
     const now = ctx.now().toISOString();
     const action: ActionRecord = {

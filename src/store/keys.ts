@@ -86,6 +86,13 @@ export function createKeys(prefix: string, options: KeysOptions = {}) {
     auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
     /** Hash: one registered destructive action (fields of ActionRecord, see store/actions.ts). */
     action: (actionId: string) => k('action', encodeId(actionId)),
+    /**
+     * Hash, global, with more than one partition: action id → its home person,
+     * whose partition holds it (store/actionIndex.ts).
+     */
+    actionHome: k('actions', 'home'),
+    /** String: set once `actionHome` listed every action (a start with partitions fills it in). */
+    actionHomeComplete: k('actions', 'home-complete'),
     /** String with TTL: the executor currently calling an action's callback. */
     actionClaim: (actionId: string) => k('action', encodeId(actionId), 'claim'),
     /** Sorted set per state: actionId scored by the instant it entered that state (ms). */

@@ -21,6 +21,7 @@ import { runCli } from '../helpers/cli.ts';
 import { ConsoleClient, csrfOf } from '../helpers/console.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
 import { EXTRA, client, tokens } from '../helpers/guard.ts';
+import { runDue, TestClock } from '../helpers/clock.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { allDone, auditOf, offboardSoon, postHrEvent } from '../helpers/offboarding.ts';
 import { type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
@@ -36,8 +37,8 @@ let slapd: TestSlapd;
 let receiver: WebhookReceiver;
 const TOOLS_SECRET = `whsec_${Buffer.from('lastday-reinstatement-tools-secret').toString('base64')}`;
 let rt: Runtime;
-/** Added to the wall clock lastday reads (tests move it past the window). */
-let clockOffsetMs = 0;
+/** lastday's clock: tests move it to the end of a day and past the reinstatement window. */
+const clock = new TestClock();
 let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
@@ -81,7 +82,7 @@ beforeAll(async () => {
     }),
     {
       env: { IDP_TOKEN: scim.token, CORP_LDAP_PASSWORD: slapd.servicePassword, TOOLS_SECRET },
-      now: () => new Date(Date.now() + clockOffsetMs),
+      now: clock.now,
     },
   );
   api = client(rt);
@@ -150,9 +151,14 @@ async function ldapState(dn: string, groups: string[]) {
   });
 }
 
+/** Offboards `personId`, then moves lastday's clock past the end of the day and verify (1.2 s after). */
 async function revokeNow(personId: string) {
-  await offboardSoon(rt, personId, 2);
-  await eventually(() => allDone(rt, personId), 20_000);
+  const soon = await offboardSoon(rt, personId, 60, { from: clock.now() });
+  clock.reach(soon.endsAt.plus({ seconds: 5 }));
+  await eventually(async () => {
+    await runDue(rt, personId);
+    return allDone(rt, personId);
+  }, 20_000);
 }
 
 const admin = bearer(TOKENS.admin);
@@ -341,7 +347,7 @@ describe('reinstatement', () => {
     await revokeNow(personId);
     const held = await request(personId);
     expect(held.status).toBe(201);
-    clockOffsetMs = 31 * DAY_MS;
+    clock.shift(31 * DAY_MS);
     try {
       const late = await approve(held.body.actionId, EXTRA.approver2);
       expect(late.status).toBe(409);
@@ -368,7 +374,7 @@ describe('reinstatement', () => {
       });
       expect((await pruneExpired(rt.ctx, rt.ctx.settings.config.retention)).snapshots.records).toBe(0);
     } finally {
-      clockOffsetMs = 0;
+      clock.shift(-31 * DAY_MS);
     }
     expect((await rt.ctx.directory.get(personId))?.active).toBe(false);
     expect((await person(personId)).status).toBe('revoked');
