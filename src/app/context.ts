@@ -113,9 +113,8 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const { settings, redisUrl, log } = options;
   const now = options.now ?? (() => new Date());
   // On a cluster every key must hash to lastday's slot (loadSettings tags it already).
-  const prefix = clusterSeeds(redisUrl)
-    ? clusterPrefix(settings.env.LASTDAY_PREFIX)
-    : settings.env.LASTDAY_PREFIX;
+  const cluster = clusterSeeds(redisUrl) !== undefined;
+  const prefix = cluster ? clusterPrefix(settings.env.LASTDAY_PREFIX) : settings.env.LASTDAY_PREFIX;
   // Checked before any connection opens, so a missing secret leaks nothing.
   const webhook = alertWebhook(settings, options.env ?? process.env);
   const channels = deliveryChannels(settings.config.notifications, options.env ?? process.env);
@@ -128,7 +127,6 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connections.disconnectAll();
     throw err;
   }
-  const keys = createKeys(prefix);
   let partitions: Partitions;
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
@@ -136,9 +134,30 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     connections.disconnectAll();
     throw err;
   }
+  // With partitions on a cluster, intake's per-event keys are each in a slot of
+  // their own, not the global one; with one partition everything stays in its
+  // slot. On a cluster the other naming is read too (never written): a key a
+  // build before, or this one under another partition count, wrote there still
+  // makes the event a duplicate.
+  const ownSlots = cluster && partitions.prefixOf(0) !== prefix;
+  const keys = createKeys(prefix, { ownSlots });
+  const legacyIntake = cluster ? createKeys(prefix, { ownSlots: !ownSlots }) : undefined;
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
   const actionIndex = partitions.count > 1 ? new ActionIndex(redis, keys) : undefined;
-  const metrics = createMetrics({ auditHead: () => audit.head() });
+  // Every chain's head, read at scrape (shards are built before anything scrapes).
+  const metrics = createMetrics({
+    auditHeads: async () =>
+      partitions.prefixOf(0) === prefix
+        ? [await audit.head()]
+        : Promise.all([
+            audit.head().then((h) => ({ chain: 'global', ...h })),
+            ...partitions.all().map((p) =>
+              shardAt(p)
+                .audit.head()
+                .then((h) => ({ chain: String(p), ...h })),
+            ),
+          ]),
+  });
   // A directory user's keys are in their person's partition (docs/cluster.md).
   const directory = new DirectoryStore(redis, keys, (id) => partitions.keys(partitions.partitionOf(id)));
   let connectors: Connector[] = [];
@@ -210,7 +229,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     audit,
     people,
     effects: new EffectsStore(redis, keys, audit),
-    events: new EventsStore(redis, keys),
+    events: new EventsStore(redis, keys, legacyIntake),
     directory,
     actions: new ActionsStore(redis, keys, audit),
     consoleSessions: new ConsoleSessionStore(redis, keys),
@@ -272,9 +291,10 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       effects: new EffectsStore(redis, k, shardAudit),
       actions: new ActionsStore(redis, k, shardAudit),
       retention: new RetentionStore(redis, k, actionIndex),
-      // Intake idempotency (event seen, webhook ids, rejected) is global; that
-      // an event was applied to its person is the person's partition's.
-      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }),
+      // Intake idempotency (event seen, webhook ids: each in its own slot on a
+      // cluster; rejected) is not the partition's; that an event was applied
+      // to its person is the person's partition's.
+      events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }, legacyIntake),
       lock: new PersonLock(redis, k, 2 * settings.config.workers.lockDurationMs),
       // An action is acknowledged by the master of its partition's slot.
       replicas: new ReplicaWait(redis, k.peopleByEnd, settings.env.LASTDAY_REPLICA_WAIT_MS, log),

@@ -141,7 +141,8 @@ export class ApiClient {
   audit(query: {
     personId?: string;
     actionId?: string;
-    after?: number;
+    /** A seq, or with partitions and no filter the cursor of the previous page. */
+    after?: number | string;
     limit?: number;
   }): Promise<{ entries: AuditEntry[]; count: number }> {
     return this.json('GET', '/v1/audit', { query });

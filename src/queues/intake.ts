@@ -50,13 +50,16 @@ export const HR_EVENT_JOB_OPTIONS = {
 } as const;
 
 /**
- * Finished hr-events jobs kept: a bounded number for inspection in the
+ * Finished hr-events jobs kept: the last 100, for inspection in the
  * dashboard. Nothing depends on them: an event's idempotency is lastday's own
  * record (EventsStore), so a repeat of an event whose job is gone is answered
- * `duplicate` all the same. Failed jobs are kept 30 days (they hold the reason).
+ * `duplicate` all the same, and what each event did is in the audit chain.
+ * Few, because the queue is in the global slot: on a cluster one master holds
+ * them all (1,000 kept made that master the busiest by half for a population
+ * of a few hundred, docs/cluster.md). Failed jobs are kept 30 days (they hold the reason).
  */
 export const HR_EVENT_RETENTION = {
-  completed: { age: 24 * 3600, count: 1_000 },
+  completed: { age: 24 * 3600, count: 100 },
   failed: { age: 30 * 24 * 3600 },
 };
 

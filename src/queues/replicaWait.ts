@@ -32,13 +32,24 @@ export class ReplicaWait {
 
   /**
    * Resolves once one replica has the writes so far, or the timeout passed:
-   * with the number of replicas that confirmed, or undefined when skipped (off,
-   * no replica, no known slot owner).
+   * with the number of replicas that confirmed (the fewest, over the masters
+   * of the slot and of `alsoKeys`), or undefined when skipped (off, no
+   * replica, no known slot owner).
    */
-  async wait(): Promise<number | undefined> {
+  async wait(alsoKeys: readonly string[] = []): Promise<number | undefined> {
     if (this.timeoutMs <= 0) return undefined;
-    const node = slotOwner(this.redis, this.slotKey);
-    if (!node) return undefined;
+    // The slot's master, and the masters of other keys the acknowledged write
+    // touched (an event id's key is in a slot of its own on a cluster).
+    const nodes = [this.slotKey, ...alsoKeys]
+      .map((key) => slotOwner(this.redis, key))
+      .filter((node, i, all): node is Redis => node !== undefined && all.indexOf(node) === i);
+    if (nodes.length === 0) return undefined;
+    const acks = await Promise.all(nodes.map((node) => this.waitOn(node)));
+    const waited = acks.filter((n): n is number => n !== undefined);
+    return waited.length === 0 ? undefined : Math.min(...waited);
+  }
+
+  private async waitOn(node: Redis): Promise<number | undefined> {
     if ((await this.replicaCount(node)) === 0) return undefined;
     const acked = Number(await node.call('WAIT', 1, this.timeoutMs));
     if (acked < 1) {

@@ -2,6 +2,10 @@
  * HR event intake records: which event ids and webhook ids were already
  * accepted (so a repeat answers `duplicate`), and the rejected events, kept with
  * their reasons — bounded in bytes — so nothing bad is silently dropped.
+ *
+ * On a cluster each event id's key and each webhook id's key is in a slot of
+ * its own (KeysOptions.ownSlots): one per event, they would otherwise pile up
+ * on the global slot's master. The rejected stream is one key (bounded).
  */
 import type { RedisClient } from './redisClient.ts';
 import type { Issue } from '../domain/errors.ts';
@@ -95,14 +99,24 @@ export function isHandledMark(value: string | null | undefined): boolean {
 }
 
 export class EventsStore {
+  /**
+   * @param legacy where an earlier build kept the event and webhook-id keys
+   *   (in the global slot, on a cluster): still read, never written, so an
+   *   event accepted under the old name stays a duplicate (src/app/context.ts).
+   */
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
+    private readonly legacy?: Pick<Keys, 'eventSeen' | 'webhookSeen'>,
   ) {}
 
   /** Marks an event id as accepted; false when it already was. */
   async markAccepted(eventId: string, at: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.eventSeen(eventId), at, 'NX')) === 'OK';
+    // One SET NX on one key, whatever the person: the check and the mark are
+    // one atomic step. The old name is only read (after a first mark), and
+    // two deliveries racing both see it.
+    if ((await this.redis.set(this.keys.eventSeen(eventId), at, 'NX')) !== 'OK') return false;
+    return !this.legacy || (await this.redis.exists(this.legacy.eventSeen(eventId))) === 0;
   }
 
   /** Undoes `markAccepted` when the event could not be queued after all. */
@@ -111,7 +125,8 @@ export class EventsStore {
   }
 
   async isAccepted(eventId: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.eventSeen(eventId))) === 1;
+    if ((await this.redis.exists(this.keys.eventSeen(eventId))) === 1) return true;
+    return !!this.legacy && (await this.redis.exists(this.legacy.eventSeen(eventId))) === 1;
   }
 
   /**
@@ -121,19 +136,22 @@ export class EventsStore {
    */
   async isApplied(eventId: string): Promise<boolean> {
     // Sent together, not as one MGET: with partitions the worker's mark is in
-    // the person's partition (src/app/context.ts), intake's key is global.
-    const [applied, seen] = await Promise.all([
+    // the person's partition (src/app/context.ts), intake's key in its own
+    // slot; that version also marked a handled event on intake's key itself,
+    // under the old name on a cluster (`legacy`).
+    const [applied, seen, legacySeen] = await Promise.all([
       this.redis.exists(this.keys.eventApplied(eventId)),
       this.redis.get(this.keys.eventSeen(eventId)),
+      this.legacy ? this.redis.get(this.legacy.eventSeen(eventId)) : null,
     ]);
-    return applied === 1 || isHandledMark(seen);
+    return applied === 1 || isHandledMark(seen) || isHandledMark(legacySeen);
   }
 
   /** Remembers a webhook id; false when it was seen already (a replay or a retry). */
   async markWebhookId(webhookId: string): Promise<boolean> {
-    return (
-      (await this.redis.set(this.keys.webhookSeen(webhookId), '1', 'EX', WEBHOOK_ID_TTL_S, 'NX')) === 'OK'
-    );
+    const first =
+      (await this.redis.set(this.keys.webhookSeen(webhookId), '1', 'EX', WEBHOOK_ID_TTL_S, 'NX')) === 'OK';
+    return first && (!this.legacy || (await this.redis.exists(this.legacy.webhookSeen(webhookId))) === 0);
   }
 
   async forgetWebhookId(webhookId: string): Promise<void> {

@@ -14,8 +14,24 @@ export type Keys = ReturnType<typeof createKeys>;
 
 export { clusterPrefix } from '../domain/ids.ts';
 
-export function createKeys(prefix: string) {
+export interface KeysOptions {
+  /**
+   * Intake's per-event and per-delivery keys (`eventSeen`, `webhookSeen`) each
+   * in a slot of their own, `{<name>:event:<id>}`, instead of the prefix's slot:
+   * on a cluster they are one per event ever accepted, and in the global slot
+   * they made its master the busiest (docs/cluster.md). Needs a tagged prefix;
+   * an untagged one (a single Redis) keeps the plain names.
+   */
+  ownSlots?: boolean;
+}
+
+export function createKeys(prefix: string, options: KeysOptions = {}) {
   const k = (...parts: string[]) => [prefix, ...parts].join(':');
+  const tag = options.ownSlots ? /^\{([^}]+)\}(.*)$/.exec(prefix) : null;
+  // `{lastday}` → `{lastday:event:<id>}`: every key still starts with `{<prefix>`,
+  // and an encoded id holds no brace, so the tag is the whole name.
+  const own = (...parts: string[]) =>
+    tag ? `{${[tag[1], ...parts].join(':')}}${tag[2] ?? ''}` : k(...parts);
   return {
     prefix,
     /** String: JSON PersonRecord. */
@@ -40,8 +56,11 @@ export function createKeys(prefix: string) {
      * reinstatement; the retention task trims them after (store/effects.ts).
      */
     snapshotsUntil: k('effects', 'snapshots-until'),
-    /** String: intake record of an HR event id (idempotency across all ways in). */
-    eventSeen: (eventId: string) => k('event', encodeId(eventId)),
+    /**
+     * String: intake record of an HR event id (idempotency across all ways in).
+     * In a slot of its own with `ownSlots` (one SET NX: one check whatever the person).
+     */
+    eventSeen: (eventId: string) => own('event', encodeId(eventId)),
     /**
      * String: set once an HR event id was applied (or recorded as stale) by the
      * worker, by versions before the person record kept its handled events
@@ -49,7 +68,7 @@ export function createKeys(prefix: string) {
      */
     eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
     /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
-    webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
+    webhookSeen: (webhookId: string) => own('webhook-id', encodeId(webhookId)),
     /** Stream: rejected HR events with their reasons. */
     rejected: k('rejected'),
     /** Built-in directory: hash {active, updatedAt} and hash grantId → JSON grant. */

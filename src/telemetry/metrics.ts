@@ -8,13 +8,17 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Values read from Redis at scrape time. */
 export interface MetricSources {
-  /** The audit chain's stored head (AuditStore.head). */
-  auditHead?: () => Promise<{ seq: number; hash: string }>;
+  /**
+   * The audit chains' stored heads (AuditStore.head): one without `chain` with
+   * one partition; with partitions one per chain, `chain` being `global` or the
+   * partition's number (each chain's seq must never go down on its own).
+   */
+  auditHeads?: () => Promise<{ chain?: string; seq: number; hash: string }[]>;
 }
 
 export function createMetrics(sources: MetricSources = {}) {
   const registry = new Registry();
-  const auditHead = scrapeOnce(sources.auditHead);
+  const auditHeads = scrapeOnce(sources.auditHeads);
   // Stock names (process_*, nodejs_*), so standard Node dashboards work unchanged.
   collectDefaultMetrics({ register: registry });
   return {
@@ -128,23 +132,29 @@ export function createMetrics(sources: MetricSources = {}) {
     // and the hash of a seq must never change.
     auditHeadSeq: new Gauge({
       name: 'lastday_audit_head_seq',
-      help: 'Seq of the newest audit entry as stored (read at scrape)',
+      help: 'Seq of the newest audit entry as stored, per chain with partitions (read at scrape)',
+      labelNames: ['chain'] as const,
       registers: [registry],
       async collect() {
-        const head = await auditHead();
-        if (head) this.set(head.seq);
+        for (const head of (await auditHeads()) ?? []) {
+          if (head.chain === undefined) this.set(head.seq);
+          else this.set({ chain: head.chain }, head.seq);
+        }
       },
     }),
     auditHeadInfo: new Gauge({
       name: 'lastday_audit_head_info',
-      help: 'Always 1; the labels are the stored audit head (read at scrape)',
-      labelNames: ['seq', 'hash'] as const,
+      help: 'Always 1; the labels are the stored audit head, per chain with partitions (read at scrape)',
+      labelNames: ['seq', 'hash', 'chain'] as const,
       registers: [registry],
       async collect() {
-        const head = await auditHead();
-        if (!head) return;
+        const heads = await auditHeads();
+        if (!heads) return;
         this.reset();
-        this.set({ seq: String(head.seq), hash: head.hash }, 1);
+        for (const head of heads) {
+          const labels = { seq: String(head.seq), hash: head.hash };
+          this.set(head.chain === undefined ? labels : { ...labels, chain: head.chain }, 1);
+        }
       },
     }),
   };

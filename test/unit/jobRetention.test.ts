@@ -17,7 +17,7 @@ describe('job retention', () => {
       expect(completed?.count, spec.queue).toBeLessThanOrEqual(100_000);
       expect(spec.retention?.failed, spec.queue).toHaveProperty('age');
     }
-    expect(WORKERS.find((w) => w.queue === 'hr-events')?.retention?.completed.count).toBe(1_000);
+    expect(WORKERS.find((w) => w.queue === 'hr-events')?.retention?.completed.count).toBe(100);
   });
 
   it('hr-events jobs carry only attempts and a named backoff', () => {

@@ -13,7 +13,11 @@ export function auditCommand(program: Command, io: CliIo): void {
     .description('audit entries (optionally of one person or action), or --verify the chain')
     .option('--person <personId>', 'only entries about this person')
     .option('--action <actionId>', 'only entries about this action')
-    .option('--after <seq>', 'entries after this sequence number', '0')
+    .option(
+      '--after <cursor>',
+      'entries after this sequence number (with partitions and no filter: after this lastday-next-after cursor)',
+      '0',
+    )
     .option('--limit <n>', 'at most this many entries', '500')
     .option('--verify', 'have the server recompute every hash of the chain; exit 1 when broken')
     .option('--json', 'print JSON')
@@ -40,7 +44,7 @@ export function auditCommand(program: Command, io: CliIo): void {
           api.audit({
             ...(opts.person !== undefined ? { personId: opts.person } : {}),
             ...(opts.action !== undefined ? { actionId: opts.action } : {}),
-            after: Number(opts.after) || 0,
+            after: opts.after,
             limit: Number(opts.limit) || 500,
           }),
         );

@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { auditExportChunks, openAuditExport } from '../../store/auditExport.ts';
 import { shardOfAction, verifyAuditChains } from '../../app/partitioned.ts';
+import { AuditCursorError, type AuditPage, listAllChains } from '../../app/auditPages.ts';
+import { LastdayError } from '../../domain/errors.ts';
 import { addRoutes } from '../routeTable.ts';
 import type { HttpDeps } from '../server.ts';
 
@@ -12,19 +14,30 @@ export function auditRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
       method: 'GET',
       url: '/v1/audit',
       access: 'viewer',
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const q = request.query as { personId?: string; actionId?: string; after?: string; limit?: string };
-        // A person's entries (and an action's) are in their partition's chain; the rest in the global one.
+        const limit = Number(q.limit ?? 500) || 500;
+        if (!q.personId && !q.actionId) {
+          // Every chain, merged by time; the cursor of the next page in a header (src/app/auditPages.ts).
+          let page: AuditPage;
+          try {
+            page = await listAllChains(ctx, q.after, limit);
+          } catch (err) {
+            if (err instanceof AuditCursorError) throw new LastdayError('invalid_request', err.message);
+            throw err;
+          }
+          reply.header('lastday-next-after', page.next);
+          return { entries: page.entries, count: page.entries.length };
+        }
+        // A person's entries (and an action's) are in their partition's chain.
         const chain = q.personId
           ? ctx.shardOf(q.personId).audit
-          : q.actionId
-            ? (await shardOfAction(ctx, q.actionId)).audit
-            : ctx.audit;
+          : (await shardOfAction(ctx, q.actionId!)).audit;
         const entries = await chain.list({
           ...(q.personId ? { personId: q.personId } : {}),
           ...(q.actionId ? { actionId: q.actionId } : {}),
           afterSeq: Number(q.after ?? 0) || 0,
-          limit: Number(q.limit ?? 500) || 500,
+          limit,
         });
         return { entries, count: entries.length };
       },

@@ -11,6 +11,9 @@
  * global access hook (src/http/access.ts) enforces it on the matched route.
  * Every admin write that succeeds is appended to the audit chain with its actor.
  *
+ * With partitions the board shows each partition's milestones and actions
+ * queues too (`milestones:<p>`, boardQueues), behind the same access.
+ *
  * Promote stays: it only asks a job to run now, and a milestone never takes
  * effect before its due instant whatever happens to its job (the milestone
  * processor puts an early run back and audits it).
@@ -18,6 +21,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
 import type {
   FastifyInstance,
   FastifyReply,
@@ -138,7 +142,7 @@ export function dashboardRoutes(app: FastifyInstance, { ctx, auth }: HttpDeps): 
       const serverAdapter = new FastifyAdapter();
       serverAdapter.setBasePath(DASHBOARD_PATH);
       createBullBoard({
-        queues: [...Object.values(ctx.queues).map((q) => new BullMQAdapter(q))],
+        queues: boardQueues(ctx).map(({ name, queue }) => new NamedQueueAdapter(queue, name)),
         serverAdapter,
         options: { uiConfig: { boardTitle: 'lastday' } },
       });
@@ -151,8 +155,41 @@ function hooks<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
+/**
+ * The queues the board shows, by board name: the global ones under their own
+ * names, then each partition's milestones and actions queues as
+ * `milestones:<p>`, `actions:<p>` (as `lastday queues` lists them). bull-board
+ * keys its routes by name, so two partitions' `milestones` need distinct ones.
+ */
+export function boardQueues(ctx: Context): { name: string; queue: Queue }[] {
+  const global = Object.values(ctx.queues).map((queue: Queue) => ({ name: queue.name, queue }));
+  const partitions = ctx.partitions.all().flatMap((p) => {
+    const shard = ctx.shard(p);
+    if (shard === ctx) return [];
+    return [shard.queues.milestones, shard.queues.actions].map((queue: Queue) => ({
+      name: `${queue.name}:${p}`,
+      queue,
+    }));
+  });
+  return [...global, ...partitions];
+}
+
+/** A board entry under a name of lastday's choosing (bull-board's own is the queue's name). */
+class NamedQueueAdapter extends BullMQAdapter {
+  constructor(
+    queue: Queue,
+    private readonly boardName: string,
+  ) {
+    super(queue, boardName === queue.name ? {} : { displayName: boardName });
+  }
+
+  override getName(): string {
+    return this.boardName;
+  }
+}
+
 function queueNamed(ctx: Context, name: string) {
-  return Object.values(ctx.queues).find((q) => q.name === name);
+  return boardQueues(ctx).find((q) => q.name === name)?.queue;
 }
 
 /** Answers 403 itself: bull-board's scope has its own error handler. */

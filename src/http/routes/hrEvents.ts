@@ -101,7 +101,14 @@ export function hrEventRoutes(app: FastifyInstance, { ctx }: HttpDeps): void {
               .status(400)
               .send(invalid('the event is invalid; it was kept with its reasons', result));
           }
-          if (result.status === 'accepted') await ctx.replicas.wait();
+          // The job is in the global slot, the event id's key (and the
+          // webhook id's) each in its own on a cluster: all on a replica first.
+          if (result.status === 'accepted') {
+            await ctx.replicas.wait([
+              ctx.keys.eventSeen(result.eventId),
+              ctx.keys.webhookSeen(headers['webhook-id']),
+            ]);
+          }
           return reply
             .status(result.status === 'accepted' ? 202 : 200)
             .send({ eventId: result.eventId, status: result.status });
