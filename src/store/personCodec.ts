@@ -52,6 +52,10 @@ const FIELDS: Fields = {
   createdAt: 'ca',
   updatedAt: 'ua',
   rev: 'r',
+  // Fields the worker's own event marks are moving into (issue #10 item 4),
+  // named here ahead of time; absent fields cost nothing.
+  recentEvents: 're',
+  legacyEventMarks: 'lm',
 };
 const PERSON_FIELDS: Fields = {
   id: 'i',

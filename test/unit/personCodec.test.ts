@@ -134,6 +134,10 @@ describe('person codec', () => {
     const stored = encodePerson(extended);
     expect(decodePerson(stored)).toStrictEqual(extended);
     expect(stored).toContain('"appliedEventIds":["e-5","e-6","e-7"]');
+    // The event marks moving into the record have short names already.
+    const marked = { ...record, recentEvents: ['e-6', 'e-7'], legacyEventMarks: true } as PersonRecord;
+    expect(decodePerson(encodePerson(marked))).toStrictEqual(marked);
+    expect(encodePerson(marked)).toContain('"re":["e-6","e-7"],"lm":true');
   });
 
   it('round-trips records the domain builds from any sequence of HR events', () => {
