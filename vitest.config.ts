@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/helpers/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -10,6 +11,8 @@ export default defineConfig({
     // processes, real-time instants), so three share two cores well: the suite
     // went from 440 s to 205 s on the CI machine with nothing else running.
     maxWorkers: 3,
+    // The longest files start first, whether or not vitest remembers a last run.
+    sequence: { sequencer: LongestFirstSequencer },
     // Leaked handles fail the run instead of hanging it.
     teardownTimeout: 10_000,
     projects: [
@@ -20,9 +23,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // Pure code, no Redis, no runtime: a worker keeps its modules from one file
           // to the next instead of importing them afresh for each of the 29 files
-          // (test/unit on a loaded 2-core machine: 70 s -> 40 s). Not for the other
-          // files: a runtime a file leaves running would keep working in the next
-          // file's process (the whole suite that way: routeAccess 39 s -> 227 s).
+          // (test/unit on a loaded 2-core machine: 70 s -> 40 s).
           isolate: false,
         },
       },
@@ -34,6 +35,13 @@ export default defineConfig({
           exclude: ['test/unit/**'],
           // Builds dist/ once (the processes tests spawn run it) and starts the run's Redis.
           globalSetup: ['test/helpers/globalSetup.ts'],
+          // A worker imports lastday (bullmq, fastify, the sources…) once, not once per file: that
+          // import was 2–3 s of CPU per file, 68 files. CPU (user+sys) of a whole `npm test` from
+          // cold caches: vitest alone 315 s before, vitest + typecheck + lint 247 s after. Every
+          // file closes what it starts; handles.ts names a file that leaves a socket, server or
+          // child process behind.
+          isolate: false,
+          setupFiles: ['test/helpers/handles.ts'],
         },
       },
     ],

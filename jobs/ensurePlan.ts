@@ -14,7 +14,15 @@ import type { JobPorts } from './ports.ts';
 
 export type EnsurePlanPorts = EffectDeps & Pick<JobPorts, 'queues' | 'settings'>;
 
-export async function ensurePlan(ports: EnsurePlanPorts, record: PersonRecord): Promise<void> {
-  if (grantsBelongBack(record, ports.now().getTime())) await restoreAccess(ports, record);
+/**
+ * `created`: the record was just created by this write, so nothing was ever
+ * reduced for the person and there is nothing to read back.
+ */
+export async function ensurePlan(
+  ports: EnsurePlanPorts,
+  record: PersonRecord,
+  options: { created?: boolean } = {},
+): Promise<void> {
+  if (!options.created && grantsBelongBack(record, ports.now().getTime())) await restoreAccess(ports, record);
   await scheduleMilestones(ports.queues.milestones, record, ports.now().getTime(), horizonMs(ports.settings));
 }

@@ -1,11 +1,12 @@
 /**
  * Processor of the `hr-events` queue: validates the event (any BullMQ client may
  * have written it), applies it to the person and saves the new plan with its
- * audit entry and the event's mark in one write, then schedules the plan's
+ * audit entry and the event noted as handled in one write, then schedules the plan's
  * next milestone.
  *
- * One read (the person and the event's mark), the domain in Node, one write
- * (revision-checked): a conflict reads and applies again. The person lock is
+ * One read (the person, whose record names the events handled for them), the
+ * domain in Node, one write (revision-checked, the event noted in the record):
+ * a conflict reads and applies again. The person lock is
  * taken only when a milestone job could be at work on the person, or an
  * effect already happened (see needsLock); a new person, or one whose plan
  * is all still ahead, needs none: no job acts on them, and the revision check
@@ -15,7 +16,7 @@ import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { DateTime } from 'luxon';
 import { LastdayError, type Issue } from '../src/domain/errors.ts';
 import { type HrEvent, hrEventSchema } from '../src/domain/hrEvent.ts';
-import { applyHrEvent, type PersonRecord, statusOf } from '../src/domain/person.ts';
+import { applyHrEvent, handledEvent, type PersonRecord, statusOf } from '../src/domain/person.ts';
 import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
@@ -44,18 +45,20 @@ export const LOCKLESS_MARGIN_MS = 60_000;
 /** Revision conflicts an event applied without the lock retries before it falls back to the lock. */
 const LOCKLESS_ATTEMPTS = 5;
 
-/** Read of the person and the event's mark, done once per attempt. */
+/** Read of the person, and whether the event was handled already, done once per attempt. */
 interface EventRead {
   record: PersonRecord | undefined;
   handled: boolean;
 }
 
-/** The person (their partition) and the event's mark (global), read at once. */
+/**
+ * The person (their partition), whose record names the events handled for
+ * them (recentEvents). Only for a person whose events were handled before the
+ * record kept them, the marks of that version are read too.
+ */
 async function readForEvent(ctx: HrEventPorts, event: HrEvent): Promise<EventRead> {
-  const [record, handled] = await Promise.all([
-    ctx.people.get(event.person.id),
-    ctx.events.isApplied(event.eventId),
-  ]);
+  const record = await ctx.people.get(event.person.id);
+  const handled = handledEvent(record, event.eventId) ?? (await ctx.events.isApplied(event.eventId));
   return { record, handled };
 }
 
@@ -78,8 +81,14 @@ export function needsLock(record: PersonRecord | undefined, nowMs: number): bool
 export function createHrEventProcessor(ctx: HrEventPorts) {
   return async (job: Job, token?: string): Promise<HrEventResult> => {
     const event = await validate(ctx, job);
+    // Events added to the queue directly were never seen by intake: remember
+    // them so the same eventId over HTTP answers `duplicate` (sent with the first read).
+    const [, firstRead] = await Promise.all([
+      ctx.events.markAccepted(event.eventId, ctx.now().toISOString()),
+      readForEvent(ctx, event),
+    ]);
     for (let attempt = 1; attempt <= LOCKLESS_ATTEMPTS; attempt++) {
-      const read = await readForEvent(ctx, event);
+      const read = attempt === 1 ? firstRead : await readForEvent(ctx, event);
       if (needsLock(read.record, ctx.now().getTime())) break;
       try {
         return await applyEvent(ctx, event, read);
@@ -102,12 +111,7 @@ async function validate(ctx: HrEventPorts, job: Job): Promise<HrEvent> {
   if (parsed.success && job.name !== parsed.data.type) {
     issues.push({ path: 'type', message: `differs from the job name "${job.name}"` });
   }
-  if (parsed.success && issues.length === 0) {
-    // Events added to the queue directly were never seen by intake: remember them
-    // so the same eventId over HTTP answers `duplicate`.
-    await ctx.events.markAccepted(parsed.data.eventId, ctx.now().toISOString());
-    return parsed.data;
-  }
+  if (parsed.success && issues.length === 0) return parsed.data;
   // Kept bounded through the shared intake layer: job data of any size or depth
   // (another client's 20,000 nested arrays) is stored and reported in bounds.
   const rejection = await rejectHrEvent(ctx, { source: 'queue', issues, event: job.data });
@@ -157,7 +161,9 @@ export async function applyEvent(
   if (result.outcome !== 'applied') {
     ctx.metrics.eventsApplied.inc({ outcome: result.outcome });
     if (result.outcome === 'stale') {
-      await ctx.audit.append({
+      // Recorded in the record's handled events with its audit entry, in one
+      // revision-checked write: a job run again after it finds it and is a duplicate.
+      await ctx.people.save(result.record, {
         at: now.toISOString(),
         type: 'hr_event.stale',
         actor: 'hr',
@@ -169,7 +175,6 @@ export async function applyEvent(
           reason: result.reason,
         },
       });
-      await ctx.events.markApplied(event.eventId, 'stale');
     }
     // Redelivery after a crash: make sure the saved plan is carried out.
     if (current && result.outcome === 'duplicate') await ensurePlan(ctx, current);
@@ -193,15 +198,12 @@ export async function applyEvent(
       ...result.consequences,
     },
   });
-  // The event's key is intake's (global: with partitions it is in another slot
-  // than the person), so it is marked in its own write, after the save; a crash
-  // in between is a redelivery that finds the plan applied (a duplicate).
-  await ctx.events.markApplied(event.eventId, 'applied');
   ctx.metrics.eventsApplied.inc({ outcome: 'applied' });
   if (current)
     await unscheduleVersion(ctx.queues.milestones, current, now.getTime(), horizonMs(ctx.settings));
   await keepPartialRevokeSnapshots(ctx, current, saved);
-  await ensurePlan(ctx, saved);
+  // A person new to lastday had nothing reduced: no effects to read back.
+  await ensurePlan(ctx, saved, { created: current === undefined });
   ctx.log.info(
     { personId: saved.person.id, eventId: event.eventId, type: event.type, endsAt: saved.endsAt },
     'hr event applied',

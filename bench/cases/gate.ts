@@ -2,11 +2,26 @@
  * Case 4, gate: the hot path a tool calls right before it executes something
  * destructive. N gate checks (a) in-process through GuardService.gate, one at a
  * time, and (b) over HTTP (`POST /v1/actions/:id/gate`, bearer token, keep-alive)
- * with autocannon at a fixed concurrency: p50/p99 and requests/s. The HTTP
- * server is a separate `lastday start --roles api` process, as deployed, so
- * autocannon's own work in the bench process does not share its event loop.
+ * at a fixed concurrency, closed loop: p50/p99 and requests/s. The HTTP server
+ * is a separate `lastday start --roles api` process, as deployed. The load
+ * generator (lib/httpLoad.mjs) is a process of its own too, lean, and the same
+ * for lastday and the floor: in the bench process it shared an event loop with
+ * the bench's lastday runtime, and autocannon's CPU per request was close to
+ * the server's own on a 2-core machine.
  * Floor: a Redis `GET` round trip on the same server (sequential, and at the
- * same concurrency), i.e. the least one remote read can cost.
+ * same concurrency), i.e. the least one remote read can cost; and a bare
+ * node:http server doing one GET per request, under the same HTTP load.
+ *
+ * Latency breakdown: both servers are started with lib/serverTiming.mjs
+ * preloaded, which times each request inside the server (headers parsed →
+ * answer handed to the socket) and records GC pauses; the rest of what the
+ * client sees is waiting outside the server's handling (in the socket for the
+ * event loop, on the way back, in the client).
+ *
+ * At 10 connections in a closed loop the server is saturated by design: each
+ * connection sends its next request the moment an answer arrives, so about 10
+ * requests wait on the API's one thread and the p50 is about 10 × its time per
+ * request (Little's law), whatever the gate's own latency (the 1-connection row).
  *
  * The actions are registered and gated once before the timing (an action's
  * first `allow` writes its audit entry once; every later check is read-only),
@@ -19,13 +34,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { startRuntime } from '../../src/app/runtime.ts';
 import { isCluster } from '../../src/store/redisClient.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { benchEvent, benchPrefix, benchSettings, driverRedis, sleep, waitUntil } from '../lib/lastday.ts';
-import { summarize } from '../lib/stats.ts';
+import { type Summary, summarize } from '../lib/stats.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
 
 const GOAL_P99_MS = 5;
@@ -110,9 +124,10 @@ export const gateCase: BenchCase = {
         requests: [{ method: 'POST' as const, path: `/v1/actions/g-0/gate` }],
         headers: { authorization: `Bearer ${TOKEN}` },
       });
-      env.progress(`gate: ${checks} checks over HTTP, autocannon at concurrency ${CONCURRENCY}`);
+      env.progress(`gate: ${checks} checks over HTTP, closed loop at concurrency ${CONCURRENCY}`);
       // Load-independent figures beside the latencies: the API process's CPU and
       // Redis's commands per request (the machine's other load moves the tail, not these).
+      const sched0 = schedStat(api.pid);
       const cpu0 = processCpuSeconds(api.pid);
       const cmd0 = await commandCalls(driver);
       const http = await cannon({
@@ -126,6 +141,7 @@ export const gateCase: BenchCase = {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       const cpu1 = processCpuSeconds(api.pid);
+      const apiWait = waitPerRequestUs(sched0, schedStat(api.pid), http.requests);
       const cmd1 = await commandCalls(driver);
       const cpuPerRequestUs =
         cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / http.requests : undefined;
@@ -156,15 +172,23 @@ export const gateCase: BenchCase = {
       });
       if (http.non2xx + single.non2xx > 0 || http.errors + single.errors > 0)
         throw new Error(`gate over HTTP: ${http.non2xx} non-2xx answers, ${http.errors} errors`);
+      await api.stop();
+      const apiTiming = serverTiming(dir, api.pid, http.window);
 
       await driver.set(`${prefix}:floor`, 'x');
       // The same load against a bare node:http server doing one Redis GET per
       // request (lib/httpFloorServer.mjs): what any HTTP service on one round
       // trip gets from this machine right now. Not on a cluster (one node's URL).
-      let httpFloor: (CannonResult & { cpuPerRequestUs: number | undefined }) | undefined;
+      let httpFloor:
+        | (CannonResult & {
+            cpuPerRequestUs: number | undefined;
+            server: ServerTiming | undefined;
+            runQueueWaitPerRequestUs: number | undefined;
+          })
+        | undefined;
       if (!clusterSeeds(env.redisUrl)) {
         env.progress(`gate: HTTP floor (bare node:http + one Redis GET) at concurrency ${CONCURRENCY}`);
-        const floorApi = await startHttpFloor(env.redisUrl, `${prefix}:floor`);
+        const floorApi = await startHttpFloor(env.redisUrl, `${prefix}:floor`, dir);
         try {
           const load = {
             connections: CONCURRENCY,
@@ -172,13 +196,18 @@ export const gateCase: BenchCase = {
             requests: [{ method: 'POST' as const, path: '/' }],
           };
           await cannon({ url: floorApi.url, amount: Math.min(1_000, checks), ...load });
+          const s0 = schedStat(floorApi.pid);
           const c0 = processCpuSeconds(floorApi.pid);
           const r = await cannon({ url: floorApi.url, amount: checks, ...load });
           const c1 = processCpuSeconds(floorApi.pid);
+          const wait = waitPerRequestUs(s0, schedStat(floorApi.pid), r.requests);
+          await floorApi.stop();
           httpFloor = {
             ...r,
             cpuPerRequestUs:
               c0 !== undefined && c1 !== undefined ? ((c1 - c0) * 1e6) / r.requests : undefined,
+            server: serverTiming(dir, floorApi.pid, r.window),
+            runQueueWaitPerRequestUs: wait,
           };
         } finally {
           await floorApi.stop();
@@ -249,6 +278,22 @@ export const gateCase: BenchCase = {
                 },
               ]
             : []),
+          ...(apiTiming
+            ? [
+                {
+                  label: `in-server p50, ${CONCURRENCY} conns, vs bare`,
+                  unit: 'ms',
+                  lastday: apiTiming.requests.p50,
+                  ...(httpFloor?.server ? { baseline: httpFloor.server.requests.p50 } : {}),
+                },
+                {
+                  label: `in-server p99, ${CONCURRENCY} conns, vs bare`,
+                  unit: 'ms',
+                  lastday: apiTiming.requests.p99,
+                  ...(httpFloor?.server ? { baseline: httpFloor.server.requests.p99 } : {}),
+                },
+              ]
+            : []),
           ...(redisPerRequest
             ? [{ label: 'Redis commands per request', unit: '', lastday: redisPerRequest.commands }]
             : []),
@@ -261,7 +306,7 @@ export const gateCase: BenchCase = {
           checks,
           actions: actionsN,
           httpConcurrency: CONCURRENCY,
-          httpClient: 'autocannon (keep-alive, no pipelining)',
+          httpClient: 'bench/lib/httpLoad.mjs, own process (keep-alive, closed loop, no pipelining)',
           firstAllow: { p50: f.p50, p99: f.p99 },
           inProcess: inP,
           http,
@@ -271,13 +316,21 @@ export const gateCase: BenchCase = {
           ...(cpuPerRequestUs !== undefined ? { apiCpuPerRequestUs: cpuPerRequestUs } : {}),
           ...(redisPerRequest ? { redisPerRequest } : {}),
           ...(httpFloor ? { httpFloor } : {}),
+          ...(apiTiming ? { apiServerTiming: apiTiming } : {}),
+          ...(apiWait !== undefined ? { apiRunQueueWaitPerRequestUs: apiWait } : {}),
         },
         notes: [
           `gate: baseline column = a Redis GET round trip on the same server (sequential beside in-process and HTTP on 1 connection; ${CONCURRENCY} at once beside HTTP at ${CONCURRENCY}). ` +
             (httpFloor
               ? `A bare node:http server doing one Redis GET per request, under the same load: p50 ${httpFloor.p50.toFixed(2)} ms, p99 ${httpFloor.p99.toFixed(2)} ms${httpFloor.cpuPerRequestUs !== undefined ? `, ${Math.round(httpFloor.cpuPerRequestUs)} µs CPU per request` : ''} (the row 'bare node:http + GET'). `
               : '') +
-            `An action's first allow (audited once) took p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms in-process.`,
+            `An action's first allow (audited once) took p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms in-process. ` +
+            `Breakdown at ${CONCURRENCY} conns (client p50/p99 → in-server p50/p99, GC pauses in the window; the server thread's wait for a core per request; load generator CPU per request): ` +
+            `lastday ${breakdown(http, apiTiming, apiWait)}` +
+            (httpFloor
+              ? `; bare ${breakdown(httpFloor, httpFloor.server, httpFloor.runQueueWaitPerRequestUs)}`
+              : '') +
+            '.',
         ],
       };
     } finally {
@@ -297,12 +350,18 @@ interface CannonResult {
   non2xx: number;
   errors: number;
   requests: number;
+  /** The load generator's own CPU per request (µs). */
+  clientCpuPerRequestUs: number;
+  /** Wall-clock epoch ms the run started and ended. */
+  window: [number, number];
 }
 
+const LOAD = fileURLToPath(new URL('../lib/httpLoad.mjs', import.meta.url));
+
 /**
- * One autocannon run. Latencies come from its per-response event (float ms
- * from process.hrtime): its own histogram rounds to whole milliseconds, too
- * coarse beside a 5 ms goal.
+ * One run of the load generator (lib/httpLoad.mjs) in its own process:
+ * latencies per response (float ms from process.hrtime), and the wall-clock
+ * window it ran in (to cut the servers' own timings to the same requests).
  */
 async function cannon(opts: {
   url: string;
@@ -311,32 +370,113 @@ async function cannon(opts: {
   requests: { method: 'POST'; path: string }[];
   headers: Record<string, string>;
 }): Promise<CannonResult> {
-  const latencies: number[] = [];
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: opts.url,
-        connections: opts.connections,
-        amount: opts.amount,
-        headers: opts.headers,
-        requests: opts.requests,
-      },
-      (err, r) => (err ? reject(err as Error) : resolve(r)),
-    );
-    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-    });
+  const from = performance.timeOrigin + performance.now();
+  const child = spawn(process.execPath, [LOAD, JSON.stringify(opts)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const s = summarize(latencies);
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += String(chunk)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  const r = JSON.parse(out) as {
+    latencies: number[];
+    requests: number;
+    durationS: number;
+    non2xx: number;
+    errors: number;
+    cpuUs: number;
+  };
+  const s = summarize(r.latencies);
   return {
     p50: s.p50,
     p99: s.p99,
     max: s.max,
-    perSecond: result.requests.total / (result.duration || 1),
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    requests: result.requests.total,
+    perSecond: r.requests / (r.durationS || 1),
+    non2xx: r.non2xx,
+    // Requests never answered (a refused or dropped connection) are errors too.
+    errors: r.errors + Math.max(0, opts.amount - r.requests),
+    requests: r.requests,
+    clientCpuPerRequestUs: r.cpuUs / Math.max(1, r.requests),
+    window: [from, performance.timeOrigin + performance.now()],
   };
+}
+
+interface ServerTiming {
+  /** Per request inside the server: headers parsed → answer handed to the socket (ms). */
+  requests: Summary;
+  /** GC pauses in the window: how many, their sum and the longest (ms). */
+  gc: { count: number; totalMs: number; maxMs: number };
+}
+
+const SERVER_TIMING = fileURLToPath(new URL('../lib/serverTiming.mjs', import.meta.url));
+
+/** What lib/serverTiming.mjs recorded in process `pid` within `window`; undefined if it wrote nothing. */
+function serverTiming(
+  dir: string,
+  pid: number | undefined,
+  [from, to]: readonly [number, number],
+): ServerTiming | undefined {
+  let raw: { requests: number[]; gc: number[] };
+  try {
+    raw = JSON.parse(readFileSync(join(dir, `${pid}.json`), 'utf8')) as typeof raw;
+  } catch {
+    return undefined;
+  }
+  const within = (flat: number[]) => {
+    const out: number[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i]! >= from && flat[i]! <= to) out.push(flat[i + 1]!);
+    }
+    return out;
+  };
+  const pauses = within(raw.gc);
+  return {
+    requests: summarize(within(raw.requests)),
+    gc: {
+      count: pauses.length,
+      totalMs: pauses.reduce((a, b) => a + b, 0),
+      maxMs: Math.max(0, ...pauses),
+    },
+  };
+}
+
+function breakdown(
+  client: CannonResult,
+  server: ServerTiming | undefined,
+  waitUs: number | undefined,
+): string {
+  const ms = (n: number) => n.toFixed(2);
+  return (
+    `${ms(client.p50)}/${ms(client.p99)} ms → ` +
+    (server
+      ? `${ms(server.requests.p50)}/${ms(server.requests.p99)} ms, GC ${server.gc.count} × (${ms(server.gc.totalMs)} ms, max ${ms(server.gc.maxMs)})`
+      : 'no server timing') +
+    (waitUs !== undefined ? `; waited ${Math.round(waitUs)} µs for a core` : '') +
+    `; client ${Math.round(client.clientCpuPerRequestUs)} µs`
+  );
+}
+
+/**
+ * The main thread's scheduler figures (Linux /proc/<pid>/schedstat): ns on a
+ * core, ns runnable but waiting for one. Undefined elsewhere.
+ */
+function schedStat(pid: number | undefined): { runNs: number; waitNs: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return run !== undefined && wait !== undefined ? { runNs: run, waitNs: wait } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How long the server's event-loop thread waited for a core per request (µs), between two schedStat reads. */
+function waitPerRequestUs(
+  a: ReturnType<typeof schedStat>,
+  b: ReturnType<typeof schedStat>,
+  requests: number,
+): number | undefined {
+  return a && b ? (b.waitNs - a.waitNs) / 1e3 / Math.max(1, requests) : undefined;
 }
 
 interface ApiProcess {
@@ -384,7 +524,7 @@ async function commandCalls(redis: ReturnType<typeof driverRedis>): Promise<Comm
 }
 
 /**
- * Node flags for the API process from LASTDAY_BENCH_API_NODE_ARGS (space-separated),
+ * Node flags for the API process and the bare floor server from LASTDAY_BENCH_API_NODE_ARGS (space-separated),
  * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (not allowed in NODE_OPTIONS).
  */
 function apiNodeArgs(): string[] {
@@ -399,21 +539,26 @@ async function startApi(redisUrl: string, prefix: string, dir: string): Promise<
   const seeds = clusterSeeds(redisUrl);
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ auth: { tokens: [TOKEN_ENTRY] } }));
-  const child: ChildProcess = spawn(process.execPath, [...apiNodeArgs(), BIN, 'start', '--roles', 'api'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      // A cluster run (`--cluster --case gate`) hands the child its seeds.
-      ...(seeds
-        ? { REDIS_CLUSTER_NODES: seeds.map((n) => `${n.host}:${n.port}`).join(',') }
-        : { REDIS_URL: redisUrl }),
-      LASTDAY_PREFIX: prefix,
-      LASTDAY_CONFIG: configPath,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...apiNodeArgs(), '--import', SERVER_TIMING, BIN, 'start', '--roles', 'api'],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        // A cluster run (`--cluster --case gate`) hands the child its seeds.
+        ...(seeds
+          ? { REDIS_CLUSTER_NODES: seeds.map((n) => `${n.host}:${n.port}`).join(',') }
+          : { REDIS_URL: redisUrl }),
+        LASTDAY_PREFIX: prefix,
+        LASTDAY_CONFIG: configPath,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        LASTDAY_BENCH_TIMING_DIR: dir,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
@@ -440,11 +585,16 @@ async function startApi(redisUrl: string, prefix: string, dir: string): Promise<
 
 const FLOOR_SERVER = fileURLToPath(new URL('../lib/httpFloorServer.mjs', import.meta.url));
 
-/** lib/httpFloorServer.mjs on a free port (it prints the port once listening). */
-async function startHttpFloor(redisUrl: string, key: string): Promise<ApiProcess> {
-  const child = spawn(process.execPath, [FLOOR_SERVER, redisUrl, key], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** lib/httpFloorServer.mjs on a free port (it prints the port once listening), timed like the API. */
+async function startHttpFloor(redisUrl: string, key: string, dir: string): Promise<ApiProcess> {
+  const child = spawn(
+    process.execPath,
+    [...apiNodeArgs(), '--import', SERVER_TIMING, FLOOR_SERVER, redisUrl, key],
+    {
+      env: { PATH: process.env.PATH ?? '', LASTDAY_BENCH_TIMING_DIR: dir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`HTTP floor server exited with ${code}`)));

@@ -17,6 +17,7 @@ import { clusterSeeds, RedisConnections, type RedisClient, waitForRedis } from '
 import { existingJobs } from '../queues/milestones.ts';
 import { ReplicaWait } from '../queues/replicaWait.ts';
 import { type MilestoneJobData, QUEUES } from '../queues/names.ts';
+import { ActionIndex } from '../store/actionIndex.ts';
 import { ActionsStore } from '../store/actions.ts';
 import type { NotificationsQueue } from '../queues/notifications.ts';
 import { AuditStore } from '../store/audit.ts';
@@ -66,6 +67,11 @@ export interface Context extends JobPorts {
    * own stores are the global ones (`prefix`); a person's are `shardOf(id)`'s.
    */
   partitions: Partitions;
+  /**
+   * With more than one partition: action id → home person, so a call by
+   * action id reads one partition (store/actionIndex.ts).
+   */
+  actionIndex?: ActionIndex | undefined;
   /**
    * The ports of partition `p`: its people, effects, actions, audit chain,
    * lock, milestones and actions queues and guard, over the same connection;
@@ -127,10 +133,11 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   try {
     partitions = new Partitions(prefix, await loadLayout(redis, prefix, settings.env.LASTDAY_PARTITIONS));
   } catch (err) {
-    redis.disconnect();
+    connections.disconnectAll();
     throw err;
   }
   const audit = new AuditStore(redis, keys, { key: settings.env.LASTDAY_AUDIT_KEY });
+  const actionIndex = partitions.count > 1 ? new ActionIndex(redis, keys) : undefined;
   const metrics = createMetrics({ auditHead: () => audit.head() });
   // A directory user's keys are in their person's partition (docs/cluster.md).
   const directory = new DirectoryStore(redis, keys, (id) => partitions.keys(partitions.partitionOf(id)));
@@ -219,6 +226,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
     queues,
     milestoneJobsExist: (jobIds) => existingJobs(queues.milestones, redis, jobIds),
     partitions,
+    actionIndex,
     shard: (p) => shardAt(p),
     shardOf: (personId) => shardAt(partitions.partitionOf(personId)),
     async close() {
@@ -263,7 +271,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
       people: shardPeople,
       effects: new EffectsStore(redis, k, shardAudit),
       actions: new ActionsStore(redis, k, shardAudit),
-      retention: new RetentionStore(redis, k),
+      retention: new RetentionStore(redis, k, actionIndex),
       // Intake idempotency (event seen, webhook ids, rejected) is global; that
       // an event was applied to its person is the person's partition's.
       events: new EventsStore(redis, { ...keys, eventApplied: k.eventApplied }),
@@ -283,6 +291,7 @@ export async function createContext(options: ContextOptions): Promise<Context> {
         ...shardPorts,
         queue: shardQueues.actions,
         guardInputsOf: (id) => shardAt(partitions.partitionOf(id)).actions.guardInputsOf(id),
+        actionIndex,
       }),
       closeQueues: async () => {
         await Promise.allSettled([shardQueues.milestones.close(), shardQueues.actions.close()]);
@@ -295,13 +304,29 @@ export async function createContext(options: ContextOptions): Promise<Context> {
   const ctx: Context = {
     ...ports,
     guard:
-      partitions.prefixOf(0) === prefix
+      partitions.prefixOf(0) === prefix || !actionIndex
         ? new GuardService({ ...ports, queue: queues.actions })
-        : new RoutedGuard({ ...ports, queue: queues.actions }, partitions, (p) => shardAt(p).guard),
+        : new RoutedGuard(
+            { ...ports, queue: queues.actions },
+            partitions,
+            (p) => shardAt(p).guard,
+            actionIndex,
+          ),
     closeQueues: async () => undefined,
   };
   // Built now so a worker or route never builds one mid-request.
   for (const p of partitions.all()) shardAt(p);
+  // Actions written before the index existed (or while there was one
+  // partition): indexed once, so registration conflicts see them.
+  if (actionIndex && !(await actionIndex.complete())) {
+    try {
+      const n = await actionIndex.backfill(partitions.all().map((p) => partitions.keys(p)));
+      log.info({ actions: n }, 'action index filled in');
+    } catch (err) {
+      await ctx.close();
+      throw err;
+    }
+  }
   return ctx;
 }
 

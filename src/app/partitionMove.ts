@@ -8,8 +8,9 @@
  * second run copies only what the first did not.
  *
  * What moves with a person: the record, effects, freeze mark, reinstatement
- * request, the actions they started (records, state indexes, pending index),
- * their snapshot-retention entries, their audit history (copied into the new
+ * request, the actions whose home they are (records, state indexes, pending
+ * index; domain/reinstatement.ts `auditPersonOf`), their snapshot-retention
+ * entries and overdue-alert marks, their audit history (copied into the new
  * partition's chain, each copy naming the original `{prefix, seq}`; the old
  * chain keeps the originals and is still verified: a partition prefix no
  * longer used is kept in the layout's `retired` list), and their waiting or
@@ -22,11 +23,28 @@
  * both, after they are copied). A run for the count already stored still
  * sweeps directory users left under the global prefix (written by a build
  * where the directory was global) into their partitions.
+ *
+ * People lastday has no HR record for are found the same way: the homes of
+ * actions still in the old partition's state indexes after the people (a
+ * tool's initiator lastday does not know, a reinstatement requested by someone
+ * in another partition) and directory users; their audit history and actions
+ * move like a person's. The action index names home people, not partitions,
+ * so it holds after the move; a move to more than one partition indexes the
+ * actions written while there was one, a move to one drops it.
  */
-import { type Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import { QUEUES } from '../queues/names.ts';
+import { ActionIndex } from '../store/actionIndex.ts';
 import { AuditStore } from '../store/audit.ts';
+import {
+  ACTION_STATES,
+  copyKey,
+  directoryIdsUnder,
+  moveAction,
+  moveDirectory,
+  moveJobs,
+  moveOverdueMarks,
+  moveSnapshots,
+} from './partitionMoveSteps.ts';
 import { createKeys, type Keys } from '../store/keys.ts';
 import {
   layoutKey,
@@ -36,8 +54,8 @@ import {
   readLayout,
   slotOwnerOf,
 } from '../store/partitions.ts';
-import { isCluster, type RedisClient } from '../store/redisClient.ts';
-import { decodeId } from '../domain/ids.ts';
+import type { RedisClient } from '../store/redisClient.ts';
+import { auditPersonOf } from '../domain/reinstatement.ts';
 
 /** A stored layout, plus the prefixes of partitions no longer used whose audit chains are kept. */
 export type StoredLayout = PartitionLayout;
@@ -55,6 +73,14 @@ export interface MoveResult {
   auditCopied: number;
   /** Built-in directory users moved to their new partition (with or without an HR record). */
   directoryUsers: number;
+  /**
+   * Actions whose home person has no HR record here (a tool's initiator
+   * lastday does not know, or a reinstatement requested by someone in
+   * another partition), moved to their home's new partition.
+   */
+  otherActions: number;
+  /** Overdue-alert marks moved with their person (so a moved overdue milestone is not alerted again). */
+  overdueMarks: number;
   /** True when the stored count already was `to` and nothing was pending. */
   already: boolean;
 }
@@ -69,8 +95,6 @@ export interface MoveOptions {
   log?: Logger;
   onProgress?: (done: number) => void;
 }
-
-const ACTION_STATES = ['pending', 'held', 'approved', 'executed', 'cancelled'] as const;
 
 function moveKey(prefix: string): string {
   return `${prefix}:partitions-move`;
@@ -99,7 +123,18 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
               keepExisting: true,
               log: o.log,
             });
-      return { from: to, to, moved: 0, stayed: 0, jobs: 0, auditCopied: 0, directoryUsers, already: true };
+      return {
+        from: to,
+        to,
+        moved: 0,
+        stayed: 0,
+        jobs: 0,
+        auditCopied: 0,
+        directoryUsers,
+        otherActions: 0,
+        overdueMarks: 0,
+        already: true,
+      };
     }
     const prefixes = planPrefixes(prefix, to, slotOwnerOf(redis));
     const retired = [...(stored.retired ?? []), ...stored.prefixes].filter(
@@ -117,6 +152,8 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
     jobs: 0,
     auditCopied: 0,
     directoryUsers: 0,
+    otherActions: 0,
+    overdueMarks: 0,
     already: false,
   };
   const sources = [...new Set([...stored.prefixes, ...(stored.retired ?? []), prefix])];
@@ -157,22 +194,28 @@ export async function movePartitions(o: MoveOptions): Promise<MoveResult> {
         o.onProgress?.(result.moved);
       }
     } while (cursor !== '0');
+    const rest = await moveHomesWithoutRecord(redis, from, newPrefixOf, {
+      audit,
+      movedActions,
+      at: now().toISOString(),
+    });
+    result.otherActions += rest.actions;
+    result.auditCopied += rest.auditCopied;
+    result.overdueMarks += await moveOverdueMarks(redis, from, newPrefixOf);
     await moveSnapshots(redis, oldKeys, from, newPrefixOf);
     result.directoryUsers += await moveDirectory(redis, from, newPrefixOf);
     result.jobs += await moveJobs(redis, from, newPrefixOf, movedActions);
   }
+  // The action index names home people, not partitions: it holds for any
+  // count. With one partition nothing keeps it, so it goes; with more, the
+  // actions written while there was one are indexed now.
+  const index = new ActionIndex(redis, createKeys(prefix));
+  if (to === 1) await index.drop();
+  else if (!(await index.complete())) await index.backfill(target.prefixes.map((p) => createKeys(p)));
   await redis.set(layoutKey(prefix), JSON.stringify(target));
   await redis.del(moveKey(prefix));
   o.log?.info({ ...result }, 'partitions moved');
   return result;
-}
-
-/** Copies a key to another slot (DUMP/RESTORE REPLACE, TTL kept); false when it does not exist. */
-async function copyKey(redis: RedisClient, from: string, to: string): Promise<boolean> {
-  const [dump, ttl] = await Promise.all([redis.dumpBuffer(from), redis.pttl(from)]);
-  if (!dump) return false;
-  await redis.restore(to, ttl > 0 ? ttl : 0, dump, 'REPLACE');
-  return true;
 }
 
 async function movePerson(
@@ -190,6 +233,47 @@ async function movePerson(
   },
 ): Promise<number> {
   // The audit history first: each copy names its original, so a rerun skips those already copied.
+  const copied = await copyHistory(personId, { ...o, toPrefix: to.prefix });
+  for (const key of ['person', 'effects', 'freezeMark', 'reinstateRequest'] as const) {
+    await copyKey(redis, from[key](personId), to[key](personId));
+  }
+  // The actions whose home they are: a reinstatement they requested for
+  // someone else follows that person (moveHomesWithoutRecord).
+  for (const actionId of await redis.zrange(from.actionsByInitiator(personId), 0, -1)) {
+    const [kind, target] = await redis.hmget(from.action(actionId), 'kind', 'target');
+    if (auditPersonOf({ initiatorId: personId, kind: kind ?? '', target: target ?? '' }) !== personId)
+      continue;
+    if (await moveAction(redis, actionId, from, to)) o.movedActions.set(actionId, to.prefix);
+  }
+  // The horizon pass finds the person's next milestone through this index.
+  const nextDue = await redis.zscore(from.peopleByNextDue, personId);
+  if (nextDue !== null) await redis.zadd(to.peopleByNextDue, nextDue, personId);
+  await redis.zadd(to.peopleByEnd, score, personId);
+  // Last: gone from the old index means moved (a rerun starts from the index).
+  for (const key of [
+    'person',
+    'effects',
+    'freezeMark',
+    'reinstateRequest',
+    'personLock',
+    'auditByPerson',
+  ] as const) {
+    await redis.del(from[key](personId));
+  }
+  await redis.zrem(from.peopleByNextDue, personId);
+  await redis.zrem(from.peopleByEnd, personId);
+  return copied;
+}
+
+/**
+ * Copies a person's audit history from the old chain into the new one, each
+ * copy naming its original (a rerun skips those already copied), then one
+ * `partition.moved` entry. Returns how many entries it copied.
+ */
+async function copyHistory(
+  personId: string,
+  o: { from: AuditStore; to: AuditStore; fromPrefix: string; toPrefix: string; at: string },
+): Promise<number> {
   const present = await o.to.list({ personId, limit: 5000 });
   const movedBefore = present.some((e) => e.type === 'partition.moved' && e.details.from === o.fromPrefix);
   const already = new Set(
@@ -211,188 +295,79 @@ async function movePerson(
     });
     copied++;
   }
-  for (const key of ['person', 'effects', 'freezeMark', 'reinstateRequest', 'actionsPendingOf'] as const) {
-    await copyKey(redis, from[key](personId), to[key](personId));
-  }
-  const actionIds = await redis.zrange(from.actionsByInitiator(personId), 0, -1);
-  await copyKey(redis, from.actionsByInitiator(personId), to.actionsByInitiator(personId));
-  for (const actionId of actionIds) {
-    await copyKey(redis, from.action(actionId), to.action(actionId));
-    for (const state of ACTION_STATES) {
-      const s = await redis.zscore(from.actionsByState(state), actionId);
-      if (s !== null) await redis.zadd(to.actionsByState(state), s, actionId);
-    }
-    o.movedActions.set(actionId, to.prefix);
-  }
-  // The horizon pass finds the person's next milestone through this index.
-  const nextDue = await redis.zscore(from.peopleByNextDue, personId);
-  if (nextDue !== null) await redis.zadd(to.peopleByNextDue, nextDue, personId);
-  await redis.zadd(to.peopleByEnd, score, personId);
   if (!movedBefore) {
     await o.to.append({
       at: o.at,
       type: 'partition.moved',
       actor: 'lastday',
       personId,
-      details: { from: o.fromPrefix, to: to.prefix },
+      details: { from: o.fromPrefix, to: o.toPrefix },
     });
   }
-  // Last: gone from the old index means moved (a rerun starts from the index).
-  for (const actionId of actionIds) {
-    for (const state of ACTION_STATES) await redis.zrem(from.actionsByState(state), actionId);
-    await redis.del(from.action(actionId), from.actionClaim(actionId), from.auditByAction(actionId));
-  }
-  for (const key of [
-    'person',
-    'effects',
-    'freezeMark',
-    'reinstateRequest',
-    'actionsPendingOf',
-    'actionsByInitiator',
-    'personLock',
-    'auditByPerson',
-  ] as const) {
-    await redis.del(from[key](personId));
-  }
-  await redis.zrem(from.peopleByNextDue, personId);
-  await redis.zrem(from.peopleByEnd, personId);
   return copied;
 }
 
-/** Every key matching `pattern`, on each master of a cluster (SCAN is per node). */
-async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
-  const found = new Set<string>();
-  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) {
+/**
+ * What a move by the people index misses: the actions still under
+ * `fromPrefix` whose home person (domain/reinstatement.ts `auditPersonOf`)
+ * has no HR record there — a tool's initiator lastday does not know, or a
+ * reinstatement requested by someone else — and the built-in directory users
+ * without an HR record. Each such home whose partition changes gets their
+ * audit history copied (as a person's) and their actions moved; directory
+ * keys move after, in moveDirectory. Found by the state indexes and a SCAN of
+ * `dir:*`, so a rerun finds only what is still here.
+ */
+async function moveHomesWithoutRecord(
+  redis: RedisClient,
+  fromPrefix: string,
+  newPrefixOf: (personId: string) => string,
+  o: { audit: (prefix: string) => AuditStore; movedActions: Map<string, string>; at: string },
+): Promise<{ actions: number; auditCopied: number }> {
+  const from = createKeys(fromPrefix);
+  const homes = new Map<string, string[]>();
+  for (const state of ACTION_STATES) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      const [next, flat] = await redis.zscan(from.actionsByState(state), cursor, 'COUNT', 500);
       cursor = next;
-      for (const key of keys) found.add(key);
+      // One pipeline per batch: the actions of a partition share its slot.
+      const ids = flat.filter((_, i) => i % 2 === 0);
+      const read = redis.pipeline();
+      for (const id of ids) read.hmget(from.action(id), 'initiatorId', 'kind', 'target');
+      const rows = (await read.exec()) ?? [];
+      ids.forEach((actionId, i) => {
+        const [initiatorId, kind, target] = (rows[i]?.[1] ?? []) as (string | null)[];
+        if (!initiatorId) return;
+        const home = auditPersonOf({ initiatorId, kind: kind ?? '', target: target ?? '' });
+        if (newPrefixOf(home) === fromPrefix) return;
+        homes.set(home, [...(homes.get(home) ?? []), actionId]);
+      });
     } while (cursor !== '0');
   }
-  return [...found];
-}
-
-/**
- * The built-in directory users under `fromPrefix` whose partition is now
- * another: both keys copied (DUMP/RESTORE), then deleted here in one DEL.
- * Returns how many moved. `keepExisting` (the sweep of the global prefix
- * while lastday may have run with partitioned directory keys): a user already
- * in its partition was written there since, so it is kept and the global
- * leftover is left alone (logged).
- */
-async function moveDirectory(
-  redis: RedisClient,
-  fromPrefix: string,
-  newPrefixOf: (personId: string) => string,
-  o: { keepExisting?: boolean; log?: Logger | undefined } = {},
-): Promise<number> {
-  const head = `${fromPrefix}:dir:`;
-  const glob = head.replace(/[*?[\]\\]/g, '\\$&');
-  const ids = new Set<string>();
-  for (const key of await scanKeys(redis, `${glob}*`)) {
-    const rest = key.slice(head.length);
-    const encoded = rest.endsWith(':grants') ? rest.slice(0, -':grants'.length) : rest;
-    // Encoded ids have no `:`; anything else under `dir:` is not a user's.
-    if (!encoded.includes(':')) ids.add(decodeId(encoded));
+  for (const personId of await directoryIdsUnder(redis, fromPrefix)) {
+    if (newPrefixOf(personId) !== fromPrefix && !homes.has(personId)) homes.set(personId, []);
   }
-  const from = createKeys(fromPrefix);
-  let moved = 0;
-  for (const personId of ids) {
-    const dest = newPrefixOf(personId);
-    if (dest === fromPrefix) continue;
+  let actions = 0;
+  let auditCopied = 0;
+  for (const [home, actionIds] of homes) {
+    const dest = newPrefixOf(home);
     const to = createKeys(dest);
-    if (o.keepExisting && (await redis.exists(to.directoryUser(personId))) === 1) {
-      o.log?.warn(
-        { personId, from: fromPrefix, to: dest },
-        'directory user already in its partition; global copy left',
-      );
-      continue;
+    // A person with an HR record moved with their history already (movePerson).
+    if ((await redis.exists(to.person(home))) === 0) {
+      auditCopied += await copyHistory(home, {
+        from: o.audit(fromPrefix),
+        to: o.audit(dest),
+        fromPrefix,
+        toPrefix: dest,
+        at: o.at,
+      });
     }
-    await copyKey(redis, from.directoryGrants(personId), to.directoryGrants(personId));
-    await copyKey(redis, from.directoryUser(personId), to.directoryUser(personId));
-    await redis.del(from.directoryUser(personId), from.directoryGrants(personId));
-    moved++;
-  }
-  return moved;
-}
-
-/** Snapshot-retention entries (`[cycle, personId]`) follow their person. */
-async function moveSnapshots(
-  redis: RedisClient,
-  from: Keys,
-  fromPrefix: string,
-  newPrefixOf: (personId: string) => string,
-): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, flat] = await redis.zscan(from.snapshotsUntil, cursor, 'COUNT', 500);
-    cursor = next;
-    for (let i = 0; i < flat.length; i += 2) {
-      const member = flat[i] as string;
-      const [, personId] = JSON.parse(member) as [unknown, string];
-      const dest = newPrefixOf(personId);
-      if (dest === fromPrefix) continue;
-      await redis.zadd(createKeys(dest).snapshotsUntil, flat[i + 1] as string, member);
-      await redis.zrem(from.snapshotsUntil, member);
-    }
-  } while (cursor !== '0');
-}
-
-/**
- * Waiting and delayed jobs of the milestones and actions queues whose person
- * (or action's initiator) moved are added to the new partition's queue with
- * the same id, name, data and due time, then removed here.
- */
-async function moveJobs(
-  redis: RedisClient,
-  fromPrefix: string,
-  newPrefixOf: (personId: string) => string,
-  movedActions: Map<string, string>,
-): Promise<number> {
-  let moved = 0;
-  const targets = new Map<string, Queue>();
-  const queueAt = (name: string, prefix: string) => {
-    const key = `${prefix}\n${name}`;
-    let q = targets.get(key);
-    if (!q) {
-      q = new Queue(name, { connection: redis, prefix });
-      targets.set(key, q);
-    }
-    return q;
-  };
-  try {
-    for (const name of [QUEUES.milestones, QUEUES.actions]) {
-      const source = new Queue(name, { connection: redis, prefix: fromPrefix });
-      try {
-        const jobs = await source.getJobs(['delayed', 'waiting', 'prioritized', 'wait']);
-        for (const job of jobs as Job[]) {
-          const data = job.data as { personId?: string; actionId?: string };
-          const dest =
-            name === QUEUES.milestones
-              ? data.personId !== undefined
-                ? newPrefixOf(data.personId)
-                : undefined
-              : data.actionId !== undefined
-                ? movedActions.get(data.actionId)
-                : undefined;
-          if (dest === undefined || dest === fromPrefix) continue;
-          const dueMs = job.timestamp + (job.delay ?? 0);
-          const { jobId: _id, delay: _delay, ...opts } = job.opts;
-          await queueAt(name, dest).add(job.name, job.data, {
-            ...opts,
-            ...(job.id !== undefined ? { jobId: job.id } : {}),
-            delay: Math.max(0, dueMs - Date.now()),
-          });
-          await job.remove();
-          moved++;
-        }
-      } finally {
-        await source.close();
+    for (const actionId of actionIds) {
+      if (await moveAction(redis, actionId, from, to)) {
+        o.movedActions.set(actionId, dest);
+        actions++;
       }
     }
-  } finally {
-    await Promise.all([...targets.values()].map((q) => q.close()));
   }
-  return moved;
+  return { actions, auditCopied };
 }

@@ -116,9 +116,14 @@ export async function getPeople(ctx: Context, ids: readonly string[]): Promise<P
   });
 }
 
-/** The partition context holding action `actionId` (its initiator's), or the context itself when none does. */
+/**
+ * The partition context holding action `actionId` (its home person's: the
+ * action index, else asking every partition), or the context itself when none does.
+ */
 export async function shardOfAction(ctx: Context, actionId: string): Promise<Context> {
   if (ctx.partitions.count === 1) return ctx.shard(0);
+  const home = await ctx.actionIndex?.homeOf(actionId);
+  if (home !== undefined) return ctx.shardOf(home);
   const shards = ctx.partitions.all().map((p) => ctx.shard(p));
   const found = await Promise.all(shards.map((s) => s.actions.get(actionId)));
   return shards[found.findIndex((a) => a !== undefined)] ?? ctx;

@@ -8,7 +8,12 @@
  * different ids can never share a key, and stays readable for plain ids
  * (`c-1042` stays `c-1042`).
  */
+const PLAIN_ID = /^[A-Za-z0-9_-]*$/;
+
 export function encodeId(id: string): string {
+  // Letters, digits, `-` and `_` encode to themselves: most ids, and every
+  // gate request builds a key from one, so they skip the encoder.
+  if (PLAIN_ID.test(id)) return id;
   return encodeURIComponent(id).replace(
     /[.!'()*~]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,

@@ -51,6 +51,22 @@ export interface PersonRecord {
   planVersion: number;
   milestones: Milestone[];
   lastEvent: { eventId: string; type: HrEvent['type']; occurredAt: string };
+  /**
+   * The ids of the newest HR events handled for this person — applied, or
+   * recorded as stale — oldest first, at most RECENT_EVENTS_KEPT: the same
+   * event again (a job run again after its save, an event sent twice) is a
+   * duplicate. Written by the same revision-checked save as what it records,
+   * so there is no moment where the one is stored without the other. An event
+   * older than the window is judged by `lastEvent` (see handledEvent). Absent
+   * on records saved before it existed.
+   */
+  recentEvents?: string[];
+  /**
+   * Events of this person were handled before `recentEvents` existed: their
+   * marks are that version's per-event keys, which the worker still reads for
+   * an event the window does not name.
+   */
+  legacyEventMarks?: true;
   createdAt: string;
   updatedAt: string;
   /** Optimistic-concurrency revision, bumped on every write. */
@@ -109,7 +125,45 @@ export interface ApplyFacts {
 
 export type ApplyResult =
   | { outcome: 'applied'; record: PersonRecord; consequences: Consequences }
-  | { outcome: 'duplicate' | 'stale'; reason: string };
+  /** `record`: the current one with the event noted as handled (see noteHandled), to save with its audit entry. */
+  | { outcome: 'stale'; reason: string; record: PersonRecord }
+  | { outcome: 'duplicate'; reason: string };
+
+/**
+ * Event ids a record keeps in `recentEvents`. A handled event can only come
+ * back as a redelivery or a re-send; beyond the window it is older than
+ * `lastEvent` (stale, recorded again, nothing changes) or is `lastEvent`
+ * itself (a duplicate). Only an event with the very same `occurredAt` as the
+ * newest, pushed out by this many later ones of that same instant, would be
+ * applied again.
+ */
+export const RECENT_EVENTS_KEPT = 5;
+
+/**
+ * Whether the record says `eventId` was handled for this person: true, false,
+ * or undefined when it cannot tell (events of this person were handled before
+ * `recentEvents` existed, and their marks are elsewhere). No record: nothing
+ * was handled (an event is handled only for a person with a record: applying
+ * creates it, a stale one needs a newer applied one).
+ */
+export function handledEvent(record: PersonRecord | undefined, eventId: string): boolean | undefined {
+  if (!record) return false;
+  if (record.lastEvent.eventId === eventId || record.recentEvents?.includes(eventId)) return true;
+  return record.recentEvents === undefined || record.legacyEventMarks ? undefined : false;
+}
+
+/** `record` with `eventId` noted as the newest handled event (the window kept bounded). */
+export function noteHandled(record: PersonRecord, eventId: string): PersonRecord {
+  const kept = (record.recentEvents ?? []).filter((id) => id !== eventId);
+  return {
+    ...record,
+    recentEvents: [...kept, eventId].slice(-RECENT_EVENTS_KEPT),
+    // A record from before the window may have had events marked the old way.
+    ...(record.recentEvents === undefined || record.legacyEventMarks
+      ? { legacyEventMarks: true as const }
+      : {}),
+  };
+}
 
 /**
  * Applies one validated HR event.
@@ -132,13 +186,14 @@ export function applyHrEvent(
   facts: ApplyFacts = {},
 ): ApplyResult {
   if (current) {
-    if (current.lastEvent.eventId === event.eventId) {
+    if (handledEvent(current, event.eventId)) {
       return { outcome: 'duplicate', reason: `event ${event.eventId} is already applied` };
     }
     if (occurredAtMs(event) < Date.parse(current.lastEvent.occurredAt)) {
       return {
         outcome: 'stale',
         reason: `occurredAt ${event.occurredAt} is older than the applied event ${current.lastEvent.eventId} (${current.lastEvent.occurredAt})`,
+        record: noteHandled(current, event.eventId),
       };
     }
   }
@@ -155,12 +210,13 @@ export function applyHrEvent(
     planVersion: 0,
     milestones: [],
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },
+    recentEvents: [],
     createdAt: nowIso,
     updatedAt: nowIso,
     rev: 0,
   };
   const common = {
-    ...base,
+    ...noteHandled(base, event.eventId),
     person: event.person,
     planVersion: base.planVersion + 1,
     lastEvent: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt },

@@ -3,7 +3,7 @@
  * milestones' absolute instants. All wall-clock arithmetic happens in the
  * person's zone; results are UTC instants.
  */
-import type { DateTime } from 'luxon';
+import { DateTime } from 'luxon';
 import { type BusinessCalendar, businessDaysBefore } from './businessDays.ts';
 import { localToInstant } from './localTime.ts';
 import type { MilestoneName } from './milestone.ts';
@@ -53,7 +53,10 @@ export function planEnding(input: EndingInput, policy: TimelinePolicy): PlannedM
   const freeze = min(localToInstant(input.lastDay, '00:00', zone), revoke);
   const reduce = min(localToInstant(reduceDate, policy.reduce.at, zone), freeze);
   const notice = min(localToInstant(noticeDate, policy.notice.at, zone), reduce);
-  const verify = revoke.plus({ milliseconds: Math.round(policy.verifyAfterMinutes * 60_000) });
+  // Instants in UTC (localToInstant): a sum of milliseconds, without luxon's duration arithmetic.
+  const verify = DateTime.fromMillis(revoke.toMillis() + Math.round(policy.verifyAfterMinutes * 60_000), {
+    zone: 'utc',
+  });
   return [
     { name: 'notice', dueAt: notice },
     { name: 'reduce', dueAt: reduce },
@@ -81,7 +84,19 @@ function min(a: DateTime, b: DateTime): DateTime {
   return a <= b ? a : b;
 }
 
-/** ISO-8601 UTC with `Z`, milliseconds dropped when zero. */
+/** Instants whose year has four digits, which Date and luxon write alike. */
+const FOUR_DIGIT_YEARS = [Date.parse('0000-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z')];
+
+/**
+ * ISO-8601 UTC with `Z`, milliseconds dropped when zero. Date's own ISO form
+ * where it is luxon's (four-digit years): written five times per planned
+ * event, and luxon's formatter costs several times more.
+ */
 export function toIsoUtc(dt: DateTime): string {
+  const ms = dt.toMillis();
+  if (ms >= FOUR_DIGIT_YEARS[0]! && ms <= FOUR_DIGIT_YEARS[1]!) {
+    const iso = new Date(ms).toISOString();
+    return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  }
   return dt.toUTC().toISO({ suppressMilliseconds: true })!;
 }

@@ -2,14 +2,29 @@
  * Local wall-clock values: calendar dates (`YYYY-MM-DD`), times of day
  * (`HH:mm[:ss]`) and IANA zone names, validated strictly.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$/;
 
+/**
+ * A real date of the proleptic Gregorian calendar, as luxon reads one (checked
+ * against it for years 0000–0129 and around every century rule); plain
+ * arithmetic because every HR event is validated with it and parsing it with
+ * luxon was a fifth of validating and planning one.
+ */
 export function isCalendarDate(value: string): boolean {
-  return DATE_RE.test(value) && DateTime.fromISO(value, { zone: 'utc' }).isValid;
+  if (!DATE_RE.test(value)) return false;
+  const year = Number(value.slice(0, 4));
+  const month = Number(value.slice(5, 7));
+  const day = Number(value.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /**

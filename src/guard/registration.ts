@@ -66,6 +66,12 @@ export async function registerAction(
     ]);
   }
   const hash = requestHash(canonicalRequest(request));
+  // With partitions, another initiator's action of this id is in another
+  // partition: the id is claimed across all of them first (store/actionIndex.ts).
+  if (ctx.actionIndex) {
+    const home = await ctx.actionIndex.claim(request.actionId, request.initiatorId);
+    if (home !== request.initiatorId) throw differentBody(request.actionId);
+  }
   const protectedBy = firstMatch(config.protectedTargets, request.target);
   let status = await guard.statusHints.expect(request.initiatorId, () =>
     actions.guardStatusOf(request.initiatorId),
@@ -104,10 +110,7 @@ export async function registerAction(
     if (result.outcome === 'created') guard.statusHints.set(request.initiatorId, status);
     if (result.outcome === 'exists') {
       if (result.requestHash !== hash) {
-        throw new LastdayError(
-          'conflict',
-          `action ${request.actionId} exists with a different body; action ids are single-use`,
-        );
+        throw differentBody(request.actionId);
       }
       // A repeat may follow a first attempt that failed after saving: make sure its jobs exist.
       const stored = await actions.get(request.actionId);
@@ -122,6 +125,13 @@ export async function registerAction(
     return { actionId: request.actionId, state, reason: gate.reason };
   }
   throw new LastdayError('conflict', `the record of ${request.initiatorId} kept changing; retry`);
+}
+
+function differentBody(actionId: string): LastdayError {
+  return new LastdayError(
+    'conflict',
+    `action ${actionId} exists with a different body; action ids are single-use`,
+  );
 }
 
 /** The jobs an action needs (deterministic ids: scheduling twice is a no-op). */

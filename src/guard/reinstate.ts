@@ -109,8 +109,12 @@ async function registerLocked(
     windowEndsAt: check.windowEndsAt,
   };
   const heldReason = 'reinstatement: held until a second person approves';
+  // A fresh id, filed under the person reinstated (its partition holds it).
+  await ctx.actionIndex?.claim(actionId, personId);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const initiator = await actions.guardInputsOf(requester);
+    // The requester's record and freeze mark live in the requester's partition,
+    // which need not be the reinstated person's (where the action is filed).
+    const initiator = await guard.guardInputsOf(requester);
     const initiatorStatus = guardStatus(initiator.record, initiator.mark);
     const now = ctx.now().toISOString();
     const action: ActionRecord = {
@@ -125,10 +129,13 @@ async function registerLocked(
       updatedAt: now,
       heldAt: now,
     };
+    // Not re-checked by the store's script: it reads the initiator in this (the
+    // reinstated person's) partition, where the requester need not be; and the
+    // action is held whatever the status, so no freeze has it to drain.
     const registered = await actions.register(
       action,
       requestHash(JSON.stringify({ actionId, personId, requester, reason })),
-      initiatorStatus,
+      undefined,
       {
         at: now,
         type: 'action.registered',

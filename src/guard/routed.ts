@@ -1,12 +1,16 @@
 /**
  * The guard of a partitioned lastday (docs/cluster.md "Partitions"): an action
- * lives in its initiator's partition, so registration goes to the
+ * lives in its home person's partition (its initiator's, or for a
+ * reinstatement the person reinstated), so registration goes to the
  * initiator's partition and the gate stays one script there; a call by action
- * id finds the partition holding that id (one EXISTS per partition, sent
- * together); the list of holds merges every partition's. With one partition
- * nobody builds this: the context's guard is the partition's own.
+ * id reads the action index (one HGET, store/actionIndex.ts) and goes to that
+ * partition, falling back to asking every partition for an action the index
+ * lacks (then indexing it); the list of holds merges every partition's. With
+ * one partition nobody builds this: the context's guard is the partition's own.
  */
+import { auditPersonOf } from '../domain/reinstatement.ts';
 import type { PersonRecord } from '../domain/person.ts';
+import type { ActionIndex } from '../store/actionIndex.ts';
 import type { Partitions } from '../store/partitions.ts';
 import { type Actor, type GuardPorts, GuardService } from './service.ts';
 
@@ -15,21 +19,22 @@ export class RoutedGuard extends GuardService {
     ports: GuardPorts,
     private readonly partitions: Partitions,
     private readonly guardOf: (p: number) => GuardService,
+    private readonly index: ActionIndex,
   ) {
     super(ports);
   }
 
   /** The guard of the partition holding `actionId`, or partition 0's (which answers not_found). */
   private async holding(actionId: string): Promise<GuardService> {
-    const found = await Promise.all(
-      this.partitions.all().map((p) =>
-        this.guardOf(p)
-          .actions.get(actionId)
-          .then((a) => a !== undefined),
-      ),
-    );
-    const p = found.indexOf(true);
-    return this.guardOf(p < 0 ? 0 : p);
+    const home = await this.index.homeOf(actionId);
+    if (home !== undefined) return this.guardOf(this.partitions.partitionOf(home));
+    // Not indexed: written before the index existed. Ask every partition, then index it.
+    const found = await Promise.all(this.partitions.all().map((p) => this.guardOf(p).actions.get(actionId)));
+    const p = found.findIndex((a) => a !== undefined);
+    const action = found[p];
+    if (!action) return this.guardOf(0);
+    await this.index.repair(actionId, auditPersonOf(action));
+    return this.guardOf(p);
   }
 
   override register(raw: unknown, actor: Actor) {

@@ -28,6 +28,7 @@ import { type ActionsQueue, scheduleExecution, scheduleExpiries } from '../queue
 import type { Queue } from 'bullmq';
 import type { Connector } from '../connectors/connector.ts';
 import type { MilestoneJobData } from '../queues/names.ts';
+import type { ActionIndex } from '../store/actionIndex.ts';
 import type { ActionsStore } from '../store/actions.ts';
 import type { EffectsStore } from '../store/effects.ts';
 import type { PersonLock } from '../store/lock.ts';
@@ -77,10 +78,17 @@ export interface GuardPorts {
   alerts: Alerter;
   queues: { milestones: Queue<MilestoneJobData> };
   /**
-   * An approver's record and freeze mark, from the approver's own partition
+   * A person's (approver's, reinstatement requester's) record and freeze mark,
+   * from that person's own partition
    * (docs/cluster.md "Partitions"); default: this guard's actions store.
    */
   guardInputsOf?: (personId: string) => ReturnType<ActionsStore['guardInputsOf']>;
+  /**
+   * With more than one partition: where each action lives, claimed before an
+   * action is written so an id is single-use across partitions
+   * (store/actionIndex.ts). Absent with one partition.
+   */
+  actionIndex?: ActionIndex | undefined;
 }
 
 export class GuardService {
@@ -98,6 +106,11 @@ export class GuardService {
 
   private get config() {
     return this.ctx.settings.config;
+  }
+
+  /** A person's record and freeze mark, read in that person's own partition. */
+  guardInputsOf(personId: string): ReturnType<ActionsStore['guardInputsOf']> {
+    return this.ctx.guardInputsOf ? this.ctx.guardInputsOf(personId) : this.actions.guardInputsOf(personId);
   }
 
   /** Registers an action (POST /v1/actions); see ./registration.ts. */
@@ -199,7 +212,7 @@ export class GuardService {
     }
     for (let attempt = 0; attempt < 5; attempt++) {
       const action = await this.mustGet(actionId);
-      const approver = await (this.ctx.guardInputsOf ?? ((id) => this.actions.guardInputsOf(id)))(approverId);
+      const approver = await this.guardInputsOf(approverId);
       const approverStatus = guardStatus(approver.record, approver.mark);
       if (checkApproval(action, approverId, approverStatus).already) {
         await this.runIfDue(action); // a repeat after a failure to schedule

@@ -67,12 +67,14 @@ export class ActionsStore {
    * initiator's guard status), in one round trip: the script computes the
    * status from the initiator's record and freeze mark and answers `retry`
    * with the status it found when that is another one, `exists` when the id
-   * is taken.
+   * is taken. `expectedStatus` undefined: not checked, for an initiator whose
+   * record is in another partition (another slot in a cluster), which this
+   * store cannot read in the same step.
    */
   async register(
     record: ActionRecord,
     hash: string,
-    expectedStatus: GuardStatus,
+    expectedStatus: GuardStatus | undefined,
     audit: AuditInput,
   ): Promise<RegisterResult> {
     const k = this.keys;
@@ -93,7 +95,7 @@ export class ActionsStore {
         k.actionsPendingOf(record.initiatorId),
       ],
       [
-        expectedStatus,
+        expectedStatus ?? '',
         hash,
         record.state,
         String(Date.parse(record.createdAt)),

@@ -86,10 +86,10 @@ function usableEventId(id: unknown): string | undefined {
   return typeof id === 'string' && id.length >= 1 && id.length <= 200 ? id : undefined;
 }
 
-/** What the worker writes on an event's key once it handled the event. */
-export type EventMark = 'applied' | 'stale';
-
-/** Whether an event key's value says the worker handled it (else: accepted by intake, or unknown). */
+/**
+ * Whether an event key's value says the worker handled it (else: accepted by
+ * intake, or unknown): an earlier version wrote `applied` or `stale` there.
+ */
 export function isHandledMark(value: string | null | undefined): boolean {
   return value === 'applied' || value === 'stale';
 }
@@ -114,22 +114,19 @@ export class EventsStore {
     return (await this.redis.exists(this.keys.eventSeen(eventId))) === 1;
   }
 
-  /** Whether the worker already applied (or recorded as stale) this event. */
-  async isApplied(eventId: string): Promise<boolean> {
-    // Two reads, not one MGET: with partitions the worker's mark is in the
-    // person's partition (src/app/context.ts), intake's key is global.
-    if ((await this.redis.exists(this.keys.eventApplied(eventId))) === 1) return true;
-    return isHandledMark(await this.redis.get(this.keys.eventSeen(eventId)));
-  }
-
   /**
-   * Marks an event as handled by the worker: `applied`, or `stale` (recorded,
-   * not applied). The same key intake marks as accepted: a later intake of
-   * the event answers `duplicate` either way. An applied event is marked by
-   * the person's save itself (PeopleStore.save).
+   * Whether the worker applied (or recorded as stale) this event before the
+   * person record kept the events handled for it (PersonRecord.recentEvents):
+   * that version's marks, read for such a person only, never written now.
    */
-  async markApplied(eventId: string, outcome: EventMark): Promise<void> {
-    await this.redis.set(this.keys.eventApplied(eventId), outcome);
+  async isApplied(eventId: string): Promise<boolean> {
+    // Sent together, not as one MGET: with partitions the worker's mark is in
+    // the person's partition (src/app/context.ts), intake's key is global.
+    const [applied, seen] = await Promise.all([
+      this.redis.exists(this.keys.eventApplied(eventId)),
+      this.redis.get(this.keys.eventSeen(eventId)),
+    ]);
+    return applied === 1 || isHandledMark(seen);
   }
 
   /** Remembers a webhook id; false when it was seen already (a replay or a retry). */

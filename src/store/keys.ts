@@ -42,7 +42,11 @@ export function createKeys(prefix: string) {
     snapshotsUntil: k('effects', 'snapshots-until'),
     /** String: intake record of an HR event id (idempotency across all ways in). */
     eventSeen: (eventId: string) => k('event', encodeId(eventId)),
-    /** String: set once an HR event id was applied (or recorded as stale) by the worker. */
+    /**
+     * String: set once an HR event id was applied (or recorded as stale) by the
+     * worker, by versions before the person record kept its handled events
+     * (PersonRecord.recentEvents): read for their people, no longer written.
+     */
     eventApplied: (eventId: string) => k('event-applied', encodeId(eventId)),
     /** String with TTL: a Standard Webhooks `webhook-id` already accepted. */
     webhookSeen: (webhookId: string) => k('webhook-id', encodeId(webhookId)),
@@ -67,6 +71,13 @@ export function createKeys(prefix: string) {
     auditByAction: (actionId: string) => k('audit', 'action', encodeId(actionId)),
     /** Hash: one registered destructive action (fields of ActionRecord, see store/actions.ts). */
     action: (actionId: string) => k('action', encodeId(actionId)),
+    /**
+     * Hash, global, with more than one partition: action id → its home person,
+     * whose partition holds it (store/actionIndex.ts).
+     */
+    actionHome: k('actions', 'home'),
+    /** String: set once `actionHome` listed every action (a start with partitions fills it in). */
+    actionHomeComplete: k('actions', 'home-complete'),
     /** String with TTL: the executor currently calling an action's callback. */
     actionClaim: (actionId: string) => k('action', encodeId(actionId), 'claim'),
     /** Sorted set per state: actionId scored by the instant it entered that state (ms). */

@@ -9,6 +9,8 @@ import type { RedisClient } from './redisClient.ts';
 import type { ActionState } from '../domain/action.ts';
 import type { Keys } from './keys.ts';
 import { Script } from './lua/script.ts';
+import { auditPersonOf } from '../domain/reinstatement.ts';
+import type { ActionIndex } from './actionIndex.ts';
 
 /**
  * Deletes the listed actions that are still in the state and entered it
@@ -17,11 +19,11 @@ import { Script } from './lua/script.ts';
  * dropped too (nothing else would ever remove it). Everything else is left.
  * KEYS: stateIndex, then per action: action, claim, byInitiator (the state
  * index stands in when the initiator is unknown). ARGV: state, cutoffMs, ids…
- * Returns {deleted, orphans}.
+ * Returns {deleted, orphans, {deleted ids}}.
  */
 const pruneActionsScript = new Script(
   'pruneActions',
-  `local deleted, orphans = 0, 0
+  `local deleted, orphans, ids = 0, 0, {}
 local cutoff = tonumber(ARGV[2])
 for i = 3, #ARGV do
   local id = ARGV[i]
@@ -38,10 +40,11 @@ for i = 3, #ARGV do
       redis.call('ZREM', KEYS[1], id)
       redis.call('ZREM', ik, id)
       deleted = deleted + 1
+      ids[#ids + 1] = id
     end
   end
 end
-return {deleted, orphans}`,
+return {deleted, orphans, ids}`,
 );
 
 export interface PruneBatch {
@@ -58,6 +61,8 @@ export class RetentionStore {
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: Keys,
+    /** With partitions: deleted actions leave the action index too. */
+    private readonly actionIndex?: ActionIndex,
   ) {}
 
   /**
@@ -69,10 +74,9 @@ export class RetentionStore {
     const ids = await this.redis.zrangebyscore(index, '-inf', `(${cutoffMs}`, 'LIMIT', offset, limit);
     if (ids.length === 0) return { deleted: 0, orphans: 0, skipped: 0, more: false };
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.keys.action(id), 'initiatorId');
-    const initiators = ((await pipeline.exec()) ?? []).map(([, v]) =>
-      typeof v === 'string' ? v : undefined,
-    );
+    for (const id of ids) pipeline.hmget(this.keys.action(id), 'initiatorId', 'kind', 'target');
+    const rows = ((await pipeline.exec()) ?? []).map(([, v]) => (v ?? []) as (string | null)[]);
+    const initiators = rows.map(([initiatorId]) => initiatorId ?? undefined);
     const keys = [index];
     ids.forEach((id, i) => {
       const initiator = initiators[i];
@@ -82,11 +86,24 @@ export class RetentionStore {
         initiator !== undefined ? this.keys.actionsByInitiator(initiator) : index,
       );
     });
-    const [deleted = 0, orphans = 0] = (await pruneActionsScript.run(this.redis, keys, [
+    const [deleted = 0, orphans = 0, gone = []] = (await pruneActionsScript.run(this.redis, keys, [
       state,
       cutoffMs,
       ...ids,
-    ])) as number[];
+    ])) as [number, number, string[]];
+    if (this.actionIndex && gone.length > 0) {
+      const homeOf = new Map(
+        ids.map((id, i) => {
+          const [initiatorId, kind, target] = rows[i] ?? [];
+          return [
+            id,
+            auditPersonOf({ initiatorId: initiatorId ?? '', kind: kind ?? '', target: target ?? '' }),
+          ];
+        }),
+      );
+      // After the delete: a crash between the two leaves a claim, which only refuses the id's reuse.
+      await this.actionIndex.forget(gone.map((actionId) => ({ actionId, home: homeOf.get(actionId) ?? '' })));
+    }
     return { deleted, orphans, skipped: ids.length - deleted - orphans, more: ids.length === limit };
   }
 

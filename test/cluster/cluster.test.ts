@@ -14,45 +14,29 @@ import { reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import {
-  client,
-  leaverFreezeScenario,
-  sendHr,
-  settings as guardSettings,
-  statusOf,
-} from '../helpers/guard.ts';
-import { bearer, eventually, TOKENS, testLogger, testPrefix } from '../helpers/lastday.ts';
-import { startTestCluster, type TestCluster } from '../helpers/redisCluster.ts';
-import { startRuntime } from '../../src/app/runtime.ts';
+import { type ClusterRuntime, startClusterRuntime } from '../helpers/clusterRuntime.ts';
+import { type client, leaverFreezeScenario, sendHr, statusOf } from '../helpers/guard.ts';
+import { bearer, eventually, TOKENS, testPrefix } from '../helpers/lastday.ts';
+import type { TestCluster } from '../helpers/redisCluster.ts';
 
 let cluster: TestCluster;
 let rt: Runtime;
 let api: ReturnType<typeof client>;
+let fixture: ClusterRuntime | undefined;
 const base = testPrefix();
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  const s = guardSettings({ verifyAfterMinutes: 0.02 });
   // The one-slot layout (step 1), still a valid choice; partitions.test.ts runs the default 16.
   // A horizon of a year: a person planned for 2027-05 has the first milestone's job.
-  s.env = {
-    ...s.env,
-    LASTDAY_PREFIX: base,
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    LASTDAY_PARTITIONS: 1,
-    LASTDAY_HORIZON_HOURS: 24 * 366,
-  };
-  rt = await startRuntime({
-    settings: s,
-    redisUrl: cluster.url,
-    log: testLogger(s.env.LOG_LEVEL),
-    listen: { host: '127.0.0.1', port: 0 },
+  fixture = await startClusterRuntime({
+    prefix: base,
+    env: { LASTDAY_PARTITIONS: 1, LASTDAY_HORIZON_HOURS: 24 * 366 },
+    policy: { verifyAfterMinutes: 0.02 },
   });
-  api = client(rt);
+  ({ cluster, rt, api } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await rt?.stop();
-  await cluster?.stop();
+  await fixture?.stop();
 });
 
 describe('lastday on Redis Cluster', () => {

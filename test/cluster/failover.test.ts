@@ -11,33 +11,26 @@ import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import { partitionPortsOf } from '../../src/app/workers.ts';
 import type { MilestoneName } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
-import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
+import type { Runtime } from '../../src/app/runtime.ts';
+import { type ClusterRuntime, startClusterRuntime } from '../helpers/clusterRuntime.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { client, settings as guardSettings } from '../helpers/guard.ts';
-import { bearer, eventually, signedHeaders, TOKENS, testLogger, testPrefix } from '../helpers/lastday.ts';
-import { startTestCluster, type TestCluster } from '../helpers/redisCluster.ts';
+import type { client } from '../helpers/guard.ts';
+import { bearer, eventually, signedHeaders, TOKENS, testPrefix } from '../helpers/lastday.ts';
+import type { TestCluster } from '../helpers/redisCluster.ts';
 
 let cluster: TestCluster;
 let rt: Runtime;
 let api: ReturnType<typeof client>;
+let fixture: ClusterRuntime | undefined;
 const base = testPrefix();
 const PEOPLE = 12;
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  const s = guardSettings();
-  s.env = { ...s.env, LASTDAY_PREFIX: base, REDIS_CLUSTER_NODES: cluster.nodes };
-  rt = await startRuntime({
-    settings: s,
-    redisUrl: cluster.url,
-    log: testLogger(s.env.LOG_LEVEL),
-    listen: { host: '127.0.0.1', port: 0 },
-  });
-  api = client(rt);
+  fixture = await startClusterRuntime({ prefix: base });
+  ({ cluster, rt, api } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await rt?.stop();
-  await cluster?.stop();
+  await fixture?.stop();
 });
 
 async function postHr(event: Record<string, unknown>) {

@@ -9,51 +9,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import { createContext } from '../../src/app/context.ts';
-import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
+import type { Runtime } from '../../src/app/runtime.ts';
 import { partitionPortsOf } from '../../src/app/workers.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
 import { runCli } from '../helpers/cli.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { client, leaverFreezeScenario, sendHr, settings as guardSettings } from '../helpers/guard.ts';
+import { type ClusterRuntime, clusterSettings, startClusterRuntime } from '../helpers/clusterRuntime.ts';
+import { type client, leaverFreezeScenario, sendHr } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testLogger } from '../helpers/lastday.ts';
-import { startTestCluster, type TestCluster } from '../helpers/redisCluster.ts';
+import type { TestCluster } from '../helpers/redisCluster.ts';
 
 let cluster: TestCluster;
 let rt: Runtime;
 let api: ReturnType<typeof client>;
+let fixture: ClusterRuntime | undefined;
 // A fixed prefix (the cluster is this file's own): the tags, hence which
 // partitions share a master, depend on it, and so does the spread of these
 // people (1.15–1.51 over random prefixes with 300; 1.19 for this one).
 const base = 'lastday-partitions';
 const FAR_PEOPLE = 300;
-
-function settings(env: Record<string, unknown> = {}) {
-  const s = guardSettings({ verifyAfterMinutes: 0.02 });
-  // A horizon of a year: the far people have their first milestone's job to lose.
-  s.env = {
-    ...s.env,
-    LASTDAY_PREFIX: `{${base}}`,
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    LASTDAY_HORIZON_HOURS: 24 * 366,
-    ...env,
-  };
-  return s;
-}
+// A horizon of a year: the far people have their first milestone's job to lose.
+const options = {
+  prefix: `{${base}}`,
+  env: { LASTDAY_HORIZON_HOURS: 24 * 366 },
+  policy: { verifyAfterMinutes: 0.02 },
+};
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  const s = settings();
-  rt = await startRuntime({
-    settings: s,
-    redisUrl: cluster.url,
-    log: testLogger(s.env.LOG_LEVEL),
-    listen: { host: '127.0.0.1', port: 0 },
-  });
-  api = client(rt);
+  fixture = await startClusterRuntime(options);
+  ({ cluster, rt, api } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await rt?.stop();
-  await cluster?.stop();
+  await fixture?.stop();
 });
 
 /**
@@ -244,7 +231,7 @@ describe('16 partitions on Redis Cluster', () => {
   });
 
   it('refuses a start with another count, in one line', async () => {
-    const s = settings({ LASTDAY_PARTITIONS: 8 });
+    const s = clusterSettings(cluster, { ...options, env: { ...options.env, LASTDAY_PARTITIONS: 8 } });
     await expect(createContext({ settings: s, redisUrl: cluster.url, log: testLogger() })).rejects.toThrow(
       'LASTDAY_PARTITIONS=8 but this Redis holds 16 partitions; run "lastday partitions move --to 8"',
     );

@@ -11,14 +11,18 @@ export async function postHrEvent(rt: Runtime, event: Record<string, unknown>): 
   if (res.status !== 202) throw new Error(`HR event refused: ${res.status} ${await res.text()}`);
 }
 
-/** A contractor whose last day ends `secondsAhead` from now (reduce is due at once). */
+/**
+ * A contractor whose last day ends `secondsAhead` after `extra.from` (default:
+ * now; a test driving the runtime's clock passes that clock's now). Reduce is
+ * due at once.
+ */
 export async function offboardSoon(
   rt: Runtime,
   personId: string,
   secondsAhead: number,
-  extra: { email?: string } = {},
+  extra: { email?: string; from?: Date } = {},
 ): Promise<ReturnType<typeof endingSoon>> {
-  const soon = endingSoon(secondsAhead);
+  const soon = endingSoon(secondsAhead, undefined, extra.from);
   const event = hrEvent({ personId, lastDay: soon.lastDay, endTime: soon.endTime, timezone: soon.timezone });
   if (extra.email) (event.person as Record<string, unknown>).email = extra.email;
   await postHrEvent(rt, event);

@@ -148,6 +148,9 @@ describe('a running lastday whose ops queue lost its keys', () => {
 
       // Stopped for good, chain intact (the queue paused), and 60 s pass on lastday's clock.
       await ctx.queues.ops.pause();
+      // pause() stops new jobs only: a pass a worker took just before it would stamp its
+      // start on the moved clock (an age of 0 s below). Let it finish first.
+      await eventually(async () => (await ctx.queues.ops.getActiveCount()) === 0, 20_000);
       skewMs = 60_000;
       await eventually(async () => (await cronLateAlerts(ctx, 'overdue')) === 1, 20_000);
       for (const age of await ages()) expect(age).toBeGreaterThanOrEqual(60);

@@ -7,12 +7,16 @@
  * Real peers throughout: the scimmy SCIM server with route faults, the
  * signature-checking webhook receiver failing some effects, the built-in
  * directory with an entry it cannot parse, driven by real BullMQ workers on the
- * test Redis.
+ * test Redis. The runtime's clock is the test's: a person's day ends a minute
+ * ahead, and once reduce is done and the faults are set the clock moves past
+ * that end and the revoke job runs (test/helpers/clock.ts); retries and their
+ * backoff run in real time.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api } from '../helpers/http.ts';
+import { runDue, TestClock } from '../helpers/clock.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import {
   effectEntries,
@@ -29,6 +33,7 @@ const SECRET = `whsec_${Buffer.from('lastday-disable-first-secret-0123').toStrin
 let scim: ScimTestServer;
 let receiver: WebhookReceiver;
 let rt: Runtime;
+const clock = new TestClock();
 
 beforeAll(async () => {
   scim = await startScimServer();
@@ -50,7 +55,7 @@ beforeAll(async () => {
         { type: 'webhook', name: 'tools', url: receiver.url, secretEnv: 'TOOLS_SECRET', timeoutMs: 2_000 },
       ],
     }),
-    { env: { IDP_TOKEN: scim.token, TOOLS_SECRET: SECRET } },
+    { env: { IDP_TOKEN: scim.token, TOOLS_SECRET: SECRET }, now: clock.now },
   );
 });
 afterAll(async () => {
@@ -59,6 +64,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 beforeEach(() => {
+  clock.reset();
   for (const k of Object.keys(scim.faults)) delete scim.faults[k as keyof typeof scim.faults];
   scim.userGroups = 'full';
   scim.valueOnlyGroups.clear();
@@ -76,6 +82,15 @@ function scimPerson() {
   return { personId, user, admins, staff };
 }
 
+/** A contractor whose day ends a minute ahead on the runtime's clock: reduce runs at once. */
+const offboard = (personId: string) => offboardSoon(rt, personId, 60, { from: clock.now() });
+
+/** Moves the clock to the end of `personId`'s day and lets their revoke job run. */
+async function dayEnds(personId: string, soon: { endsAt: { toMillis(): number } }): Promise<void> {
+  clock.reach(soon.endsAt);
+  await runDue(rt, personId);
+}
+
 const ops = (changes: { op: string }[]) => changes.map((c) => c.op);
 const active = (userId: string) => scim.store.users.get(userId)?.active;
 
@@ -84,11 +99,12 @@ describe('revoke disables first', () => {
     const { personId, user, admins, staff } = scimPerson();
     // A server that does not list groups on Users: reading them means GET /Groups.
     scim.userGroups = 'omit';
-    await offboardSoon(rt, personId, 4);
+    const soon = await offboard(personId);
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done');
     expect(scim.groupsOf(user.id)).toEqual([staff.displayName]);
 
     scim.faults.rules = [{ method: 'GET', path: '/Groups', status: 503 }];
+    await dayEnds(personId, soon);
     await eventually(async () => active(user.id) === false, 15_000);
     // Disabled and recorded, while the rest keeps failing.
     await eventually(async () => (await effectEntries(rt, personId, 'effect.disable', 'idp')).length === 1);
@@ -121,9 +137,10 @@ describe('revoke disables first', () => {
 
   it('SCIM: group PATCHes answering 503, then applied-and-504, change nothing twice', async () => {
     const { personId, user, staff } = scimPerson();
-    await offboardSoon(rt, personId, 4);
+    const soon = await offboard(personId);
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done');
     scim.faults.rules = [{ method: 'PATCH', path: '/Groups', status: 503 }];
+    await dayEnds(personId, soon);
     await eventually(async () => active(user.id) === false, 15_000);
     await eventually(async () =>
       scim.responses.some(
@@ -150,10 +167,11 @@ describe('revoke disables first', () => {
         { id: 'wiki', role: 'reader', privileged: false },
       ],
     });
-    await offboardSoon(rt, personId, 4);
+    const soon = await offboard(personId);
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done');
     receiver.down = 503;
     receiver.downOnly = ['verify', 'revoke'];
+    await dayEnds(personId, soon);
     await eventually(async () => receiver.access.get(personId)?.active === false, 15_000);
     expect(receiver.access.get(personId)?.grants.map((g) => g.id)).toEqual(['wiki']);
     await eventually(async () => (await effectEntries(rt, personId, 'effect.disable', 'tools')).length === 1);
@@ -180,10 +198,11 @@ describe('revoke disables first', () => {
       { active: true, grants: [{ id: 'g-read', system: 'cms', role: 'reader', privileged: false }] },
       new Date().toISOString(),
     );
-    await offboardSoon(rt, personId, 4);
+    const soon = await offboard(personId);
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done');
     // Written behind lastday's back (an older version, a hand edit): not JSON.
     await rt.ctx.redis.hset(rt.ctx.keys.directoryGrants(personId), 'g-legacy', 'admin;cms');
+    await dayEnds(personId, soon);
     await eventually(
       async () => (await rt.ctx.redis.hget(rt.ctx.keys.directoryUser(personId), 'active')) === '0',
       15_000,
@@ -204,9 +223,10 @@ describe('revoke disables first', () => {
   it('counts a recorded disable as revoke having taken effect: a cancellation then restores nothing', async () => {
     const { personId, user, admins, staff } = scimPerson();
     scim.userGroups = 'omit';
-    await offboardSoon(rt, personId, 4);
+    const soon = await offboard(personId);
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done');
     scim.faults.rules = [{ method: 'GET', path: '/Groups', status: 503 }];
+    await dayEnds(personId, soon);
     await eventually(async () => active(user.id) === false, 15_000);
     await eventually(async () => (await effectEntries(rt, personId, 'effect.disable', 'idp')).length === 1);
 

@@ -37,8 +37,9 @@ describe('an HR event without the person lock', () => {
     const applied = entries.filter((e) => e.type === 'hr_event.applied').map((e) => e.details.eventId);
     expect(applied.filter((id) => id === newer.eventId)).toHaveLength(1);
     expect(applied.length).toBe(record.planVersion);
-    // One idempotency key per event, marked handled: a repeat is a duplicate.
-    for (const e of [older, newer]) expect(await ctx.events.isApplied(String(e.eventId))).toBe(true);
+    // Both noted in the record as handled (no key per event): a repeat is a duplicate.
+    expect(record.recentEvents).toEqual(expect.arrayContaining([older.eventId, newer.eventId]));
+    for (const e of [older, newer]) expect(await ctx.events.isApplied(String(e.eventId))).toBe(false);
     expect((await process(asJob(newer))).outcome).toBe('duplicate');
     expect(await ctx.events.markAccepted(String(newer.eventId), new Date().toISOString())).toBe(false);
     expect((await ctx.audit.verify()).ok).toBe(true);

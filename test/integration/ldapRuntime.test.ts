@@ -1,19 +1,22 @@
 /**
  * End to end through a real lastday runtime (HTTP intake, Redis, BullMQ
  * workers) with the ldap connector configured against a real slapd: an HR
- * event with a last day ending in a few seconds; `reduce` removes the
- * privileged membership at once and leaves the account usable; at the revoke
- * instant the account is locked (ppolicy), recorded once in the audit.
+ * event with a last day ending a minute ahead on lastday's clock; `reduce`
+ * removes the privileged membership at once and leaves the account usable; at
+ * the revoke instant (the test moves the clock there: test/helpers/clock.ts)
+ * the account is locked (ppolicy), recorded once in the audit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { PERMANENT_LOCK } from '../../src/connectors/ldapAccount.ts';
+import { runDue, TestClock } from '../helpers/clock.ts';
 import { eventually, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { effectEntries, milestoneState, offboardSoon } from '../helpers/offboarding.ts';
 import { GROUPS, PEOPLE, SERVICE_DN, startTestSlapd, SUFFIX, type TestSlapd } from '../helpers/slapd.ts';
 
 let slapd: TestSlapd;
 let rt: Runtime;
+const clock = new TestClock();
 
 beforeAll(async () => {
   slapd = await startTestSlapd();
@@ -34,7 +37,7 @@ beforeAll(async () => {
         },
       ],
     }),
-    { env: { CORP_LDAP_PASSWORD: slapd.servicePassword } },
+    { env: { CORP_LDAP_PASSWORD: slapd.servicePassword }, now: clock.now },
   );
 });
 afterAll(async () => {
@@ -77,7 +80,7 @@ describe('ldap connector in a running lastday', () => {
       await c.add(`cn=staff,${GROUPS}`, { objectClass: 'groupOfNames', cn: 'staff', member: [dn, keeper] });
     });
 
-    const soon = await offboardSoon(rt, personId, 6);
+    const soon = await offboardSoon(rt, personId, 60, { from: clock.now() });
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'done', 5_000);
     expect(await memberValues(admins)).toEqual([keeper]);
     // Before the revoke instant the account still works.
@@ -85,6 +88,8 @@ describe('ldap connector in a running lastday', () => {
     expect(await lockOf(dn)).toEqual([]);
     expect(await slapd.canBind(dn, password)).toBe(true);
 
+    clock.reach(soon.endsAt);
+    await runDue(rt, personId);
     await eventually(async () => (await milestoneState(rt, personId, 'revoke')) === 'done', 20_000);
     expect(await lockOf(dn)).toEqual([PERMANENT_LOCK]);
     expect(await slapd.canBind(dn, password)).toBe(false);

@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createContext } from '../../src/app/context.ts';
+import { partitionOf } from '../../src/store/partitions.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { runCli } from '../helpers/cli.ts';
 import { hrEvent } from '../helpers/events.ts';
@@ -17,6 +18,8 @@ const prefix = testPrefix();
 const PEOPLE = Array.from({ length: 20 }, (_, i) => `mv/person:${i}`);
 /** Directory users: one with an HR record, one lastday knows only from the directory. */
 const DIR_USERS = [PEOPLE[5]!, 'mv/directory-only:1'];
+/** An initiator lastday has no HR record of (a tool acting for someone it does not know). */
+const EXTERNAL = 'mv/external-initiator';
 let rt: Runtime | undefined;
 
 function settings(env: Record<string, unknown> = {}) {
@@ -24,6 +27,13 @@ function settings(env: Record<string, unknown> = {}) {
   // A horizon beyond everyone's plan: each person has their one delayed job to move.
   s.env = { ...s.env, LASTDAY_PREFIX: prefix, LASTDAY_HORIZON_HOURS: 24 * 366, ...env };
   return s;
+}
+
+/** Two people who land in different partitions of 4. */
+function twoApart(): [string, string] {
+  const a = PEOPLE[7]!;
+  const b = PEOPLE.find((p) => partitionOf(p, 4) !== partitionOf(a, 4))!;
+  return [a, b];
 }
 
 afterAll(async () => {
@@ -43,6 +53,16 @@ describe('lastday partitions move', () => {
       bearer(TOKENS.system),
     );
     expect(reg.body.state).toBe('pending');
+    const ext = await api(
+      'POST',
+      '/v1/actions',
+      { actionId: 'mv-ext', initiatorId: EXTERNAL, kind: 'data.export', target: 'a:2' },
+      bearer(TOKENS.system),
+    );
+    expect(ext.body.state).toBe('pending');
+    // An overdue milestone already alerted on: the mark (with its TTL) moves with the person.
+    const mark = rt.ctx.keys.overdueAlerted(PEOPLE[1]!, 1, 'notice');
+    await rt.ctx.redis.set(mark, '1', 'EX', 3600);
     for (const id of DIR_USERS) {
       const put = await api(
         'PUT',
@@ -65,6 +85,28 @@ describe('lastday partitions move', () => {
     }, 20_000);
     const jobs = (await rt.ctx.queues.milestones.getJobs(['delayed'])).map((j) => j.id as string);
     expect(jobs.length).toBeGreaterThanOrEqual(PEOPLE.length);
+    // A reinstatement of one person requested by another, as the reinstatement
+    // route files it (under the person reinstated): it follows that person.
+    const [reinstated, requester] = twoApart();
+    const at = new Date().toISOString();
+    const registered = await rt.ctx.actions.register(
+      {
+        actionId: 'mv-reinstate',
+        initiatorId: requester,
+        kind: 'lastday.reinstate',
+        target: `person:${reinstated}`,
+        state: 'held',
+        reason: 'held until a second person approves',
+        createdAt: at,
+        updatedAt: at,
+        heldAt: at,
+      },
+      'h',
+      // Everyone is scheduled by now (the registration script checks it).
+      'scheduled',
+      { at, type: 'action.registered', actor: 'test', personId: reinstated, actionId: 'mv-reinstate' },
+    );
+    expect(registered.outcome).toBe('created');
     await rt.stop();
     rt = undefined;
 
@@ -77,6 +119,8 @@ describe('lastday partitions move', () => {
       to: 4,
       moved: PEOPLE.length,
       directoryUsers: DIR_USERS.length,
+      otherActions: 2,
+      overdueMarks: 1,
       already: false,
     });
     expect(result.jobs).toBe(jobs.length);
@@ -116,6 +160,33 @@ describe('lastday partitions move', () => {
     expect(await ctx.queues.milestones.getJobs(['delayed'])).toHaveLength(0);
     const action = await api('GET', '/v1/actions/mv-act', undefined, bearer(TOKENS.viewer));
     expect(action.body).toMatchObject({ actionId: 'mv-act', state: 'pending' });
+    // The external initiator's action is in their partition, found by id, and still one of theirs.
+    const extAfter = await api('GET', '/v1/actions/mv-ext', undefined, bearer(TOKENS.viewer));
+    expect(extAfter.body).toMatchObject({ actionId: 'mv-ext', state: 'pending', initiatorId: EXTERNAL });
+    expect(await ctx.shardOf(EXTERNAL).actions.idsOf(EXTERNAL)).toEqual(['mv-ext']);
+    expect(await ctx.redis.exists(ctx.keys.action('mv-ext'))).toBe(0);
+    expect(await ctx.redis.hget(ctx.keys.actionHome, 'mv-ext')).toBe(EXTERNAL);
+    // The reinstatement is in the reinstated person's partition, not the requester's.
+    expect(await ctx.redis.exists(ctx.shardOf(reinstated).keys.action('mv-reinstate'))).toBe(1);
+    expect(await ctx.redis.exists(ctx.shardOf(requester).keys.action('mv-reinstate'))).toBe(0);
+    expect(
+      (await api('GET', '/v1/actions/mv-reinstate', undefined, bearer(TOKENS.viewer))).body,
+    ).toMatchObject({ state: 'held', initiatorId: requester });
+    // The overdue-alert mark is in the person's partition, its TTL kept.
+    expect(await ctx.redis.exists(ctx.keys.overdueAlerted(PEOPLE[1]!, 1, 'notice'))).toBe(0);
+    const markTtl = await ctx.redis.ttl(ctx.shardOf(PEOPLE[1]!).keys.overdueAlerted(PEOPLE[1]!, 1, 'notice'));
+    expect(markTtl).toBeGreaterThan(3000);
+    // The directory-only user's audit entries are in their partition's chain.
+    const dirOnly = await api(
+      'GET',
+      `/v1/audit?personId=${encodeURIComponent(DIR_USERS[1]!)}`,
+      undefined,
+      bearer(TOKENS.viewer),
+    );
+    expect(dirOnly.body.entries.map((e: { type: string }) => e.type)).toEqual([
+      'directory.user_put',
+      'partition.moved',
+    ]);
     const audit = await api(
       'GET',
       `/v1/audit?personId=${encodeURIComponent(PEOPLE[0]!)}`,

@@ -20,7 +20,8 @@ import { sha256Hex } from '../../src/http/auth.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ConsoleClient, csrfOf } from '../helpers/console.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
-import { EXTRA, client, tokens } from '../helpers/guard.ts';
+import { EXTRA, client, sendHr, settings as guardSettings, statusOf, tokens } from '../helpers/guard.ts';
+import { runDue, TestClock } from '../helpers/clock.ts';
 import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { allDone, auditOf, offboardSoon, postHrEvent } from '../helpers/offboarding.ts';
 import { type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
@@ -36,8 +37,8 @@ let slapd: TestSlapd;
 let receiver: WebhookReceiver;
 const TOOLS_SECRET = `whsec_${Buffer.from('lastday-reinstatement-tools-secret').toString('base64')}`;
 let rt: Runtime;
-/** Added to the wall clock lastday reads (tests move it past the window). */
-let clockOffsetMs = 0;
+/** lastday's clock: tests move it to the end of a day and past the reinstatement window. */
+const clock = new TestClock();
 let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
@@ -81,7 +82,7 @@ beforeAll(async () => {
     }),
     {
       env: { IDP_TOKEN: scim.token, CORP_LDAP_PASSWORD: slapd.servicePassword, TOOLS_SECRET },
-      now: () => new Date(Date.now() + clockOffsetMs),
+      now: clock.now,
     },
   );
   api = client(rt);
@@ -150,9 +151,14 @@ async function ldapState(dn: string, groups: string[]) {
   });
 }
 
+/** Offboards `personId`, then moves lastday's clock past the end of the day and verify (1.2 s after). */
 async function revokeNow(personId: string) {
-  await offboardSoon(rt, personId, 2);
-  await eventually(() => allDone(rt, personId), 20_000);
+  const soon = await offboardSoon(rt, personId, 60, { from: clock.now() });
+  clock.reach(soon.endsAt.plus({ seconds: 5 }));
+  await eventually(async () => {
+    await runDue(rt, personId);
+    return allDone(rt, personId);
+  }, 20_000);
 }
 
 const admin = bearer(TOKENS.admin);
@@ -341,7 +347,7 @@ describe('reinstatement', () => {
     await revokeNow(personId);
     const held = await request(personId);
     expect(held.status).toBe(201);
-    clockOffsetMs = 31 * DAY_MS;
+    clock.shift(31 * DAY_MS);
     try {
       const late = await approve(held.body.actionId, EXTRA.approver2);
       expect(late.status).toBe(409);
@@ -368,7 +374,7 @@ describe('reinstatement', () => {
       });
       expect((await pruneExpired(rt.ctx, rt.ctx.settings.config.retention)).snapshots.records).toBe(0);
     } finally {
-      clockOffsetMs = 0;
+      clock.shift(-31 * DAY_MS);
     }
     expect((await rt.ctx.directory.get(personId))?.active).toBe(false);
     expect((await person(personId)).status).toBe('revoked');
@@ -533,4 +539,52 @@ describe('reserved kinds', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
   });
+});
+
+describe('a requester in another partition than the person reinstated', () => {
+  let multi: Runtime | undefined;
+  afterAll(async () => {
+    await multi?.stop();
+  });
+
+  // The requester's record and freeze mark live in the requester's partition:
+  // read in the reinstated person's (where the action is filed), where it is
+  // absent, a departing requester was recorded as `active`.
+  it("records the requester's departing status, read in the requester's partition", async () => {
+    const s = guardSettings();
+    s.env = { ...s.env, LASTDAY_PARTITIONS: 4 };
+    multi = await testRuntime(s);
+    const { partitions } = multi.ctx;
+    const requester = 'admin-1'; // the admin token's person
+    const personId = Array.from({ length: 20 }, (_, i) => `rs-apart:${i}`).find(
+      (id) => partitions.partitionOf(id) !== partitions.partitionOf(requester),
+    )!;
+    await sendHr(
+      multi,
+      hrEvent({ personId, type: 'contract.terminated', effectiveAt: new Date().toISOString() }),
+    );
+    // The requester's own last day ends in 20 hours: `reduce` is due at once.
+    const soon = endingSoon(20 * 3600, 'Pacific/Kiritimati');
+    await sendHr(
+      multi,
+      hrEvent({ personId: requester, lastDay: soon.lastDay, endTime: soon.endTime, timezone: soon.timezone }),
+    );
+    await eventually(async () => (await statusOf(multi!, personId)) === 'revoked', 20_000);
+    await eventually(
+      async () => ['reduced', 'frozen'].includes((await statusOf(multi!, requester)) ?? ''),
+      15_000,
+    );
+
+    const res = await client(multi)(
+      'POST',
+      `/v1/people/${encodeURIComponent(personId)}/reinstatement`,
+      { reason: 'wrong person offboarded' },
+      admin,
+    );
+    expect(res.status).toBe(201);
+    const audit = await multi.ctx.shardOf(personId).audit.list({ personId, limit: 100 });
+    const registered = audit.find((e) => e.type === 'action.registered' && e.actionId === res.body.actionId);
+    expect(registered?.details).toMatchObject({ requestedBy: requester });
+    expect(['reduced', 'frozen']).toContain(registered?.details.initiatorStatus);
+  }, 60_000);
 });

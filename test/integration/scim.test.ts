@@ -3,10 +3,13 @@
  * real Redis, real BullMQ workers and a real SCIM server (scimmy): reduce,
  * revoke and verify land in the SCIM server; an extension restores; repeats,
  * missing users, rate limits, outages and lost answers change nothing twice.
+ * The first whole timeline runs in real time; the others move lastday's clock
+ * from one milestone to the next (test/helpers/clock.ts).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
+import { runPlan, TestClock } from '../helpers/clock.ts';
 import { eventually, testRuntime, testSettings } from '../helpers/lastday.ts';
 import {
   allDone,
@@ -20,6 +23,8 @@ import { type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
 
 let scim: ScimTestServer;
 let rt: Runtime;
+/** lastday's clock: real time, moved by the tests that run a plan to its end (runPlan). */
+const clock = new TestClock();
 
 beforeAll(async () => {
   scim = await startScimServer();
@@ -38,7 +43,7 @@ beforeAll(async () => {
         },
       ],
     }),
-    { env: { IDP_SCIM_TOKEN: scim.token } },
+    { env: { IDP_SCIM_TOKEN: scim.token }, now: clock.now },
   );
 });
 afterAll(async () => {
@@ -46,6 +51,7 @@ afterAll(async () => {
   await scim?.close();
 });
 beforeEach(() => {
+  clock.reset();
   for (const k of Object.keys(scim.faults)) delete scim.faults[k as keyof typeof scim.faults];
   scim.onRequest = undefined;
 });
@@ -139,8 +145,8 @@ describe('SCIM connector in a whole timeline', () => {
   it('records a person with no SCIM account as not found, without retrying', async () => {
     const personId = `nobody-${Math.random().toString(36).slice(2, 8)}`;
     const before = scim.requests.length;
-    await offboardSoon(rt, personId, 2);
-    await eventually(() => allDone(rt, personId), 20_000);
+    await offboardSoon(rt, personId, 60, { from: clock.now() });
+    await runPlan(rt, clock, personId);
     const audit = await auditOf(rt, personId);
     const idp = audit.filter((e) => e.details.connector === 'idp');
     expect(idp.map((e) => [e.type, e.details.result ?? e.details.drift])).toEqual([
@@ -156,11 +162,11 @@ describe('SCIM connector in a whole timeline', () => {
   it('rides out 429 with Retry-After and 503 for a while', async () => {
     const { personId, user, staff } = seed();
     scim.faults.failNext = { count: 2, status: 429, retryAfter: '1' };
-    await offboardSoon(rt, personId, 4);
+    await offboardSoon(rt, personId, 60, { from: clock.now() });
     await eventually(async () => scim.groupsOf(user.id).join() === staff.displayName, 15_000);
     // Longer than one job's in-call tries: the milestone job itself retries.
     scim.faults.failNext = { count: 6, status: 503 };
-    await eventually(() => allDone(rt, personId), 30_000);
+    await runPlan(rt, clock, personId, 30_000);
     expect(scim.faults.failNext.count).toBe(0);
     expect(scim.store.users.get(user.id)?.active).toBe(false);
     expect(scim.groupsOf(user.id)).toEqual([]);
@@ -189,8 +195,8 @@ describe('SCIM connector in a whole timeline', () => {
   it('does not apply a change twice when the server applies it and then answers 504', async () => {
     const { personId, user, admins, prod, staff } = seed();
     scim.faults.applyThenFailEvery = 2; // half the writes: applied, then 504
-    await offboardSoon(rt, personId, 3);
-    await eventually(() => allDone(rt, personId), 30_000);
+    await offboardSoon(rt, personId, 60, { from: clock.now() });
+    await runPlan(rt, clock, personId, 30_000);
     expect(scim.responses.some((r) => r.status === 504)).toBe(true);
     for (const g of [admins, prod, staff]) expect(ops(scim.changesFor(user.id, g.id))).toEqual(['remove']);
     expect(scim.store.activeChanges.filter((a) => a.userId === user.id)).toEqual([

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { WebhookConnector } from '../../src/connectors/webhook.ts';
 import { hrEvent } from '../helpers/events.ts';
+import { runDue, runPlan, TestClock } from '../helpers/clock.ts';
 import { eventually, testRuntime, testSettings } from '../helpers/lastday.ts';
 import { allDone, effectEntries, milestoneState, offboardSoon, postHrEvent } from '../helpers/offboarding.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.ts';
@@ -17,6 +18,8 @@ const OTHER = `whsec_${Buffer.from('someone-else-entirely-secret-98765').toStrin
 
 let receiver: WebhookReceiver;
 let rt: Runtime;
+/** lastday's clock: real time, moved by the tests that fault a revoke (test/helpers/clock.ts). */
+const clock = new TestClock();
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver(SECRET);
@@ -34,7 +37,7 @@ beforeAll(async () => {
         },
       ],
     }),
-    { env: { HR_TOOLS_SECRET: SECRET } },
+    { env: { HR_TOOLS_SECRET: SECRET }, now: clock.now },
   );
 });
 afterAll(async () => {
@@ -42,6 +45,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 beforeEach(() => {
+  clock.reset();
   receiver.down = undefined;
   receiver.downOnly = undefined;
   receiver.legacy = false;
@@ -99,10 +103,12 @@ describe('webhook connector', () => {
 
   it('retries a failing revoke with the same webhook-id, applied once', async () => {
     const personId = seed();
-    await offboardSoon(rt, personId, 2);
+    const soon = await offboardSoon(rt, personId, 60, { from: clock.now() });
     await eventually(async () => writes(personId).includes('reduce'));
     receiver.down = 503;
     receiver.downOnly = 'revoke';
+    clock.reach(soon.endsAt);
+    await runDue(rt, personId);
     await eventually(
       async () =>
         receiver.attempts.filter((a) => a.personId === personId && a.effect === 'revoke').length >= 4,
@@ -111,7 +117,7 @@ describe('webhook connector', () => {
     // The account went first; only the removal of the rest is failing.
     expect(receiver.access.get(personId)?.active).toBe(false);
     receiver.down = undefined;
-    await eventually(() => allDone(rt, personId), 30_000);
+    await runPlan(rt, clock, personId, 30_000);
     const attempts = receiver.attempts.filter((a) => a.personId === personId && a.effect === 'revoke');
     expect(attempts.length).toBeGreaterThanOrEqual(5); // 4+ refused, then the one that landed
     expect(new Set(attempts.map((a) => a.id)).size).toBe(1);
@@ -124,8 +130,8 @@ describe('webhook connector', () => {
     const personId = seed();
     receiver.legacy = true;
     try {
-      await offboardSoon(rt, personId, 2);
-      await eventually(() => allDone(rt, personId), 20_000);
+      await offboardSoon(rt, personId, 60, { from: clock.now() });
+      await runPlan(rt, clock, personId);
     } finally {
       receiver.legacy = false;
     }

@@ -9,6 +9,8 @@ import type { MilestoneName } from '../../src/domain/milestone.ts';
 import {
   type ApplyResult,
   applyHrEvent,
+  handledEvent,
+  noteHandled,
   openMilestones,
   type PersonRecord,
   personView,
@@ -104,6 +106,26 @@ describe('idempotency and ordering', () => {
       at(T0),
     );
     expect(again.outcome).toBe('duplicate');
+  });
+
+  it('an event handled before, not the newest, is a duplicate while the record names it', () => {
+    const record = applied(
+      applyHrEvent(planned(), ev({ eventId: 'second', lastDay: '2026-12-11' }), defaultPolicy, at(T0)),
+    ).record;
+    expect(record.recentEvents).toEqual(['first', 'second']);
+    expect(handledEvent(record, 'first')).toBe(true);
+    expect(handledEvent(record, 'other')).toBe(false);
+    expect(applyHrEvent(record, ev({ eventId: 'first' }), defaultPolicy, at(T0)).outcome).toBe('duplicate');
+  });
+
+  it('a record from before recentEvents cannot tell, and keeps saying so once noted', () => {
+    const { recentEvents: _r, ...before } = planned();
+    expect(handledEvent(before, 'first')).toBe(true);
+    expect(handledEvent(before, 'other')).toBeUndefined();
+    const noted = noteHandled(before, 'other');
+    expect(noted).toMatchObject({ recentEvents: ['other'], legacyEventMarks: true });
+    expect(handledEvent(noted, 'another')).toBeUndefined();
+    expect(handledEvent(undefined, 'other')).toBe(false);
   });
 
   it('an event older than the newest applied one is stale and changes nothing', () => {

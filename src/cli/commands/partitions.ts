@@ -88,7 +88,7 @@ export function partitionsCommand(program: Command, io: CliIo): void {
               (result.directoryUsers > 0
                 ? ` (${result.directoryUsers} directory users moved from the global prefix to their partitions)`
                 : '')
-            : `moved ${result.moved} people from ${result.from} to ${result.to} partitions (${result.stayed} stayed, ${result.jobs} jobs, ${result.auditCopied} audit entries copied, ${result.directoryUsers} directory users)`,
+            : `moved ${result.moved} people from ${result.from} to ${result.to} partitions (${result.stayed} stayed, ${result.jobs} jobs, ${result.auditCopied} audit entries copied, ${result.directoryUsers} directory users, ${result.otherActions} actions of people without an HR record, ${result.overdueMarks} overdue-alert marks)`,
           ...(result.already ? [] : [`start lastday with LASTDAY_PARTITIONS=${result.to}`]),
         ].join('\n'),
       );

@@ -27,7 +27,8 @@ end
  * decides and records; a registration racing a freeze sees the mark here, in
  * the same atomic step that adds the action to the pending set the freeze drains.
  * KEYS: action, person, freezeMark, stateIndex, byInitiator, pendingOf, [chain].
- * ARGV: expectedStatus, requestHash, state, scoreMs, actionId, fieldsJson, [chain].
+ * ARGV: expectedStatus ('' = not checked), requestHash, state, scoreMs, actionId,
+ * fieldsJson, [chain].
  * Returns {'created'}, {'retry', status} (the status is another: decide again
  * on it) or {'exists', requestHash, state, reason}.
  */
@@ -39,7 +40,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return {'exists', v[1] or '', v[2] or '', v[3] or ''}
 end
 local status = guard_status(redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]))
-if status ~= ARGV[1] then return {'retry', status} end
+if ARGV[1] ~= '' and status ~= ARGV[1] then return {'retry', status} end
 audit_append()
 hset_json(KEYS[1], ARGV[6])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
