@@ -18,6 +18,7 @@ import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
 import { scheduleMilestones } from '../src/queues/milestones.ts';
+import { encodePerson } from '../src/store/personCodec.ts';
 import { milestoneJobId } from '../src/queues/names.ts';
 import { checkOverdue } from '../jobs/ops/overdue.ts';
 import { reconcile } from '../jobs/ops/reconcile.ts';
@@ -61,7 +62,7 @@ try {
     }
     const p = ctx.redis.pipeline();
     for (const r of records) {
-      p.set(ctx.keys.person(r.person.id), JSON.stringify(r));
+      p.set(ctx.keys.person(r.person.id), encodePerson(r));
       p.zadd(ctx.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
     }
     await p.exec();
@@ -110,7 +111,7 @@ try {
         ...r,
         milestones: r.milestones.map((m) => ({ ...m, state: 'done' as const, doneAt: m.dueAt })),
       };
-      p.set(ctx.keys.person(r.person.id), JSON.stringify(done));
+      p.set(ctx.keys.person(r.person.id), encodePerson(done));
     }
     await p.exec();
   }

@@ -21,6 +21,7 @@ import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
 import { scheduleMilestones } from '../src/queues/milestones.ts';
+import { encodePerson } from '../src/store/personCodec.ts';
 import { startTestRedis } from '../test/helpers/redisServer.ts';
 
 const N = Number(process.argv[2] ?? 10_000);
@@ -69,7 +70,7 @@ try {
     }
     const p = before.redis.pipeline();
     for (const r of records) {
-      p.set(before.keys.person(r.person.id), JSON.stringify(r));
+      p.set(before.keys.person(r.person.id), encodePerson(r));
       p.zadd(before.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
     }
     await p.exec();

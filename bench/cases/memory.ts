@@ -153,6 +153,7 @@ async function sampleBreakdown(
     auditPersonIndex: (await shared(keys.auditPeople)) + (await perPerson((id) => [keys.auditByPerson(id)])),
     auditStream: await shared(keys.auditLog),
     peopleByEnd: await shared(keys.peopleByEnd),
+    peopleByNextDue: await shared(keys.peopleByNextDue),
     milestonesDelayedZset: await shared(`${prefix}:milestones:delayed`),
     hrEventJobsKept: await shared(`${prefix}:hr-events:completed`),
     hrEventsEventStream: await shared(`${prefix}:hr-events:events`),

@@ -11,6 +11,7 @@ import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import { dropUndefined, fromFields, toFields } from './actionFields.ts';
 import type { Keys } from './keys.ts';
+import { decodePerson } from './personCodec.ts';
 import {
   freezeBatchScript,
   gateReadScript,
@@ -132,7 +133,7 @@ export class ActionsStore {
       .get(this.keys.person(personId))
       .get(this.keys.freezeMark(personId))
       .exec()) as [[unknown, string | null], [unknown, string | null]];
-    return { record: raw ? (JSON.parse(raw) as PersonRecord) : undefined, mark };
+    return { record: raw ? decodePerson(raw) : undefined, mark };
   }
 
   /**

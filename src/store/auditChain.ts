@@ -26,6 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './redisClient.ts';
 import { type ChainHasher, contentHash, type EntryContent, GENESIS, storedHash } from './auditHash.ts';
+import { storedAt, storedDetails } from './auditStored.ts';
 import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script } from './lua/script.ts';
 
@@ -74,6 +75,8 @@ export class AuditChainError extends Error {
 interface Pending {
   write: ChainedWrite;
   contentHash: string;
+  /** The entry's `at` and `details` as the stream stores them (auditStored.ts), packed once. */
+  stored: { at: string; details: string };
   /** Times it was refused because the head had moved. */
   attempts: number;
   /** When it was queued (ms), for the time budget. */
@@ -122,7 +125,13 @@ export class AuditChain {
    */
   write(write: ChainedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const queued = { write, contentHash: contentHash(write.entry), attempts: 0, since: Date.now() };
+      const queued = {
+        write,
+        contentHash: contentHash(write.entry),
+        stored: { at: storedAt(write.entry.at), details: storedDetails(write.entry.details) },
+        attempts: 0,
+        since: Date.now(),
+      };
       this.queue.push({ ...queued, resolve, reject });
       this.pump();
     });
@@ -200,12 +209,12 @@ export class AuditChain {
             plan.seq,
             plan.prevHash,
             plan.hash,
-            entry.at,
+            p.stored.at,
             entry.type,
             entry.actor,
             entry.personId,
             entry.actionId,
-            entry.details,
+            p.stored.details,
             this.id,
             storedHash(plan.hash),
           ],

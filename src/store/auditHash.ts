@@ -9,10 +9,12 @@
  *   hash = hex(SHA-256(utf8(prevHash + "|" + seq + "|" + contentHash)))          (no key)
  *   hash = hex(HMAC-SHA-256(utf8(LASTDAY_AUDIT_KEY), same message))              (keyed)
  *
- * - `at`, `type`, `actor` are the stored strings; `personId` and `actionId` are
- *   `""` when absent; `details` is the stored JSON *text* of the details object
- *   (the stream's `details` field byte for byte; from the HTTP export,
- *   re-serialise the object compactly in its key order, as JSON.stringify does).
+ * - `at`, `type`, `actor` are the entry's strings; `personId` and `actionId` are
+ *   `""` when absent; `details` is the JSON *text* of the details object as
+ *   the appender wrote it (what `fieldMap` gives back from the stream, which
+ *   stores `at` and `details` more compactly: auditStored.ts; from the HTTP
+ *   export, re-serialise the object compactly in its key order, as
+ *   JSON.stringify does).
  * - JSON.stringify of an array of strings: no whitespace, only `"`, `\` and
  *   U+0000–U+001F escaped (`\b \t \n \f \r`, else `\u00xx` in lower-case hex);
  *   Python's `json.dumps(x, ensure_ascii=False, separators=(",", ":"))` agrees.
@@ -27,6 +29,7 @@
  * auditVerify.ts for how the two are told apart.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { entryAt, entryDetails } from './auditStored.ts';
 
 /** `prevHash` of the first entry of every chain. */
 export const GENESIS = '0'.repeat(64);
@@ -96,7 +99,9 @@ const STORED_HASH = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * A stream entry's fields (`[name, value, …]`) as a map, with `hash` in hex
- * whether it was stored in base64url or (entries of 0.1.0, hand-made ones) hex.
+ * whether it was stored in base64url or (entries of 0.1.0, hand-made ones) hex,
+ * and `at` and `details` as the text that was hashed however the stream
+ * stores them (auditStored.ts). Every reader of the stream goes through here.
  */
 export function fieldMap(fields: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -104,6 +109,8 @@ export function fieldMap(fields: readonly string[]): Record<string, string> {
   if (out.hash !== undefined && STORED_HASH.test(out.hash)) {
     out.hash = Buffer.from(out.hash, 'base64url').toString('hex');
   }
+  if (out.at !== undefined) out.at = entryAt(out.at);
+  if (out.details !== undefined) out.details = entryDetails(out.details);
   return out;
 }
 

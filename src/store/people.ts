@@ -1,5 +1,5 @@
 /**
- * Person records: one JSON document per person, saved with an optimistic
+ * Person records: one compact JSON document per person (personCodec.ts), saved with an optimistic
  * revision check (a lock that expired under a long pause, or an HR event
  * applied without the lock, must not let two writers interleave), plus the
  * by-end index used for listings and reconcile and the next-due index the
@@ -12,6 +12,7 @@ import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
+import { decodePerson, encodePerson } from './personCodec.ts';
 
 export class PeopleStore {
   constructor(
@@ -22,13 +23,13 @@ export class PeopleStore {
 
   async get(personId: string): Promise<PersonRecord | undefined> {
     const raw = await this.redis.get(this.keys.person(personId));
-    return raw ? (JSON.parse(raw) as PersonRecord) : undefined;
+    return raw ? decodePerson(raw) : undefined;
   }
 
   async getMany(personIds: readonly string[]): Promise<PersonRecord[]> {
     if (personIds.length === 0) return [];
     const raws = await this.redis.mget(personIds.map((id) => this.keys.person(id)));
-    return raws.flatMap((raw) => (raw ? [JSON.parse(raw) as PersonRecord] : []));
+    return raws.flatMap((raw) => (raw ? [decodePerson(raw)] : []));
   }
 
   /**
@@ -45,7 +46,7 @@ export class PeopleStore {
     const personKey = this.keys.person(record.person.id);
     const keys = [personKey, this.keys.peopleByEnd, this.keys.peopleByNextDue];
     const args = [
-      JSON.stringify(next),
+      encodePerson(next),
       String(record.rev),
       record.person.id,
       endsAtMs,

@@ -13,6 +13,7 @@ import type { Context } from '../../src/app/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { fieldMap } from '../../src/store/auditHash.ts';
+import { storedDetails } from '../../src/store/auditStored.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api } from '../helpers/http.ts';
 import { bearer, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
@@ -155,6 +156,37 @@ describe('GET /v1/audit/verify', () => {
       brokenAt: 3,
       reason: 'entry 3: hash mismatch',
     });
+  });
+
+  it('stores an applied event entry compactly, and fails when its packed at or details are edited', async () => {
+    await fresh();
+    const [, fields] = rows[0]!;
+    const stored = (name: string) => fields[fields.indexOf(name) + 1]!;
+    // The stream keeps `at` as epoch ms and the details deflated (src/store/auditStored.ts)…
+    expect(stored('at')).toMatch(/^\d+$/);
+    expect(stored('details')).toMatch(/^~1/);
+    expect(stored('details').length).toBeLessThan(field(fields, 'details').length / 3);
+    // …and every reader gets the text that was hashed.
+    const res = await api(rt.url!, 'GET', '/v1/audit?personId=aud%2F1', undefined, bearer(TOKENS.viewer));
+    expect(res.body.entries[0]).toMatchObject({
+      seq: 1,
+      type: 'hr_event.applied',
+      at: new Date(Number(stored('at'))).toISOString(),
+      details: JSON.parse(field(fields, 'details')),
+    });
+
+    const edits: [string, string][] = [
+      ['at', String(Number(stored('at')) + 1)],
+      ['details', storedDetails(field(fields, 'details').replace('"planVersion":1', '"planVersion":2'))],
+      ['details', `${stored('details').slice(0, -4)}AAAA`],
+    ];
+    for (const [name, value] of edits) {
+      const edited = rows.map(([id, f]): [string, string[]] => [id, [...f]]);
+      const first = edited[0]![1];
+      first[first.indexOf(name) + 1] = value;
+      await rewrite(log, edited);
+      expect(await verify()).toMatchObject({ ok: false, entries: 0, brokenAt: 1 });
+    }
   });
 
   it('fails when an entry is deleted and added again under a new id', async () => {

@@ -3,7 +3,9 @@
  * gate's read and the registration script) agrees with the domain's
  * `guardStatus` on every combination of what it reads: done milestones,
  * cancellation, a required or granted reinstatement (same cycle or an earlier
- * one), and the freeze mark (none, this plan version, another one).
+ * one), and the freeze mark (none, this plan version, another one) — for
+ * the record stored in either shape (src/store/personCodec.ts: compact, or
+ * the plain JSON earlier versions wrote).
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -11,6 +13,7 @@ import { guardStatus } from '../../src/domain/action.ts';
 import { MILESTONES, type MilestoneName } from '../../src/domain/milestone.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 import { GUARD_STATUS_LUA } from '../../src/store/lua/guardStatus.ts';
+import { encodePerson } from '../../src/store/personCodec.ts';
 
 const redis = new Redis(inject('redisUrl'));
 afterAll(() => redis.disconnect());
@@ -23,7 +26,12 @@ return guard_status(person, mark)`;
 
 function record(
   done: readonly MilestoneName[],
-  o: { cancelled: boolean; reinstatementRequired: boolean; reinstatedCycle: number | undefined },
+  o: {
+    cancelled: boolean;
+    reinstatementRequired: boolean;
+    reinstatedCycle: number | undefined;
+    cycle: number;
+  },
 ): PersonRecord {
   const at = '2026-06-01T12:00:00.000Z';
   return {
@@ -37,7 +45,7 @@ function record(
     ...(o.reinstatedCycle !== undefined
       ? { reinstatement: { actionId: 'a', approvedBy: 'x', at, cycle: o.reinstatedCycle } }
       : {}),
-    cycle: 2,
+    cycle: o.cycle,
     planVersion: 7,
     milestones: MILESTONES.map((name) => ({
       name,
@@ -52,7 +60,10 @@ function record(
 }
 
 describe('guard status in Lua', () => {
-  it('matches guardStatus on every combination', async () => {
+  it.each([
+    ['compact', encodePerson],
+    ['plain JSON (earlier versions)', (r: PersonRecord) => JSON.stringify(r)],
+  ])('matches guardStatus on every combination, stored %s', async (_shape, store) => {
     const cases: { record: PersonRecord | undefined; mark: string | null }[] = [];
     const marks = [null, '7', '6'];
     for (const mark of marks) cases.push({ record: undefined, mark });
@@ -61,15 +72,17 @@ describe('guard status in Lua', () => {
       for (const cancelled of [false, true])
         for (const reinstatementRequired of [false, true])
           for (const reinstatedCycle of [undefined, 2, 1])
-            for (const mark of marks)
-              cases.push({
-                record: record(done, { cancelled, reinstatementRequired, reinstatedCycle }),
-                mark,
-              });
+            // Cycle 1 is the one the compact shape leaves out.
+            for (const cycle of [2, 1])
+              for (const mark of marks)
+                cases.push({
+                  record: record(done, { cancelled, reinstatementRequired, reinstatedCycle, cycle }),
+                  mark,
+                });
     }
     const pipeline = redis.pipeline();
     for (const c of cases) {
-      pipeline.eval(SCRIPT, 0, c.record ? JSON.stringify(c.record) : '', c.mark ?? '');
+      pipeline.eval(SCRIPT, 0, c.record ? store(c.record) : '', c.mark ?? '');
     }
     const replies = ((await pipeline.exec()) ?? []).map(([err, v]) => (err ? String(err) : v));
     const expected = cases.map((c) => guardStatus(c.record, c.mark));

@@ -7,6 +7,7 @@
  * `{appended, reply}`; the replies documented here are the body's.
  */
 import { chainedScript, unchainedScript } from './chain.ts';
+import { PERSON_FIELDS_LUA } from './guardStatus.ts';
 import { Script } from './script.ts';
 
 /** KEYS: [chain]. ARGV: [chain]. Returns the new seq. */
@@ -20,10 +21,10 @@ export const auditAppendScript = chainedScript('auditAppend', `return audit_appe
  * personId, endsAtMs ('' = +inf), nextDueMs ('' = drop from the next-due index), [chain].
  * Returns 1 when saved, 0 on a revision conflict.
  */
-const SAVE_PERSON = `
+const SAVE_PERSON = `${PERSON_FIELDS_LUA}
 local cur = redis.call('GET', KEYS[1])
 local rev = 0
-if cur then rev = cjson.decode(cur).rev or 0 end
+if cur then rev = person_fields(cjson.decode(cur)).rev or 0 end
 if tostring(rev) ~= ARGV[2] then return 0 end
 audit_append()
 redis.call('SET', KEYS[1], ARGV[1])

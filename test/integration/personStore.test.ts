@@ -1,0 +1,82 @@
+/**
+ * The people store on Redis with the compact stored shape
+ * (src/store/personCodec.ts): a person saved by an earlier version (plain
+ * JSON) still reads, saves over with its revision checked, and gets the
+ * guard status the domain gives it; what is saved now is the compact shape,
+ * much smaller in Redis.
+ */
+import { DateTime } from 'luxon';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { guardStatus } from '../../src/domain/action.ts';
+import { applyHrEvent, type PersonRecord } from '../../src/domain/person.ts';
+import { defaultPolicy } from '../../src/domain/policy.ts';
+import { LastdayError } from '../../src/domain/errors.ts';
+import { testContext } from '../helpers/lastday.ts';
+
+const raw = new Redis(inject('redisUrl'));
+const ctx = await testContext();
+afterAll(async () => {
+  await ctx.close();
+  raw.disconnect();
+});
+
+function planned(id: string): PersonRecord {
+  const now = DateTime.utc();
+  const result = applyHrEvent(
+    undefined,
+    {
+      eventId: `ev-${id}`,
+      type: 'contract.ending',
+      occurredAt: now.toISO(),
+      person: { id, email: `${id}@example.com`, employment: 'contractor', timezone: 'UTC' },
+      lastDay: now.plus({ days: 45 }).toISODate()!,
+    },
+    defaultPolicy,
+    now,
+  );
+  if (result.outcome !== 'applied') throw new Error(result.reason);
+  return result.record;
+}
+
+const usage = async (key: string) => Number(await raw.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+
+describe('people store', () => {
+  it('reads, guards and saves over a record stored as plain JSON by an earlier version', async () => {
+    const id = 'old-shape:1';
+    const frozen = planned(id);
+    const old: PersonRecord = {
+      ...frozen,
+      rev: 4,
+      milestones: frozen.milestones.map((m) =>
+        m.name === 'reduce' || m.name === 'freeze' ? { ...m, state: 'done', doneAt: m.dueAt } : m,
+      ),
+    };
+    await raw.set(ctx.keys.person(id), JSON.stringify(old));
+
+    expect(await ctx.people.get(id)).toStrictEqual(old);
+    expect(await ctx.people.getMany([id])).toStrictEqual([old]);
+    expect(await ctx.actions.guardStatusOf(id)).toBe(guardStatus(old, null));
+    expect(await ctx.actions.guardStatusOf(id)).toBe('frozen');
+
+    // The save script reads the old shape's revision: a stale one is refused.
+    await expect(ctx.people.save({ ...old, rev: 3 })).rejects.toThrow(LastdayError);
+    const saved = await ctx.people.save(old);
+    expect(saved.rev).toBe(5);
+    expect(JSON.parse((await raw.get(ctx.keys.person(id)))!)).toHaveProperty('$', 2);
+    expect(await ctx.people.get(id)).toStrictEqual(saved);
+    expect(await ctx.actions.guardStatusOf(id)).toBe('frozen');
+    // …and the compact shape's revision too.
+    await expect(ctx.people.save(old)).rejects.toThrow(LastdayError);
+    expect((await ctx.people.save(saved)).rev).toBe(6);
+  });
+
+  it('stores a scheduled person in well under half the bytes of its plain JSON', async () => {
+    const record = planned('later-12345');
+    await ctx.people.save(record);
+    const compact = await usage(ctx.keys.person('later-12345'));
+    await raw.set(ctx.keys.person('plain'), JSON.stringify({ ...record, rev: 1 }));
+    const plain = await usage(ctx.keys.person('plain'));
+    expect(compact).toBeLessThan(plain / 2);
+  });
+});
