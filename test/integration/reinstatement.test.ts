@@ -449,10 +449,13 @@ describe('a cancel that comes after an account was enabled', () => {
     expect(scim.groupsOf(s.user.id).sort()).toEqual(s.scimGroups);
     const action = await rt.ctx.actions.get(actionId);
     expect(action?.state).toBe('cancelled'); // cancel is final
+    // The alert follows the person's save (executeReinstatement: save under the
+    // lock, then the action's transition, then the alert): wait for it.
+    const alerted = (e: { type: string; actionId?: string }) =>
+      e.type === 'alert.action_executed_after_cancel' && e.actionId === actionId;
+    await eventually(async () => (await auditOf(rt, personId)).some(alerted), 15_000);
     const audit = await auditOf(rt, personId);
-    expect(
-      audit.filter((e) => e.type === 'alert.action_executed_after_cancel' && e.actionId === actionId),
-    ).toHaveLength(1);
+    expect(audit.filter(alerted)).toHaveLength(1);
     expect(audit.filter((e) => e.type === 'action.executed' && e.actionId === actionId)).toHaveLength(0);
   }, 60_000);
 });
