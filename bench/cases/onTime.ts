@@ -108,7 +108,13 @@ export const onTimeCase: BenchCase = {
       await sleep(Math.max(0, dueAt[dueAt.length - 1]! - Date.now()));
       await waitUntil('revokes done', async () => (await revokesDone()) - doneBefore >= soon, 900_000, 20);
       const spent = await cpu();
-      const disabledAt = await waitForDisabled(driver, rt.ctx.keys.directoryUser, ids, 60_000);
+      // A directory user's keys are in their person's partition (docs/cluster.md).
+      const disabledAt = await waitForDisabled(
+        driver,
+        (id) => rt.ctx.shardOf(id).keys.directoryUser(id),
+        ids,
+        60_000,
+      );
       const lateness = ids.map((_, i) => disabledAt[i]! - dueAt[i]!);
       const lastday = summarize(lateness);
 

@@ -67,7 +67,12 @@ export const terminationCase: BenchCase = {
             jobId: hrEventJobId(String(event.eventId)),
           });
         });
-        const disabled = await waitForDisabled(driver, rt.ctx.keys.directoryUser, ids, 600_000);
+        const disabled = await waitForDisabled(
+          driver,
+          (id) => rt.ctx.shardOf(id).keys.directoryUser(id),
+          ids,
+          600_000,
+        );
         return summarize(ids.map((_, i) => disabled[i]! - addedAt[i]!));
       };
       const paced = await measure('p', perSecond);

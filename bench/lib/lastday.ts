@@ -153,9 +153,9 @@ export async function waitForDisabled(
     if (missing.length === 0) return out;
     if (Date.now() > deadline)
       throw new Error(`${missing.length} people not disabled within ${timeoutMs} ms`);
-    const pipe = redis.pipeline();
-    for (const i of missing) pipe.hget(userKey(ids[i]!), 'disabledAt');
-    ((await pipe.exec()) ?? []).forEach(([, v], k) => {
+    // One HGET each, not a pipeline: on a cluster the keys are on several masters.
+    const values = await Promise.all(missing.map((i) => redis.hget(userKey(ids[i]!), 'disabledAt')));
+    values.forEach((v, k) => {
       if (typeof v === 'string') out[missing[k]!] = Date.parse(v);
     });
     await sleep(100);
