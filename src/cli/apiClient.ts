@@ -28,6 +28,14 @@ export interface Offboardings {
   count: number;
   offboardings: PersonView[];
 }
+/** The response header of GET /v1/audit (no filter) that carries the cursor of the next page. */
+export const NEXT_AFTER_HEADER = 'lastday-next-after';
+export interface AuditPage {
+  /** `{entries, count}` exactly as the API answered. */
+  body: { entries: AuditEntry[]; count: number };
+  /** `lastday-next-after`: what to pass as `after` for the next page (absent with a person or action filter). */
+  next?: string;
+}
 export interface HoldsPage {
   holds: ActionView[];
   count: number;
@@ -138,14 +146,18 @@ export class ApiClient {
     });
   }
 
-  audit(query: {
+  /** One page of audit entries: the body as the API sent it, and the cursor of the next page when the API gave one. */
+  async audit(query: {
     personId?: string;
     actionId?: string;
     /** A seq, or with partitions and no filter the cursor of the previous page. */
     after?: number | string;
     limit?: number;
-  }): Promise<{ entries: AuditEntry[]; count: number }> {
-    return this.json('GET', '/v1/audit', { query });
+  }): Promise<AuditPage> {
+    const res = await this.send('GET', '/v1/audit', { query, accept: 'application/json' });
+    const next = res.headers.get(NEXT_AFTER_HEADER) ?? undefined;
+    const body = await this.parse<{ entries: AuditEntry[]; count: number }>(res, '/v1/audit');
+    return { body, ...(next !== undefined ? { next } : {}) };
   }
 
   verifyAudit(): Promise<AuditVerify> {
@@ -220,6 +232,10 @@ export class ApiClient {
 
   private async json<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
     const res = await this.send(method, path, { ...options, accept: 'application/json' });
+    return this.parse<T>(res, path);
+  }
+
+  private async parse<T>(res: Response, path: string): Promise<T> {
     const text = await res.text();
     try {
       return JSON.parse(text) as T;

@@ -67,16 +67,43 @@ export function slotOwner(redis: RedisClient, key: string): Redis | undefined {
   return redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === master);
 }
 
+/** Slots of a Redis Cluster (CLUSTER_SLOTS in the Redis source). */
+const CLUSTER_SLOTS = 16_384;
+
 /**
- * Whether Redis can serve lastday: PONG on a single Redis; on a cluster, the
- * node owning lastday's slot answers `CLUSTER INFO` with `cluster_state:ok`.
+ * Whether Redis can serve lastday: PONG on a single Redis. On a cluster, every
+ * slot has a master in the client's slot map and every master answers
+ * `CLUSTER INFO` with `cluster_state:ok` within `timeoutMs`. Every master, not
+ * only those of the global slot and the partitions': an event id or webhook id
+ * (`{<prefix>:event:<id>}`, src/store/keys.ts) can hash to any slot, and a
+ * master the client cannot reach answers nothing, whatever the others say
+ * (they call the cluster ok until cluster-node-timeout, or for good with
+ * `cluster-require-full-coverage no`).
  */
-export async function redisReady(redis: RedisClient, key: string): Promise<boolean> {
+export async function redisReady(redis: RedisClient, timeoutMs = 2_000): Promise<boolean> {
   if (!isCluster(redis)) return (await redis.ping()) === 'PONG';
-  const node = slotOwner(redis, key);
-  if (!node) return false;
-  const info = String(await node.call('CLUSTER', 'INFO'));
-  return /cluster_state:ok/.test(info);
+  const masters = redis.nodes('master');
+  const known = new Set(masters.map((n) => `${n.options.host}:${n.options.port}`));
+  for (let slot = 0; slot < CLUSTER_SLOTS; slot++) {
+    const owner = redis.slots[slot]?.[0];
+    if (owner === undefined || !known.has(owner)) return false;
+  }
+  const states = await Promise.all(
+    masters.map(async (node) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(''), timeoutMs);
+      });
+      try {
+        return await Promise.race([node.call('CLUSTER', 'INFO').then(String), late]);
+      } catch {
+        return '';
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return states.every((info) => /cluster_state:ok/.test(info));
 }
 
 export function createRedis(url: string, role: ConnectionRole, name = `lastday-${role}`): RedisClient {

@@ -40,7 +40,7 @@ export function auditCommand(program: Command, io: CliIo): void {
           if (!result.ok) io.exitCode = EXIT.failed;
           return;
         }
-        const result = await withApi(io, opts.json, (api) =>
+        const { body: result, next } = await withApi(io, opts.json, (api) =>
           api.audit({
             ...(opts.person !== undefined ? { personId: opts.person } : {}),
             ...(opts.action !== undefined ? { actionId: opts.action } : {}),
@@ -57,6 +57,12 @@ export function auditCommand(program: Command, io: CliIo): void {
                 result.entries.map((e) => [e.seq, when(e.at), e.type, e.actor, e.personId, brief(e.details)]),
               ),
         );
+        // The cursor is a response header, not part of the contract's {entries, count}
+        // body, so with --json it goes to stderr and stdout stays the API's JSON.
+        if (next !== undefined && result.entries.length > 0 && next !== opts.after) {
+          const hint = `next page: lastday audit --after ${next}${opts.limit !== '500' ? ` --limit ${opts.limit}` : ''}${opts.json ? ' --json' : ''}\n`;
+          (opts.json ? io.stderr : io.stdout).write(hint);
+        }
       },
     );
   auditExportCommands(audit, io);
