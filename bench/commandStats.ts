@@ -10,17 +10,15 @@ import { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import { noopThroughput } from './lib/baseline.ts';
 import {
+  applyEvents,
   benchEvent,
   benchPrefix,
   benchSettings,
   driverRedis,
-  enqueueEvents,
   hrEventsQueue,
   startLastday,
-  unfinished,
-  waitUntil,
 } from './lib/lastday.ts';
-import { startBenchRedis } from './lib/redis.ts';
+import { type CommandStat, commandStats, startBenchRedis } from './lib/redis.ts';
 
 const { values, positionals } = parseArgs({
   options: { days: { type: 'string', default: '60' } },
@@ -28,18 +26,10 @@ const { values, positionals } = parseArgs({
 });
 const n = Number(positionals[0] ?? 2000);
 
-async function commandStats(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info('commandstats');
-  const stats = new Map<string, number>();
-  for (const line of info.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m) stats.set(m[1]!, Number(m[2]));
-  }
-  return stats;
-}
-
-function delta(before: Map<string, number>, after: Map<string, number>, per: number) {
-  const rows = [...after].map(([cmd, calls]) => [cmd, (calls - (before.get(cmd) ?? 0)) / per] as const);
+function delta(before: Map<string, CommandStat>, after: Map<string, CommandStat>, per: number) {
+  const rows = [...after].map(
+    ([cmd, { calls }]) => [cmd, (calls - (before.get(cmd)?.calls ?? 0)) / per] as const,
+  );
   const shown = rows.filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
   const total = shown.reduce((a, [, v]) => a + v, 0);
   // Round trips: what the client sent (scripts count once), not what ran inside them.
@@ -69,13 +59,7 @@ try {
   const events = Array.from({ length: n }, (_, i) => benchEvent(`cs-${i}`, { lastDay }));
   // Settle the workers' idle polling out of the window as far as possible.
   before = await commandStats(admin);
-  await enqueueEvents(queue, events);
-  await waitUntil(
-    'applied',
-    async () => (await unfinished(queue)) === 0 && (await rt.ctx.people.count()) >= n,
-    600_000,
-    50,
-  );
+  await applyEvents(rt, queue, events, 50);
   after = await commandStats(admin);
   const lastday = delta(before, after, n);
   await rt.stop();

@@ -38,6 +38,7 @@ import { sha256Hex } from '../../src/http/auth.ts';
 import { startRuntime } from '../../src/app/runtime.ts';
 import { isCluster } from '../../src/store/redisClient.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
+import { commandStats } from '../lib/redis.ts';
 import { benchEvent, benchPrefix, benchSettings, driverRedis, sleep, waitUntil } from '../lib/lastday.ts';
 import { type Summary, summarize } from '../lib/stats.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
@@ -512,13 +513,11 @@ interface CommandCalls {
  */
 async function commandCalls(redis: ReturnType<typeof driverRedis>): Promise<CommandCalls | undefined> {
   if (isCluster(redis)) return undefined;
-  const info = await redis.info('commandstats');
   const calls: Record<string, number> = {};
   let total = 0;
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    const n = Number(m[2]);
-    calls[m[1] ?? ''] = n;
-    total += n;
+  for (const [cmd, stat] of await commandStats(redis)) {
+    calls[cmd] = stat.calls;
+    total += stat.calls;
   }
   return { total, calls };
 }

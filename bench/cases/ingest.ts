@@ -8,17 +8,14 @@
 import { DateTime } from 'luxon';
 import { noopThroughput } from '../lib/baseline.ts';
 import {
+  applyEvents,
   benchEvent,
   benchPrefix,
   benchSettings,
   driverRedis,
-  enqueueEvents,
   hrEventsQueue,
   allMilestones,
-  peopleCount,
   startLastday,
-  unfinished,
-  waitUntil,
 } from '../lib/lastday.ts';
 import type { BenchCase, CaseEnv, CaseResult } from '../lib/types.ts';
 
@@ -44,13 +41,7 @@ export const ingestCase: BenchCase = {
       const lastDay = DateTime.utc().plus({ days: 60 }).toISODate()!;
       const events = Array.from({ length: n }, (_, i) => benchEvent(`ing-${i}`, { lastDay }));
       const started = performance.now();
-      await enqueueEvents(queue, events);
-      await waitUntil(
-        'all events applied and planned',
-        async () => (await unfinished(queue)) === 0 && (await peopleCount(rt.ctx)) >= n,
-        600_000,
-        20,
-      );
+      await applyEvents(rt, queue, events);
       const seconds = (performance.now() - started) / 1000;
       const milestoneJobs = await allMilestones(rt.ctx).getDelayedCount();
       const failed = await queue.getFailedCount();

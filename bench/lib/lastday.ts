@@ -96,6 +96,22 @@ export async function unfinished(queue: Queue): Promise<number> {
   return Object.values(c).reduce((a, b) => a + b, 0);
 }
 
+/** Adds `events` to `hr-events` and waits until every one is applied (the queue idle, everyone saved). */
+export async function applyEvents(
+  rt: Runtime,
+  queue: Queue,
+  events: readonly Record<string, unknown>[],
+  everyMs = 20,
+): Promise<void> {
+  await enqueueEvents(queue, events);
+  await waitUntil(
+    'all events applied and planned',
+    async () => (await unfinished(queue)) === 0 && (await peopleCount(rt.ctx)) >= events.length,
+    600_000,
+    everyMs,
+  );
+}
+
 /** Polls `check` every `everyMs` until true; throws past `timeoutMs`. */
 export async function waitUntil(
   what: string,

@@ -53,3 +53,18 @@ async function redisCpuMs(redis: RedisClient): Promise<number> {
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
 }
+
+/** One command's totals from INFO commandstats (a script's inner calls count under their own names). */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+}
+
+/** INFO commandstats, by command name. */
+export async function commandStats(redis: RedisClient): Promise<Map<string, CommandStat>> {
+  const out = new Map<string, CommandStat>();
+  for (const m of (await redis.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    out.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  }
+  return out;
+}
