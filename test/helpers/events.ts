@@ -1,4 +1,5 @@
 /** HR event builders for tests. */
+import type { Job } from 'bullmq';
 import { DateTime } from 'luxon';
 
 let counter = 0;
@@ -52,3 +53,7 @@ export function endingSoon(secondsAhead: number, zone = 'Europe/Berlin', from = 
     endsAt: end.toUTC(),
   };
 }
+
+/** An HR event as the hr-events job a processor receives (for calling the processor directly). */
+export const asJob = (event: Record<string, unknown>) =>
+  ({ data: event, name: event.type }) as unknown as Job;

@@ -3,11 +3,10 @@
  * check orders them; a conflict reads again and applies again. A person with a
  * milestone due is applied under the lock as before.
  */
-import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHrEventProcessor, needsLock } from '../../jobs/hrEvent.ts';
 import type { Context } from '../../src/app/context.ts';
-import { hrEvent } from '../helpers/events.ts';
+import { asJob, hrEvent } from '../helpers/events.ts';
 import { testContext, testSettings } from '../helpers/lastday.ts';
 
 let ctx: Context;
@@ -17,8 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx?.close();
 });
-
-const asJob = (event: Record<string, unknown>) => ({ data: event, name: event.type }) as unknown as Job;
 
 describe('an HR event without the person lock', () => {
   it('two events for one person at once: both handled, the newer plan wins, each audited once', async () => {

@@ -6,12 +6,11 @@
  * People whose events were handled by the version that kept one key per event
  * still have those keys read.
  */
-import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHrEventProcessor } from '../../jobs/hrEvent.ts';
 import type { Context } from '../../src/app/context.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
-import { hrEvent } from '../helpers/events.ts';
+import { asJob, hrEvent } from '../helpers/events.ts';
 import { testContext, testSettings } from '../helpers/lastday.ts';
 
 let ctx: Context;
@@ -21,8 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx?.close();
 });
-
-const asJob = (event: Record<string, unknown>) => ({ data: event, name: event.type }) as unknown as Job;
 
 async function entries(personId: string) {
   return (await ctx.audit.list({ personId })).map((e) => `${e.type} ${String(e.details.eventId)}`);
