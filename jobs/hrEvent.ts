@@ -21,6 +21,7 @@ import { toIssues } from '../src/domain/zodIssues.ts';
 import { revokeTookEffect } from '../src/effects/connectorEffects.ts';
 import { rejectHrEvent, rejectionSummary } from '../src/queues/intake.ts';
 import { horizonMs, unscheduleVersion } from '../src/queues/milestones.ts';
+import type { KeyMark } from '../src/store/events.ts';
 import { ensurePlan, type EnsurePlanPorts } from './ensurePlan.ts';
 import type { JobPorts } from './ports.ts';
 
@@ -56,8 +57,10 @@ interface EventRead {
  * them (recentEvents). Only for a person whose events were handled before the
  * record kept them, the marks of that version are read too.
  */
-async function readForEvent(ctx: HrEventPorts, event: HrEvent): Promise<EventRead> {
-  const record = await ctx.people.get(event.person.id);
+async function readForEvent(ctx: HrEventPorts, event: HrEvent, mark?: KeyMark): Promise<EventRead> {
+  const record = mark
+    ? await ctx.people.getMarking(event.person.id, mark)
+    : await ctx.people.get(event.person.id);
   const handled = handledEvent(record, event.eventId) ?? (await ctx.events.isApplied(event.eventId));
   return { record, handled };
 }
@@ -82,11 +85,12 @@ export function createHrEventProcessor(ctx: HrEventPorts) {
   return async (job: Job, token?: string): Promise<HrEventResult> => {
     const event = await validate(ctx, job);
     // Events added to the queue directly were never seen by intake: remember
-    // them so the same eventId over HTTP answers `duplicate` (sent with the first read).
-    const [, firstRead] = await Promise.all([
-      ctx.events.markAccepted(event.eventId, ctx.now().toISOString()),
-      readForEvent(ctx, event),
-    ]);
+    // them so the same eventId over HTTP answers `duplicate` (set by the first read).
+    const firstRead = await readForEvent(
+      ctx,
+      event,
+      ctx.events.acceptedMark(event.eventId, ctx.now().toISOString()),
+    );
     for (let attempt = 1; attempt <= LOCKLESS_ATTEMPTS; attempt++) {
       const read = attempt === 1 ? firstRead : await readForEvent(ctx, event);
       if (needsLock(read.record, ctx.now().getTime())) break;

@@ -14,6 +14,12 @@ import type { Keys } from './keys.ts';
 
 export type IntakeSource = 'queue' | 'http' | 'cli' | 'roster';
 
+/** A key to set to a value unless it exists (SET NX). */
+export interface KeyMark {
+  key: string;
+  value: string;
+}
+
 /**
  * What is kept of a rejected event, and answered, is bounded whatever arrived
  * (a 1 MB body of 95,000 unknown keys, 20,000 nested arrays): the input's size
@@ -117,6 +123,15 @@ export class EventsStore {
     // two deliveries racing both see it.
     if ((await this.redis.set(this.keys.eventSeen(eventId), at, 'NX')) !== 'OK') return false;
     return !this.legacy || (await this.redis.exists(this.legacy.eventSeen(eventId))) === 0;
+  }
+
+  /**
+   * The intake mark `markAccepted` sets (SET NX of this value), for a caller
+   * that sends it in a round trip of its own (PeopleStore.getMarking): the
+   * HR event worker, which has no use for the answer.
+   */
+  acceptedMark(eventId: string, at: string): KeyMark {
+    return { key: this.keys.eventSeen(eventId), value: at };
   }
 
   /** Undoes `markAccepted` when the event could not be queued after all. */

@@ -5,13 +5,14 @@
  * by-end index used for listings and reconcile and the next-due index the
  * horizon pass reads.
  */
-import type { RedisClient } from './redisClient.ts';
+import { oneScriptReaches, type RedisClient } from './redisClient.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { nextDueMs } from '../domain/milestoneJobs.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
+import type { KeyMark } from './events.ts';
 import type { Keys } from './keys.ts';
-import { savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
+import { markAndGetScript, savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
 import { decodePerson, encodePerson } from './personCodec.ts';
 
 export class PeopleStore {
@@ -24,6 +25,23 @@ export class PeopleStore {
   async get(personId: string): Promise<PersonRecord | undefined> {
     const raw = await this.redis.get(this.keys.person(personId));
     return raw ? decodePerson(raw) : undefined;
+  }
+
+  /**
+   * The person, with `mark` set (SET NX) in the same step: one script where
+   * one can reach both keys (a single Redis, or one slot of a cluster), else
+   * the SET sent beside the read. For the HR event worker, whose first read
+   * also notes its event as accepted (jobs/hrEvent.ts); the SET's answer is
+   * not wanted.
+   */
+  async getMarking(personId: string, mark: KeyMark): Promise<PersonRecord | undefined> {
+    const key = this.keys.person(personId);
+    if (!oneScriptReaches(this.redis, [mark.key, key])) {
+      const [, record] = await Promise.all([this.redis.set(mark.key, mark.value, 'NX'), this.get(personId)]);
+      return record;
+    }
+    const raw = await markAndGetScript.run(this.redis, [mark.key, key], [mark.value]);
+    return typeof raw === 'string' ? decodePerson(raw) : undefined;
   }
 
   async getMany(personIds: readonly string[]): Promise<PersonRecord[]> {

@@ -71,6 +71,18 @@ describe('people store', () => {
     expect((await ctx.people.save(saved)).rev).toBe(6);
   });
 
+  it('reads a person with a mark set in the same step, never over a mark already there', async () => {
+    const mark = (id: string, value: string) => ({ key: ctx.keys.eventSeen(`mark-${id}`), value });
+    expect(await ctx.people.getMarking('marked:none', mark('1', 'first'))).toBeUndefined();
+    expect(await raw.get(ctx.keys.eventSeen('mark-1'))).toBe('first');
+    expect(await ctx.people.getMarking('marked:none', mark('1', 'second'))).toBeUndefined();
+    expect(await raw.get(ctx.keys.eventSeen('mark-1'))).toBe('first');
+
+    const saved = await ctx.people.save(planned('marked:1'));
+    expect(await ctx.people.getMarking('marked:1', mark('2', 'x'))).toStrictEqual(saved);
+    expect(await raw.get(ctx.keys.eventSeen('mark-2'))).toBe('x');
+  });
+
   it('stores a scheduled person in well under half the bytes of its plain JSON', async () => {
     const record = planned('later-12345');
     await ctx.people.save(record);

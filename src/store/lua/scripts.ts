@@ -10,6 +10,17 @@ import { chainedScript, unchainedScript } from './chain.ts';
 import { PERSON_FIELDS_LUA } from './guardStatus.ts';
 import { Script } from './script.ts';
 
+/**
+ * Sets a key unless it exists and reads another: the HR event worker's intake
+ * mark and person read in one round trip (PeopleStore.getMarking).
+ * KEYS: mark, person. ARGV: the mark's value. Returns the person's text or nil.
+ */
+export const markAndGetScript = new Script(
+  'markAndGet',
+  `redis.call('SET', KEYS[1], ARGV[1], 'NX')
+return redis.call('GET', KEYS[2])`,
+);
+
 /** KEYS: [chain]. ARGV: [chain]. Returns the new seq. */
 export const auditAppendScript = chainedScript('auditAppend', `return audit_append()`);
 
