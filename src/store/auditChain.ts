@@ -6,8 +6,8 @@
  * Each write is a chained script (lua/chain.ts) carrying the seq, prevHash and
  * hash planned from the head as this appender believes it to be. Writes that
  * arrive while a batch is in flight wait for the next batch; a batch is sent
- * as consecutive EVALSHAs on one connection (so Redis runs them in that
- * order), each planned on the one before it. A script refuses, having written
+ * as consecutive EVALSHAs on one connection, one pipeline on a single Redis
+ * (so Redis runs them in that order), each planned on the one before it. A script refuses, having written
  * nothing, when the stored head is not its planned predecessor: another
  * process appended, or an earlier script of the batch did not append (its own
  * precondition failed, e.g. a person's revision). The refusal names the head
@@ -28,7 +28,7 @@ import type { RedisClient } from './redisClient.ts';
 import { type ChainHasher, contentHash, type EntryContent, GENESIS, storedHash } from './auditHash.ts';
 import { storedAt, storedDetails } from './auditStored.ts';
 import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
-import { isNoScript, type Script } from './lua/script.ts';
+import { isNoScript, type Script, sendInOrder } from './lua/script.ts';
 
 /** The keys of one chain: a later version keeps one chain per partition. */
 export interface ChainKeys {
@@ -197,14 +197,15 @@ export class AuditChain {
       planHead = { seq, hash: plan.hash };
       return plan;
     });
-    const replies = await Promise.allSettled(
+    const replies = await sendInOrder(
+      this.redis,
       batch.map((p, i) => {
         const { script, keys, args, entry, indexKeys } = p.write;
         const plan = plans[i]!;
-        return script.send(
-          this.redis,
-          [...keys, this.keys.seq, this.keys.head, this.keys.log, this.keys.turn, ...indexKeys],
-          [
+        return {
+          script,
+          keys: [...keys, this.keys.seq, this.keys.head, this.keys.log, this.keys.turn, ...indexKeys],
+          args: [
             ...args,
             plan.seq,
             plan.prevHash,
@@ -218,7 +219,7 @@ export class AuditChain {
             this.id,
             storedHash(plan.hash),
           ],
-        );
+        };
       }),
     );
 

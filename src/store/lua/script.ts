@@ -46,6 +46,40 @@ export class Script {
   }
 }
 
+/** One EVALSHA of a batch (see `sendInOrder`). */
+export interface ScriptCall {
+  script: Script;
+  keys: readonly string[];
+  args: readonly (string | number)[];
+}
+
+/**
+ * Sends `calls` in order on one connection, EVALSHA only (as `Script.send`),
+ * and settles each on its own. On a single Redis a batch goes as one pipeline:
+ * one write for the lot instead of one per script (Redis reads them in one go
+ * too), the same order and the same replies. On a cluster each is sent on its
+ * own, as a pipeline there must stay within one slot.
+ */
+export async function sendInOrder(
+  redis: RedisClient,
+  calls: readonly ScriptCall[],
+): Promise<PromiseSettledResult<unknown>[]> {
+  if (calls.length < 2 || isCluster(redis)) {
+    return Promise.allSettled(calls.map((c) => c.script.send(redis, c.keys, c.args)));
+  }
+  const pipeline = redis.pipeline();
+  for (const c of calls) pipeline.evalsha(c.script.sha, c.keys.length, ...c.keys, ...c.args);
+  try {
+    const replies = (await pipeline.exec()) ?? [];
+    return calls.map((_, i): PromiseSettledResult<unknown> => {
+      const [err, value] = replies[i] ?? [new Error('no reply in the pipeline'), undefined];
+      return err ? { status: 'rejected', reason: err } : { status: 'fulfilled', value };
+    });
+  } catch (err) {
+    return calls.map(() => ({ status: 'rejected', reason: err }));
+  }
+}
+
 export function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
