@@ -36,10 +36,11 @@ const PRELUDE = `
 local AK, AA = {}, {}
 for i = 1, ${CHAIN_KEYS} do AK[i] = KEYS[#KEYS - ${CHAIN_KEYS} + i] end
 for i = 1, ${CHAIN_ARGS} do AA[i] = ARGV[#ARGV - ${CHAIN_ARGS} + i] end
-local turn = redis.call('GET', AK[4])
+local state = redis.call('MGET', AK[4], AK[1], AK[2])
+local turn = state[1]
 if turn and turn ~= AA[10] then return redis.error_reply('${CHAIN_BUSY} another appender has the turn') end
-local head_seq = redis.call('GET', AK[1]) or '0'
-local head_hash = redis.call('GET', AK[2]) or string.rep('0', 64)
+local head_seq = state[2] or '0'
+local head_hash = state[3] or string.rep('0', 64)
 if (tonumber(head_seq) or -1) + 1 ~= tonumber(AA[1]) or head_hash ~= AA[2] then
   return redis.error_reply('${CHAIN_MOVED} ' .. head_seq .. ' ' .. head_hash)
 end
@@ -48,8 +49,7 @@ local function audit_append()
   -- No prevHash field: it is the previous entry's hash (auditHash.ts, prevHashes).
   redis.call('XADD', AK[3], AA[1] .. '-0', 'at', AA[4], 'type', AA[5], 'actor', AA[6],
     'personId', AA[7], 'actionId', AA[8], 'details', AA[9], 'hash', AA[11])
-  redis.call('SET', AK[1], AA[1])
-  redis.call('SET', AK[2], AA[3])
+  redis.call('MSET', AK[1], AA[1], AK[2], AA[3])
   if AA[7] ~= '' then
     local seqs = redis.call('HGET', AK[5], AA[7])
     redis.call('HSET', AK[5], AA[7], seqs and (seqs .. ',' .. AA[1]) or AA[1])
