@@ -28,7 +28,7 @@
  * start with such unkeyed entries (written before the key was set); see
  * auditVerify.ts for how the two are told apart.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { entryAt, entryDetails } from './auditStored.ts';
 
 /** `prevHash` of the first entry of every chain. */
@@ -47,17 +47,20 @@ export interface EntryContent {
 
 export function contentHash(c: EntryContent): string {
   const fields = [c.at, c.type, c.actor, c.personId, c.actionId, c.details].map(asStored);
-  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
+  return hash('sha256', JSON.stringify(fields), 'hex');
 }
 
 /**
  * A string as Redis gives it back: stored as UTF-8, where a lone surrogate
  * (say, from `"\ud800"` in a person id sent as JSON) becomes U+FFFD. Hashing
- * the stored form keeps such an entry verifiable.
+ * the stored form keeps such an entry verifiable. Text without surrogates
+ * (nearly all) is its own stored form: only the rest takes the trip.
  */
 function asStored(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
+  return SURROGATE.test(s) ? Buffer.from(s, 'utf8').toString('utf8') : s;
 }
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Links an entry to its predecessor: the chain's one keyed or unkeyed step. */
 export interface ChainHasher {
@@ -71,8 +74,7 @@ export function chainHasher(key?: string): ChainHasher {
   if (key === undefined) {
     return {
       keyed: false,
-      link: (prev, seq, content) =>
-        createHash('sha256').update(`${prev}|${seq}|${content}`, 'utf8').digest('hex'),
+      link: (prev, seq, content) => hash('sha256', `${prev}|${seq}|${content}`, 'hex'),
     };
   }
   // Closed over, never a property: a logged or inspected hasher shows no key.

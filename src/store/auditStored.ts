@@ -33,7 +33,15 @@ const DETAILS_DICTIONARY = Buffer.from(
   'utf8',
 );
 /** Small windows keep deflate's setup cheap; the window must hold the dictionary's useful tail. */
-const DEFLATE = { dictionary: DETAILS_DICTIONARY, level: 9, memLevel: 2, windowBits: 12 } as const;
+const DEFLATE = {
+  dictionary: DETAILS_DICTIONARY,
+  level: 9,
+  memLevel: 2,
+  windowBits: 12,
+  // The output buffer, allocated per call: 16 KB by default, a fresh allocation
+  // each time; a packed entry is ~100 bytes (a longer one takes more chunks).
+  chunkSize: 512,
+} as const;
 const INFLATE = { dictionary: DETAILS_DICTIONARY, windowBits: 12 } as const;
 
 /** Details shorter than this are stored as they are (`{}` and the like). */
