@@ -18,6 +18,7 @@
  * need exactly this text to be read. Never edit it; a better one is `~2`.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { fixedDeflater } from './fixedDeflate.ts';
 
 const DETAILS_PREFIX = '~1';
 
@@ -44,6 +45,15 @@ const DEFLATE = {
 } as const;
 const INFLATE = { dictionary: DETAILS_DICTIONARY, windowBits: 12 } as const;
 
+/**
+ * Details up to this many bytes (nearly all: an applied event's are ~600) are
+ * deflated by our own encoder (fixedDeflate.ts: fixed codes, the dictionary's
+ * hash chains built once), longer ones by zlib; both give raw deflate that
+ * `entryDetails` inflates the same way.
+ */
+const FIXED_UP_TO = 2048;
+const FIXED = fixedDeflater(DETAILS_DICTIONARY, DEFLATE.windowBits);
+
 /** Details shorter than this are stored as they are (`{}` and the like). */
 const DEFLATE_FROM = 48;
 
@@ -56,7 +66,10 @@ export function storedAt(at: string): string {
 /** The details' JSON text as the stream stores it. */
 export function storedDetails(details: string): string {
   if (details.length < DEFLATE_FROM || !details.startsWith('{')) return details;
-  const packed = DETAILS_PREFIX + deflateRawSync(Buffer.from(details, 'utf8'), DEFLATE).toString('base64url');
+  const text = Buffer.from(details, 'utf8');
+  const deflated = text.length <= FIXED_UP_TO ? FIXED.deflate(text) : deflateRawSync(text, DEFLATE);
+  const packed =
+    DETAILS_PREFIX + Buffer.from(deflated.buffer, deflated.byteOffset, deflated.length).toString('base64url');
   return packed.length < details.length ? packed : details;
 }
 
