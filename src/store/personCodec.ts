@@ -279,8 +279,41 @@ function unpackObject(value: Json, fields: Fields): Json {
  */
 function packInstant(value: Json): Json {
   if (typeof value !== 'string') return value;
+  const canonical = canonicalMs(value);
+  if (canonical !== undefined) return canonical;
   const ms = Date.parse(value);
   return Number.isFinite(ms) && isoOf(ms) === value ? ms : value;
+}
+
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?Z$/;
+
+/**
+ * The epoch ms of an instant already in `isoOf`'s form, read off its digits
+ * (every instant the domain writes; parsing and formatting it back to compare
+ * was most of encoding a record); undefined for any other text, which the
+ * general check then decides. In that form: a real date and time of years
+ * 0100–9999 (Date.UTC reads 0–99 as 19xx), milliseconds written only when
+ * not zero.
+ */
+function canonicalMs(value: string): number | undefined {
+  const m = ISO_UTC.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (m[7] === '000' || year < 100 || month < 1 || month > 12 || day < 1) return undefined;
+  if (day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, m[7] === undefined ? 0 : Number(m[7]));
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function unpackInstant(value: Json): Json {

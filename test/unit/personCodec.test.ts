@@ -111,6 +111,41 @@ describe('person codec', () => {
     expect(decodePerson(encodePerson({ ...bare, policyScope: 'default' })).policyScope).toBe('default');
   });
 
+  it('stores an instant as epoch ms exactly when formatting the number gives back its text', () => {
+    const isoOf = (ms: number) => {
+      const iso = new Date(ms).toISOString();
+      return ms % 1000 === 0 ? `${iso.slice(0, -5)}Z` : iso;
+    };
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    const instant = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.integer({ min: 0, max: 61 }),
+        fc.option(fc.integer({ min: 0, max: 999 })),
+        fc.constantFrom('Z', '+00:00', 'z'),
+      )
+      .map(
+        ([y, mo, d, h, mi, s, ms, zone]) =>
+          `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}` +
+          `${ms === null ? '' : `.${pad(ms, 3)}`}${zone}`,
+      );
+    const base = scheduled();
+    fc.assert(
+      fc.property(instant, (at) => {
+        const record = { ...base, createdAt: at, updatedAt: at };
+        const stored = JSON.parse(encodePerson(record)) as { ca: unknown };
+        const ms = Date.parse(at);
+        expect(stored.ca).toBe(Number.isFinite(ms) && isoOf(ms) === at ? ms : at);
+        expect(decodePerson(encodePerson(record))).toStrictEqual(record);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('reads a record stored as plain JSON by an earlier version', () => {
     for (const record of [scheduled(), everything()]) {
       expect(decodePerson(JSON.stringify(record))).toStrictEqual(record);
