@@ -145,18 +145,11 @@ export class ActionsStore {
       [string, string, string, string, string, string, string] | null;
     if (!reply) return undefined;
     const [state, initiatorId, approvedBy, allowedAt, target, kind, initiatorStatus] = reply;
-    return {
-      action: {
-        actionId,
-        state: state as ActionState,
-        initiatorId,
-        target,
-        kind,
-        ...(approvedBy ? { approvedBy } : {}),
-        ...(allowedAt ? { allowedAt } : {}),
-      },
-      initiatorStatus: initiatorStatus as GuardStatus,
-    };
+    // Built field by field: no spread of a throwaway object per optional field (every gate request runs this).
+    const action: GateRead['action'] = { actionId, state: state as ActionState, initiatorId, target, kind };
+    if (approvedBy) action.approvedBy = approvedBy;
+    if (allowedAt) action.allowedAt = allowedAt;
+    return { action, initiatorStatus: initiatorStatus as GuardStatus };
   }
 
   async get(actionId: string): Promise<ActionRecord | undefined> {
