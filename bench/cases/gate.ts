@@ -27,9 +27,8 @@
  * first `allow` writes its audit entry once; every later check is read-only),
  * so the figures are the steady hot path. The first-allow latency is reported apart.
  *
- * The API process runs as deployed: the compiled dist/ (built here when stale,
- * as the tests do; the image runs nothing else) with the node flags of
- * `npm start`. Both servers get the same warm-up, long enough for their
+ * The API process runs as deployed: the compiled dist/ (bin/bench.js builds it)
+ * with the node flags of `npm start`. Both servers get the same warm-up, long enough for their
  * start-up scavenges (which copy the freshly compiled code's heap, 2–16 ms
  * each) to fall before the window, and the 10-connection run is 10,000
  * requests in the quick run too: with 10 requests in flight, one pause delays
@@ -129,7 +128,6 @@ export const gateCase: BenchCase = {
       const inProcessPerSecond = checks / ((performance.now() - tIn) / 1000);
 
       env.progress(`gate: starting the API process`);
-      await buildIfStale();
       api = await startApi(env.redisUrl, prefix, dir);
       // Warm-up: the first requests compile routes, open Redis connections, and
       // the first scavenges copy the start-up heap.
@@ -562,16 +560,6 @@ export function startNodeFlags(): string[] {
   };
   const words = pkg.scripts.start.trim().split(/\s+/);
   return words.slice(words.indexOf('node') + 1, words.indexOf('bin/lastday.js'));
-}
-
-/**
- * Builds dist/ when a source is newer (bin/build.js, about a second), so the
- * API process runs the compiled JavaScript as the image does, not the sources
- * through tsx (bin/lastday.js picks dist/ only while it is fresh).
- */
-async function buildIfStale(): Promise<void> {
-  const { build, isFresh } = await import('../../bin/build.js');
-  if (!isFresh()) await build();
 }
 
 /** `lastday start --roles api` on a free port, same Redis and prefix; resolves once /readyz answers 200. */

@@ -18,7 +18,7 @@ import {
   guardStatus,
   holdExpiresAt,
 } from '../domain/action.ts';
-import { allowedFrom, canMove, sourcesOf } from '../domain/actionStates.ts';
+import { allowedFrom, sourcesOf } from '../domain/actionStates.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
@@ -156,9 +156,11 @@ export class GuardService {
       initiatorStatus: read.initiatorStatus,
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
-    // Only a state the table lets become held is written; otherwise (an approved
-    // action without an approver: corrupt data) the answer is `hold` all the same.
-    if (result.state === 'held' && action.state !== 'held' && canMove(action.state, 'held')) {
+    // Only a pending action is written as held; otherwise (an approved action
+    // without an approver: corrupt data) the answer is `hold` all the same. (The
+    // table also lets approved become held: only for a callback whose outcome is
+    // unknown, jobs/actions.ts.)
+    if (result.state === 'held' && action.state === 'pending') {
       const now = this.ctx.now().toISOString();
       // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
       await this.scheduleHoldExpiry([actionId], now);
