@@ -7,12 +7,12 @@
  * hash planned from the head as this appender believes it to be. Writes that
  * arrive while a batch is in flight wait for the next batch; a batch is sent
  * as consecutive EVALSHAs on one connection, one pipeline on a single Redis
- * (so Redis runs them in that order), each planned on the one before it. A script refuses, having written
- * nothing, when the stored head is not its planned predecessor: another
- * process appended, or an earlier script of the batch did not append (its own
- * precondition failed, e.g. a person's revision). The refusal names the head
- * it found; the appender re-plans the refused writes on it and sends them
- * again, first. Correctness never rests on the appender's belief: every
+ * (so Redis runs them in that order), each planned on the one before it. A
+ * script refuses, having written nothing, when the stored head is not its
+ * planned predecessor: another process appended, or an earlier script of the
+ * batch did not append (its own precondition failed, e.g. a person's
+ * revision). The refusal names the head it found; the appender re-plans the
+ * refused writes on it and sends them again, first. Correctness never rests on the appender's belief: every
  * script checks the stored head itself, so two processes (or two appenders)
  * on one chain interleave safely, and a wrong guess costs one more trip.
  *
