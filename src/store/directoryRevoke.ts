@@ -154,6 +154,8 @@ export class DirectoryRevoke {
               ? { connector: step.connector, result: 'not_found' }
               : { connector: step.connector, disabled: true, removed: snapshot.map((g) => g.id) },
         },
+        // The disable is the critical effect: ahead of saves waiting for the chain.
+        { first: true },
       );
       if (reply === 'not_found') return { status: 'not_found' };
       if (reply === 'done') return { status: 'done', removed: snapshot };
