@@ -181,20 +181,28 @@ export async function runMilestoneJob(
   }
   const targetIndex = milestoneIndex(target.name);
   const prefix = decision.run;
-  // The hand-over to the next open milestone's job goes out now, beside the
-  // effects, as if the whole prefix succeeds: it is then off this job's path
-  // (and off the worker slot's). Adding it early is safe: it is delayed to its
-  // own milestone's instant and acts no sooner (decideDue; an early run goes
-  // back), its id carries this plan version (stale once the plan moves on),
-  // and the milestones before it that are still open by then run first as its
-  // catch-up. Awaited before this job completes, so a failed add fails the job
-  // and its retry (finding its milestone done) hands over again.
+  // The hand-over to the next open milestone's job goes out once the first
+  // milestone's effects are done, beside its save, as if the whole prefix
+  // succeeds: it is then off this job's path (and off the worker slot's), and
+  // not ahead of the first effect (a revoke's disable). Adding it early is
+  // safe: it is delayed to its own milestone's instant and acts no sooner
+  // (decideDue; an early run goes back), its id carries this plan version
+  // (stale once the plan moves on), and the milestones before it that are
+  // still open by then run first as its catch-up. Awaited before this job
+  // completes, so a failed add fails the job and its retry (finding its
+  // milestone done) hands over again.
   const doneAt = new Date(nowMs).toISOString();
-  const handover = scheduleNext(ctx, {
-    ...record!,
-    milestones: prefix.reduce((ms, m) => markedDone(ms, m.name, doneAt), record!.milestones),
-  });
-  handover.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  let handover: Promise<void> | undefined;
+  const handOver = (): Promise<void> => {
+    if (!handover) {
+      handover = scheduleNext(ctx, {
+        ...record!,
+        milestones: prefix.reduce((ms, m) => markedDone(ms, m.name, doneAt), record!.milestones),
+      });
+      handover.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    }
+    return handover;
+  };
   const ran: MilestoneName[] = [];
   let failed: { err: unknown } | undefined;
   // The record is carried from one milestone to the next: this job holds the
@@ -203,7 +211,7 @@ export async function runMilestoneJob(
   let current = record!;
   for (const m of prefix) {
     try {
-      current = await runOne(ctx, current, m.name);
+      current = await runOne(ctx, current, m.name, handOver);
       ran.push(m.name);
     } catch (err) {
       // A failure was recorded on the person (new revision): read it again.
@@ -223,9 +231,9 @@ export async function runMilestoneJob(
   // of what the saved record has open (milestonesWithJobs: the one after a
   // failing milestone gets its job too, so a failing reduce never delays revoke).
   if (ran.length === prefix.length) {
-    await handover;
+    await handOver();
   } else {
-    await handover.catch(() => undefined);
+    await handOver().catch(() => undefined);
     await scheduleNext(ctx, current);
   }
   if (failed) throw failed.err;
@@ -237,8 +245,16 @@ async function scheduleNext(ctx: MilestonePorts, record: PersonRecord): Promise<
   await scheduleMilestones(ctx.queues.milestones, record, ctx.now().getTime(), horizonMs(ctx.settings));
 }
 
-/** Runs one milestone's effects and marks it done; returns the saved record. */
-async function runOne(ctx: MilestonePorts, record: PersonRecord, name: MilestoneName): Promise<PersonRecord> {
+/**
+ * Runs one milestone's effects and marks it done; returns the saved record.
+ * `afterEffects` is called once the effects are done, before the save.
+ */
+async function runOne(
+  ctx: MilestonePorts,
+  record: PersonRecord,
+  name: MilestoneName,
+  afterEffects?: () => unknown,
+): Promise<PersonRecord> {
   const personId = record.person.id;
   const milestone = record.milestones.find((m) => m.name === name);
   if (!milestone || !isOpen(milestone)) return record;
@@ -249,6 +265,7 @@ async function runOne(ctx: MilestonePorts, record: PersonRecord, name: Milestone
     await recordFailure(ctx, personId, milestone, err);
     throw err;
   }
+  afterEffects?.();
   const now = ctx.now();
   let kept: Promise<void> | undefined;
   if (name === 'revoke') {
