@@ -267,20 +267,6 @@ async function runOne(
   }
   afterEffects?.();
   const now = ctx.now();
-  let kept: Promise<void> | undefined;
-  if (name === 'revoke') {
-    // What reduce and revoke removed is kept for a reinstatement this long, then
-    // trimmed by the retention task. Before the save: a rerun only moves it.
-    // Sent, not awaited, before the save: one connection runs commands in the
-    // order sent, so Redis has it before the save, in the save's round trip; a
-    // failure still fails the job (awaited below).
-    kept = ctx.effects.keepSnapshotsUntil(
-      personId,
-      record.cycle,
-      now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
-    );
-    kept.catch(() => undefined);
-  }
   const { lateMs, hrLateMs } = lateness(milestone, now.getTime());
   const saved = await ctx.people.save(
     {
@@ -303,8 +289,13 @@ async function runOne(
         ...details,
       },
     },
+    // What reduce and revoke removed is kept for a reinstatement this long, then
+    // trimmed by the retention task: set with the save, so a revoke recorded done
+    // always has its retention entry (a rerun after a failed save sets it again).
+    name === 'revoke'
+      ? { keepSnapshotsUntilMs: now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000 }
+      : {},
   );
-  await kept;
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
   ctx.metrics.hrEventLateness.observe({ milestone: name }, Math.max(0, hrLateMs) / 1000);
