@@ -8,9 +8,11 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one worker per core minus one: one on a 2-core machine,
     // so the files ran one after another. They mostly wait (real Redis, child
-    // processes, real-time instants), so three share two cores well: the suite
-    // went from 440 s to 205 s on the CI machine with nothing else running.
-    maxWorkers: 3,
+    // processes, real-time instants), so more workers than cores share two cores
+    // well: 1 → 3 took the suite from 440 s to 205 s on the CI machine; 3 → 4 from
+    // 130–139 s to 111 s on the shared 2-core machine (each of the 4 lanes busy
+    // 75–89 s; workerKilled, ~57 s mostly waiting, is one lane's first file).
+    maxWorkers: 4,
     // The longest files start first, whether or not vitest remembers a last run.
     sequence: { sequencer: LongestFirstSequencer },
     // Leaked handles fail the run instead of hanging it.

@@ -1,5 +1,6 @@
 /**
- * `node --cpu-prof --import tsx bench/profileOnTime.ts [N] [spreadS]`: the
+ * `node bin/bench.js bench/profileOnTime.ts [N] [spreadS] [--concurrency C]
+ * [--profile FILE]` (compiled dist/, as `npm run bench`): the
  * on-time case's lastday half alone (own redis-server, N people whose revoke
  * falls due over `spreadS` seconds, no far-future population), for a CPU
  * profile of the revoke path and a breakdown of lateness per revoke job:

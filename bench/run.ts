@@ -75,10 +75,6 @@ try {
   for (const bench of selected) {
     for (const target of targets) {
       const shown = { ...bench, title: `${bench.title}${target.label}` };
-      if (bench.unavailable) {
-        outcomes.push({ bench: shown });
-        continue;
-      }
       const t0 = performance.now();
       try {
         const result = await bench.run({ redisUrl: target.url, quick: values.quick, progress });
@@ -194,7 +190,6 @@ function writeResults(partial: boolean): void {
           number: bench.number,
           title: bench.title,
           goal: bench.goal,
-          ...(bench.unavailable ? { status: 'unavailable', reason: bench.unavailable } : {}),
           ...(error ? { status: 'error', error } : {}),
           ...(result ? { status: 'measured', ...result } : {}),
         })),

@@ -37,11 +37,5 @@ export interface BenchCase {
   number: number;
   title: string;
   goal: string;
-  /**
-   * A string when the part of lastday the case measures is not in this build;
-   * the case is listed with that reason and no figures. The integrator replaces
-   * the stub in cases/index.ts with the real case.
-   */
-  unavailable?: string;
   run(env: CaseEnv): Promise<CaseResult>;
 }

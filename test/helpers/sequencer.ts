@@ -7,21 +7,28 @@
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** The longest files, longest first (per-file durations of a whole run on 2 cores). */
+/** The files of 5 s or more, longest first (per-file durations of whole runs on 2 cores, 4 workers). */
 export const LONGEST_FIRST = [
   'test/fault/workerKilled.test.ts',
   'test/integration/routeAccess.test.ts',
   'test/model/offboarding.model.test.ts',
-  'test/e2e/redisLost.test.ts',
-  'test/integration/disableFirst.test.ts',
-  'test/integration/reinstatement.test.ts',
-  'test/integration/guard.test.ts',
   'test/browser/console.test.ts',
-  'test/integration/scim.test.ts',
+  'test/e2e/redisLost.test.ts',
   'test/e2e/replay.test.ts',
-  'test/fault/lostResponse.test.ts',
+  'test/integration/guard.test.ts',
   'test/cluster/failover.test.ts',
+  'test/integration/scim.test.ts',
+  'test/fault/redisRestart.test.ts',
   'test/integration/notifications.test.ts',
+  'test/e2e/shutdown.test.ts',
+  'test/fault/lostResponse.test.ts',
+  'test/integration/disableFirst.test.ts',
+  'test/integration/cronHeal.test.ts',
+  'test/integration/policyReplan.test.ts',
+  'test/integration/webhookConnector.test.ts',
+  'test/cluster/partitions.test.ts',
+  'test/integration/replicaWait.test.ts',
+  'test/integration/reinstatement.test.ts',
 ];
 
 export class LongestFirstSequencer extends BaseSequencer {

@@ -63,6 +63,19 @@ async function register(body: Record<string, unknown>) {
   return { status: res.status, body: (await res.json()) as { state: string } };
 }
 
+/**
+ * Until no notification job waits or runs: every mail and post a queued job was
+ * going to make has been received (the test servers record a message before
+ * answering it, and a job completes only on that answer). What a test then finds
+ * missing was not sent, instead of not sent yet after a fixed wait.
+ */
+async function notificationsSettled(): Promise<void> {
+  await eventually(async () => {
+    const counts = await rt.ctx.queues.notifications.getJobCounts('waiting', 'active', 'prioritized');
+    return Object.values(counts).every((n) => n === 0);
+  });
+}
+
 async function notificationJobs(name: string) {
   const queue = rt.ctx.queues.notifications;
   const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized']);
@@ -164,7 +177,7 @@ describe('notifications', () => {
       const jobs = await notificationJobs('hold_expiring');
       return jobs.every((j) => (j.returnvalue as { outcome?: string } | null)?.outcome === 'skipped') && jobs;
     });
-    await new Promise((r) => setTimeout(r, 1_000)); // room for a second mail, if the repeat had queued one
+    await notificationsSettled(); // a second mail, if the repeat had queued one, is in by now
     expect(mailsTo(OPS, 'expiring')).toHaveLength(0);
     expect(mailsTo(APPROVERS, 'Hold to decide')).toHaveLength(1);
   });
@@ -200,7 +213,7 @@ describe('notifications', () => {
       'Fri 5 Mar 2027, 17:00 PST (America/Los_Angeles) · Sat 6 Mar 2027, 01:00 UTC',
     );
     await eventually(async () => mailsTo(OPS, 'drift').length === 1);
-    await new Promise((r) => setTimeout(r, 500));
+    await notificationsSettled();
     expect(mailsTo(OPS, 'Milestone overdue: revoke for late-1')).toHaveLength(1);
     expect(mail.received.filter((m) => (m.mail.subject ?? '').includes('cron_late'))).toHaveLength(0);
   });
@@ -249,7 +262,9 @@ describe('notifications', () => {
 
     await mail.start();
     await eventually(async () => mailsTo(APPROVERS, 'vip-cfo').length > 0, 15_000);
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Done retrying: no attempt of it (nor of any other queued job) can deliver again.
+    await eventually(async () => (await (await emailJob())?.getState()) === 'completed');
+    await notificationsSettled();
     expect(mailsTo(APPROVERS, 'vip-cfo')).toHaveLength(1);
     expect(slack.posts.filter((p) => p.text.includes('vip-cfo'))).toHaveLength(1);
     const job = await emailJob();

@@ -163,8 +163,10 @@ async function settle(m: Model, real: Real): Promise<void> {
 }
 
 async function checkInvariants(m: Model, real: Real): Promise<void> {
-  const user = await real.ctx.directory.get(real.personId);
-  const record = await real.ctx.people.get(real.personId);
+  const [user, record] = await Promise.all([
+    real.ctx.directory.get(real.personId),
+    real.ctx.people.get(real.personId),
+  ]);
   expect(user).toBeDefined();
   const ids = user!.grants.map((g) => g.id);
   const state = (name: string) => record?.milestones.find((x) => x.name === name)?.state;
@@ -188,8 +190,12 @@ async function checkInvariants(m: Model, real: Real): Promise<void> {
   // The guard reads a revoked person as revoked (a later plan's own revoke may still be ahead).
   if (m.revoked && state('revoke') === 'done') expect(await statusOf(real, real.personId)).toBe('revoked');
   // Holds seen now (freeze, the gate) count from here on.
-  for (const a of m.actions)
-    if ((await real.guard.actions.get(a.actionId))?.state === 'held') a.everHeld = true;
+  const held = new Set(
+    (await real.guard.actions.getMany(m.actions.map((a) => a.actionId)))
+      .filter((stored) => stored.state === 'held')
+      .map((stored) => stored.actionId),
+  );
+  for (const a of m.actions) if (held.has(a.actionId)) a.everHeld = true;
 }
 
 async function statusOf(real: Real, personId: string) {
