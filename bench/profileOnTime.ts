@@ -27,6 +27,7 @@ import {
   unfinished,
   waitForDisabled,
   waitUntil,
+  watchRevokeWrites,
 } from './lib/lastday.ts';
 import { commandStats, cpuWindow, startBenchRedis } from './lib/redis.ts';
 import { summarize } from './lib/stats.ts';
@@ -48,17 +49,8 @@ const rt = await startLastday(
   server.url,
   benchSettings(prefix, concurrency ? { workers: { milestoneConcurrency: Number(concurrency) } } : {}),
 );
-// When the directory revoke's reply reached Node: at or after the write itself.
-const confirmed = new Map<string, number>();
-for (const c of rt.ctx.connectors) {
-  const own = c.revokeRecorded;
-  if (!own) continue;
-  (c as { revokeRecorded: typeof own }).revokeRecorded = async (person, records) => {
-    const r = await own(person, records);
-    confirmed.set(person.id, Date.now());
-    return r;
-  };
-}
+// When each directory revoke's reply reached Node: at or after the write itself.
+const confirmed = watchRevokeWrites(rt.ctx);
 const driver = driverRedis(server.url);
 const queue = hrEventsQueue(driver, prefix);
 try {

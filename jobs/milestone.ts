@@ -61,10 +61,11 @@ const BUSY_RETRY_MS = 50;
 export function createMilestoneProcessor(ctx: MilestonePorts) {
   return async (job: Job<MilestoneJobData>, token?: string): Promise<MilestoneResult> => {
     const { personId } = job.data;
-    // The person and the reference clock are read in the lock's round trip.
+    // The person and the reference clock are read in the lock's round trip,
+    // and for a revoke what the connectors' one-write revokes start from.
     const result = await ctx.lock.withLockRead(
       personId,
-      () => readJobInputs(ctx, personId),
+      () => readJobInputs(ctx, personId, job.data.milestone === 'revoke'),
       (read) => runMilestoneJob(ctx, job.data, read),
     );
     if (!result.locked) {
@@ -91,12 +92,28 @@ export function createMilestoneProcessor(ctx: MilestonePorts) {
 export interface JobInputs {
   record: PersonRecord | undefined;
   referenceNowMs: number | undefined;
+  /**
+   * For a revoke job: what each connector with a one-write revoke starts from
+   * (Connector.readForRevoke), by connector name; the first revoke attempt
+   * uses it instead of reading again. Only a head start: the write re-checks.
+   */
+  revokeReads?: ReadonlyMap<string, unknown>;
 }
 
-/** Reads the person and the reference clock together (one round trip). */
-async function readJobInputs(ctx: MilestonePorts, personId: string): Promise<JobInputs> {
-  const [record, referenceNowMs] = await Promise.all([ctx.people.get(personId), ctx.referenceNowMs?.()]);
-  return { record, referenceNowMs };
+/** Reads the person and the reference clock together (one round trip); for a revoke, the connectors' reads too. */
+async function readJobInputs(ctx: MilestonePorts, personId: string, revoke = false): Promise<JobInputs> {
+  const readers = revoke ? ctx.connectors.filter((c) => c.readForRevoke) : [];
+  const [record, referenceNowMs, ...reads] = await Promise.all([
+    ctx.people.get(personId),
+    ctx.referenceNowMs?.(),
+    ...readers.map((c) => c.readForRevoke!(personId)),
+  ]);
+  if (readers.length === 0) return { record, referenceNowMs };
+  return {
+    record,
+    referenceNowMs,
+    revokeReads: new Map(readers.map((c, i) => [c.name, reads[i]])),
+  };
 }
 
 /**
@@ -145,7 +162,7 @@ export async function runMilestoneJob(
   data: MilestoneJobData,
   read?: JobInputs,
 ): Promise<MilestoneResult> {
-  const { record, referenceNowMs } = read ?? (await readJobInputs(ctx, data.personId));
+  const { record, referenceNowMs, revokeReads } = read ?? (await readJobInputs(ctx, data.personId));
   const skip = nothingToDo(record, data);
   if (skip) {
     // Its milestone was run by another job (catch-up): the plan goes on all the same.
@@ -211,7 +228,7 @@ export async function runMilestoneJob(
   let current = record!;
   for (const m of prefix) {
     try {
-      current = await runOne(ctx, current, m.name, handOver);
+      current = await runOne(ctx, current, m.name, handOver, revokeReads);
       ran.push(m.name);
     } catch (err) {
       // A failure was recorded on the person (new revision): read it again.
@@ -247,20 +264,22 @@ async function scheduleNext(ctx: MilestonePorts, record: PersonRecord): Promise<
 
 /**
  * Runs one milestone's effects and marks it done; returns the saved record.
- * `afterEffects` is called once the effects are done, before the save.
+ * `afterEffects` is called once the effects are done, before the save;
+ * `revokeReads` are the job's connector reads for a revoke (JobInputs).
  */
 async function runOne(
   ctx: MilestonePorts,
   record: PersonRecord,
   name: MilestoneName,
   afterEffects?: () => unknown,
+  revokeReads?: ReadonlyMap<string, unknown>,
 ): Promise<PersonRecord> {
   const personId = record.person.id;
   const milestone = record.milestones.find((m) => m.name === name);
   if (!milestone || !isOpen(milestone)) return record;
   let details: Record<string, unknown>;
   try {
-    details = await effectsOf(ctx, record, name);
+    details = await effectsOf(ctx, record, name, revokeReads);
   } catch (err) {
     await recordFailure(ctx, personId, milestone, err);
     throw err;
@@ -310,6 +329,7 @@ async function effectsOf(
   ctx: MilestonePorts,
   record: PersonRecord,
   name: MilestoneName,
+  revokeReads?: ReadonlyMap<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const outcomes = (list: ConnectorOutcome[]) => ({ connectors: list });
   switch (name) {
@@ -328,7 +348,7 @@ async function effectsOf(
     case 'freeze':
       return ctx.guard.freeze(record);
     case 'revoke':
-      return outcomes(await revokeAccess(ctx, record));
+      return outcomes(await revokeAccess(ctx, record, revokeReads));
     case 'verify':
       return outcomes(await verifyAccess(ctx, record));
   }

@@ -165,8 +165,8 @@ export function watchRevokeWrites(ctx: Context): Map<string, number> {
   for (const c of ctx.connectors) {
     const own = c.revokeRecorded?.bind(c);
     if (!own) continue;
-    (c as { revokeRecorded: typeof own }).revokeRecorded = async (person, records) => {
-      const result = await own(person, records);
+    (c as { revokeRecorded: typeof own }).revokeRecorded = async (person, records, read) => {
+      const result = await own(person, records, read);
       if (result.status !== 'finished' && !landed.has(person.id)) landed.set(person.id, Date.now());
       return result;
     };
