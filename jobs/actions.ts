@@ -5,9 +5,15 @@
  *
  * Execute: each action's callback succeeds at most once. A run after a success
  * finds `executed` and calls nothing; two runs at once are kept apart by a
- * per-action claim; `executed` is written atomically with its audit entry. A
- * retryable failure is thrown so BullMQ retries with backoff; the last failed
- * attempt raises an alert. A 2xx that comes back after the action was
+ * per-action claim; `executed` is written atomically with its audit entry.
+ * `callStartedAt` is written before the request leaves and cleared with its
+ * outcome, so a run that finds it (the last executor was killed mid-call), and
+ * a call that got no answer after the request went out (timeout, reset), do not
+ * call again: the outcome is unknown, the far side may have acted, so the action
+ * becomes `held` for an approver (outcomeUnknown). A failure that certainly
+ * never reached the far side (connection refused, no such host) or a failure it
+ * answered (5xx, 408, 429) is thrown so BullMQ retries with backoff; the last
+ * failed attempt raises an alert. A 2xx that comes back after the action was
  * cancelled leaves it cancelled (cancel is final, src/domain/actionStates.ts)
  * and is audited as `action.executed_after_cancel` with an alert.
  *
@@ -25,11 +31,13 @@ import {
   callCallback,
   callFailureReason,
   isRetryableStatus,
+  wasNotSent,
 } from '../src/guard/callback.ts';
 import { executeReinstatement, type ReinstateOutcome } from '../src/guard/reinstate.ts';
 import { ExecutionRetry } from '../src/guard/retry.ts';
 import type { GuardService } from '../src/guard/service.ts';
 import type { ActionJobData } from '../src/queues/actions.ts';
+import type { ActionRecord } from '../src/domain/action.ts';
 import type { JobPorts } from './ports.ts';
 
 /** Longest a callback call may take; the claim outlives it. */
@@ -126,11 +134,35 @@ export async function executeAction(
     if (action.state !== 'pending' && action.state !== 'approved') {
       return { outcome: action.state === 'cancelled' ? 'cancelled' : 'held', reason: action.reason };
     }
+    // At most once: an earlier executor marked the call and never recorded how
+    // it ended (killed mid-call). The far side may have acted; only a person
+    // who has checked may let it run again.
+    if (action.callStartedAt) {
+      return outcomeUnknown(
+        ports,
+        action,
+        attempt,
+        `an earlier attempt (started ${action.callStartedAt}) ended without recording its answer`,
+      );
+    }
+    if (!(await guard.actions.markCallStarted(actionId, action.state, now().toISOString()))) {
+      throw new CallbackRetry(`action ${actionId} changed before its callback was sent`);
+    }
     let answer: CallbackAnswer;
     try {
       answer = await callCallback(action, secret, { timeoutMs: CALLBACK_TIMEOUT_MS, now });
     } catch (err) {
-      throw new CallbackRetry(`callback of ${actionId} failed: ${callFailureReason(err)}`);
+      const reason = callFailureReason(err);
+      if (!wasNotSent(err)) {
+        return outcomeUnknown(
+          ports,
+          action,
+          attempt,
+          `the callback ${reason === 'timeout' ? 'timed out' : `failed (${reason})`} after the request was sent`,
+        );
+      }
+      await guard.actions.clearCallStarted(actionId);
+      throw new CallbackRetry(`callback of ${actionId} failed: ${reason}`);
     }
     if (answer.status >= 200 && answer.status < 300) {
       const at = now().toISOString();
@@ -140,7 +172,7 @@ export async function executeAction(
         action,
         sourcesOf('executed'),
         'executed',
-        { executedAt: at, updatedAt: at, reason: `callback answered ${answer.status}` },
+        { executedAt: at, updatedAt: at, reason: `callback answered ${answer.status}`, callStartedAt: null },
         { at, type: 'action.executed', actor: 'lastday', personId: action.initiatorId, actionId, details },
       );
       if (moved.outcome === 'state' && moved.state === 'cancelled') {
@@ -164,6 +196,8 @@ export async function executeAction(
       }
       return { outcome: 'executed', status: answer.status };
     }
+    // Answered, and not a success: the far side says it did not act.
+    await guard.actions.clearCallStarted(actionId);
     if (isRetryableStatus(answer.status)) {
       throw new CallbackRetry(`callback of ${actionId} answered ${answer.status} ${answer.reason}`);
     }
@@ -180,6 +214,68 @@ export async function executeAction(
   } finally {
     await guard.actions.release(actionId, token).catch(() => undefined);
   }
+}
+
+/**
+ * The callback was sent (or may have been) and its answer never recorded: the
+ * far side may have acted, so lastday does not call again on its own. The
+ * action becomes `held` (reason says why; `callStartedAt` cleared), audited
+ * `action.callback_outcome_unknown`, alerted, and its hold expires as any
+ * other; an approver who has checked the far side approves it (it then runs
+ * again at once) or cancels it. An action that reached a final state in the
+ * meantime keeps it.
+ */
+async function outcomeUnknown(
+  ports: ExecutePorts,
+  action: ActionRecord,
+  attempt: number,
+  why: string,
+): Promise<ExecuteOutcome> {
+  const { guard, alerts, now } = ports;
+  const at = now().toISOString();
+  const reason = `callback outcome unknown: ${why}; approve to call again, or cancel`;
+  // Expiry job first (as the gate and freeze do): if it fails, nothing changed
+  // and the retry decides again; an expiry job for an action that is not held
+  // does nothing.
+  await guard.scheduleHoldExpiry([action.actionId], at);
+  const moved = await guard.actions.transition(
+    action,
+    // Held already (a freeze while the call was out): it stays held, with this reason.
+    [...sourcesOf('held'), 'held'],
+    'held',
+    { heldAt: at, updatedAt: at, reason, callStartedAt: null },
+    {
+      at,
+      type: 'action.callback_outcome_unknown',
+      actor: 'lastday',
+      personId: auditPersonOf(action),
+      actionId: action.actionId,
+      details: {
+        why,
+        attempt,
+        ...(action.callStartedAt ? { callStartedAt: action.callStartedAt } : {}),
+        callbackUrl: auditableUrl(action.callbackUrl!),
+      },
+    },
+  );
+  if (moved.outcome !== 'ok') {
+    // Executed or cancelled meanwhile (final: it keeps that), or gone.
+    await guard.actions.clearCallStarted(action.actionId);
+    if (moved.outcome === 'state' && moved.state === 'executed')
+      return { outcome: 'executed_already', reason: 'executed already' };
+    if (moved.outcome === 'state' && moved.state === 'cancelled')
+      return { outcome: 'cancelled', reason: 'cancelled' };
+    return { outcome: 'not_managed', reason: 'the action is gone' };
+  }
+  // Approvers hear of it as of any new hold (never throws); ops through the alert.
+  await guard.notifyHeld([action.actionId], action.initiatorId);
+  await alerts.raise({
+    kind: 'action_callback_outcome_unknown',
+    message: `the callback of ${action.actionId} may have run (${why}); it is held until an approver decides`,
+    actionId: action.actionId,
+    details: { attempt },
+  });
+  return { outcome: 'held', reason };
 }
 
 export function createExpireProcessor(guard: Pick<GuardService, 'expire'>) {

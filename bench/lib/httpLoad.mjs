@@ -9,8 +9,15 @@
 // waits for. This client does only what the measure needs: N keep-alive
 // connections, each sending a prebuilt request as soon as the previous answer
 // is complete (closed loop, no pipelining, like autocannon), timing each with
-// process.hrtime. It reads the status line and Content-Length, nothing more;
+// performance.now(). It reads the status line and Content-Length, nothing more;
 // a chunked or malformed answer counts as an error.
+//
+// Its own GC pauses are timed into every request it has in flight, whichever
+// server it measures, so it allocates as little as it can per response: no
+// string or RegExp match per answer (the head is scanned as bytes), latencies
+// in a preallocated Float64Array, no BigInt timestamps; and it collects its
+// start-up garbage (module loading, connecting) before the first request, so
+// that pause does not land in the measured window either.
 // Plain JS, so it starts without tsx.
 //
 // Usage: node httpLoad.mjs '{"url","connections","amount","requests":[{"method","path"}],"headers"}'
@@ -28,35 +35,82 @@ const requests = opts.requests.map(({ method, path }) =>
     'latin1',
   ),
 );
-const HEADER_END = Buffer.from('\r\n\r\n');
+const CR = 13;
+const LF = 10;
+const CONTENT_LENGTH = Buffer.from('content-length:', 'latin1');
+/** The last head parseHead read: its status code and Content-Length (-1: none). */
+let headStatus = 0;
+let headLength = -1;
 
-const latencies = [];
+const latencies = new Float64Array(opts.amount);
 let sent = 0;
 let done = 0;
+let ok = 0;
 let non2xx = 0;
 let errors = 0;
+
+const sockets = await Promise.all(Array.from({ length: opts.connections }, () => open()));
+// Start-up garbage (module loading, connecting) collected now, not in the window.
+globalThis.gc?.();
 const cpu0 = process.cpuUsage();
-const t0 = process.hrtime.bigint();
-
-await Promise.all(Array.from({ length: opts.connections }, (_, i) => runConnection(i)));
-
+const t0 = performance.now();
+await Promise.all(sockets.map((socket, i) => runConnection(socket, i)));
+const durationS = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 process.stdout.write(
   `${JSON.stringify({
-    latencies,
+    latencies: Array.from(latencies.subarray(0, ok)),
     requests: done,
-    durationS: Number(process.hrtime.bigint() - t0) / 1e9,
+    durationS,
     non2xx,
     errors,
     cpuUs: cpu.user + cpu.system,
   })}\n`,
 );
 
-function runConnection(index) {
+/** A keep-alive connection, resolved once connected (a refused one resolves too: its run counts an error). */
+function open() {
   return new Promise((resolve) => {
     const socket = connect({ host: hostname, port: Number(port), noDelay: true });
-    let buf = Buffer.alloc(0);
-    let started = 0n;
+    socket.once('connect', () => resolve(socket));
+    socket.once('error', () => resolve(socket));
+  });
+}
+
+/**
+ * The end of the answer's head in `buf` (the index past its blank line), its
+ * status and Content-Length read from the bytes into headStatus/headLength;
+ * 0 while the head is incomplete.
+ */
+function parseHead(buf) {
+  // "HTTP/1.1 200 ": the status is bytes 9–11.
+  headStatus = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48);
+  headLength = -1;
+  let line = buf.indexOf(LF) + 1;
+  while (line > 0 && line < buf.length) {
+    if (buf[line] === CR && buf[line + 1] === LF) return line + 2;
+    if (startsWithLower(buf, line, CONTENT_LENGTH)) {
+      headLength = 0;
+      let i = line + CONTENT_LENGTH.length;
+      while (buf[i] === 32 || buf[i] === 9) i++;
+      while (buf[i] >= 48 && buf[i] <= 57) headLength = headLength * 10 + (buf[i++] - 48);
+    }
+    line = buf.indexOf(LF, line) + 1;
+  }
+  return 0;
+}
+
+/** Whether `buf` at `at` starts with `lower` (lowercase ASCII), ignoring case. */
+function startsWithLower(buf, at, lower) {
+  if (at + lower.length > buf.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((buf[at + i] | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+function runConnection(socket, index) {
+  return new Promise((resolve) => {
+    let buf = null;
+    let started = 0;
     let inFlight = false;
     let next = index;
     const send = () => {
@@ -68,31 +122,28 @@ function runConnection(index) {
       const request = requests[next % requests.length];
       next += opts.connections;
       inFlight = true;
-      started = process.hrtime.bigint();
+      started = performance.now();
       socket.write(request);
     };
-    socket.once('connect', send);
     socket.on('data', (chunk) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
       for (;;) {
-        const end = buf.indexOf(HEADER_END);
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const status = Number(head.slice(9, 12));
-        const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
-        if (!length) {
+        const end = parseHead(buf);
+        if (end === 0) return;
+        if (headLength < 0) {
           socket.destroy();
           return;
         }
-        const total = end + HEADER_END.length + Number(length[1]);
+        const total = end + headLength;
         if (buf.length < total) return;
-        const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-        buf = buf.subarray(total);
+        const latencyMs = performance.now() - started;
+        buf = buf.length === total ? null : buf.subarray(total);
         inFlight = false;
         done++;
-        if (status >= 200 && status < 300) latencies.push(latencyMs);
+        if (headStatus >= 200 && headStatus < 300) latencies[ok++] = latencyMs;
         else non2xx++;
         send();
+        if (buf === null) return;
       }
     });
     // A connection lost (or refused) with a request in flight: that request is an error.
@@ -101,5 +152,8 @@ function runConnection(index) {
       if (inFlight) errors++;
       resolve();
     });
+    // Refused (open() resolved on the error): nothing to send on it.
+    if (socket.destroyed) resolve();
+    else send();
   });
 }

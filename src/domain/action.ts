@@ -73,6 +73,12 @@ export interface ActionRecord {
   executedAt?: string;
   /** The first `allow` the gate gave (audited once). */
   allowedAt?: string;
+  /**
+   * Set just before lastday sends the callback and cleared when its outcome is
+   * recorded: a run that finds it set (the last executor died mid-call) cannot
+   * know whether the far side acted, so it does not call again (jobs/actions.ts).
+   */
+  callStartedAt?: string;
 }
 
 /**

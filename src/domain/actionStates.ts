@@ -16,7 +16,9 @@ export const ACTION_TRANSITIONS: Readonly<Record<ActionState, readonly ActionSta
   // A callback call the gate allowed may finish after a freeze held the action:
   // the call happened, so it is recorded as executed.
   held: ['approved', 'executed', 'cancelled'],
-  approved: ['executed', 'cancelled'],
+  // A call whose outcome nobody knows (the executor died mid-call, or the
+  // answer never came) needs a new decision: held until someone approves again.
+  approved: ['held', 'executed', 'cancelled'],
   executed: [],
   cancelled: [],
 };

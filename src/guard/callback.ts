@@ -85,6 +85,40 @@ export function callFailureReason(err: unknown): string {
     : 'request failed';
 }
 
+/**
+ * Connection-phase failures: no byte of the request can have reached the far
+ * side (refused, no such host, no route, the TCP connect timing out, a TLS
+ * handshake refused), so calling again cannot make it act twice. Anything else
+ * without an answer (our timeout, a connection reset or closed after the
+ * request went out) leaves the outcome unknown.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const TLS_HANDSHAKE_CODE =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+
+/** Whether a failed call certainly never reached the far side (see NOT_SENT_CODES). */
+export function wasNotSent(err: unknown): boolean {
+  const e = err as Error & { cause?: { code?: unknown; errors?: { code?: unknown }[] } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return false;
+  const cause = e?.cause;
+  // Happy eyeballs: an AggregateError of one failure per address, each must be connect-phase.
+  const codes = cause?.errors?.length ? cause.errors.map((x) => x?.code) : [cause?.code];
+  return codes.every(
+    (code) => typeof code === 'string' && (NOT_SENT_CODES.has(code) || TLS_HANDSHAKE_CODE.test(code)),
+  );
+}
+
 /** Answers worth retrying: server errors, timeouts at the far end, rate limits. */
 export function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;

@@ -18,7 +18,7 @@ import {
   guardStatus,
   holdExpiresAt,
 } from '../domain/action.ts';
-import { allowedFrom, canMove, sourcesOf } from '../domain/actionStates.ts';
+import { allowedFrom, sourcesOf } from '../domain/actionStates.ts';
 import { LastdayError } from '../domain/errors.ts';
 import { decide, type GateResult } from '../domain/gate.ts';
 import { firstMatch } from '../domain/glob.ts';
@@ -135,13 +135,14 @@ export class GuardService {
    * `held`, and an action's first `allow` is audited once.
    */
   async gate(actionId: string, actor: Actor): Promise<GateResult> {
-    const started = process.hrtime.bigint();
+    // performance.now(), not hrtime.bigint(): the same clock without a BigInt per reading.
+    const started = performance.now();
     try {
       const result = await this.gateOnce(actionId, actor, 0);
       this.ctx.metrics.gateDecisions.inc({ decision: result.decision });
       return result;
     } finally {
-      this.ctx.metrics.gateSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.ctx.metrics.gateSeconds.observe((performance.now() - started) / 1e3);
     }
   }
 
@@ -155,10 +156,12 @@ export class GuardService {
       initiatorStatus: read.initiatorStatus,
       protectedBy: firstMatch(this.config.protectedTargets, action.target),
     });
-    const now = this.ctx.now().toISOString();
-    // Only a state the table lets become held is written; otherwise (an approved
-    // action without an approver: corrupt data) the answer is `hold` all the same.
-    if (result.state === 'held' && action.state !== 'held' && canMove(action.state, 'held')) {
+    // Only a pending action is written as held; otherwise (an approved action
+    // without an approver: corrupt data) the answer is `hold` all the same. (The
+    // table also lets approved become held: only for a callback whose outcome is
+    // unknown, jobs/actions.ts.)
+    if (result.state === 'held' && action.state === 'pending') {
+      const now = this.ctx.now().toISOString();
       // Expiry job first (see freeze.ts): a failure here leaves the action as it was.
       await this.scheduleHoldExpiry([actionId], now);
       const moved = await this.actions.transition(
@@ -181,6 +184,7 @@ export class GuardService {
       if (moved.outcome === 'ok') await this.notifyHeld([actionId], action.initiatorId);
     } else if (result.decision === 'allow' && !action.allowedAt) {
       // Audit the first allow only: the hot path stays read-only afterwards.
+      const now = this.ctx.now().toISOString();
       await this.actions.transition(
         action,
         [action.state],

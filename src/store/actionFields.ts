@@ -23,6 +23,7 @@ const TEXT_FIELDS = [
   'cancelledAt',
   'executedAt',
   'allowedAt',
+  'callStartedAt',
 ] as const;
 
 export function toFields(record: ActionRecord): Record<string, string> {
@@ -42,9 +43,10 @@ export function fromFields(raw: Record<string, string>): ActionRecord {
   return out as unknown as ActionRecord;
 }
 
-export function dropUndefined(fields: ActionFields): Record<string, string> {
+/** The fields to write; a `null` stays, and the script removes that field (hset_json). */
+export function dropUndefined(fields: ActionFields): Record<string, string | null> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<
     string,
-    string
+    string | null
   >;
 }

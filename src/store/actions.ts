@@ -17,6 +17,7 @@ import {
   gateReadScript,
   guardStatusScript,
   registerActionScript,
+  markCallStartedScript,
   transitionActionScript,
 } from './lua/actions.ts';
 
@@ -43,7 +44,12 @@ export type TransitionResult =
   | { outcome: 'missing' };
 
 /** Fields written with a transition (strings; undefined ones are skipped). */
-export type ActionFields = Partial<Record<Exclude<keyof ActionRecord, 'payload' | 'state'>, string>>;
+export type ActionFields = Partial<
+  Record<Exclude<keyof ActionRecord, 'payload' | 'state' | 'callStartedAt'>, string>
+> & {
+  /** `null` removes the field (the call's outcome is recorded). */
+  callStartedAt?: string | null;
+};
 
 export interface FreezeItem {
   actionId: string;
@@ -145,18 +151,11 @@ export class ActionsStore {
       [string, string, string, string, string, string, string] | null;
     if (!reply) return undefined;
     const [state, initiatorId, approvedBy, allowedAt, target, kind, initiatorStatus] = reply;
-    return {
-      action: {
-        actionId,
-        state: state as ActionState,
-        initiatorId,
-        target,
-        kind,
-        ...(approvedBy ? { approvedBy } : {}),
-        ...(allowedAt ? { allowedAt } : {}),
-      },
-      initiatorStatus: initiatorStatus as GuardStatus,
-    };
+    // Built field by field: no spread of a throwaway object per optional field (every gate request runs this).
+    const action: GateRead['action'] = { actionId, state: state as ActionState, initiatorId, target, kind };
+    if (approvedBy) action.approvedBy = approvedBy;
+    if (allowedAt) action.allowedAt = allowedAt;
+    return { action, initiatorStatus: initiatorStatus as GuardStatus };
   }
 
   async get(actionId: string): Promise<ActionRecord | undefined> {
@@ -309,6 +308,20 @@ export class ActionsStore {
    */
   async claim(actionId: string, token: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(this.keys.actionClaim(actionId), token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  /**
+   * Records that the callback is about to be sent (`callStartedAt`), if the
+   * action is still `expected`; false when it moved on. Awaited before the
+   * call: the mark must be in Redis before anything can reach the far side.
+   */
+  async markCallStarted(actionId: string, expected: ActionState, at: string): Promise<boolean> {
+    return (await markCallStartedScript.run(this.redis, [this.keys.action(actionId)], [expected, at])) === 1;
+  }
+
+  /** Clears the mark when the call's outcome is known and is not a success (no answer sent, or a failure answered). */
+  async clearCallStarted(actionId: string): Promise<void> {
+    await this.redis.hdel(this.keys.action(actionId), 'callStartedAt');
   }
 
   async release(actionId: string, token: string): Promise<void> {

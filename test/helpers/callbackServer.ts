@@ -1,7 +1,9 @@
 /**
  * A real local HTTP server standing in for a tool's action callback: counts
  * calls, checks every Standard Webhooks signature, and answers with the
- * statuses a test scripts (then 200).
+ * statuses a test scripts (then 200). A scripted status 0 is a peer that fails
+ * halfway: it receives (and counts) the call, then drops the connection
+ * without answering.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +22,7 @@ export interface CallbackServer {
   calls: ReceivedCall[];
   /** Calls to `/path` (each action gets its own path in tests). */
   callsTo(path: string): ReceivedCall[];
-  /** The next answers for `/path`, in order; afterwards 200. */
+  /** The next answers for `/path`, in order (0: drop the connection unanswered); afterwards 200. */
   script(path: string, statuses: number[]): void;
   /** Holds the answers to `/path` (the call is received and counted) until the returned function is called. */
   hold(path: string): () => void;
@@ -29,7 +31,8 @@ export interface CallbackServer {
   close(): Promise<void>;
 }
 
-export async function startCallbackServer(secret: string): Promise<CallbackServer> {
+/** `port`: listen there (a test that needs a peer to come back on the same address); else a free port. */
+export async function startCallbackServer(secret: string, port = 0): Promise<CallbackServer> {
   const webhook = new Webhook(secret);
   const calls: ReceivedCall[] = [];
   const scripted = new Map<string, number[]>();
@@ -61,14 +64,16 @@ export async function startCallbackServer(secret: string): Promise<CallbackServe
       for (const wake of waiting.get(path) ?? []) wake();
       waiting.delete(path);
       void (held.get(path) ?? Promise.resolve()).then(() =>
-        res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'),
+        status === 0
+          ? req.socket.destroy()
+          : res.writeHead(status, { 'content-type': 'application/json' }).end('{"ok":true}'),
       );
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     calls,
     callsTo: (path) => calls.filter((c) => c.path === path),
     script: (path, statuses) => scripted.set(path, [...statuses]),

@@ -194,6 +194,114 @@ describe('managed execution', () => {
     expect(types).not.toContain('action.executed');
   });
 
+  // At most once (contract section 4): a call whose outcome lastday never
+  // learnt is not made again by lastday; a person decides.
+  const registerFar = (id: string, url = `${cb.url}/${id}`) =>
+    api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: id,
+        initiatorId: 'p-active',
+        kind: 'account.deactivate',
+        target: `account:${id}`,
+        // Far ahead: only the direct runs below call it.
+        executeAt: inMs(3_600_000),
+        callbackUrl: url,
+      },
+      system,
+    );
+  const auditTypes = async (id: string) => (await rt.ctx.audit.list({ actionId: id })).map((e) => e.type);
+
+  it('a peer that drops the connection after receiving the call: held, alerted, not called again', async () => {
+    await registerFar('drop-1');
+    cb.script('/drop-1', [0]);
+    const first = await executeAction(execPorts(), 'drop-1', 1);
+    expect(first.outcome).toBe('held');
+    expect(cb.callsTo('/drop-1')).toHaveLength(1);
+    const view = (await api('GET', '/v1/actions/drop-1', undefined, bearer(TOKENS.viewer))).body;
+    expect(view).toMatchObject({ state: 'held' });
+    expect(view.reason).toMatch(/^callback outcome unknown: .*after the request was sent/);
+    expect(view.expiresAt).toBeDefined();
+    expect(await auditTypes('drop-1')).toEqual(
+      expect.arrayContaining(['action.callback_outcome_unknown', 'alert.action_callback_outcome_unknown']),
+    );
+    // A retry of the job (or any later run) calls nothing while it is held.
+    expect((await executeAction(execPorts(), 'drop-1', 2)).outcome).toBe('held');
+    expect(cb.callsTo('/drop-1')).toHaveLength(1);
+    expect((await api('POST', '/v1/actions/drop-1/gate', undefined, system)).body.decision).toBe('hold');
+    // An approver who checked the far side lets it run again (its instant is an
+    // hour ahead: the run is made directly here), and it is called once more.
+    await api('POST', '/v1/actions/drop-1/approve', undefined, bearer(EXTRA.approver2));
+    expect(await state('drop-1')).toBe('approved');
+    expect((await executeAction(execPorts(), 'drop-1', 3)).outcome).toBe('executed');
+    expect(cb.callsTo('/drop-1')).toHaveLength(2);
+    expect((await rt.ctx.guard.actions.get('drop-1'))?.callStartedAt).toBeUndefined();
+  });
+
+  it('an executor killed mid-call: the next run does not call again', async () => {
+    await registerFar('killed-1');
+    // What a killed executor leaves: the mark written before its request went out.
+    const before = await rt.ctx.guard.actions.get('killed-1');
+    expect(before?.callStartedAt).toBeUndefined();
+    expect(await rt.ctx.guard.actions.markCallStarted('killed-1', 'pending', new Date().toISOString())).toBe(
+      true,
+    );
+    const run = await executeAction(execPorts(), 'killed-1', 2);
+    expect(run).toMatchObject({ outcome: 'held' });
+    expect(cb.callsTo('/killed-1')).toHaveLength(0);
+    expect(await state('killed-1')).toBe('held');
+    const after = await rt.ctx.guard.actions.get('killed-1');
+    expect(after?.callStartedAt).toBeUndefined();
+    expect(after?.reason).toMatch(/an earlier attempt .* ended without recording its answer/);
+  });
+
+  it('an approved action whose call is lost goes back to held, and a cancel ends it', async () => {
+    await api(
+      'POST',
+      '/v1/actions',
+      {
+        actionId: 'lost-approved',
+        initiatorId: 'p-active',
+        kind: 'account.deactivate',
+        // Protected: it runs only once approved.
+        target: 'account:@vip-lost',
+        executeAt: inMs(3_600_000),
+        callbackUrl: `${cb.url}/lost-approved`,
+      },
+      system,
+    );
+    await api('POST', '/v1/actions/lost-approved/approve', undefined, bearer(EXTRA.approver2));
+    expect(await state('lost-approved')).toBe('approved');
+    cb.script('/lost-approved', [0]);
+    expect((await executeAction(execPorts(), 'lost-approved', 1)).outcome).toBe('held');
+    expect(await state('lost-approved')).toBe('held');
+    await api('POST', '/v1/actions/lost-approved/cancel', { reason: 'it did run' }, bearer(TOKENS.approver));
+    expect(await state('lost-approved')).toBe('cancelled');
+    expect((await executeAction(execPorts(), 'lost-approved', 2)).outcome).toBe('cancelled');
+    expect(cb.callsTo('/lost-approved')).toHaveLength(1);
+  });
+
+  it('a call that never left (connection refused) is retried, and succeeds once', async () => {
+    // A free port with nothing listening yet.
+    const spare = await startCallbackServer(ACTION_SECRET);
+    const url = spare.url;
+    await spare.close();
+    await registerFar('refused-1', `${url}/refused-1`);
+    await expect(executeAction(execPorts(), 'refused-1', 1)).rejects.toThrow(/ECONNREFUSED/);
+    const mid = await rt.ctx.guard.actions.get('refused-1');
+    expect(mid).toMatchObject({ state: 'pending' });
+    expect(mid?.callStartedAt).toBeUndefined();
+    const { port } = new URL(url);
+    const back = await startCallbackServer(ACTION_SECRET, Number(port));
+    try {
+      expect((await executeAction(execPorts(), 'refused-1', 2)).outcome).toBe('executed');
+      expect(back.callsTo('/refused-1')).toHaveLength(1);
+    } finally {
+      await back.close();
+    }
+  });
+
   it('refuses a callbackUrl outside callbackAllowlist', async () => {
     const strict = await testRuntime(
       testSettings({ auth: { tokens }, callbackAllowlist: ['https://*.corp.example'] }),

@@ -161,3 +161,25 @@ describe('.dockerignore', () => {
       expect(ignored).toContain(entry);
   });
 });
+
+describe('node flags', () => {
+  /** The words between `node` and `bin/lastday.js`. */
+  const flagsOf = (words: readonly string[]) =>
+    words.slice(words.indexOf('node') + 1, words.indexOf('bin/lastday.js'));
+  const pkg = JSON.parse(read('package.json')) as { scripts: { start: string } };
+  const npmStart = flagsOf(pkg.scripts.start.trim().split(/\s+/));
+
+  it('npm start runs lastday with a young generation of 32 MB semi-spaces (docs/benchmarks.md)', () => {
+    expect(pkg.scripts.start).toMatch(/^node .*bin\/lastday\.js start$/);
+    expect(npmStart).toEqual(['--max-semi-space-size=32']);
+  });
+
+  it('the image runs lastday with the same node flags as npm start', () => {
+    const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(read('Dockerfile'))?.[1];
+    expect(entrypoint, 'the Dockerfile has an exec-form ENTRYPOINT').toBeDefined();
+    const words = JSON.parse(entrypoint!) as string[];
+    expect(words[0]).toBe('node');
+    expect(words.at(-1)).toBe('bin/lastday.js');
+    expect(flagsOf(words)).toEqual(npmStart);
+  });
+});

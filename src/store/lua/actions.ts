@@ -11,12 +11,15 @@ import { chainedScript } from './chain.ts';
 import { GUARD_STATUS_LUA } from './guardStatus.ts';
 import { Script } from './script.ts';
 
-/** Lua helper: HSET every field of a JSON object of strings. */
+/** Lua helper: HSET every field of a JSON object of strings; a \`null\` field is removed. */
 const HSET_JSON = `
 local function hset_json(key, json)
-  local flat = {}
-  for k, v in pairs(cjson.decode(json)) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+  local flat, gone = {}, {}
+  for k, v in pairs(cjson.decode(json)) do
+    if v == cjson.null then gone[#gone + 1] = k else flat[#flat + 1] = k; flat[#flat + 1] = v end
+  end
   if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
+  if #gone > 0 then redis.call('HDEL', key, unpack(gone)) end
 end
 `;
 
@@ -147,4 +150,17 @@ for i = 1, n do
   redis.call('RPUSH', KEYS[4 + 2 * i], seq)
 end
 return {held, cancelled}`,
+);
+
+/**
+ * Marks a managed action's callback as being sent (`callStartedAt`), only
+ * while the action is still in the state its executor read: a call is never
+ * marked for an action that moved on in between (cancelled, executed).
+ * KEYS: action. ARGV: expected state, callStartedAt. Returns 1 or 0.
+ */
+export const markCallStartedScript = new Script(
+  'markCallStarted',
+  `if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'callStartedAt', ARGV[2])
+return 1`,
 );
