@@ -61,10 +61,11 @@ const BUSY_RETRY_MS = 50;
 export function createMilestoneProcessor(ctx: MilestonePorts) {
   return async (job: Job<MilestoneJobData>, token?: string): Promise<MilestoneResult> => {
     const { personId } = job.data;
-    // The person and the reference clock are read in the lock's round trip.
+    // The person and the reference clock are read in the lock's round trip,
+    // and for a revoke what the connectors' one-write revokes start from.
     const result = await ctx.lock.withLockRead(
       personId,
-      () => readJobInputs(ctx, personId),
+      () => readJobInputs(ctx, personId, job.data.milestone === 'revoke'),
       (read) => runMilestoneJob(ctx, job.data, read),
     );
     if (!result.locked) {
@@ -91,12 +92,28 @@ export function createMilestoneProcessor(ctx: MilestonePorts) {
 export interface JobInputs {
   record: PersonRecord | undefined;
   referenceNowMs: number | undefined;
+  /**
+   * For a revoke job: what each connector with a one-write revoke starts from
+   * (Connector.readForRevoke), by connector name; the first revoke attempt
+   * uses it instead of reading again. Only a head start: the write re-checks.
+   */
+  revokeReads?: ReadonlyMap<string, unknown>;
 }
 
-/** Reads the person and the reference clock together (one round trip). */
-async function readJobInputs(ctx: MilestonePorts, personId: string): Promise<JobInputs> {
-  const [record, referenceNowMs] = await Promise.all([ctx.people.get(personId), ctx.referenceNowMs?.()]);
-  return { record, referenceNowMs };
+/** Reads the person and the reference clock together (one round trip); for a revoke, the connectors' reads too. */
+async function readJobInputs(ctx: MilestonePorts, personId: string, revoke = false): Promise<JobInputs> {
+  const readers = revoke ? ctx.connectors.filter((c) => c.readForRevoke) : [];
+  const [record, referenceNowMs, ...reads] = await Promise.all([
+    ctx.people.get(personId),
+    ctx.referenceNowMs?.(),
+    ...readers.map((c) => c.readForRevoke!(personId)),
+  ]);
+  if (readers.length === 0) return { record, referenceNowMs };
+  return {
+    record,
+    referenceNowMs,
+    revokeReads: new Map(readers.map((c, i) => [c.name, reads[i]])),
+  };
 }
 
 /**
@@ -145,7 +162,7 @@ export async function runMilestoneJob(
   data: MilestoneJobData,
   read?: JobInputs,
 ): Promise<MilestoneResult> {
-  const { record, referenceNowMs } = read ?? (await readJobInputs(ctx, data.personId));
+  const { record, referenceNowMs, revokeReads } = read ?? (await readJobInputs(ctx, data.personId));
   const skip = nothingToDo(record, data);
   if (skip) {
     // Its milestone was run by another job (catch-up): the plan goes on all the same.
@@ -181,20 +198,28 @@ export async function runMilestoneJob(
   }
   const targetIndex = milestoneIndex(target.name);
   const prefix = decision.run;
-  // The hand-over to the next open milestone's job goes out now, beside the
-  // effects, as if the whole prefix succeeds: it is then off this job's path
-  // (and off the worker slot's). Adding it early is safe: it is delayed to its
-  // own milestone's instant and acts no sooner (decideDue; an early run goes
-  // back), its id carries this plan version (stale once the plan moves on),
-  // and the milestones before it that are still open by then run first as its
-  // catch-up. Awaited before this job completes, so a failed add fails the job
-  // and its retry (finding its milestone done) hands over again.
+  // The hand-over to the next open milestone's job goes out once the first
+  // milestone's effects are done, beside its save, as if the whole prefix
+  // succeeds: it is then off this job's path (and off the worker slot's), and
+  // not ahead of the first effect (a revoke's disable). Adding it early is
+  // safe: it is delayed to its own milestone's instant and acts no sooner
+  // (decideDue; an early run goes back), its id carries this plan version
+  // (stale once the plan moves on), and the milestones before it that are
+  // still open by then run first as its catch-up. Awaited before this job
+  // completes, so a failed add fails the job and its retry (finding its
+  // milestone done) hands over again.
   const doneAt = new Date(nowMs).toISOString();
-  const handover = scheduleNext(ctx, {
-    ...record!,
-    milestones: prefix.reduce((ms, m) => markedDone(ms, m.name, doneAt), record!.milestones),
-  });
-  handover.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+  let handover: Promise<void> | undefined;
+  const handOver = (): Promise<void> => {
+    if (!handover) {
+      handover = scheduleNext(ctx, {
+        ...record!,
+        milestones: prefix.reduce((ms, m) => markedDone(ms, m.name, doneAt), record!.milestones),
+      });
+      handover.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    }
+    return handover;
+  };
   const ran: MilestoneName[] = [];
   let failed: { err: unknown } | undefined;
   // The record is carried from one milestone to the next: this job holds the
@@ -203,7 +228,7 @@ export async function runMilestoneJob(
   let current = record!;
   for (const m of prefix) {
     try {
-      current = await runOne(ctx, current, m.name);
+      current = await runOne(ctx, current, m.name, handOver, revokeReads);
       ran.push(m.name);
     } catch (err) {
       // A failure was recorded on the person (new revision): read it again.
@@ -223,9 +248,9 @@ export async function runMilestoneJob(
   // of what the saved record has open (milestonesWithJobs: the one after a
   // failing milestone gets its job too, so a failing reduce never delays revoke).
   if (ran.length === prefix.length) {
-    await handover;
+    await handOver();
   } else {
-    await handover.catch(() => undefined);
+    await handOver().catch(() => undefined);
     await scheduleNext(ctx, current);
   }
   if (failed) throw failed.err;
@@ -237,33 +262,30 @@ async function scheduleNext(ctx: MilestonePorts, record: PersonRecord): Promise<
   await scheduleMilestones(ctx.queues.milestones, record, ctx.now().getTime(), horizonMs(ctx.settings));
 }
 
-/** Runs one milestone's effects and marks it done; returns the saved record. */
-async function runOne(ctx: MilestonePorts, record: PersonRecord, name: MilestoneName): Promise<PersonRecord> {
+/**
+ * Runs one milestone's effects and marks it done; returns the saved record.
+ * `afterEffects` is called once the effects are done, before the save;
+ * `revokeReads` are the job's connector reads for a revoke (JobInputs).
+ */
+async function runOne(
+  ctx: MilestonePorts,
+  record: PersonRecord,
+  name: MilestoneName,
+  afterEffects?: () => unknown,
+  revokeReads?: ReadonlyMap<string, unknown>,
+): Promise<PersonRecord> {
   const personId = record.person.id;
   const milestone = record.milestones.find((m) => m.name === name);
   if (!milestone || !isOpen(milestone)) return record;
   let details: Record<string, unknown>;
   try {
-    details = await effectsOf(ctx, record, name);
+    details = await effectsOf(ctx, record, name, revokeReads);
   } catch (err) {
     await recordFailure(ctx, personId, milestone, err);
     throw err;
   }
+  afterEffects?.();
   const now = ctx.now();
-  let kept: Promise<void> | undefined;
-  if (name === 'revoke') {
-    // What reduce and revoke removed is kept for a reinstatement this long, then
-    // trimmed by the retention task. Before the save: a rerun only moves it.
-    // Sent, not awaited, before the save: one connection runs commands in the
-    // order sent, so Redis has it before the save, in the save's round trip; a
-    // failure still fails the job (awaited below).
-    kept = ctx.effects.keepSnapshotsUntil(
-      personId,
-      record.cycle,
-      now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000,
-    );
-    kept.catch(() => undefined);
-  }
   const { lateMs, hrLateMs } = lateness(milestone, now.getTime());
   const saved = await ctx.people.save(
     {
@@ -286,8 +308,13 @@ async function runOne(ctx: MilestonePorts, record: PersonRecord, name: Milestone
         ...details,
       },
     },
+    // What reduce and revoke removed is kept for a reinstatement this long, then
+    // trimmed by the retention task: set with the save, so a revoke recorded done
+    // always has its retention entry (a rerun after a failed save sets it again).
+    name === 'revoke'
+      ? { keepSnapshotsUntilMs: now.getTime() + ctx.policy.reinstateWithinDays * 86_400_000 }
+      : {},
   );
-  await kept;
   ctx.metrics.milestonesDone.inc({ milestone: name });
   ctx.metrics.milestoneLateness.observe({ milestone: name }, Math.max(0, lateMs) / 1000);
   ctx.metrics.hrEventLateness.observe({ milestone: name }, Math.max(0, hrLateMs) / 1000);
@@ -302,6 +329,7 @@ async function effectsOf(
   ctx: MilestonePorts,
   record: PersonRecord,
   name: MilestoneName,
+  revokeReads?: ReadonlyMap<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const outcomes = (list: ConnectorOutcome[]) => ({ connectors: list });
   switch (name) {
@@ -320,7 +348,7 @@ async function effectsOf(
     case 'freeze':
       return ctx.guard.freeze(record);
     case 'revoke':
-      return outcomes(await revokeAccess(ctx, record));
+      return outcomes(await revokeAccess(ctx, record, revokeReads));
     case 'verify':
       return outcomes(await verifyAccess(ctx, record));
   }

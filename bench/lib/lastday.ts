@@ -153,6 +153,28 @@ export function benchEvent(
 }
 
 /**
+ * When each person's revoke landed in a connector that revokes in one write
+ * (the built-in directory, `Connector.revokeRecorded`): the instant its reply
+ * reached lastday, which is at or after the write itself. The stored
+ * `disabledAt` is the step's own clock, taken before the step reads the user
+ * and waits its turn on the audit chain, so it can be earlier than the write.
+ * Only writes that did the revoke count (not `finished` reruns).
+ */
+export function watchRevokeWrites(ctx: Context): Map<string, number> {
+  const landed = new Map<string, number>();
+  for (const c of ctx.connectors) {
+    const own = c.revokeRecorded?.bind(c);
+    if (!own) continue;
+    (c as { revokeRecorded: typeof own }).revokeRecorded = async (person, records, read) => {
+      const result = await own(person, records, read);
+      if (result.status !== 'finished' && !landed.has(person.id)) landed.set(person.id, Date.now());
+      return result;
+    };
+  }
+  return landed;
+}
+
+/**
  * Waits until every person in `ids` has `disabledAt` on their built-in directory
  * user hash; returns those instants as epoch ms, in `ids` order.
  */

@@ -161,8 +161,14 @@ export const configSchema = z
       }),
     workers: z
       .object({
-        /** Milestone jobs processed at once per process. */
-        milestoneConcurrency: z.number().int().min(1).max(1000).default(50),
+        /**
+         * Milestone jobs processed at once per process (per partition). A job
+         * mostly waits on Redis or a connector (each connector keeps its own
+         * limit), so slots, not CPU, bounded a burst of people due at one
+         * instant: at 50, 400 revokes due together waited ~70 ms per slot turn
+         * before starting (bench/profileOnTime.ts, docs/benchmarks.md).
+         */
+        milestoneConcurrency: z.number().int().min(1).max(1000).default(200),
         /** HR events processed at once per process. */
         eventConcurrency: z.number().int().min(1).max(1000).default(20),
         /**

@@ -107,7 +107,15 @@ export interface Connector {
    * instead of the step-by-step path; nothing external is called, so nothing
    * has to wait on anything else.
    */
-  revokeRecorded?(person: PersonRef, records: RevokeRecords): Promise<RecordedRevoke>;
+  revokeRecorded?(person: PersonRef, records: RevokeRecords, read?: unknown): Promise<RecordedRevoke>;
+  /**
+   * Optional, with `revokeRecorded`: reads what that write starts from, so a
+   * revoke job can send it in the person lock's round trip (jobs/milestone.ts)
+   * and pass it on as `read`; the write then goes out at once. Never rejects
+   * (undefined: `revokeRecorded` reads for itself). A read gone stale by then
+   * costs only the re-read the write does when what it finds has changed.
+   */
+  readForRevoke?(personId: string): Promise<unknown>;
   /** Releases sockets and timers. */
   close?(): Promise<void>;
 }

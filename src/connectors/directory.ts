@@ -14,18 +14,27 @@ export class DirectoryConnector implements Connector {
     // With the atomic script, `revoke` here is one write (store/directoryRevoke.ts);
     // without it (tests of the step-by-step path) the generic steps run.
     if (atomicRevoke) {
-      this.revokeRecorded = (person, records) =>
-        atomicRevoke.run({
-          personId: person.id,
-          connector: this.name,
-          revokeEffect: records.revoke,
-          disableEffect: records.disable,
-          at: this.now().toISOString(),
-        });
+      this.revokeRecorded = (person, records, read) =>
+        atomicRevoke.run(
+          {
+            personId: person.id,
+            connector: this.name,
+            revokeEffect: records.revoke,
+            disableEffect: records.disable,
+            at: this.now().toISOString(),
+          },
+          read,
+        );
+      this.readForRevoke = (personId) => atomicRevoke.read(personId).catch(() => undefined);
     }
   }
 
-  readonly revokeRecorded?: (person: PersonRef, records: RevokeRecords) => Promise<RecordedRevoke>;
+  readonly revokeRecorded?: (
+    person: PersonRef,
+    records: RevokeRecords,
+    read?: unknown,
+  ) => Promise<RecordedRevoke>;
+  readonly readForRevoke?: (personId: string) => Promise<unknown>;
 
   /**
    * A grant entry that does not parse cannot be classified for `reduce`

@@ -55,8 +55,15 @@ export async function revokeTookEffect(
   return states.some((s) => s === 'disabled' || s === 'done');
 }
 
-/** Disables the person in every connector, then removes what is left there. */
-export async function revokeAccess(deps: EffectDeps, record: PersonRecord): Promise<ConnectorOutcome[]> {
+/**
+ * Disables the person in every connector, then removes what is left there.
+ * `reads`: by connector name, what its `readForRevoke` returned a moment ago.
+ */
+export async function revokeAccess(
+  deps: EffectDeps,
+  record: PersonRecord,
+  reads?: ReadonlyMap<string, unknown>,
+): Promise<ConnectorOutcome[]> {
   const person = personRef(record, 'revoke');
   const effect = scoped(record, 'revoke');
   const disableEffect = scoped(record, 'disable');
@@ -65,7 +72,7 @@ export async function revokeAccess(deps: EffectDeps, record: PersonRecord): Prom
   const first = await Promise.allSettled(
     deps.connectors.map((c) =>
       c.revokeRecorded
-        ? revokeAtOnce(c, person, effect, disableEffect)
+        ? revokeAtOnce(c, person, effect, disableEffect, reads?.get(c.name))
         : disableIn(deps, c, person, effect, disableEffect),
     ),
   );
@@ -105,8 +112,9 @@ async function revokeAtOnce(
   person: PersonRef,
   effect: string,
   disableEffect: string,
+  read: unknown,
 ): Promise<ConnectorOutcome> {
-  const result = await c.revokeRecorded!(person, { revoke: effect, disable: disableEffect });
+  const result = await c.revokeRecorded!(person, { revoke: effect, disable: disableEffect }, read);
   if (result.status === 'finished') return { connector: c.name, status: 'skipped' };
   if (result.status === 'not_found') return { connector: c.name, status: 'not_found' };
   return { connector: c.name, status: 'done', disabled: true, grants: result.removed.map((g) => g.id) };

@@ -80,14 +80,23 @@ export class AuditStore {
    * Runs a chained script (lua/chain.ts) with `audit` as its entry: the state
    * change and the entry happen together or not at all. Resolves with the
    * script body's reply; whether it appended is the body's own precondition.
+   * `first`: sent ahead of the writes still waiting for the chain (see
+   * ChainedWrite.first).
    */
-  run(script: Script, keys: readonly string[], args: readonly (string | number)[], audit: AuditInput) {
+  run(
+    script: Script,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    audit: AuditInput,
+    options: { first?: boolean } = {},
+  ) {
     return this.chain.write({
       script,
       keys,
       args,
       entry: toContent(audit),
       indexKeys: this.indexKeysFor(audit),
+      ...(options.first ? { first: true } : {}),
     });
   }
 

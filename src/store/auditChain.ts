@@ -5,14 +5,16 @@
  *
  * Each write is a chained script (lua/chain.ts) carrying the seq, prevHash and
  * hash planned from the head as this appender believes it to be. Writes that
- * arrive while a batch is in flight wait for the next batch; a batch is sent
- * as consecutive EVALSHAs on one connection, one pipeline on a single Redis
- * (so Redis runs them in that order), each planned on the one before it. A
- * script refuses, having written nothing, when the stored head is not its
- * planned predecessor: another process appended, or an earlier script of the
- * batch did not append (its own precondition failed, e.g. a person's
- * revision). The refusal names the head it found; the appender re-plans the
- * refused writes on it and sends them again, first. Correctness never rests on the appender's belief: every
+ * arrive while a batch is in flight wait for the next batch, in arrival order
+ * except that a `first` write (a revoke's disable) goes ahead of the others
+ * still waiting; a batch is sent as consecutive EVALSHAs on one connection,
+ * one pipeline on a single Redis (so Redis runs them in that order), each
+ * planned on the one before it. A script refuses, having written nothing,
+ * when the stored head is not its planned predecessor: another process
+ * appended, or an earlier script of the batch did not append (its own
+ * precondition failed, e.g. a person's revision). The refusal names the head
+ * it found; the appender re-plans the refused writes on it and sends them
+ * again, first. Correctness never rests on the appender's belief: every
  * script checks the stored head itself, so two processes (or two appenders)
  * on one chain interleave safely, and a wrong guess costs one more trip.
  *
@@ -57,6 +59,12 @@ export interface ChainedWrite {
   entry: EntryContent;
   /** Where the entry's seq is indexed: [the people hash, the action's list] (the log key for no action). */
   indexKeys: readonly [string, string];
+  /**
+   * Sent ahead of the queued writes that are not `first` (after those that
+   * are): a revoke's disable does not wait behind other people's saves. Order
+   * only among people's independent writes; one caller's writes are sequential.
+   */
+  first?: boolean;
 }
 
 export type AuditChainErrorReason = 'contention' | 'head_corrupt' | 'stream_ahead';
@@ -132,7 +140,10 @@ export class AuditChain {
         attempts: 0,
         since: Date.now(),
       };
-      this.queue.push({ ...queued, resolve, reject });
+      const pending = { ...queued, resolve, reject };
+      const behind = write.first ? this.queue.findIndex((p) => !p.write.first) : -1;
+      if (behind < 0) this.queue.push(pending);
+      else this.queue.splice(behind, 0, pending);
       this.pump();
     });
   }

@@ -7,7 +7,8 @@
  * before the script runs, so the grants are read first (one round trip, one
  * MULTI) and the script refuses, having written nothing, when the user or the
  * grants changed since: the read is then done again. Two round trips in all,
- * where disable, record, read, intent, remove and record took seven.
+ * where disable, record, read, intent, remove and record took seven; one when
+ * a revoke job sent the read in its lock's round trip (`read`, passed to `run`).
  *
  * What is recorded is what the step-by-step path (effects/revoke.ts with
  * effects/removal.ts) records, except that the disable and the removal land
@@ -74,6 +75,15 @@ export interface DirectoryRevokeStep {
   at: string;
 }
 
+/** What a revoke starts from, read in one MULTI (`DirectoryRevoke.read`). */
+export interface DirectoryRevokeRead {
+  personId: string;
+  /** The person's effects hash, every field. */
+  effects: Record<string, string>;
+  exists: boolean;
+  grants: Record<string, Buffer>;
+}
+
 export type DirectoryRevokeResult =
   { status: 'finished' } | { status: 'not_found' } | { status: 'done'; removed: Grant[] };
 
@@ -100,28 +110,46 @@ export class DirectoryRevoke {
   }
 
   /**
+   * What `run` starts from: the person's effects, whether the user exists, its
+   * grants, in one MULTI (one round trip; sent on the stores' connection, so a
+   * caller can put it behind a command of its own, e.g. the person lock).
+   */
+  async read(personId: string): Promise<DirectoryRevokeRead> {
+    const { keys } = this.route(personId);
+    const replies = (await this.redis
+      .multi()
+      .hgetall(keys.effects(personId))
+      .exists(keys.directoryUser(personId))
+      .hgetallBuffer(keys.directoryGrants(personId))
+      .exec()) as [[null, Record<string, string>], [null, number], [null, Record<string, Buffer>]];
+    const exists = replies[1][1] === 1;
+    return { personId, effects: replies[0][1], exists, grants: exists ? replies[2][1] : {} };
+  }
+
+  /**
    * Disables the user and removes every grant, recorded and audited once.
-   * `finished` when an earlier run did it (nothing written).
+   * `finished` when an earlier run did it (nothing written). `read`: what
+   * `read` returned for this person a moment ago, used for the first attempt
+   * instead of reading again (anything else is ignored).
    * @throws when the user kept changing under it ATTEMPTS times in a row.
    */
-  async run(step: DirectoryRevokeStep): Promise<DirectoryRevokeResult> {
+  async run(step: DirectoryRevokeStep, read?: unknown): Promise<DirectoryRevokeResult> {
     const revokeField = effectField(step.revokeEffect, step.connector);
     const disableField = effectField(step.disableEffect, step.connector);
     const { keys, audit } = this.route(step.personId);
     const effectsKey = keys.effects(step.personId);
     const userKey = keys.directoryUser(step.personId);
     const grantsKey = keys.directoryGrants(step.personId);
+    let given = isRead(read, step.personId) ? read : undefined;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const replies = (await this.redis
-        .multi()
-        .hmget(effectsKey, `${revokeField}:state`, `${revokeField}:data`, `${disableField}:state`)
-        .exists(userKey)
-        .hgetallBuffer(grantsKey)
-        .exec()) as [[null, (string | null)[]], [null, number], [null, Record<string, Buffer>]];
-      const [revokeState, revokeData, disableState] = replies[0][1];
+      const seen = given ?? (await this.read(step.personId));
+      given = undefined;
+      const revokeState = seen.effects[`${revokeField}:state`] ?? null;
+      const revokeData = seen.effects[`${revokeField}:data`] ?? null;
+      const disableState = seen.effects[`${disableField}:state`] ?? null;
       if (revokeState === 'done' || revokeState === 'not_found') return { status: 'finished' };
-      const exists = replies[1][1] === 1;
-      const raw = exists ? replies[2][1] : {};
+      const { exists } = seen;
+      const raw = seen.grants;
 
       const carried = revokeState === 'pending' ? pendingGrants(revokeData ?? null) : [];
       // As the connector reads it: the grants by id, then those that do not parse, by id.
@@ -154,12 +182,18 @@ export class DirectoryRevoke {
               ? { connector: step.connector, result: 'not_found' }
               : { connector: step.connector, disabled: true, removed: snapshot.map((g) => g.id) },
         },
+        // The disable is the critical effect: ahead of saves waiting for the chain.
+        { first: true },
       );
       if (reply === 'not_found') return { status: 'not_found' };
       if (reply === 'done') return { status: 'done', removed: snapshot };
     }
     throw new Error(`${step.connector}: the user changed during revoke ${ATTEMPTS} times; retrying`);
   }
+}
+
+function isRead(read: unknown, personId: string): read is DirectoryRevokeRead {
+  return typeof read === 'object' && read !== null && (read as DirectoryRevokeRead).personId === personId;
 }
 
 /** What the script hashes (redis.sha1hex), from the same bytes: existence, then fields and values by field. */

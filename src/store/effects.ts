@@ -47,6 +47,11 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 return n`,
 );
 
+/** A person's cycle in the snapshot-retention index (`snapshotsUntil`). */
+export function snapshotsMember(personId: string, cycle: number): string {
+  return JSON.stringify([cycle, personId]);
+}
+
 /**
  * `pending`: intent recorded (reduce/revoke snapshot, verify's drift seen);
  * `done` / `not_found`: finished; `restored`: reduce's snapshot put back;
@@ -146,7 +151,7 @@ export class EffectsStore {
    * restores) until `untilMs`; `expireSnapshots` trims them after.
    */
   async keepSnapshotsUntil(personId: string, cycle: number, untilMs: number): Promise<void> {
-    await this.redis.zadd(this.keys.snapshotsUntil, untilMs, JSON.stringify([cycle, personId]));
+    await this.redis.zadd(this.keys.snapshotsUntil, untilMs, snapshotsMember(personId, cycle));
   }
 
   /**

@@ -13,7 +13,16 @@ import type { AuditInput, AuditStore } from './audit.ts';
 import type { KeyMark } from './events.ts';
 import type { Keys } from './keys.ts';
 import { markAndGetScript, savePersonQuietScript, savePersonScript } from './lua/scripts.ts';
+import { snapshotsMember } from './effects.ts';
 import { decodePerson, encodePerson } from './personCodec.ts';
+
+export interface SaveOptions {
+  /**
+   * Keeps the record's cycle's reduce and revoke snapshots until then (ms),
+   * written with the save or not at all (EffectsStore.keepSnapshotsUntil).
+   */
+  keepSnapshotsUntilMs?: number;
+}
 
 export class PeopleStore {
   constructor(
@@ -55,20 +64,25 @@ export class PeopleStore {
    * gets `rev + 1`. Appends `audit` and keeps the indexes in the same atomic
    * step. The HR event processor marks its event on its own (jobs/hrEvent.ts):
    * the event's key is global, the person's slot is their partition's.
+   * `options.keepSnapshotsUntilMs` sets the snapshot-retention entry in the
+   * same atomic step.
    * @throws LastdayError `conflict` when another writer got there first.
    */
-  async save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
+  async save(record: PersonRecord, audit?: AuditInput, options: SaveOptions = {}): Promise<PersonRecord> {
     const next = { ...record, rev: record.rev + 1 };
     const endsAtMs = next.endsAt ? String(Date.parse(next.endsAt)) : '';
     const due = nextDueMs(next);
     const personKey = this.keys.person(record.person.id);
-    const keys = [personKey, this.keys.peopleByEnd, this.keys.peopleByNextDue];
+    const keys = [personKey, this.keys.peopleByEnd, this.keys.peopleByNextDue, this.keys.snapshotsUntil];
+    const until = options.keepSnapshotsUntilMs;
     const args = [
       encodePerson(next),
       String(record.rev),
       record.person.id,
       endsAtMs,
       due === undefined ? '' : String(due),
+      until === undefined ? '' : String(until),
+      until === undefined ? '' : snapshotsMember(record.person.id, record.cycle),
     ];
     const saved = audit
       ? await this.audit.run(savePersonScript, keys, args, audit)

@@ -9,7 +9,7 @@ import type { PersonRecord } from '../domain/person.ts';
 import type { AuditInput, AuditStore } from './audit.ts';
 import type { Keys } from './keys.ts';
 import type { Partitions } from './partitions.ts';
-import { PeopleStore } from './people.ts';
+import { PeopleStore, type SaveOptions } from './people.ts';
 import type { RedisClient } from './redisClient.ts';
 
 export class RoutedPeopleStore extends PeopleStore {
@@ -49,8 +49,8 @@ export class RoutedPeopleStore extends PeopleStore {
     });
   }
 
-  override save(record: PersonRecord, audit?: AuditInput): Promise<PersonRecord> {
-    return this.of(record.person.id).save(record, audit);
+  override save(record: PersonRecord, audit?: AuditInput, options?: SaveOptions): Promise<PersonRecord> {
+    return this.of(record.person.id).save(record, audit, options);
   }
 
   /** Merged in end order over every partition (reads the records to order them). */

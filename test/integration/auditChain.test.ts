@@ -24,6 +24,7 @@ import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { LastdayError } from '../../src/domain/errors.ts';
 import { AuditChainError } from '../../src/store/auditChain.ts';
 import { chainHasher, contentHash, fieldMap, GENESIS, storedContent } from '../../src/store/auditHash.ts';
+import { auditAppendScript } from '../../src/store/lua/scripts.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { LEGACY_ENTRIES, LEGACY_KEY } from '../helpers/legacyAuditChain.ts';
 import { startTestRedis } from '../helpers/redisServer.ts';
@@ -119,6 +120,23 @@ describe('the audit appender', () => {
     expect(seqs.sort((x, y) => x - y)).toEqual([2, 3, 4]);
     expect(await raw.exists(ctx.keys.auditTurn)).toBe(0);
     expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 4 });
+  });
+
+  it('sends a first write (a revoke) ahead of the writes still waiting for the chain', async () => {
+    const ctx = await context();
+    const s = await ctx.audit.append(entry(0));
+    // Queued together: whichever batch they go in, the first write goes ahead of
+    // the writes queued before it, and the writes after it keep their order.
+    const waiting = [1, 2, 3, 4, 5].map((i) => ctx.audit.append(entry(i)));
+    const first = Number(await ctx.audit.run(auditAppendScript, [], [], entry(6), { first: true }));
+    const seqs = await Promise.all(waiting);
+    const later = await ctx.audit.append(entry(7));
+    expect(first).toBeLessThan(Math.max(...seqs));
+    // Only a write already sent when it came (at most the one batch in flight) is before it.
+    expect(seqs.filter((q) => q < first).length).toBeLessThanOrEqual(1);
+    expect(seqs.filter((q) => q > first)).toEqual(seqs.filter((q) => q > first).sort((a, b) => a - b));
+    expect(later).toBe(s + 7);
+    expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: s + 7 });
   });
 
   it('answers a stale revision as a conflict, appends nothing for it, and re-chains the writes after it', async () => {

@@ -83,6 +83,25 @@ describe('people store', () => {
     expect(await raw.get(ctx.keys.eventSeen('mark-2'))).toBe('x');
   });
 
+  it('keeps the snapshot-retention entry with the save, and writes none for a refused save', async () => {
+    const id = 'kept-snapshots:1';
+    const record = planned(id);
+    const member = JSON.stringify([record.cycle, id]);
+    const audit = { at: new Date().toISOString(), type: 'test.save', actor: 'tester', personId: id };
+    const saved = await ctx.people.save(record, audit);
+    expect(await raw.zscore(ctx.keys.snapshotsUntil, member)).toBeNull(); // not asked
+    // A stale revision: nothing saved, no entry.
+    await expect(ctx.people.save(record, audit, { keepSnapshotsUntilMs: 1_000 })).rejects.toThrow(
+      LastdayError,
+    );
+    expect(await raw.zscore(ctx.keys.snapshotsUntil, member)).toBeNull();
+    await ctx.people.save(saved, audit, { keepSnapshotsUntilMs: 2_000 });
+    expect(await raw.zscore(ctx.keys.snapshotsUntil, member)).toBe('2000');
+    // The same entry EffectsStore.keepSnapshotsUntil writes (the retention task reads it).
+    await ctx.effects.keepSnapshotsUntil(id, record.cycle, 3_000);
+    expect(await raw.zrange(ctx.keys.snapshotsUntil, 0, -1, 'WITHSCORES')).toEqual([member, '3000']);
+  });
+
   it('stores a scheduled person in well under half the bytes of its plain JSON', async () => {
     const record = planned('later-12345');
     await ctx.people.save(record);

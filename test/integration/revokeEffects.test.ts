@@ -284,6 +284,52 @@ describe('revoke in the built-in directory, in one write', () => {
     expect(await ctx.redis.exists(ctx.keys.directoryGrants(id))).toBe(0);
     expect(await audit(id, 'effect.revoke')).toHaveLength(1);
   });
+
+  it('starts from a read taken beforehand (a revoke job sends it with its lock), and reads again when it went stale', async () => {
+    let multis = 0;
+    const counting = new Proxy(ctx.redis, {
+      get(target, prop) {
+        if (prop === 'multi') multis++;
+        return Reflect.get(target, prop, target) as unknown;
+      },
+    });
+    const withRead = atOnce(counting);
+    const [connector] = withRead.connectors;
+    const readsOf = async (id: string) => new Map([['directory', await connector!.readForRevoke!(id)]]);
+
+    // Fresh: the write goes out with no read of its own.
+    const fresh = await seed();
+    const freshReads = await readsOf(fresh.id);
+    multis = 0;
+    expect((await revokeAccess(withRead, fresh.record, freshReads))[0]).toMatchObject({
+      status: 'done',
+      grants: ['g-admin', 'g-read'],
+    });
+    expect(multis).toBe(0);
+
+    // Stale: a grant added after the read; the script refuses, the step reads again.
+    const stale = await seed();
+    const staleReads = await readsOf(stale.id);
+    await ctx.redis.hset(ctx.keys.directoryGrants(stale.id), 'g-late', 'late;cms');
+    multis = 0;
+    expect((await revokeAccess(withRead, stale.record, staleReads))[0]!.grants).toEqual([
+      'g-admin',
+      'g-read',
+      'g-late',
+    ]);
+    expect(multis).toBe(1);
+    expect(await ctx.redis.exists(ctx.keys.directoryGrants(stale.id))).toBe(0);
+
+    // Done by another run since the read: nothing written twice, audited once.
+    expect((await revokeAccess(withRead, fresh.record, freshReads))[0]!.status).toBe('skipped');
+    expect(await audit(fresh.id, 'effect.revoke')).toHaveLength(1);
+    // Another person's read is never used for this one.
+    const other = await seed();
+    multis = 0;
+    expect((await revokeAccess(withRead, other.record, staleReads))[0]!.status).toBe('done');
+    expect(multis).toBe(1);
+    expect((await ctx.audit.verify()).ok).toBe(true);
+  });
 });
 
 describe('verify', () => {

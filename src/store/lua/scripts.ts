@@ -27,9 +27,11 @@ export const auditAppendScript = chainedScript('auditAppend', `return audit_appe
 /**
  * Saves a person record if its stored revision is still the expected one and
  * keeps the by-end and next-due indexes in step (with its audit entry in the
- * chained form).
- * KEYS: person, peopleByEnd, peopleByNextDue, [chain]. ARGV: json, expectedRev,
- * personId, endsAtMs ('' = +inf), nextDueMs ('' = drop from the next-due index), [chain].
+ * chained form), and, when asked, the snapshot-retention index
+ * (EffectsStore.keepSnapshotsUntil) in the same step.
+ * KEYS: person, peopleByEnd, peopleByNextDue, snapshotsUntil, [chain]. ARGV: json, expectedRev,
+ * personId, endsAtMs ('' = +inf), nextDueMs ('' = drop from the next-due index),
+ * snapshots-until ms ('' = leave the index alone), its member, [chain].
  * Returns 1 when saved, 0 on a revision conflict.
  */
 const SAVE_PERSON = `${PERSON_FIELDS_LUA}
@@ -44,6 +46,7 @@ local score = ARGV[4]
 if score == '' then score = '+inf' end
 redis.call('ZADD', KEYS[2], score, ARGV[3])
 if ARGV[5] == '' then redis.call('ZREM', KEYS[3], ARGV[3]) else redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3]) end
+if ARGV[6] ~= '' then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7]) end
 return 1`;
 export const savePersonScript = chainedScript('savePerson', SAVE_PERSON);
 /** savePersonScript without an audit entry (and without the chain's keys and args). */
