@@ -22,6 +22,7 @@ import {
   driverRedis,
   enqueueEvents,
   hrEventsQueue,
+  putLeavers,
   sleep,
   startLastday,
   unfinished,
@@ -55,24 +56,7 @@ const driver = driverRedis(server.url);
 const queue = hrEventsQueue(driver, prefix);
 try {
   const ids = Array.from({ length: n }, (_, i) => `soon-${i}`);
-  const at = new Date().toISOString();
-  for (let i = 0; i < ids.length; i += 500) {
-    await Promise.all(
-      ids.slice(i, i + 500).map((id) =>
-        rt.ctx.directory.put(
-          id,
-          {
-            active: true,
-            grants: [
-              { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
-              { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
-            ],
-          },
-          at,
-        ),
-      ),
-    );
-  }
+  await putLeavers(rt.ctx, ids);
   const startMs = Math.ceil((Date.now() + 10_000 + n * 5) / 1000) * 1000;
   const dueAt = ids.map((_, i) => startMs + Math.floor((i * spreadS) / n) * 1000);
   await enqueueEvents(

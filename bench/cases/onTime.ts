@@ -20,6 +20,7 @@ import {
   driverRedis,
   enqueueEvents,
   hrEventsQueue,
+  putLeavers,
   sleep,
   startLastday,
   allMilestones,
@@ -55,24 +56,7 @@ export const onTimeCase: BenchCase = {
       const laterRate = population.ingestPerSecond;
       env.progress(`on-time: directory users and events for ${soon} people due over ${spreadS} s`);
       const ids = Array.from({ length: soon }, (_, i) => `soon-${i}`);
-      const at = new Date().toISOString();
-      for (let i = 0; i < ids.length; i += 500) {
-        await Promise.all(
-          ids.slice(i, i + 500).map((id) =>
-            rt.ctx.directory.put(
-              id,
-              {
-                active: true,
-                grants: [
-                  { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
-                  { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
-                ],
-              },
-              at,
-            ),
-          ),
-        );
-      }
+      await putLeavers(rt.ctx, ids);
       // Leave room to apply every event and run their past-due notice/reduce/freeze
       // (4–6× the cost of scheduling a later person, measured)
       // before the first instant, so the spread measures firing, not ingest.

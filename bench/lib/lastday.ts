@@ -199,3 +199,28 @@ export async function waitForDisabled(
     await sleep(100);
   }
 }
+
+/**
+ * Built-in directory users for `ids`, each active with one privileged and one
+ * ordinary grant (what a revoke then removes), written 500 at a time.
+ */
+export async function putLeavers(ctx: Context, ids: readonly string[]): Promise<void> {
+  const at = new Date().toISOString();
+  for (let i = 0; i < ids.length; i += 500) {
+    await Promise.all(
+      ids.slice(i, i + 500).map((id) =>
+        ctx.directory.put(
+          id,
+          {
+            active: true,
+            grants: [
+              { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
+              { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
+            ],
+          },
+          at,
+        ),
+      ),
+    );
+  }
+}
