@@ -77,9 +77,8 @@ export function auditableUrl(url: string): string {
  * failed`. The free text of the error can carry the URL.
  */
 export function callFailureReason(err: unknown): string {
-  const e = err as Error & { cause?: { code?: unknown } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timeout';
-  const code = e?.cause?.code;
+  if (isTimeout(err)) return 'timeout';
+  const code = causeOf(err)?.code;
   return typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)
     ? `network error (${code})`
     : 'request failed';
@@ -109,14 +108,24 @@ const TLS_HANDSHAKE_CODE =
 
 /** Whether a failed call certainly never reached the far side (see NOT_SENT_CODES). */
 export function wasNotSent(err: unknown): boolean {
-  const e = err as Error & { cause?: { code?: unknown; errors?: { code?: unknown }[] } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return false;
-  const cause = e?.cause;
+  if (isTimeout(err)) return false;
+  const cause = causeOf(err);
   // Happy eyeballs: an AggregateError of one failure per address, each must be connect-phase.
   const codes = cause?.errors?.length ? cause.errors.map((x) => x?.code) : [cause?.code];
   return codes.every(
     (code) => typeof code === 'string' && (NOT_SENT_CODES.has(code) || TLS_HANDSHAKE_CODE.test(code)),
   );
+}
+
+/** Our own time limit (AbortSignal.timeout) ended the call. */
+function isTimeout(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/** What fetch's `TypeError('fetch failed')` carries: the system error, or an AggregateError of one per address. */
+function causeOf(err: unknown): { code?: unknown; errors?: { code?: unknown }[] } | undefined {
+  return (err as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | undefined)?.cause;
 }
 
 /** Answers worth retrying: server errors, timeouts at the far end, rate limits. */
