@@ -40,14 +40,21 @@ function isoWeekday(ms: number): number {
   return new Date(ms).getUTCDay() || 7;
 }
 
-function isBusinessDayAt(ms: number, date: string, calendar: BusinessCalendar): boolean {
+/**
+ * `date` is the date of `ms` when the caller has it; else it is written only
+ * when there are holidays to look it up in (a weekday of an empty calendar
+ * needs no text: this runs for every day a plan counts back).
+ */
+function isBusinessDayAt(ms: number, calendar: BusinessCalendar, date?: string): boolean {
   if (calendar.weekend.includes(isoWeekday(ms))) return false;
   const { holidays } = calendar;
-  return !('has' in holidays ? holidays.has(date) : holidays.includes(date));
+  if ('has' in holidays ? holidays.size === 0 : holidays.length === 0) return true;
+  const day = date ?? msToDate(ms);
+  return !('has' in holidays ? holidays.has(day) : holidays.includes(day));
 }
 
 export function isBusinessDay(date: string, calendar: BusinessCalendar): boolean {
-  return isBusinessDayAt(dateToMs(date), date, calendar);
+  return isBusinessDayAt(dateToMs(date), calendar, date);
 }
 
 /**
@@ -63,7 +70,7 @@ export function businessDaysBefore(date: string, count: number, calendar: Busine
   for (let guard = 0; left > 0; guard++) {
     if (guard > 10_000) throw new Error('no business day found: too many holidays');
     ms -= DAY_MS;
-    if (isBusinessDayAt(ms, msToDate(ms), calendar)) left--;
+    if (isBusinessDayAt(ms, calendar)) left--;
   }
   return msToDate(ms);
 }

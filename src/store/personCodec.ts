@@ -90,7 +90,8 @@ export function encodePerson(record: PersonRecord): string {
   const out: Record<string, Json> = { $: PERSON_SHAPE };
   const rest: Record<string, Json> = {};
   const revoke = record.milestones.find((m) => m.name === 'revoke');
-  for (const [name, value] of Object.entries(r)) {
+  for (const name of Object.keys(r)) {
+    const value = r[name];
     const short = FIELDS[name];
     if (short === undefined) {
       rest[name] = value;
@@ -203,15 +204,17 @@ function unpackField(name: string, value: Json, stored: Record<string, Json>): J
   }
 }
 
+/** A milestone's own fields, which packMilestone stores by position rather than by name. */
+const MILESTONE_POSITIONAL: ReadonlySet<string> = new Set(['name', 'dueAt', 'state']);
+
 function packMilestone(m: Json): Json {
   if (!isPlainObject(m)) return m;
-  const { name, dueAt, state, ...more } = m;
-  const index = MILESTONES.indexOf(name as Milestone['name']);
-  const stateCode = STATES.indexOf(state as MilestoneState);
+  const index = MILESTONES.indexOf(m.name as Milestone['name']);
+  const stateCode = STATES.indexOf(m.state as MilestoneState);
   // An unknown name or state (not a Milestone): kept whole, as an object.
-  if (index < 0 || stateCode < 0 || typeof dueAt !== 'string') return m;
-  const extra = packObject(more, MILESTONE_FIELDS) as Record<string, Json>;
-  const packed: Json[] = [index, packInstant(dueAt)];
+  if (index < 0 || stateCode < 0 || typeof m.dueAt !== 'string') return m;
+  const extra = packObject(m, MILESTONE_FIELDS, MILESTONE_POSITIONAL) as Record<string, Json>;
+  const packed: Json[] = [index, packInstant(m.dueAt)];
   if (Object.keys(extra).length > 0) packed.push(stateCode, extra);
   else if (stateCode !== 0) packed.push(stateCode);
   return packed;
@@ -248,17 +251,22 @@ function unpackLastEvent(value: Json): Json {
   return { eventId, type: HR_EVENT_TYPES[code], occurredAt: unpackInstant(occurredAt) };
 }
 
-/** An object with its known fields renamed (instants packed) and the others under `+`. */
-function packObject(value: Json, fields: Fields): Json {
+/**
+ * An object with its known fields renamed (instants packed) and the others
+ * under `+`; fields named in `skip` are left out (stored elsewhere by the caller).
+ */
+function packObject(value: Json, fields: Fields, skip?: ReadonlySet<string>): Json {
   if (!isPlainObject(value)) return value;
   const out: Record<string, Json> = {};
-  const rest: Record<string, Json> = {};
-  for (const [name, v] of Object.entries(value)) {
+  let rest: Record<string, Json> | undefined;
+  for (const name of Object.keys(value)) {
+    if (skip?.has(name)) continue;
+    const v = value[name];
     const short = fields[name];
-    if (short === undefined) rest[name] = v;
+    if (short === undefined) (rest ??= {})[name] = v;
     else out[short] = INSTANT_FIELDS.has(name) ? packInstant(v) : v;
   }
-  if (Object.keys(rest).length > 0) out['+'] = rest;
+  if (rest) out['+'] = rest;
   return out;
 }
 
@@ -285,30 +293,48 @@ function packInstant(value: Json): Json {
   return Number.isFinite(ms) && isoOf(ms) === value ? ms : value;
 }
 
-const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{3}))?Z$/;
-
 /**
  * The epoch ms of an instant already in `isoOf`'s form, read off its digits
  * (every instant the domain writes; parsing and formatting it back to compare
  * was most of encoding a record); undefined for any other text, which the
- * general check then decides. In that form: a real date and time of years
- * 0100–9999 (Date.UTC reads 0–99 as 19xx), milliseconds written only when
- * not zero.
+ * general check then decides. In that form (`YYYY-MM-DDTHH:mm:ss[.sss]Z`): a
+ * real date and time of years 0100–9999 (Date.UTC reads 0–99 as 19xx),
+ * milliseconds written only when not zero. Read character by character, with
+ * no match array or substrings: it runs for every instant of every record saved.
  */
 function canonicalMs(value: string): number | undefined {
-  const m = ISO_UTC.exec(value);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (m[7] === '000' || year < 100 || month < 1 || month > 12 || day < 1) return undefined;
-  if (day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, m[7] === undefined ? 0 : Number(m[7]));
+  const n = value.length;
+  if ((n !== 20 && n !== 24) || value.charCodeAt(n - 1) !== 90 /* Z */) return undefined;
+  if (value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45 || value.charCodeAt(10) !== 84)
+    return undefined;
+  if (value.charCodeAt(13) !== 58 || value.charCodeAt(16) !== 58) return undefined;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 2);
+  const day = digits(value, 8, 2);
+  const hour = digits(value, 11, 2);
+  const minute = digits(value, 14, 2);
+  const second = digits(value, 17, 2);
+  let ms = 0;
+  if (n === 24) {
+    if (value.charCodeAt(19) !== 46 /* . */) return undefined;
+    ms = digits(value, 20, 3);
+    if (ms <= 0) return undefined; // `.000` is not the canonical form; -1 is not digits
+  }
+  if (year < 100 || month < 1 || month > 12 || day < 1) return undefined;
+  if (day > daysIn(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59) return undefined;
+  if (second < 0 || second > 59) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
+/** The decimal number of `count` ASCII digits at `from`, or -1 when one is not a digit. */
+function digits(text: string, from: number, count: number): number {
+  let out = 0;
+  for (let i = from; i < from + count; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    out = out * 10 + d;
+  }
+  return out;
 }
 
 function daysIn(year: number, month: number): number {
