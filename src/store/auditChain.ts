@@ -4,10 +4,11 @@
  * than in Redis.
  *
  * Each write is a chained script (lua/chain.ts) carrying the seq, prevHash and
- * hash planned from the head as this appender believes it to be. Writes that
- * arrive while a batch is in flight wait for the next batch, in arrival order
- * except that a `first` write (a revoke's disable) goes ahead of the others
- * still waiting; a batch is sent as consecutive EVALSHAs on one connection,
+ * hash planned from the head as this appender believes it to be. The writes
+ * queued in one tick, and those that arrive while a batch is in flight, go
+ * as the next batch, in arrival order except that a `first` write (a
+ * revoke's disable) goes ahead of the others still waiting; a batch is sent
+ * as consecutive EVALSHAs on one connection,
  * one pipeline on a single Redis (so Redis runs them in that order), each
  * planned on the one before it. A script refuses, having written nothing,
  * when the stored head is not its planned predecessor: another process
@@ -111,6 +112,8 @@ export class AuditChain {
   private highest = 0;
   private readonly queue: Pending[] = [];
   private flushing = false;
+  /** A flush is scheduled for the end of the current tick (see pump). */
+  private pumpScheduled = false;
   /** Whether this appender believes it holds the chain's turn. */
   private holdsTurn = false;
   private readonly id = randomBytes(8).toString('hex');
@@ -174,12 +177,25 @@ export class AuditChain {
     return head;
   }
 
+  /**
+   * Sends what is queued once the current tick's code has run
+   * (process.nextTick), not at the first write: the writes of one tick go as
+   * one batch. Concurrent callers woken by the same replies (the HR events a
+   * burst's jobs apply together) queue their writes in one tick; sent at the
+   * first of them, that one went alone and the others waited for its round
+   * trip (ingest bench: batches of 1 and of 19, alternating).
+   */
   private pump(): void {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = true;
-    void this.flush().finally(() => {
-      this.flushing = false;
-      this.pump();
+    if (this.flushing || this.pumpScheduled || this.queue.length === 0) return;
+    this.pumpScheduled = true;
+    process.nextTick(() => {
+      this.pumpScheduled = false;
+      if (this.flushing || this.queue.length === 0) return;
+      this.flushing = true;
+      void this.flush().finally(() => {
+        this.flushing = false;
+        this.pump();
+      });
     });
   }
 
