@@ -17,6 +17,7 @@
  * hand): the export verifies exactly as the chain in Redis does.
  */
 import type { RedisClient } from './redisClient.ts';
+import { entryHead, parseDetails } from './audit.ts';
 import { fieldMap, GENESIS, prevHashes } from './auditHash.ts';
 import type { Keys } from './keys.ts';
 import { chainHeadScript } from './lua/chain.ts';
@@ -119,19 +120,9 @@ export async function* auditExportChunks(exp: AuditExport, chunkBytes = 64 * 102
 function exportLine(id: string, fields: string[], prevHash: string): AuditExportLine {
   const f = fieldMap(fields);
   const text = f.details ?? '{}';
-  let details: unknown;
-  try {
-    details = JSON.parse(text);
-  } catch {
-    details = { unparsable: text };
-  }
+  const details = parseDetails(text);
   return {
-    seq: Number(id.split('-')[0]),
-    at: f.at ?? '',
-    type: f.type ?? '',
-    actor: f.actor ?? '',
-    ...(f.personId ? { personId: f.personId } : {}),
-    ...(f.actionId ? { actionId: f.actionId } : {}),
+    ...entryHead(id, f),
     details,
     ...(JSON.stringify(details) !== text ? { detailsText: text } : {}),
     prevHash,
