@@ -46,6 +46,20 @@ export function client(rt: Runtime) {
   };
 }
 
+/**
+ * Registers an action as `system`: by default `p-active`'s `account.deactivate`
+ * on `account:<actionId>`; `body` adds the rest (`executeAt`, `callbackUrl`…)
+ * and overrides any of these.
+ */
+export function registerAction(rt: Runtime, actionId: string, body: Record<string, unknown> = {}) {
+  return client(rt)(
+    'POST',
+    '/v1/actions',
+    { actionId, initiatorId: 'p-active', kind: 'account.deactivate', target: `account:${actionId}`, ...body },
+    bearer(TOKENS.system),
+  );
+}
+
 export async function sendHr(rt: Runtime, event: Record<string, unknown>) {
   const body = JSON.stringify(event);
   const res = await fetch(`${rt.url}/v1/hr-events`, { method: 'POST', headers: signedHeaders(body), body });
