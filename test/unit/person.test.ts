@@ -2,12 +2,8 @@
  * The person state machine (applyHrEvent), with a pinned `now`: idempotency,
  * ordering, replans, cancellations and terminations (contract section 3).
  */
-import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
-import type { MilestoneName } from '../../src/domain/milestone.ts';
 import {
-  type ApplyResult,
   applyHrEvent,
   handledEvent,
   noteHandled,
@@ -17,43 +13,7 @@ import {
   statusOf,
 } from '../../src/domain/person.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
-import { type EventOverrides, hrEvent } from '../helpers/events.ts';
-
-const T0 = '2026-11-20T15:00:00Z';
-
-function ev(o: EventOverrides = {}): HrEvent {
-  return hrEventSchema.parse(hrEvent({ personId: 'c-1042', occurredAt: T0, ...o }));
-}
-
-function at(iso: string): DateTime {
-  return DateTime.fromISO(iso, { zone: 'utc' });
-}
-
-function applied(result: ApplyResult) {
-  if (result.outcome !== 'applied')
-    throw new Error(`expected applied, got ${result.outcome}: ${result.reason}`);
-  return result;
-}
-
-/** The record after `event` is applied at `iso` under the default policy (the test fails unless it applies). */
-function applyAt(record: PersonRecord | undefined, event: HrEvent, iso: string): PersonRecord {
-  return applied(applyHrEvent(record, event, defaultPolicy, at(iso))).record;
-}
-
-/** A plan for c-1042 (LA contractor, lastDay Fri 2026-12-04), as first applied on 2026-11-20. */
-function planned(): PersonRecord {
-  return applyAt(undefined, ev({ eventId: 'first' }), T0);
-}
-
-/** What the milestone worker does: marks milestones done at their due time. */
-function markDone(record: PersonRecord, names: MilestoneName[]): PersonRecord {
-  return {
-    ...record,
-    milestones: record.milestones.map((m) =>
-      names.includes(m.name) ? { ...m, state: 'done', doneAt: m.dueAt } : m,
-    ),
-  };
-}
+import { applied, applyAt, at, ev, markDone, planned, T0 } from '../helpers/plan.ts';
 
 function byName(record: PersonRecord) {
   return Object.fromEntries(record.milestones.map((m) => [m.name, m]));
