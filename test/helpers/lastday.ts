@@ -91,13 +91,16 @@ export async function testRuntime(
 }
 
 /**
- * What an HR system outside lastday opens (contract section 2, "Queue"): a
- * Redis client of its own and a plain BullMQ `hr-events` queue under `prefix`
- * on it. `close` closes both: a queue never closes a client it is given.
+ * A plain BullMQ queue `name` under `prefix` on a Redis client of its own, as
+ * a system outside lastday opens it (an HR system on `hr-events`, contract
+ * section 2). `close` closes both: a queue never closes a client it is given.
  */
-export function hrSystem(prefix: string): { redis: Redis; queue: Queue; close(): Promise<void> } {
+export function outsideQueue(
+  name: string,
+  prefix: string,
+): { redis: Redis; queue: Queue; close(): Promise<void> } {
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const queue = new Queue('hr-events', { connection: redis, prefix });
+  const queue = new Queue(name, { connection: redis, prefix });
   return {
     redis,
     queue,

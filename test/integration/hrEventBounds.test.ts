@@ -14,7 +14,7 @@ import { api } from '../helpers/http.ts';
 import {
   bearer,
   eventually,
-  hrSystem,
+  outsideQueue,
   signedHeaders,
   TOKENS,
   testRuntime,
@@ -25,14 +25,14 @@ import { rawRequest } from '../helpers/rawHttp.ts';
 let rt: Runtime;
 let url: string;
 let prefix: string;
-let hr: ReturnType<typeof hrSystem>;
+let hr: ReturnType<typeof outsideQueue>;
 
 beforeAll(async () => {
   const settings = testSettings();
   prefix = settings.env.LASTDAY_PREFIX;
   rt = await testRuntime(settings);
   url = rt.url!;
-  hr = hrSystem(prefix);
+  hr = outsideQueue('hr-events', prefix);
 });
 afterAll(async () => {
   await hr?.close();

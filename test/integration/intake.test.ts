@@ -7,19 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api, postEvent } from '../helpers/http.ts';
-import { bearer, eventually, hrSystem, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { bearer, eventually, outsideQueue, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 let rt: Runtime;
 let url: string;
 let prefix: string;
-let hr: ReturnType<typeof hrSystem>;
+let hr: ReturnType<typeof outsideQueue>;
 
 beforeAll(async () => {
   const settings = testSettings();
   prefix = settings.env.LASTDAY_PREFIX;
   rt = await testRuntime(settings);
   url = rt.url!;
-  hr = hrSystem(prefix);
+  hr = outsideQueue('hr-events', prefix);
 });
 afterAll(async () => {
   await hr?.close();

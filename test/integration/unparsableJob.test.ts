@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
-import { eventually, hrSystem, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { eventually, outsideQueue, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 const settings = testSettings();
-let hr: ReturnType<typeof hrSystem>;
+let hr: ReturnType<typeof outsideQueue>;
 let rt: Runtime | undefined;
 
 /** What a raw client does: a job hash whose `data` field is whatever it wrote. */
@@ -24,7 +24,7 @@ async function addRaw(jobId: string, data: string, name = 'contract.ending'): Pr
 }
 
 beforeAll(async () => {
-  hr = hrSystem(settings.env.LASTDAY_PREFIX);
+  hr = outsideQueue('hr-events', settings.env.LASTDAY_PREFIX);
   // Waiting before the worker starts: its very first fetch meets the bad job.
   await addRaw('raw-first', 'not json');
   rt = await testRuntime(settings, { roles: ['worker', 'api'] });
