@@ -1,7 +1,8 @@
 /**
  * The plan the unit tests of the person state machine start from, with a
  * pinned `now`: c-1042, an LA contractor whose last day is Fri 2026-12-04,
- * first applied at T0 (2026-11-20) under the default policy.
+ * first applied at T0 (2026-11-20) under the default policy; and people
+ * planned now, for tests on a real store.
  */
 import { DateTime } from 'luxon';
 import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
@@ -44,4 +45,17 @@ export function markDone(record: PersonRecord, names: MilestoneName[]): PersonRe
       names.includes(m.name) ? { ...m, state: 'done', doneAt: m.dueAt } : m,
     ),
   };
+}
+
+/** `id`, a contractor in UTC whose last day is 45 days ahead, planned now under the default policy. */
+export function plannedNow(id: string): PersonRecord {
+  const now = DateTime.utc();
+  const event: HrEvent = {
+    eventId: `ev-${id}`,
+    type: 'contract.ending',
+    occurredAt: now.toISO(),
+    person: { id, email: `${id}@example.com`, employment: 'contractor', timezone: 'UTC' },
+    lastDay: now.plus({ days: 45 }).toISODate()!,
+  };
+  return applied(applyHrEvent(undefined, event, defaultPolicy, now)).record;
 }

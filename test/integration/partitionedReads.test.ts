@@ -6,15 +6,13 @@
  * lists each partition's milestones and actions queues behind the same access;
  * the console's Upcoming page shows the people of every partition.
  */
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { applyHrEvent } from '../../src/domain/person.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
 import type { AuditEntry } from '../../src/store/audit.ts';
 import { ConsoleClient } from '../helpers/console.ts';
 import { rawAgent, rawRequest } from '../helpers/rawHttp.ts';
 import { bearer, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { plannedNow } from '../helpers/plan.ts';
 
 let rt: Runtime;
 const agent = rawAgent();
@@ -151,25 +149,9 @@ describe('the queue dashboard with partitions', () => {
 
 describe('the console with partitions', () => {
   it('lists upcoming leavers of every partition, with and without a filter', async () => {
-    const now = DateTime.utc();
     const ids = ['upcoming-a', 'upcoming-b', 'upcoming-c', 'upcoming-d', 'upcoming-e', 'upcoming-f'];
     expect(new Set(ids.map((id) => rt.ctx.partitions.partitionOf(id))).size).toBeGreaterThan(1);
-    for (const id of ids) {
-      const planned = applyHrEvent(
-        undefined,
-        {
-          eventId: `ev-${id}`,
-          type: 'contract.ending',
-          occurredAt: now.toISO(),
-          person: { id, email: `${id}@example.com`, employment: 'contractor', timezone: 'UTC' },
-          lastDay: now.plus({ days: 30 }).toISODate()!,
-        },
-        defaultPolicy,
-        now,
-      );
-      if (planned.outcome !== 'applied') throw new Error(planned.reason);
-      await rt.ctx.people.save(planned.record);
-    }
+    for (const id of ids) await rt.ctx.people.save(plannedNow(id));
     const c = new ConsoleClient(rt.url!);
     await c.signIn(TOKENS.viewer);
     for (const path of ['/console', '/console?employment=contractor']) {
