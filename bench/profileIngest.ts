@@ -18,10 +18,12 @@ import {
   hrEventsQueue,
   startLastday,
 } from './lib/lastday.ts';
+import { benchArgs } from './lib/args.ts';
 import { commandStats, cpuWindow, startBenchRedis } from './lib/redis.ts';
 
-const n = Number(process.argv[2] ?? 4000);
-const baselineOnly = process.argv.includes('--baseline');
+const args = benchArgs();
+const n = args.number(0, 4000);
+const baselineOnly = args.flag('--baseline');
 
 async function lastdayEvents(url: string, prefix: string): Promise<void> {
   const rt = await startLastday(url, benchSettings(prefix));

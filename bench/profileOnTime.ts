@@ -30,22 +30,20 @@ import {
   waitUntil,
   watchRevokeWrites,
 } from './lib/lastday.ts';
+import { benchArgs } from './lib/args.ts';
 import { commandStats, cpuWindow, startBenchRedis } from './lib/redis.ts';
 import { summarize } from './lib/stats.ts';
 
-const n = Number(process.argv[2] ?? 2000);
-const spreadS = Number(process.argv[3] ?? 5);
+const args = benchArgs(['--profile', '--concurrency']);
+const n = args.number(0, 2000);
+const spreadS = args.number(1, 5);
 /** `--profile FILE`: a CPU profile of the window only (not of the setup), written to FILE. */
-const profileTo = process.argv.includes('--profile')
-  ? process.argv[process.argv.indexOf('--profile') + 1]
-  : undefined;
+const profileTo = args.option('--profile');
+const concurrency = args.option('--concurrency');
 
 const server = await startBenchRedis();
 const admin = new Redis(server.url);
 const prefix = benchPrefix('profile-ontime');
-const arg = (name: string) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
-const concurrency = arg('--concurrency');
 const rt = await startLastday(
   server.url,
   benchSettings(prefix, concurrency ? { workers: { milestoneConcurrency: Number(concurrency) } } : {}),

@@ -16,13 +16,12 @@ import { createContext } from '../src/app/context.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
-import { scheduleMilestones } from '../src/queues/milestones.ts';
 import { encodePerson } from '../src/store/personCodec.ts';
 import { milestoneJobId } from '../src/queues/names.ts';
 import { checkOverdue } from '../jobs/ops/overdue.ts';
 import { reconcile } from '../jobs/ops/reconcile.ts';
 import { startTestRedis } from '../test/helpers/redisServer.ts';
+import { seedPlanned } from './lib/lastday.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const redis = await startTestRedis();
@@ -37,39 +36,7 @@ const rss = () => Math.round(process.memoryUsage().rss / 1e6);
 try {
   // Seed: records straight into the store's keys (the bench measures reconcile, not intake).
   let t = Date.now();
-  const CHUNK = 2_000;
-  for (let i = 0; i < N; i += CHUNK) {
-    const records: PersonRecord[] = [];
-    for (let j = i; j < Math.min(N, i + CHUNK); j++) {
-      const lastDay = now.plus({ days: 10 + (j % 350) }).toISODate()!;
-      const result = applyHrEvent(
-        undefined,
-        {
-          eventId: `bench-${j}`,
-          type: 'contract.ending',
-          occurredAt: now.toISO()!,
-          person: {
-            id: `person-${j}`,
-            employment: j % 2 ? 'contractor' : 'employee',
-            timezone: 'Europe/Berlin',
-          },
-          lastDay,
-        },
-        ctx.policy,
-        now,
-      );
-      if (result.outcome === 'applied') records.push({ ...result.record, rev: 1 });
-    }
-    const p = ctx.redis.pipeline();
-    for (const r of records) {
-      p.set(ctx.keys.person(r.person.id), encodePerson(r));
-      p.zadd(ctx.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
-    }
-    await p.exec();
-    await Promise.all(
-      records.map((r) => scheduleMilestones(ctx.queues.milestones, r, Date.now(), Number.POSITIVE_INFINITY)),
-    );
-  }
+  await seedPlanned(ctx, N, now);
   const jobs = await ctx.queues.milestones.getJobCounts('delayed', 'waiting');
   console.log(JSON.stringify({ step: 'seed', people: N, jobs, ms: Date.now() - t, redisMB: await usedMB() }));
 

@@ -19,10 +19,8 @@ import { type Context, createContext } from '../src/app/context.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { envSchema } from '../src/config/env.ts';
 import { parseConfig } from '../src/config/load.ts';
-import { applyHrEvent, type PersonRecord } from '../src/domain/person.ts';
-import { scheduleMilestones } from '../src/queues/milestones.ts';
-import { encodePerson } from '../src/store/personCodec.ts';
 import { startTestRedis } from '../test/helpers/redisServer.ts';
+import { seedPlanned } from './lib/lastday.ts';
 
 const N = Number(process.argv[2] ?? 10_000);
 const redis = await startTestRedis();
@@ -46,40 +44,7 @@ const before = await open({});
 let after: Context | undefined;
 try {
   let t = Date.now();
-  const CHUNK = 2_000;
-  for (let i = 0; i < N; i += CHUNK) {
-    const records: PersonRecord[] = [];
-    for (let j = i; j < Math.min(N, i + CHUNK); j++) {
-      const result = applyHrEvent(
-        undefined,
-        {
-          eventId: `bench-${j}`,
-          type: 'contract.ending',
-          occurredAt: now.toISO()!,
-          person: {
-            id: `person-${j}`,
-            employment: j % 2 ? 'contractor' : 'employee',
-            timezone: 'Europe/Berlin',
-          },
-          lastDay: now.plus({ days: 10 + (j % 350) }).toISODate()!,
-        },
-        before.policy,
-        now,
-      );
-      if (result.outcome === 'applied') records.push({ ...result.record, rev: 1 });
-    }
-    const p = before.redis.pipeline();
-    for (const r of records) {
-      p.set(before.keys.person(r.person.id), encodePerson(r));
-      p.zadd(before.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
-    }
-    await p.exec();
-    await Promise.all(
-      records.map((r) =>
-        scheduleMilestones(before.queues.milestones, r, Date.now(), Number.POSITIVE_INFINITY),
-      ),
-    );
-  }
+  await seedPlanned(before, N, now);
   console.log(JSON.stringify({ step: 'seed', people: N, ms: Date.now() - t }));
 
   const run = async (step: string, ctx: Context) => {

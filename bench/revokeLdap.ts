@@ -16,6 +16,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { LdapConnector } from '../src/connectors/ldap.ts';
+import { benchArgs } from './lib/args.ts';
+import { percentile } from './lib/stats.ts';
 import {
   AD_GROUPS,
   AD_USERS,
@@ -26,24 +28,21 @@ import {
   SUFFIX,
 } from '../test/helpers/slapd.ts';
 
-const people = Number(process.argv[2] ?? 100);
-const concurrency = Number(process.argv[3] ?? 4);
-const flavor = (process.argv[4] ?? 'openldap') as 'openldap' | 'ad';
+const args = benchArgs();
+const people = args.number(0, 100);
+const concurrency = args.number(1, 4);
+const flavor = (args.text(2) ?? 'openldap') as 'openldap' | 'ad';
 const users = flavor === 'ad' ? AD_USERS : PEOPLE;
 const groups = flavor === 'ad' ? AD_GROUPS : GROUPS;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 function summary(ms: number[]) {
   const s = [...ms].sort((a, b) => a - b);
   const r = (v: number) => Math.round(v * 10) / 10;
   return {
     n: s.length,
-    p50: r(quantile(s, 0.5)),
-    p95: r(quantile(s, 0.95)),
-    p99: r(quantile(s, 0.99)),
+    p50: r(percentile(s, 50)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
     max: r(s.at(-1)!),
   };
 }

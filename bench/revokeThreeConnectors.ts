@@ -23,17 +23,16 @@ import { startTestRedis } from '../test/helpers/redisServer.ts';
 import { startScimServer } from '../test/helpers/scimServer.ts';
 import { startWebhookReceiver } from '../test/helpers/webhookReceiver.ts';
 import { Webhook } from 'standardwebhooks';
+import { benchArgs } from './lib/args.ts';
+import { percentile } from './lib/stats.ts';
 
-const people = Number(process.argv[2] ?? 100);
-const scimConcurrency = Number(process.argv[3] ?? 4);
-const spreadMs = Number(process.argv[4] ?? 0);
-const only = process.argv[5];
+const args = benchArgs();
+const people = args.number(0, 100);
+const scimConcurrency = args.number(1, 4);
+const spreadMs = args.number(2, 0);
+const only = args.text(3);
 const HR_SECRET = `whsec_${Buffer.from('bench-hr-secret-0123456789abcdef').toString('base64')}`;
 const HOOK_SECRET = `whsec_${Buffer.from('bench-hook-secret-0123456789abcd').toString('base64')}`;
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 async function main(): Promise<void> {
   const redis = await startTestRedis();
@@ -134,9 +133,9 @@ async function main(): Promise<void> {
       scimDisabled,
       webhookRevokes: receiver.calls.filter((c) => c.effect === 'revoke' && c.applied).length,
       revokeLatenessMs: {
-        p50: quantile(values, 0.5),
-        p95: quantile(values, 0.95),
-        p99: quantile(values, 0.99),
+        p50: percentile(values, 50),
+        p95: percentile(values, 95),
+        p99: percentile(values, 99),
         max: values.at(-1),
         mean: Math.round(values.reduce((a, b) => a + b, 0) / values.length),
       },
@@ -145,9 +144,9 @@ async function main(): Promise<void> {
       scimServerMsPerRequest: {
         mean: Math.round(scim.responses.reduce((a, r) => a + r.ms, 0) / scim.responses.length),
         p99: Math.round(
-          quantile(
+          percentile(
             scim.responses.map((r) => r.ms).sort((a, b) => a - b),
-            0.99,
+            99,
           ),
         ),
       },

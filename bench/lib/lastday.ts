@@ -5,14 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type JobType, Queue } from 'bullmq';
+import type { DateTime } from 'luxon';
 import type { Context } from '../../src/app/context.ts';
+import { applyHrEvent, type PersonRecord } from '../../src/domain/person.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
 import { envSchema } from '../../src/config/env.ts';
 import { parseConfig, type Settings } from '../../src/config/load.ts';
 import { createRedis, type RedisClient } from '../../src/queues/connection.ts';
 import { HR_EVENT_JOB_OPTIONS } from '../../src/queues/intake.ts';
+import { scheduleMilestones } from '../../src/queues/milestones.ts';
 import { hrEventJobId, QUEUES } from '../../src/queues/names.ts';
+import { encodePerson } from '../../src/store/personCodec.ts';
 
 /**
  * A fresh prefix, hash-tagged so the same case runs on one Redis and on a
@@ -221,6 +225,47 @@ export async function putLeavers(ctx: Context, ids: readonly string[]): Promise<
           at,
         ),
       ),
+    );
+  }
+}
+
+/**
+ * `n` people (`person-<j>`) planned under `ctx`'s policy and written straight
+ * into the store's keys with their milestone jobs, 2,000 at a time: for
+ * benches of what runs over a planned population (reconcile), not of intake.
+ * Last days spread 10 to 359 days after `now`; contractors and employees alternate.
+ */
+export async function seedPlanned(ctx: Context, n: number, now: DateTime): Promise<void> {
+  const CHUNK = 2_000;
+  for (let i = 0; i < n; i += CHUNK) {
+    const records: PersonRecord[] = [];
+    for (let j = i; j < Math.min(n, i + CHUNK); j++) {
+      const result = applyHrEvent(
+        undefined,
+        {
+          eventId: `bench-${j}`,
+          type: 'contract.ending',
+          occurredAt: now.toISO()!,
+          person: {
+            id: `person-${j}`,
+            employment: j % 2 ? 'contractor' : 'employee',
+            timezone: 'Europe/Berlin',
+          },
+          lastDay: now.plus({ days: 10 + (j % 350) }).toISODate()!,
+        },
+        ctx.policy,
+        now,
+      );
+      if (result.outcome === 'applied') records.push({ ...result.record, rev: 1 });
+    }
+    const p = ctx.redis.pipeline();
+    for (const r of records) {
+      p.set(ctx.keys.person(r.person.id), encodePerson(r));
+      p.zadd(ctx.keys.peopleByEnd, Date.parse(r.endsAt!), r.person.id);
+    }
+    await p.exec();
+    await Promise.all(
+      records.map((r) => scheduleMilestones(ctx.queues.milestones, r, Date.now(), Number.POSITIVE_INFINITY)),
     );
   }
 }

@@ -96,26 +96,6 @@ export async function peopleIdsEndingBetween(
   return (await peopleEndingBetween(ctx, fromMs, toMs, limit)).map((r) => r.person.id);
 }
 
-/** The records of `ids` (those that exist), in the order given, each read from its partition. */
-export async function getPeople(ctx: Context, ids: readonly string[]): Promise<PersonRecord[]> {
-  if (ctx.partitions.count === 1) return ctx.shard(0).people.getMany(ids);
-  const groups = new Map<number, string[]>();
-  for (const id of ids) {
-    const p = ctx.partitions.partitionOf(id);
-    groups.set(p, [...(groups.get(p) ?? []), id]);
-  }
-  const found = new Map<string, PersonRecord>();
-  await Promise.all(
-    [...groups.entries()].map(async ([p, group]) => {
-      for (const r of await ctx.shard(p).people.getMany(group)) found.set(r.person.id, r);
-    }),
-  );
-  return ids.flatMap((id) => {
-    const r = found.get(id);
-    return r ? [r] : [];
-  });
-}
-
 /**
  * The partition context holding action `actionId` (its home person's: the
  * action index, else asking every partition), or the context itself when none does.

@@ -54,6 +54,22 @@ export interface HttpClientOptions {
   random?: () => number;
 }
 
+/**
+ * A connector's client (SCIM, webhook): name, timeout and concurrency from its
+ * config, the retry policy from its options (tests shorten it; default DEFAULT_RETRY).
+ */
+export function connectorHttpClient(
+  config: Pick<HttpClientOptions, 'name' | 'timeoutMs' | 'concurrency'>,
+  retry: Partial<RetryPolicy> | undefined,
+): HttpClient {
+  return new HttpClient({
+    name: config.name,
+    timeoutMs: config.timeoutMs,
+    concurrency: config.concurrency,
+    ...(retry ? { retry } : {}),
+  });
+}
+
 /** A retryable failure, with the delay the server asked for (429 Retry-After). */
 export class RetryableHttpError extends ConnectorError {
   constructor(

@@ -30,7 +30,8 @@ import { ConnectorError } from './connector.ts';
 import { globMatcher } from '../domain/glob.ts';
 import {
   errorSummary,
-  HttpClient,
+  connectorHttpClient,
+  type HttpClient,
   type HttpResponse,
   responseDetail,
   type RetryPolicy,
@@ -109,12 +110,7 @@ export class ScimConnector implements Connector {
       authorization: `Bearer ${options.token}`,
     };
     this.isPrivileged = globMatcher(config.privilegedGroups, { caseInsensitive: true });
-    this.http = new HttpClient({
-      name: config.name,
-      timeoutMs: config.timeoutMs,
-      concurrency: config.concurrency,
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
+    this.http = connectorHttpClient(config, options.retry);
   }
 
   async read(person: PersonRef): Promise<AccessState> {

@@ -33,7 +33,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { AccessState, Connector, Grant, PersonRef, RemovalReport, RemovalScope } from './connector.ts';
 import { ConnectorError } from './connector.ts';
-import { HttpClient, type HttpResponse, responseDetail, type RetryPolicy, statusLine } from './httpClient.ts';
+import {
+  connectorHttpClient,
+  type HttpClient,
+  type HttpResponse,
+  responseDetail,
+  type RetryPolicy,
+  statusLine,
+} from './httpClient.ts';
 
 export type WebhookEffect = 'reduce' | 'restore' | 'revoke' | 'verify' | 'disable' | 'enable';
 
@@ -78,12 +85,7 @@ export class WebhookConnector implements Connector {
     this.name = config.name;
     this.signer = new Webhook(options.secret);
     this.now = options.now ?? (() => new Date());
-    this.http = new HttpClient({
-      name: config.name,
-      timeoutMs: config.timeoutMs,
-      concurrency: config.concurrency,
-      ...(options.retry ? { retry: options.retry } : {}),
-    });
+    this.http = connectorHttpClient(config, options.retry);
   }
 
   async read(person: PersonRef): Promise<AccessState> {

@@ -207,12 +207,19 @@ function toContent(input: AuditInput): EntryContent {
 
 function parseEntry(id: string, fields: string[], prevHash: string): AuditEntry {
   const f = fieldMap(fields);
-  let details: Record<string, unknown> = {};
-  try {
-    details = JSON.parse(f.details ?? '{}') as Record<string, unknown>;
-  } catch {
-    details = { unparsable: f.details };
-  }
+  return {
+    ...entryHead(id, f),
+    details: parseDetails(f.details ?? '{}') as Record<string, unknown>,
+    prevHash,
+    hash: f.hash ?? '',
+  };
+}
+
+/**
+ * The fields an entry shows ahead of its details, in the order `GET /v1/audit`
+ * and an export line (auditExport.ts) print them; `f` is from `fieldMap`.
+ */
+export function entryHead(id: string, f: Record<string, string>) {
   return {
     seq: Number(id.split('-')[0]),
     at: f.at ?? '',
@@ -220,8 +227,14 @@ function parseEntry(id: string, fields: string[], prevHash: string): AuditEntry 
     actor: f.actor ?? '',
     ...(f.personId ? { personId: f.personId } : {}),
     ...(f.actionId ? { actionId: f.actionId } : {}),
-    details,
-    prevHash,
-    hash: f.hash ?? '',
   };
+}
+
+/** An entry's stored details text, parsed; text that is not JSON is shown as `{"unparsable": text}`. */
+export function parseDetails(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { unparsable: text };
+  }
 }

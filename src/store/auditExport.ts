@@ -17,6 +17,7 @@
  * hand): the export verifies exactly as the chain in Redis does.
  */
 import type { RedisClient } from './redisClient.ts';
+import { type AuditEntry, entryHead, parseDetails } from './audit.ts';
 import { fieldMap, GENESIS, prevHashes } from './auditHash.ts';
 import type { Keys } from './keys.ts';
 import { chainHeadScript } from './lua/chain.ts';
@@ -35,18 +36,11 @@ export interface AuditExportHeader {
   streamEnd: string | null;
 }
 
-export interface AuditExportLine {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  personId?: string;
-  actionId?: string;
+/** A `GET /v1/audit` entry, whose details may be any JSON the stream holds, and their stored text. */
+export interface AuditExportLine extends Omit<AuditEntry, 'details'> {
   details: unknown;
   /** The stored text of `details`, when JSON.stringify(details) would not give it back. */
   detailsText?: string;
-  prevHash: string;
-  hash: string;
 }
 
 const PAGE = 1000;
@@ -119,19 +113,9 @@ export async function* auditExportChunks(exp: AuditExport, chunkBytes = 64 * 102
 function exportLine(id: string, fields: string[], prevHash: string): AuditExportLine {
   const f = fieldMap(fields);
   const text = f.details ?? '{}';
-  let details: unknown;
-  try {
-    details = JSON.parse(text);
-  } catch {
-    details = { unparsable: text };
-  }
+  const details = parseDetails(text);
   return {
-    seq: Number(id.split('-')[0]),
-    at: f.at ?? '',
-    type: f.type ?? '',
-    actor: f.actor ?? '',
-    ...(f.personId ? { personId: f.personId } : {}),
-    ...(f.actionId ? { actionId: f.actionId } : {}),
+    ...entryHead(id, f),
     details,
     ...(JSON.stringify(details) !== text ? { detailsText: text } : {}),
     prevHash,

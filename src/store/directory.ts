@@ -82,16 +82,13 @@ export class DirectoryStore {
   }
 
   async get(personId: string): Promise<(DirectoryUser & { updatedAt: string }) | undefined> {
-    const [[, user], [, grants]] = (await this.redis
-      .multi()
-      .hgetall(this.keysOf(personId).directoryUser(personId))
-      .hgetall(this.keysOf(personId).directoryGrants(personId))
-      .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
-    if (!user || Object.keys(user).length === 0) return undefined;
+    const stored = await this.read(personId);
+    if (!stored) return undefined;
+    const { user, grants } = stored;
     return {
       active: user.active === '1',
       updatedAt: user.updatedAt ?? '',
-      grants: Object.values(grants ?? {})
+      grants: Object.values(grants)
         .map((g) => JSON.parse(g) as Grant)
         .sort((a, b) => a.id.localeCompare(b.id)),
     };
@@ -124,15 +121,12 @@ export class DirectoryStore {
    * id is listed in `unreadable`.
    */
   async access(personId: string): Promise<DirectoryAccess | undefined> {
-    const [[, user], [, grants]] = (await this.redis
-      .multi()
-      .hgetall(this.keysOf(personId).directoryUser(personId))
-      .hgetall(this.keysOf(personId).directoryGrants(personId))
-      .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
-    if (!user || Object.keys(user).length === 0) return undefined;
+    const stored = await this.read(personId);
+    if (!stored) return undefined;
+    const { user, grants } = stored;
     const parsed: Grant[] = [];
     const unreadable: string[] = [];
-    for (const [id, raw] of Object.entries(grants ?? {})) {
+    for (const [id, raw] of Object.entries(grants)) {
       const grant = parseGrant(raw);
       if (grant && grant.id === id) parsed.push(grant);
       else unreadable.push(id);
@@ -149,6 +143,20 @@ export class DirectoryStore {
   /** Re-enables the user; false when there is no such user. */
   async enable(personId: string, at: string): Promise<boolean> {
     return this.setActive(personId, true, at);
+  }
+
+  /** The user's hash and its grants' hash, read in one MULTI; undefined when there is no such user. */
+  private async read(
+    personId: string,
+  ): Promise<{ user: Record<string, string>; grants: Record<string, string> } | undefined> {
+    const keys = this.keysOf(personId);
+    const [[, user], [, grants]] = (await this.redis
+      .multi()
+      .hgetall(keys.directoryUser(personId))
+      .hgetall(keys.directoryGrants(personId))
+      .exec()) as [[null, Record<string, string>], [null, Record<string, string>]];
+    if (!user || Object.keys(user).length === 0) return undefined;
+    return { user, grants: grants ?? {} };
   }
 
   private async setActive(personId: string, active: boolean, at: string): Promise<boolean> {

@@ -13,6 +13,7 @@ import { sha256Hex } from '../../src/http/auth.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
 import { runCli } from '../helpers/cli.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
+import { api as apiAt } from '../helpers/http.ts';
 import {
   ACTION_SECRET,
   bearer,
@@ -32,15 +33,8 @@ let base: string;
 let cb: CallbackServer;
 let env: NodeJS.ProcessEnv;
 
-async function api(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+  apiAt(base, method, path, body, headers);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'lastday-e2e-'));

@@ -9,11 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN } from '../helpers/cli.ts';
-import { eventually, testPrefix } from '../helpers/lastday.ts';
+import { eventually, outsideQueue, testPrefix } from '../helpers/lastday.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lastday-shutdown-'));
 let hr: Server;
@@ -81,19 +79,11 @@ async function startLastday(prefix: string) {
 }
 
 async function activeRosterSync(prefix: string) {
-  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  const queue = new Queue('ops', { connection: redis, prefix });
+  const ops = outsideQueue('ops', prefix);
   const before = requests;
-  const job = await queue.add('roster-sync', {});
+  const job = await ops.queue.add('roster-sync', {});
   await eventually(async () => requests > before, 10_000); // the job is active, waiting on HR
-  return {
-    job,
-    queue,
-    async close() {
-      await queue.close();
-      redis.disconnect();
-    },
-  };
+  return { job, queue: ops.queue, close: ops.close };
 }
 
 describe('lastday start and signals', () => {

@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
 import { hrEvent } from './events.ts';
+import { api } from './http.ts';
 import { bearer, eventually, signedHeaders, TOKENS, testSettings } from './lastday.ts';
 
 export const EXTRA = {
@@ -35,15 +36,22 @@ export function settings(policy: Record<string, unknown> = {}) {
 }
 
 export function client(rt: Runtime) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${rt.url}${path}`, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
+  return (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    api(rt.url!, method, path, body, headers);
+}
+
+/**
+ * Registers an action as `system`: by default `p-active`'s `account.deactivate`
+ * on `account:<actionId>`; `body` adds the rest (`executeAt`, `callbackUrl`…)
+ * and overrides any of these.
+ */
+export function registerAction(rt: Runtime, actionId: string, body: Record<string, unknown> = {}) {
+  return client(rt)(
+    'POST',
+    '/v1/actions',
+    { actionId, initiatorId: 'p-active', kind: 'account.deactivate', target: `account:${actionId}`, ...body },
+    bearer(TOKENS.system),
+  );
 }
 
 export async function sendHr(rt: Runtime, event: Record<string, unknown>) {

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { inject } from 'vitest';
 import { type Context, createContext } from '../../src/app/context.ts';
@@ -86,6 +88,27 @@ export async function testRuntime(
     listen: { host: '127.0.0.1', port: 0 },
     ...options,
   });
+}
+
+/**
+ * A plain BullMQ queue `name` under `prefix` on a Redis client of its own, as
+ * a system outside lastday opens it (an HR system on `hr-events`, contract
+ * section 2). `close` closes both: a queue never closes a client it is given.
+ */
+export function outsideQueue(
+  name: string,
+  prefix: string,
+): { redis: Redis; queue: Queue; close(): Promise<void> } {
+  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection: redis, prefix });
+  return {
+    redis,
+    queue,
+    async close() {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
 }
 
 /** Standard Webhooks headers for `body`, signed with `secret` at `at`. */

@@ -62,7 +62,11 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-async function clusterState(port: number): Promise<string> {
+/**
+ * `ask` of the node on `port` over a connection of its own that never retries
+ * (a node may be down or not up yet); undefined when the node does not answer.
+ */
+async function askNode<T>(port: number, ask: (r: Redis) => Promise<T>): Promise<T | undefined> {
   const r = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -71,29 +75,20 @@ async function clusterState(port: number): Promise<string> {
   r.on('error', () => undefined);
   try {
     await r.connect();
-    return String(await r.call('CLUSTER', 'INFO'));
+    return await ask(r);
   } catch {
-    return '';
+    return undefined;
   } finally {
     r.disconnect();
   }
 }
 
+async function clusterState(port: number): Promise<string> {
+  return (await askNode(port, async (r) => String(await r.call('CLUSTER', 'INFO')))) ?? '';
+}
+
 async function replicationInfo(port: number): Promise<string> {
-  const r = new Redis(port, '127.0.0.1', {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await r.info('replication');
-  } catch {
-    return '';
-  } finally {
-    r.disconnect();
-  }
+  return (await askNode(port, (r) => r.info('replication'))) ?? '';
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -106,23 +101,14 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
 
 async function slotOwnerPort(ports: number[], key: string): Promise<number | undefined> {
   for (const port of ports) {
-    const r = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
+    // A dead node answers nothing: ask the next one.
+    const owner = await askNode(port, async (r) => {
       const slot = Number(await r.call('CLUSTER', 'KEYSLOT', key));
       const slots = (await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
       const range = slots.find(([from, to]) => slot >= from && slot <= to);
-      if (range) return Number(range[2][1]);
-    } catch {
-      // a dead node: ask the next one
-    } finally {
-      r.disconnect();
-    }
+      return range ? Number(range[2][1]) : undefined;
+    });
+    if (owner !== undefined) return owner;
   }
   return undefined;
 }

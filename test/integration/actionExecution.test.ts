@@ -8,7 +8,7 @@ import type { Runtime } from '../../src/app/runtime.ts';
 import { executeAction } from '../../jobs/actions.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
 import { hrEvent } from '../helpers/events.ts';
-import { client, EXTRA, sendHr, settings, tokens } from '../helpers/guard.ts';
+import { client, EXTRA, registerAction, sendHr, settings, tokens } from '../helpers/guard.ts';
 import { ACTION_SECRET, bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 describe('managed execution', () => {
@@ -31,22 +31,23 @@ describe('managed execution', () => {
   const execPorts = () => ({ ...rt.ctx, actionSecret: ACTION_SECRET });
   const state = async (id: string) =>
     (await api('GET', `/v1/actions/${encodeURIComponent(id)}`, undefined, bearer(TOKENS.viewer))).body.state;
+  /**
+   * Registers a managed action calling back `<cb>/<actionId>`, by default an
+   * hour ahead: only a test's direct runs call it. A test names what matters to it.
+   */
+  const register = (actionId: string, body: Record<string, unknown> = {}) =>
+    registerAction(rt, actionId, {
+      executeAt: inMs(3_600_000),
+      callbackUrl: `${cb.url}/${actionId}`,
+      ...body,
+    });
 
   it('calls an allowed action once, signed, and never again', async () => {
-    const reg = await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'run-1',
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        target: 'account:1',
-        executeAt: inMs(200),
-        callbackUrl: `${cb.url}/run-1`,
-        payload: { why: 'test' },
-      },
-      system,
-    );
+    const reg = await register('run-1', {
+      target: 'account:1',
+      executeAt: inMs(200),
+      payload: { why: 'test' },
+    });
     expect(reg.body.state).toBe('pending');
     await eventually(async () => (await state('run-1')) === 'executed');
     const calls = cb.callsTo('/run-1');
@@ -68,19 +69,7 @@ describe('managed execution', () => {
   });
 
   it('two executors at the same instant call once', async () => {
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'race-1',
-        initiatorId: 'p-active',
-        kind: 'k',
-        target: 't:race',
-        executeAt: inMs(3_600_000),
-        callbackUrl: `${cb.url}/race-1`,
-      },
-      system,
-    );
+    await register('race-1');
     const results = await Promise.allSettled(
       Array.from({ length: 5 }, (_, i) => executeAction(execPorts(), 'race-1', i + 1)),
     );
@@ -91,38 +80,14 @@ describe('managed execution', () => {
 
   it('retries on 5xx with backoff until one success', async () => {
     cb.script('/flaky-1', [503, 500]);
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'flaky-1',
-        initiatorId: 'p-active',
-        kind: 'k',
-        target: 't:flaky',
-        executeAt: inMs(0),
-        callbackUrl: `${cb.url}/flaky-1`,
-      },
-      system,
-    );
+    await register('flaky-1', { executeAt: inMs(0) });
     await eventually(async () => (await state('flaky-1')) === 'executed');
     expect(cb.callsTo('/flaky-1').map((c) => c.status)).toEqual([503, 500, 200]);
     expect(cb.callsTo('/flaky-1').every((c) => c.signatureOk && c.webhookId === 'flaky-1')).toBe(true);
   });
 
   it('never calls a held action; approval after executeAt runs it at once', async () => {
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'held-1',
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        target: 'account:@vip-1',
-        executeAt: inMs(100),
-        callbackUrl: `${cb.url}/held-1`,
-      },
-      system,
-    );
+    await register('held-1', { target: 'account:@vip-1', executeAt: inMs(100) });
     // The scheduled run found it held and completed without calling.
     await eventually(async () => {
       const job = await rt.ctx.guard.queue.getJob('exec.held-1');
@@ -138,19 +103,7 @@ describe('managed execution', () => {
 
   it('a pending action whose initiator is frozen by executeAt is held, not called', async () => {
     const personId = 'freezes-before-run';
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'fz-1',
-        initiatorId: personId,
-        kind: 'account.deactivate',
-        target: 'account:9',
-        executeAt: inMs(1_500),
-        callbackUrl: `${cb.url}/fz-1`,
-      },
-      system,
-    );
+    await register('fz-1', { initiatorId: personId, executeAt: inMs(1_500) });
     await sendHr(rt, hrEvent({ personId, type: 'contract.terminated', effectiveAt: inMs(0) }));
     await eventually(async () => (await state('fz-1')) === 'held');
     await eventually(async () => {
@@ -161,20 +114,7 @@ describe('managed execution', () => {
   });
 
   it('a callback that answers 2xx after a cancel leaves the action cancelled, audited and alerted', async () => {
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'late-2xx',
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        target: 'account:late',
-        // Far ahead: only the direct run below calls it.
-        executeAt: inMs(3_600_000),
-        callbackUrl: `${cb.url}/late-2xx`,
-      },
-      system,
-    );
+    await register('late-2xx');
     const release = cb.hold('/late-2xx');
     const run = executeAction(execPorts(), 'late-2xx', 1);
     await cb.received('/late-2xx');
@@ -196,25 +136,10 @@ describe('managed execution', () => {
 
   // At most once (contract section 4): a call whose outcome lastday never
   // learnt is not made again by lastday; a person decides.
-  const registerFar = (id: string, url = `${cb.url}/${id}`) =>
-    api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: id,
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        target: `account:${id}`,
-        // Far ahead: only the direct runs below call it.
-        executeAt: inMs(3_600_000),
-        callbackUrl: url,
-      },
-      system,
-    );
   const auditTypes = async (id: string) => (await rt.ctx.audit.list({ actionId: id })).map((e) => e.type);
 
   it('a peer that drops the connection after receiving the call: held, alerted, not called again', async () => {
-    await registerFar('drop-1');
+    await register('drop-1');
     cb.script('/drop-1', [0]);
     const first = await executeAction(execPorts(), 'drop-1', 1);
     expect(first.outcome).toBe('held');
@@ -240,7 +165,7 @@ describe('managed execution', () => {
   });
 
   it('an executor killed mid-call: the next run does not call again', async () => {
-    await registerFar('killed-1');
+    await register('killed-1');
     // What a killed executor leaves: the mark written before its request went out.
     const before = await rt.ctx.guard.actions.get('killed-1');
     expect(before?.callStartedAt).toBeUndefined();
@@ -257,20 +182,8 @@ describe('managed execution', () => {
   });
 
   it('an approved action whose call is lost goes back to held, and a cancel ends it', async () => {
-    await api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId: 'lost-approved',
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        // Protected: it runs only once approved.
-        target: 'account:@vip-lost',
-        executeAt: inMs(3_600_000),
-        callbackUrl: `${cb.url}/lost-approved`,
-      },
-      system,
-    );
+    // Protected: it runs only once approved.
+    await register('lost-approved', { target: 'account:@vip-lost' });
     await api('POST', '/v1/actions/lost-approved/approve', undefined, bearer(EXTRA.approver2));
     expect(await state('lost-approved')).toBe('approved');
     cb.script('/lost-approved', [0]);
@@ -287,7 +200,7 @@ describe('managed execution', () => {
     const spare = await startCallbackServer(ACTION_SECRET);
     const url = spare.url;
     await spare.close();
-    await registerFar('refused-1', `${url}/refused-1`);
+    await register('refused-1', { callbackUrl: `${url}/refused-1` });
     await expect(executeAction(execPorts(), 'refused-1', 1)).rejects.toThrow(/ECONNREFUSED/);
     const mid = await rt.ctx.guard.actions.get('refused-1');
     expect(mid).toMatchObject({ state: 'pending' });

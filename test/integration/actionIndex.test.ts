@@ -74,6 +74,8 @@ describe.each([1, 4])('action ids with %i partition(s)', (count) => {
 
 describe('action ids with 4 partitions', () => {
   let ctx: Context;
+  // monitor() opens a connection of its own beside the client it is called on: both are closed.
+  let client: Redis | undefined;
   let monitor: Redis | undefined;
   const prefix = testPrefix();
   beforeAll(async () => {
@@ -81,6 +83,7 @@ describe('action ids with 4 partitions', () => {
   });
   afterAll(async () => {
     monitor?.disconnect();
+    client?.disconnect();
     await ctx?.close();
   });
 
@@ -89,7 +92,8 @@ describe('action ids with 4 partitions', () => {
     await ctx.guard.register(request('ix-one-read', b), system);
     const home = ctx.shardOf(b).keys.action('ix-one-read');
     const seen: string[][] = [];
-    monitor = await new Redis(inject('redisUrl')).monitor();
+    client = new Redis(inject('redisUrl'));
+    monitor = await client.monitor();
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args.some((a) => a.includes(prefix))) seen.push(args);
     });

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
-import { client, settings } from '../helpers/guard.ts';
+import { client, registerAction, settings } from '../helpers/guard.ts';
 import { bearer, eventually, TOKENS, testRuntime } from '../helpers/lastday.ts';
 
 const SECRET_BODY = 'AccessKeyId=AKIAEXAMPLE SecretAccessKey=wJalrXUtnFEMI/K7MDENG';
@@ -18,7 +18,6 @@ describe('callback answers in the audit', () => {
   let server: Server;
   let url: string;
   let api: ReturnType<typeof client>;
-  const system = bearer(TOKENS.system);
   const viewer = bearer(TOKENS.viewer);
 
   beforeAll(async () => {
@@ -44,19 +43,7 @@ describe('callback answers in the audit', () => {
   });
 
   const register = (actionId: string, callbackUrl: string) =>
-    api(
-      'POST',
-      '/v1/actions',
-      {
-        actionId,
-        initiatorId: 'p-active',
-        kind: 'account.deactivate',
-        target: `account:${actionId}`,
-        executeAt: new Date(Date.now() + 100).toISOString(),
-        callbackUrl,
-      },
-      system,
-    );
+    registerAction(rt, actionId, { executeAt: new Date(Date.now() + 100).toISOString(), callbackUrl });
 
   const auditOf = async (actionId: string) =>
     (await api('GET', `/v1/audit?actionId=${encodeURIComponent(actionId)}`, undefined, viewer)).body as {

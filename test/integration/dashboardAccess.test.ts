@@ -139,7 +139,9 @@ describe('board writes', () => {
       async () => {
         throw new Error('planned failure');
       },
-      { connection: redis.duplicate(), prefix: ops.opts.prefix! },
+      // The file's client, which afterAll closes: a worker closes its own blocking
+      // connection but never a client it is given.
+      { connection: redis, prefix: ops.opts.prefix! },
     );
     await ops.add('fail-me', {}, { jobId: 'failed-probe' });
     await eventually(async () => (await ops.getJobState('failed-probe')) === 'failed');

@@ -4,22 +4,16 @@
  * a gate request that fails is still logged with its request id; no line
  * carries the bearer token.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/app/runtime.ts';
 import { api } from '../helpers/http.ts';
-import { bearer, LogCapture, TOKENS, testLogger, testSettings } from '../helpers/lastday.ts';
+import { bearer, LogCapture, TOKENS, testLogger, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 const capture = new LogCapture();
 let rt: Runtime;
 
 beforeAll(async () => {
-  rt = await startRuntime({
-    settings: testSettings(),
-    redisUrl: inject('redisUrl'),
-    log: testLogger('info', capture),
-    listen: { host: '127.0.0.1', port: 0 },
-    roles: ['api'],
-  });
+  rt = await testRuntime(testSettings(), { roles: ['api'], log: testLogger('info', capture) });
 });
 afterAll(async () => {
   await rt?.stop();

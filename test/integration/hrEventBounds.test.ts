@@ -6,34 +6,36 @@
  * accepted, one with another content type is kept as rejected.
  */
 import { createHash } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api } from '../helpers/http.ts';
-import { bearer, eventually, signedHeaders, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import {
+  bearer,
+  eventually,
+  outsideQueue,
+  signedHeaders,
+  TOKENS,
+  testRuntime,
+  testSettings,
+} from '../helpers/lastday.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';
 
 let rt: Runtime;
 let url: string;
 let prefix: string;
-let redis: Redis;
-let hrQueue: Queue;
+let hr: ReturnType<typeof outsideQueue>;
 
 beforeAll(async () => {
   const settings = testSettings();
   prefix = settings.env.LASTDAY_PREFIX;
   rt = await testRuntime(settings);
   url = rt.url!;
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  hrQueue = new Queue('hr-events', { connection: redis, prefix });
+  hr = outsideQueue('hr-events', prefix);
 });
 afterAll(async () => {
-  await hrQueue?.close();
-  redis?.disconnect();
+  await hr?.close();
   await rt?.stop();
 });
 
@@ -73,7 +75,7 @@ async function rejectedList(): Promise<Kept[]> {
 
 /** The stored stream entries' sizes in bytes, newest first. */
 async function storedSizes(): Promise<number[]> {
-  const rows = await redis.xrevrange(`${prefix}:events:rejected`, '+', '-', 'COUNT', 50);
+  const rows = await hr.redis.xrevrange(`${prefix}:events:rejected`, '+', '-', 'COUNT', 50);
   return rows.map(([, fields]) => Buffer.byteLength(fields[1] ?? ''));
 }
 
@@ -111,13 +113,13 @@ describe('deeply nested bodies (item 6)', () => {
   it('as queue job data written by another BullMQ client: failed once, kept as rejected', async () => {
     // Node's JSON.stringify cannot write such data, a client in another language can:
     // put it into the job hash directly, then let the worker have it.
-    const job = await hrQueue.add('contract.ending', { placeholder: true }, { delay: 3_600_000 });
-    await redis.hset(`${prefix}:hr-events:${job.id}`, 'data', deepArrays);
+    const job = await hr.queue.add('contract.ending', { placeholder: true }, { delay: 3_600_000 });
+    await hr.redis.hset(`${prefix}:hr-events:${job.id}`, 'data', deepArrays);
     await job.promote();
-    await eventually(async () => (await hrQueue.getJobState(job.id!)) === 'failed', 15_000);
+    await eventually(async () => (await hr.queue.getJobState(job.id!)) === 'failed', 15_000);
     const kept = (await rejectedList()).find((r) => r.source === 'queue' && r.sha256 === sha256(deepArrays));
     expect(kept).toBeTruthy();
-    const failed = await hrQueue.getJob(job.id!);
+    const failed = await hr.queue.getJob(job.id!);
     expect(failed!.attemptsMade).toBe(1);
     expect(failed!.failedReason.length).toBeLessThan(8_192);
   });

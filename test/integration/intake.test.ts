@@ -3,33 +3,26 @@
  * idempotency by eventId and webhook-id, rejected events kept with reasons, the
  * BullMQ queue as a way in, and out-of-order events. (`lastday enqueue`: test/e2e/cliEnqueue.test.ts.)
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
 import { api, postEvent } from '../helpers/http.ts';
-import { bearer, eventually, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { bearer, eventually, outsideQueue, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 let rt: Runtime;
 let url: string;
 let prefix: string;
-let queueRedis: Redis;
-let hrQueue: Queue;
+let hr: ReturnType<typeof outsideQueue>;
 
 beforeAll(async () => {
   const settings = testSettings();
   prefix = settings.env.LASTDAY_PREFIX;
   rt = await testRuntime(settings);
   url = rt.url!;
-  queueRedis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  // What any HR system would do: a plain BullMQ queue under the prefix.
-  hrQueue = new Queue('hr-events', { connection: queueRedis, prefix });
+  hr = outsideQueue('hr-events', prefix);
 });
 afterAll(async () => {
-  await hrQueue?.close();
-  queueRedis?.disconnect();
+  await hr?.close();
   await rt?.stop();
 });
 
@@ -233,7 +226,7 @@ describe('POST /v1/hr-events (Standard Webhooks)', () => {
 describe('the hr-events queue as a way in', () => {
   it('an event added to the BullMQ queue directly is applied', async () => {
     const event = hrEvent({ personId: 'queue/direct:1', lastDay: '2030-07-12' });
-    await hrQueue.add(event.type as string, event);
+    await hr.queue.add(event.type as string, event);
     const body = await appliedPerson('queue/direct:1');
     expect(body.lastDay).toBe('2030-07-12');
     // The same eventId over HTTP afterwards is a duplicate.
@@ -246,7 +239,7 @@ describe('the hr-events queue as a way in', () => {
     const event = hrEvent({ personId: 'queue-twice', lastDay: '2030-07-12' });
     expect((await postEvent(url, event)).status).toBe(202);
     const first = await appliedPerson('queue-twice');
-    const job = await hrQueue.add(event.type as string, event);
+    const job = await hr.queue.add(event.type as string, event);
     await eventually(async () => (await job.isCompleted()) || (await job.isFailed()));
     expect((await person('queue-twice')).body.planVersion).toBe(first.planVersion);
     expect((await auditTypes('queue-twice')).filter((t) => t === 'hr_event.applied')).toHaveLength(1);
@@ -254,7 +247,7 @@ describe('the hr-events queue as a way in', () => {
 
   it('an invalid queue job is kept as rejected, with its reasons', async () => {
     const event = hrEvent({ personId: 'queue-invalid', timezone: 'PST' });
-    const job = await hrQueue.add('contract.ending', event);
+    const job = await hr.queue.add('contract.ending', event);
     await eventually(async () => (await job.isFailed()) || undefined);
     const rejected = await api(url, 'GET', '/v1/hr-events/rejected', undefined, viewer);
     const entry = rejected.body.rejected.find((r: { eventId?: string }) => r.eventId === event.eventId);
@@ -264,7 +257,7 @@ describe('the hr-events queue as a way in', () => {
 
     // A job whose name disagrees with its type is refused too.
     const mismatched = hrEvent({ personId: 'queue-invalid' });
-    const job2 = await hrQueue.add('contract.terminated', mismatched);
+    const job2 = await hr.queue.add('contract.terminated', mismatched);
     await eventually(async () => (await job2.isFailed()) || undefined);
     expect((await person('queue-invalid')).status).toBe(404);
   });
@@ -323,14 +316,14 @@ describe('reading', () => {
     const strays: string[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await queueRedis.scan(cursor, 'COUNT', 1000);
+      const [next, keys] = await hr.redis.scan(cursor, 'COUNT', 1000);
       cursor = next;
       // Every test file runs under its own t-xxxxxxxx prefix, hash-tagged ({t-xxxxxxxx}) where a
       // test runs the cluster key layout on this Redis; nothing may land outside one.
       strays.push(...keys.filter((k) => !/^(t-[0-9a-f]{8}|\{t-[0-9a-f]{8}\}):/.test(k)));
     } while (cursor !== '0');
     expect(strays).toEqual([]);
-    const ours = await queueRedis.keys(`${prefix}:*`);
+    const ours = await hr.redis.keys(`${prefix}:*`);
     expect(ours.length).toBeGreaterThan(0);
   });
 });

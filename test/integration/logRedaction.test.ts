@@ -6,8 +6,7 @@
  * never contain one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { type Runtime, startRuntime } from '../../src/app/runtime.ts';
+import type { Runtime } from '../../src/app/runtime.ts';
 import {
   bearer,
   HR_SECRET,
@@ -15,6 +14,7 @@ import {
   signedHeaders,
   TOKENS,
   testLogger,
+  testRuntime,
   testSettings,
 } from '../helpers/lastday.ts';
 import { rawRequest } from '../helpers/rawHttp.ts';
@@ -23,13 +23,7 @@ const capture = new LogCapture();
 let rt: Runtime;
 
 beforeAll(async () => {
-  rt = await startRuntime({
-    settings: testSettings(),
-    redisUrl: inject('redisUrl'),
-    log: testLogger('trace', capture),
-    listen: { host: '127.0.0.1', port: 0 },
-    roles: ['api'],
-  });
+  rt = await testRuntime(testSettings(), { roles: ['api'], log: testLogger('trace', capture) });
 });
 afterAll(async () => {
   await rt?.stop();

@@ -3,13 +3,16 @@
  * without a filter merges every chain by time and pages through them with a
  * cursor that neither loses nor repeats an entry, also when chains grow
  * between pages; the audit-head metrics show each chain; the queue dashboard
- * lists each partition's milestones and actions queues behind the same access.
+ * lists each partition's milestones and actions queues behind the same access;
+ * the console's Upcoming page shows the people of every partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import type { AuditEntry } from '../../src/store/audit.ts';
+import { ConsoleClient } from '../helpers/console.ts';
 import { rawAgent, rawRequest } from '../helpers/rawHttp.ts';
 import { bearer, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { plannedNow } from '../helpers/plan.ts';
 
 let rt: Runtime;
 const agent = rawAgent();
@@ -141,5 +144,20 @@ describe('the queue dashboard with partitions', () => {
     // Refused writes stay refused on partition queues too.
     expect((await call('PUT', `${path}/obliterate`, bearer(TOKENS.admin))).status).toBe(403);
     expect(await queue.getJob('board-probe')).toBeTruthy();
+  });
+});
+
+describe('the console with partitions', () => {
+  it('lists upcoming leavers of every partition, with and without a filter', async () => {
+    const ids = ['upcoming-a', 'upcoming-b', 'upcoming-c', 'upcoming-d', 'upcoming-e', 'upcoming-f'];
+    expect(new Set(ids.map((id) => rt.ctx.partitions.partitionOf(id))).size).toBeGreaterThan(1);
+    for (const id of ids) await rt.ctx.people.save(plannedNow(id));
+    const c = new ConsoleClient(rt.url!);
+    await c.signIn(TOKENS.viewer);
+    for (const path of ['/console', '/console?employment=contractor']) {
+      const res = await c.get(path);
+      expect(res.status).toBe(200);
+      for (const id of ids) expect(res.html, `${path} lists ${id}`).toContain(`>${id}<`);
+    }
   });
 });

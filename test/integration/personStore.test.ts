@@ -5,14 +5,13 @@
  * guard status the domain gives it; what is saved now is the compact shape,
  * much smaller in Redis.
  */
-import { DateTime } from 'luxon';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { guardStatus } from '../../src/domain/action.ts';
-import { applyHrEvent, type PersonRecord } from '../../src/domain/person.ts';
-import { defaultPolicy } from '../../src/domain/policy.ts';
+import type { PersonRecord } from '../../src/domain/person.ts';
 import { LastdayError } from '../../src/domain/errors.ts';
 import { testContext } from '../helpers/lastday.ts';
+import { plannedNow } from '../helpers/plan.ts';
 
 const raw = new Redis(inject('redisUrl'));
 const ctx = await testContext();
@@ -21,30 +20,12 @@ afterAll(async () => {
   raw.disconnect();
 });
 
-function planned(id: string): PersonRecord {
-  const now = DateTime.utc();
-  const result = applyHrEvent(
-    undefined,
-    {
-      eventId: `ev-${id}`,
-      type: 'contract.ending',
-      occurredAt: now.toISO(),
-      person: { id, email: `${id}@example.com`, employment: 'contractor', timezone: 'UTC' },
-      lastDay: now.plus({ days: 45 }).toISODate()!,
-    },
-    defaultPolicy,
-    now,
-  );
-  if (result.outcome !== 'applied') throw new Error(result.reason);
-  return result.record;
-}
-
 const usage = async (key: string) => Number(await raw.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
 
 describe('people store', () => {
   it('reads, guards and saves over a record stored as plain JSON by an earlier version', async () => {
     const id = 'old-shape:1';
-    const frozen = planned(id);
+    const frozen = plannedNow(id);
     const old: PersonRecord = {
       ...frozen,
       rev: 4,
@@ -78,14 +59,14 @@ describe('people store', () => {
     expect(await ctx.people.getMarking('marked:none', mark('1', 'second'))).toBeUndefined();
     expect(await raw.get(ctx.keys.eventSeen('mark-1'))).toBe('first');
 
-    const saved = await ctx.people.save(planned('marked:1'));
+    const saved = await ctx.people.save(plannedNow('marked:1'));
     expect(await ctx.people.getMarking('marked:1', mark('2', 'x'))).toStrictEqual(saved);
     expect(await raw.get(ctx.keys.eventSeen('mark-2'))).toBe('x');
   });
 
   it('keeps the snapshot-retention entry with the save, and writes none for a refused save', async () => {
     const id = 'kept-snapshots:1';
-    const record = planned(id);
+    const record = plannedNow(id);
     const member = JSON.stringify([record.cycle, id]);
     const audit = { at: new Date().toISOString(), type: 'test.save', actor: 'tester', personId: id };
     const saved = await ctx.people.save(record, audit);
@@ -103,7 +84,7 @@ describe('people store', () => {
   });
 
   it('stores a scheduled person in well under half the bytes of its plain JSON', async () => {
-    const record = planned('later-12345');
+    const record = plannedNow('later-12345');
     await ctx.people.save(record);
     const compact = await usage(ctx.keys.person('later-12345'));
     await raw.set(ctx.keys.person('plain'), JSON.stringify({ ...record, rev: 1 }));

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
+import { api as apiAt } from '../helpers/http.ts';
 import { bearer, eventually, signedHeaders, TOKENS, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 let rt: Runtime;
@@ -17,15 +18,8 @@ afterAll(async () => {
   await rt?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${rt.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  apiAt(rt.url!, method, path, body, headers);
 
 describe('compressed timeline', () => {
   it('reduces at once, revokes at endTime, verifies, and the audit chain holds', async () => {

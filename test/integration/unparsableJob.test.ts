@@ -5,30 +5,26 @@
  * `Job.fromJSON` threw inside the worker's fetch, the job stayed `active`, and
  * the stalled check put it back for ever.
  */
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { hrEvent } from '../helpers/events.ts';
-import { eventually, testRuntime, testSettings } from '../helpers/lastday.ts';
+import { eventually, outsideQueue, testRuntime, testSettings } from '../helpers/lastday.ts';
 
 const settings = testSettings();
-let redis: Redis;
-let queue: Queue;
+let hr: ReturnType<typeof outsideQueue>;
 let rt: Runtime | undefined;
 
 /** What a raw client does: a job hash whose `data` field is whatever it wrote. */
 async function addRaw(jobId: string, data: string, name = 'contract.ending'): Promise<string> {
   // Added delayed, rewritten, then promoted: the worker only ever sees the raw data.
-  const job = await queue.add(name, {}, { jobId, delay: 3_600_000, attempts: 5 });
-  await redis.hset(queue.toKey(job.id!), 'data', data);
+  const job = await hr.queue.add(name, {}, { jobId, delay: 3_600_000, attempts: 5 });
+  await hr.redis.hset(hr.queue.toKey(job.id!), 'data', data);
   await job.promote();
   return job.id!;
 }
 
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-  queue = new Queue('hr-events', { connection: redis, prefix: settings.env.LASTDAY_PREFIX });
+  hr = outsideQueue('hr-events', settings.env.LASTDAY_PREFIX);
   // Waiting before the worker starts: its very first fetch meets the bad job.
   await addRaw('raw-first', 'not json');
   rt = await testRuntime(settings, { roles: ['worker', 'api'] });
@@ -36,17 +32,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rt?.stop({ timeoutMs: 2_000 });
-  await queue?.close();
-  redis?.disconnect();
+  await hr?.close();
 });
 
 async function failedOnce(jobId: string) {
-  await eventually(async () => (await queue.getJobState(jobId)) === 'failed', 10_000).catch(
+  await eventually(async () => (await hr.queue.getJobState(jobId)) === 'failed', 10_000).catch(
     async (err: Error) => {
-      throw new Error(`${err.message}: job ${jobId} is ${await queue.getJobState(jobId)}`);
+      throw new Error(`${err.message}: job ${jobId} is ${await hr.queue.getJobState(jobId)}`);
     },
   );
-  const hash = await redis.hgetall(queue.toKey(jobId));
+  const hash = await hr.redis.hgetall(hr.queue.toKey(jobId));
   return { attempts: Number(hash.atm ?? hash.attemptsMade ?? 0), reason: hash.failedReason ?? '' };
 }
 
@@ -58,7 +53,7 @@ describe('a queued HR event whose data is not JSON', () => {
 
     // One arriving while the worker runs (fetched as the next job after another) too.
     const good = hrEvent({ personId: 'after-bad', lastDay: '2031-05-02' });
-    await queue.add(String(good.type), good);
+    await hr.queue.add(String(good.type), good);
     await addRaw('raw-second', '{"eventId": "half-written", ');
     const second = await failedOnce('raw-second');
     expect(second.attempts).toBe(1);
@@ -73,7 +68,7 @@ describe('a queued HR event whose data is not JSON', () => {
     expect(newest!.issues[0]!.message).toMatch(/not JSON/);
 
     // Stored back as JSON: readers such as the dashboard can list the failed jobs.
-    const failed = await queue.getJobs(['failed']);
+    const failed = await hr.queue.getJobs(['failed']);
     expect(failed.map((j) => [j.id, j.data])).toEqual(
       expect.arrayContaining([
         ['raw-first', { notJson: 'not json' }],

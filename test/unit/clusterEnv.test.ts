@@ -1,28 +1,22 @@
 /** REDIS_CLUSTER_NODES: exclusive with REDIS_URL, validated, and a hash-tagged prefix on a cluster. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings } from '../../src/config/load.ts';
+import { loadSettings } from '../../src/config/load.ts';
+import { configErrors } from '../helpers/config.ts';
 import { clusterSeeds, clusterUrl } from '../../src/queues/connection.ts';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadSettings(env);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).lines;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('Redis Cluster environment', () => {
   it('refuses REDIS_URL and REDIS_CLUSTER_NODES together with one line', () => {
-    const lines = problems({ REDIS_URL: 'redis://127.0.0.1:6379/0', REDIS_CLUSTER_NODES: '127.0.0.1:7000' });
+    const lines = configErrors({
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      REDIS_CLUSTER_NODES: '127.0.0.1:7000',
+    });
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^REDIS_CLUSTER_NODES: .*REDIS_URL.*not both/);
   });
 
   it('refuses seeds that are not host:port', () => {
-    expect(problems({ REDIS_CLUSTER_NODES: '127.0.0.1' })[0]).toMatch(/^REDIS_CLUSTER_NODES: expected/);
-    expect(problems({ REDIS_CLUSTER_NODES: 'a:1,,b:2' })[0]).toMatch(/^REDIS_CLUSTER_NODES/);
+    expect(configErrors({ REDIS_CLUSTER_NODES: '127.0.0.1' })[0]).toMatch(/^REDIS_CLUSTER_NODES: expected/);
+    expect(configErrors({ REDIS_CLUSTER_NODES: 'a:1,,b:2' })[0]).toMatch(/^REDIS_CLUSTER_NODES/);
   });
 
   it('hash-tags the prefix on a cluster, keeps an already tagged one, leaves a single Redis alone', () => {

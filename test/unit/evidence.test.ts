@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvidence } from '../../src/domain/evidence.ts';
+import { buildEvidence, type EvidenceInput } from '../../src/domain/evidence.ts';
 import { evidenceMarkdown } from '../../src/domain/evidenceMarkdown.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 
@@ -60,15 +60,20 @@ const effects = {
   'c1.verify|directory': { state: 'done', data: { drift: false } },
 };
 
+/** The report on `record` with this file's effects and audit trail, an intact chain of 3, on Dec 6; `over` changes any input. */
+const evidenceOf = (record: PersonRecord, over: Partial<EvidenceInput> = {}) =>
+  buildEvidence({
+    record,
+    effects,
+    audit,
+    chain: { ok: true, entries: 3 },
+    now: new Date('2026-12-06T00:00:00Z'),
+    ...over,
+  });
+
 describe('evidence report', () => {
   it('shows planned vs done, lag, removals, and passes the controls when revoked in time', () => {
-    const r = buildEvidence({
-      record: base,
-      effects,
-      audit,
-      chain: { ok: true, entries: 3 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(base);
     const revoke = r.milestones.find((m) => m.name === 'revoke')!;
     expect(revoke).toMatchObject({ firstPlannedAt: '2026-12-12T01:00:00Z', lagSeconds: 3 });
     expect(r.plans.map((p) => p.eventId)).toEqual(['wd-1', 'wd-2']);
@@ -136,13 +141,7 @@ describe('evidence report', () => {
         { name: 'verify', dueAt: '2026-12-05T02:00:00Z', state: 'done', doneAt: '2026-12-05T02:00:01Z' },
       ],
     };
-    const r = buildEvidence({
-      record,
-      effects,
-      audit,
-      chain: { ok: true, entries: 3 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(record);
     const revoke = r.milestones.find((m) => m.name === 'revoke')!;
     expect(revoke).toMatchObject({ early: true, lagSeconds: -18 * 86_400 });
     expect(r.milestones.find((m) => m.name === 'verify')).not.toHaveProperty('early');
@@ -163,13 +162,7 @@ describe('evidence report', () => {
         { name: 'revoke', dueAt: '2026-12-05T01:00:00Z', state: 'done', doneAt: '2026-12-05T00:59:59.800Z' },
       ],
     };
-    const r = buildEvidence({
-      record,
-      effects,
-      audit,
-      chain: { ok: true, entries: 3 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(record);
     expect(r.milestones[0]).toMatchObject({ early: true, lagSeconds: -1 });
     expect(r.controls.map((c) => c.result)).toEqual(['fail', 'fail', 'fail']);
   });
@@ -183,13 +176,7 @@ describe('evidence report', () => {
         { name: 'verify', dueAt: '2026-12-05T02:00:00Z', state: 'done', doneAt: '2026-12-05T01:10:00Z' },
       ],
     };
-    const r = buildEvidence({
-      record,
-      effects,
-      audit,
-      chain: { ok: true, entries: 3 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(record);
     expect(r.controls.map((c) => c.result)).toEqual(['fail', 'pass', 'pass']);
     expect(r.controls[0]!.detail).toContain('verify took effect EARLY');
   });
@@ -205,13 +192,7 @@ describe('evidence report', () => {
         details: { milestone: 'revoke', dueAt: '2026-12-05T01:00:00Z', earlyMs: 777_600_000 },
       },
     ];
-    const r = buildEvidence({
-      record: base,
-      effects,
-      audit: withEarlyRun,
-      chain: { ok: true, entries: 4 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(base, { audit: withEarlyRun, chain: { ok: true, entries: 4 } });
     const revoke = r.milestones.find((m) => m.name === 'revoke')!;
     expect(revoke).toMatchObject({ earlyRunsPutBack: 1, lagSeconds: 3 });
     expect(revoke).not.toHaveProperty('early');
@@ -234,13 +215,7 @@ describe('evidence report', () => {
         base.milestones[2]!,
       ],
     };
-    const r = buildEvidence({
-      record,
-      effects,
-      audit,
-      chain: { ok: true, entries: 3 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(record);
     const revoke = r.milestones.find((m) => m.name === 'revoke')!;
     expect(revoke).toMatchObject({ actionableAt: '2026-12-05T03:00:00Z', lagSeconds: 7202 });
     expect(revoke).not.toHaveProperty('early');
@@ -263,13 +238,10 @@ describe('evidence report', () => {
         endsAt: '2026-12-05T01:00:00Z',
       },
     };
-    const r = buildEvidence({
-      record: { ...base, planVersion: 3 },
-      effects,
-      audit: [audit[0]!, audit[1]!, replanned, { ...audit[2]!, seq: 4 }],
-      chain: { ok: true, entries: 4 },
-      now: new Date('2026-12-06T00:00:00Z'),
-    });
+    const r = evidenceOf(
+      { ...base, planVersion: 3 },
+      { audit: [audit[0]!, audit[1]!, replanned, { ...audit[2]!, seq: 4 }], chain: { ok: true, entries: 4 } },
+    );
     expect(r.plans.map((p) => [p.planVersion, p.eventType, p.eventId])).toEqual([
       [1, 'contract.ending', 'wd-1'],
       [2, 'contract.ending', 'wd-2'],

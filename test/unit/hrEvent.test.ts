@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings } from '../../src/config/load.ts';
+import { loadSettings } from '../../src/config/load.ts';
+import { configErrors } from '../helpers/config.ts';
 import { hrEventSchema } from '../../src/domain/hrEvent.ts';
 import { toIssues } from '../../src/domain/zodIssues.ts';
 import { sha256Hex } from '../../src/http/auth.ts';
@@ -201,15 +202,6 @@ describe('config errors', () => {
     writeFileSync(path, content);
     return path;
   }
-  function errorLines(env: Record<string, string>): string[] {
-    try {
-      loadSettings(env);
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      return (err as ConfigError).lines;
-    }
-    throw new Error('expected a ConfigError');
-  }
 
   it('a bad config file gives one line per problem, naming the field', () => {
     const path = configFile(
@@ -221,7 +213,7 @@ describe('config errors', () => {
         protectedTarget: ['account:@vip-*'],
       }),
     );
-    const lines = errorLines({ LASTDAY_CONFIG: path });
+    const lines = configErrors({ LASTDAY_CONFIG: path });
     expect(lines).toContain('policy.reduce.contractorBusinessDays: expected a number');
     const expectedFields = [
       'policy.reduce.contractorBusinessDays',
@@ -243,7 +235,7 @@ describe('config errors', () => {
     for (const line of lines) expect(line).toMatch(/^[\w.]+: /);
     // A missing required field says so, whatever message its schema carries.
     const scim = configFile('scim.json', JSON.stringify({ connectors: [{ type: 'scim', name: 'okta' }] }));
-    expect(errorLines({ LASTDAY_CONFIG: scim })).toEqual([
+    expect(configErrors({ LASTDAY_CONFIG: scim })).toEqual([
       'connectors.0.baseUrl: required',
       'connectors.0.tokenEnv: required',
     ]);
@@ -252,7 +244,11 @@ describe('config errors', () => {
 
   it('environment problems are reported with the config problems', () => {
     const path = configFile('bad2.json', JSON.stringify({ policy: { verifyAfterMinutes: 'soon' } }));
-    const lines = errorLines({ LASTDAY_CONFIG: path, PORT: 'eighty', LASTDAY_HR_WEBHOOK_SECRET: 'hunter2' });
+    const lines = configErrors({
+      LASTDAY_CONFIG: path,
+      PORT: 'eighty',
+      LASTDAY_HR_WEBHOOK_SECRET: 'hunter2',
+    });
     expect(lines).toEqual(
       expect.arrayContaining([
         'PORT: expected a number',
@@ -266,10 +262,10 @@ describe('config errors', () => {
   });
 
   it('an unreadable or malformed file is one line naming LASTDAY_CONFIG', () => {
-    expect(errorLines({ LASTDAY_CONFIG: join(dir, 'missing.json') })).toEqual([
+    expect(configErrors({ LASTDAY_CONFIG: join(dir, 'missing.json') })).toEqual([
       expect.stringMatching(/^LASTDAY_CONFIG: cannot read .*missing\.json/),
     ]);
-    expect(errorLines({ LASTDAY_CONFIG: configFile('broken.json', '{"policy": ') })).toEqual([
+    expect(configErrors({ LASTDAY_CONFIG: configFile('broken.json', '{"policy": ') })).toEqual([
       expect.stringMatching(/^LASTDAY_CONFIG: /),
     ]);
   });

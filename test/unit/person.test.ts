@@ -2,12 +2,8 @@
  * The person state machine (applyHrEvent), with a pinned `now`: idempotency,
  * ordering, replans, cancellations and terminations (contract section 3).
  */
-import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
-import type { MilestoneName } from '../../src/domain/milestone.ts';
 import {
-  type ApplyResult,
   applyHrEvent,
   handledEvent,
   noteHandled,
@@ -17,38 +13,7 @@ import {
   statusOf,
 } from '../../src/domain/person.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
-import { type EventOverrides, hrEvent } from '../helpers/events.ts';
-
-const T0 = '2026-11-20T15:00:00Z';
-
-function ev(o: EventOverrides = {}): HrEvent {
-  return hrEventSchema.parse(hrEvent({ personId: 'c-1042', occurredAt: T0, ...o }));
-}
-
-function at(iso: string): DateTime {
-  return DateTime.fromISO(iso, { zone: 'utc' });
-}
-
-function applied(result: ApplyResult) {
-  if (result.outcome !== 'applied')
-    throw new Error(`expected applied, got ${result.outcome}: ${result.reason}`);
-  return result;
-}
-
-/** A plan for c-1042 (LA contractor, lastDay Fri 2026-12-04), as first applied on 2026-11-20. */
-function planned(): PersonRecord {
-  return applied(applyHrEvent(undefined, ev({ eventId: 'first' }), defaultPolicy, at(T0))).record;
-}
-
-/** What the milestone worker does: marks milestones done at their due time. */
-function markDone(record: PersonRecord, names: MilestoneName[]): PersonRecord {
-  return {
-    ...record,
-    milestones: record.milestones.map((m) =>
-      names.includes(m.name) ? { ...m, state: 'done', doneAt: m.dueAt } : m,
-    ),
-  };
-}
+import { applied, applyAt, at, ev, markDone, planned, T0 } from '../helpers/plan.ts';
 
 function byName(record: PersonRecord) {
   return Object.fromEntries(record.milestones.map((m) => [m.name, m]));
@@ -109,9 +74,7 @@ describe('idempotency and ordering', () => {
   });
 
   it('an event handled before, not the newest, is a duplicate while the record names it', () => {
-    const record = applied(
-      applyHrEvent(planned(), ev({ eventId: 'second', lastDay: '2026-12-11' }), defaultPolicy, at(T0)),
-    ).record;
+    const record = applyAt(planned(), ev({ eventId: 'second', lastDay: '2026-12-11' }), T0);
     expect(record.recentEvents).toEqual(['first', 'second']);
     expect(handledEvent(record, 'first')).toBe(true);
     expect(handledEvent(record, 'other')).toBe(false);
@@ -336,14 +299,11 @@ describe('offboarding.cancelled', () => {
   });
 
   it('a new contract.ending after a cancellation starts a fresh plan in a new cycle', () => {
-    const cancelled = applied(
-      applyHrEvent(
-        markDone(planned(), ['notice', 'reduce']),
-        ev({ eventId: 'cancel', type: 'offboarding.cancelled', occurredAt: '2026-12-02T23:00:00Z' }),
-        defaultPolicy,
-        at('2026-12-03T00:00:00Z'),
-      ),
-    ).record;
+    const cancelled = applyAt(
+      markDone(planned(), ['notice', 'reduce']),
+      ev({ eventId: 'cancel', type: 'offboarding.cancelled', occurredAt: '2026-12-02T23:00:00Z' }),
+      '2026-12-03T00:00:00Z',
+    );
     const again = applied(
       applyHrEvent(
         cancelled,
@@ -431,7 +391,7 @@ describe('actionableAt: when lastday could first act (late HR events)', () => {
   it('planned after its instant: actionable when the plan was saved, shown in the view', () => {
     // Applied on 2026-12-03 18:00Z: notice and reduce are past due, the rest ahead.
     const now = '2026-12-03T18:00:00Z';
-    const record = applied(applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at(now))).record;
+    const record = applyAt(undefined, ev({ eventId: 'late' }), now);
     const m = byName(record);
     expect(m.notice).toMatchObject({ dueAt: PLAN_DEC_4.notice, actionableAt: now, state: 'scheduled' });
     expect(m.reduce).toMatchObject({ dueAt: PLAN_DEC_4.reduce, actionableAt: now, state: 'scheduled' });
@@ -446,14 +406,11 @@ describe('actionableAt: when lastday could first act (late HR events)', () => {
     // First plan for Dec 4 on Nov 20, notice done on Nov 27; on Dec 1 HR says the
     // last day was Nov 27. The rest were not due under the old plan.
     const replanAt = '2026-12-01T12:00:00Z';
-    const next = applied(
-      applyHrEvent(
-        markDone(planned(), ['notice']),
-        ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
-        defaultPolicy,
-        at(replanAt),
-      ),
-    ).record;
+    const next = applyAt(
+      markDone(planned(), ['notice']),
+      ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
+      replanAt,
+    );
     expect(byName(next).notice).toMatchObject({ state: 'done', dueAt: PLAN_DEC_4.notice });
     expect(byName(next).notice!.actionableAt).toBeUndefined();
     for (const m of next.milestones.filter((x) => x.name !== 'notice')) {
@@ -465,31 +422,23 @@ describe('actionableAt: when lastday could first act (late HR events)', () => {
   it('a past-due milestone lastday had not run yet keeps being measured from when it became due', () => {
     // Workers were down: notice (Nov 27 17:00Z) is still open on Dec 1, when HR
     // moves the last day a week earlier. lastday was already late on it.
-    const next = applied(
-      applyHrEvent(
-        planned(),
-        ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
-        defaultPolicy,
-        at('2026-12-01T12:00:00Z'),
-      ),
-    ).record;
+    const next = applyAt(
+      planned(),
+      ev({ eventId: 'earlier', lastDay: '2026-11-27', occurredAt: '2026-12-01T11:00:00Z' }),
+      '2026-12-01T12:00:00Z',
+    );
     expect(byName(next).notice).toMatchObject({ state: 'scheduled', actionableAt: PLAN_DEC_4.notice });
   });
 
   it('a replan keeps the earlier moment of a milestone that was already actionable', () => {
     // Planned late on Dec 3 (notice, reduce actionable then); a new event on Dec 3
     // 20:00Z moves the end time but not the past-due ones' actionability.
-    const first = applied(
-      applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at('2026-12-03T18:00:00Z')),
-    ).record;
-    const next = applied(
-      applyHrEvent(
-        first,
-        ev({ eventId: 'later-end', endTime: '18:00', occurredAt: '2026-12-03T19:00:00Z' }),
-        defaultPolicy,
-        at('2026-12-03T20:00:00Z'),
-      ),
-    ).record;
+    const first = applyAt(undefined, ev({ eventId: 'late' }), '2026-12-03T18:00:00Z');
+    const next = applyAt(
+      first,
+      ev({ eventId: 'later-end', endTime: '18:00', occurredAt: '2026-12-03T19:00:00Z' }),
+      '2026-12-03T20:00:00Z',
+    );
     expect(byName(next).reduce).toMatchObject({
       dueAt: PLAN_DEC_4.reduce,
       actionableAt: '2026-12-03T18:00:00Z',
@@ -498,39 +447,24 @@ describe('actionableAt: when lastday could first act (late HR events)', () => {
   });
 
   it('a milestone moved back into the future is actionable at its instant again', () => {
-    const late = applied(
-      applyHrEvent(undefined, ev({ eventId: 'late' }), defaultPolicy, at('2026-12-03T18:00:00Z')),
-    ).record;
-    const extended = applied(
-      applyHrEvent(
-        late,
-        ev({ eventId: 'extended', lastDay: '2026-12-18', occurredAt: '2026-12-03T19:00:00Z' }),
-        defaultPolicy,
-        at('2026-12-03T20:00:00Z'),
-      ),
-    ).record;
+    const late = applyAt(undefined, ev({ eventId: 'late' }), '2026-12-03T18:00:00Z');
+    const extended = applyAt(
+      late,
+      ev({ eventId: 'extended', lastDay: '2026-12-18', occurredAt: '2026-12-03T19:00:00Z' }),
+      '2026-12-03T20:00:00Z',
+    );
     expect(extended.milestones.every((m) => m.actionableAt === undefined)).toBe(true);
   });
 
   it('a termination effective in the past is actionable when applied; one effective now is not late', () => {
-    const applyAt = '2026-12-10T12:00:00Z';
-    const past = applied(
-      applyHrEvent(
-        undefined,
-        ev({ eventId: 'fired-late', type: 'contract.terminated', effectiveAt: '2026-12-01T09:00:00Z' }),
-        defaultPolicy,
-        at(applyAt),
-      ),
-    ).record;
-    expect(byName(past).revoke).toMatchObject({ dueAt: '2026-12-01T09:00:00Z', actionableAt: applyAt });
-    const now = applied(
-      applyHrEvent(
-        undefined,
-        ev({ eventId: 'fired-now', type: 'contract.terminated' }),
-        defaultPolicy,
-        at(applyAt),
-      ),
-    ).record;
+    const when = '2026-12-10T12:00:00Z';
+    const past = applyAt(
+      undefined,
+      ev({ eventId: 'fired-late', type: 'contract.terminated', effectiveAt: '2026-12-01T09:00:00Z' }),
+      when,
+    );
+    expect(byName(past).revoke).toMatchObject({ dueAt: '2026-12-01T09:00:00Z', actionableAt: when });
+    const now = applyAt(undefined, ev({ eventId: 'fired-now', type: 'contract.terminated' }), when);
     expect(now.milestones.every((m) => m.actionableAt === undefined)).toBe(true);
   });
 });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { loadCalendar, withCalendars } from '../../src/config/holidays.ts';
-import { ConfigError, loadSettings, parseConfig } from '../../src/config/load.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { configErrors } from '../helpers/config.ts';
 import { type HrEvent, hrEventJsonSchema, hrEventSchema } from '../../src/domain/hrEvent.ts';
 import { applyHrEvent, personView } from '../../src/domain/person.ts';
 import { type Policy, policySchema } from '../../src/domain/policy.ts';
@@ -326,13 +327,7 @@ describe('config errors name the field', () => {
   function errorLines(config: unknown): string[] {
     const path = join(dir, `c-${Math.random()}.json`);
     writeFileSync(path, JSON.stringify(config));
-    try {
-      loadSettings({ LASTDAY_CONFIG: path });
-    } catch (err) {
-      expect(err).toBeInstanceOf(ConfigError);
-      return (err as ConfigError).lines;
-    }
-    throw new Error('expected a ConfigError');
+    return configErrors({ LASTDAY_CONFIG: path });
   }
 
   it('unknown calendars, bad scopes and fields a scope may not set', () => {

@@ -3,18 +3,10 @@
  * `now`: who may be reinstated and until when, what the record becomes, and
  * what a later HR event does to a reinstated person (a new cycle).
  */
-import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { guardStatus } from '../../src/domain/action.ts';
-import { type HrEvent, hrEventSchema } from '../../src/domain/hrEvent.ts';
 import type { MilestoneName } from '../../src/domain/milestone.ts';
-import {
-  type ApplyResult,
-  applyHrEvent,
-  type PersonRecord,
-  personView,
-  statusOf,
-} from '../../src/domain/person.ts';
+import { applyHrEvent, type PersonRecord, personView, statusOf } from '../../src/domain/person.ts';
 import { defaultPolicy } from '../../src/domain/policy.ts';
 import {
   auditPersonOf,
@@ -24,30 +16,13 @@ import {
   reinstateTarget,
   REINSTATE_KIND,
 } from '../../src/domain/reinstatement.ts';
-import { type EventOverrides, hrEvent } from '../helpers/events.ts';
+import { applied, applyAt, at, ev, markDone, planned } from '../helpers/plan.ts';
 
-const T0 = '2026-11-20T15:00:00Z';
 /** revoke of the Dec 4 plan (see person.test.ts). */
 const REVOKE = '2026-12-05T01:00:00Z';
 
-const ev = (o: EventOverrides = {}): HrEvent =>
-  hrEventSchema.parse(hrEvent({ personId: 'c-1042', occurredAt: T0, ...o }));
-const at = (iso: string) => DateTime.fromISO(iso, { zone: 'utc' });
-
-function applied(result: ApplyResult) {
-  if (result.outcome !== 'applied') throw new Error(`expected applied, got ${result.outcome}`);
-  return result;
-}
-
-function revoked(done: MilestoneName[] = ['notice', 'reduce', 'freeze', 'revoke']): PersonRecord {
-  const record = applied(applyHrEvent(undefined, ev({ eventId: 'first' }), defaultPolicy, at(T0))).record;
-  return {
-    ...record,
-    milestones: record.milestones.map((m) =>
-      done.includes(m.name) ? { ...m, state: 'done', doneAt: m.dueAt } : m,
-    ),
-  };
-}
+const revoked = (done: MilestoneName[] = ['notice', 'reduce', 'freeze', 'revoke']) =>
+  markDone(planned(), done);
 
 const ALL: MilestoneName[] = ['notice', 'reduce', 'freeze', 'revoke', 'verify'];
 
@@ -87,14 +62,11 @@ describe('checkReinstatable', () => {
   });
 
   it('allows a revoked person whose departure was then called off (reinstatement_required)', () => {
-    const cancelled = applied(
-      applyHrEvent(
-        revoked(),
-        ev({ eventId: 'cancel', type: 'offboarding.cancelled', occurredAt: '2026-12-05T01:05:00Z' }),
-        defaultPolicy,
-        at('2026-12-05T01:06:00Z'),
-      ),
-    ).record;
+    const cancelled = applyAt(
+      revoked(),
+      ev({ eventId: 'cancel', type: 'offboarding.cancelled', occurredAt: '2026-12-05T01:05:00Z' }),
+      '2026-12-05T01:06:00Z',
+    );
     expect(cancelled.reinstatementRequired).toBe(true);
     expect(checkReinstatable(cancelled, 30, new Date('2026-12-06T00:00:00Z')).ok).toBe(true);
     const back = reinstate(cancelled);
@@ -169,14 +141,11 @@ describe('the reinstated record', () => {
 
 describe('an extension that came after the revoke', () => {
   it('is planned afresh at reinstatement, in a new cycle, and the status moves on with it', () => {
-    const extended = applied(
-      applyHrEvent(
-        revoked(ALL),
-        ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
-        defaultPolicy,
-        at('2026-12-05T01:06:00Z'),
-      ),
-    ).record;
+    const extended = applyAt(
+      revoked(ALL),
+      ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
+      '2026-12-05T01:06:00Z',
+    );
     expect(extended.reinstatementRequired).toBe(true);
     expect(extended.milestones.some((m) => m.state === 'scheduled')).toBe(false);
     const back = reinstate(extended, '2026-12-06T10:00:00Z');
@@ -198,27 +167,21 @@ describe('an extension that came after the revoke', () => {
     };
     expect(statusOf(reduced)).toBe('reduced');
     // A later HR event merges into that plan (same cycle), it does not start another.
-    const moved = applied(
-      applyHrEvent(
-        back,
-        ev({ eventId: 'moved', lastDay: '2026-12-23', occurredAt: '2026-12-07T10:00:00Z' }),
-        defaultPolicy,
-        at('2026-12-07T10:00:00Z'),
-      ),
-    ).record;
+    const moved = applyAt(
+      back,
+      ev({ eventId: 'moved', lastDay: '2026-12-23', occurredAt: '2026-12-07T10:00:00Z' }),
+      '2026-12-07T10:00:00Z',
+    );
     expect(moved.cycle).toBe(back.cycle);
     expect(statusOf(moved)).toBe('scheduled');
   });
 
   it('a cancellation of that new plan cancels it', () => {
-    const extended = applied(
-      applyHrEvent(
-        revoked(ALL),
-        ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
-        defaultPolicy,
-        at('2026-12-05T01:06:00Z'),
-      ),
-    ).record;
+    const extended = applyAt(
+      revoked(ALL),
+      ev({ eventId: 'later', lastDay: '2026-12-18', occurredAt: '2026-12-05T01:05:00Z' }),
+      '2026-12-05T01:06:00Z',
+    );
     const back = reinstate(extended, '2026-12-06T10:00:00Z');
     const cancelled = applied(
       applyHrEvent(

@@ -4,7 +4,7 @@
  * the same stores the API reads (people, effects, audit) and the same
  * evidence builder as GET /v1/people/:id/evidence.
  */
-import { getPeople, peopleIdsEndingBetween } from '../../app/partitioned.ts';
+import { peopleIdsEndingBetween } from '../../app/partitioned.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { holdSummary } from '../../domain/evidence.ts';
 import { loadEvidence } from '../../store/evidence.ts';
@@ -49,17 +49,18 @@ export function peopleRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
         const ids = await peopleIdsEndingBetween(ctx, nowMs, nowMs + days * DAY_MS, WINDOW_CAP);
         const filtered = Boolean(filters.status || filters.employment || filters.policy || filters.q);
         // Unfiltered, the sorted set already gives the order and the count: read one page of
-        // records only. A filter has to look at every record of the window.
+        // records only. A filter has to look at every record of the window. The global
+        // people store reads each record from its person's partition.
         let views: ReturnType<typeof personView>[] = [];
         let total = ids.length;
         const pageCount = () => Math.max(1, Math.ceil(total / UPCOMING_PAGE_SIZE));
         let pageNo = clamp(Number(q.page ?? 1) || 1, 1, pageCount());
         if (!filtered) {
           const slice = ids.slice((pageNo - 1) * UPCOMING_PAGE_SIZE, pageNo * UPCOMING_PAGE_SIZE);
-          views = (await getPeople(ctx, slice)).filter((r) => r.endsAt !== null).map(personView);
+          views = (await ctx.people.getMany(slice)).filter((r) => r.endsAt !== null).map(personView);
         } else {
           for (let i = 0; i < ids.length; i += READ_BATCH) {
-            for (const record of await getPeople(ctx, ids.slice(i, i + READ_BATCH))) {
+            for (const record of await ctx.people.getMany(ids.slice(i, i + READ_BATCH))) {
               if (record.endsAt === null) continue;
               const view = personView(record);
               if (filters.status && view.status !== filters.status) continue;
