@@ -12,18 +12,43 @@
 // `LASTDAY_BENCH_SOURCES=1` runs the sources through tsx instead (to compare).
 // A first argument naming a `.ts` file runs that bench script instead of the
 // cases, the same way: `node bin/bench.js bench/profileIngest.ts 4000`.
+//
+// The bench process runs with the node flags `npm start` runs lastday with
+// (package.json `scripts.start`, the image's ENTRYPOINT has the same): the
+// workers under test live in this process, beside the baselines, which get
+// the same flags. Started without them, it starts itself again with them.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, isFresh } from './build.js';
 
-if (process.env.LASTDAY_BENCH_SOURCES !== '1') {
-  if (!isFresh()) await build();
-  // Registered before tsx's hooks, so it runs after them: tsx resolves the
-  // `.ts` specifier, this maps the file it found to its compiled twin.
-  register('./benchDistHook.js', import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const words = pkg.scripts.start.trim().split(/\s+/);
+const startFlags = words.slice(words.indexOf('node') + 1, words.indexOf('bin/lastday.js'));
+const missing = startFlags.filter((f) => !process.execArgv.includes(f));
+if (missing.length > 0) {
+  const child = spawn(
+    process.execPath,
+    [...missing, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  await runBench();
 }
-const { register: registerTsx } = await import('tsx/esm/api');
-registerTsx();
-const script = process.argv[2]?.endsWith('.ts') ? process.argv.splice(2, 1)[0] : undefined;
-await import(script ? pathToFileURL(resolve(script)).href : '../bench/run.ts');
+
+async function runBench() {
+  if (process.env.LASTDAY_BENCH_SOURCES !== '1') {
+    if (!isFresh()) await build();
+    // Registered before tsx's hooks, so it runs after them: tsx resolves the
+    // `.ts` specifier, this maps the file it found to its compiled twin.
+    register('./benchDistHook.js', import.meta.url);
+  }
+  const { register: registerTsx } = await import('tsx/esm/api');
+  registerTsx();
+  const script = process.argv[2]?.endsWith('.ts') ? process.argv.splice(2, 1)[0] : undefined;
+  await import(script ? pathToFileURL(resolve(script)).href : '../bench/run.ts');
+}

@@ -7,7 +7,9 @@
  * connector, so a second run of the same job does nothing twice.
  */
 import { DelayedError, type Job } from 'bullmq';
-import { decideDue, decisionNow } from '../src/domain/duePrefix.ts';
+import { setImmediate as yieldTurn, setTimeout as sleep } from 'node:timers/promises';
+import { waitsForInstant } from '../src/domain/armLead.ts';
+import { decideDue, type DueDecision, decisionNow } from '../src/domain/duePrefix.ts';
 import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
 import {
   failureVerdict,
@@ -170,6 +172,7 @@ export async function runMilestoneJob(
     return skip;
   }
   const target = record!.milestones.find((m) => m.name === data.milestone)!;
+  const readAtMs = performance.now();
 
   // Nothing takes effect before its own instant. Before this job's milestone is
   // due the job does nothing but go back (the processor re-delays and audits
@@ -182,9 +185,14 @@ export async function runMilestoneJob(
   // milestone is due every earlier one is too.
   // A failure does not block the rest: each milestone keeps retrying in its own
   // job; only this job's own milestone fails this job.
-  const workerNowMs = ctx.now().getTime();
-  const nowMs = decisionNow(workerNowMs, referenceNowMs);
-  const decision = decideDue(record!.milestones, target, nowMs);
+  // A job delivered the arm lead ahead (src/domain/armLead.ts) waits here for
+  // its instant, holding the lock, with the person and the revoke reads in hand.
+  const { decision, nowMs, workerNowMs, ...clocks } = await decideAtInstant(
+    ctx,
+    record!.milestones,
+    target,
+    referenceNowMs === undefined ? undefined : { referenceNowMs, readAtMs },
+  );
   if (decision.kind === 'early') {
     return {
       outcome: 'early',
@@ -192,7 +200,7 @@ export async function runMilestoneJob(
       dueAt: decision.dueAt,
       nowMs,
       workerNowMs,
-      ...(referenceNowMs !== undefined ? { referenceNowMs } : {}),
+      ...clocks,
       earlyMs: decision.earlyMs,
     };
   }
@@ -257,6 +265,50 @@ export async function runMilestoneJob(
   return { outcome: 'done', ran };
 }
 
+interface TimedDecision {
+  decision: DueDecision;
+  nowMs: number;
+  workerNowMs: number;
+  referenceNowMs?: number;
+}
+
+/**
+ * Decides on `target` (decideDue) and, while it is early by no more than the
+ * arm lead allows (waitsForInstant), sleeps until its instant and decides again.
+ * The reference clock, read once with the person at `readAtMs`
+ * (performance.now()), is carried forward by the monotonic time since, never
+ * more: the decision stays no later-clocked than the reference. A wait that
+ * brings the instant no nearer (an injected clock that stands still) ends it:
+ * the job is then an early run, as without the lead.
+ */
+async function decideAtInstant(
+  ctx: Pick<MilestonePorts, 'now'>,
+  milestones: PersonRecord['milestones'],
+  target: Milestone,
+  reference?: { referenceNowMs: number; readAtMs: number },
+): Promise<TimedDecision> {
+  const decide = (): TimedDecision => {
+    const workerNowMs = ctx.now().getTime();
+    const referenceNowMs =
+      reference && reference.referenceNowMs + Math.floor(performance.now() - reference.readAtMs);
+    const nowMs = decisionNow(workerNowMs, referenceNowMs);
+    return {
+      decision: decideDue(milestones, target, nowMs),
+      nowMs,
+      workerNowMs,
+      ...(referenceNowMs !== undefined ? { referenceNowMs } : {}),
+    };
+  };
+  let decided = decide();
+  while (decided.decision.kind === 'early' && waitsForInstant(decided.decision.earlyMs)) {
+    const earlyMs = decided.decision.earlyMs;
+    await sleep(earlyMs);
+    decided = decide();
+    if (decided.decision.kind === 'early' && decided.decision.earlyMs >= earlyMs) break;
+  }
+  return decided;
+}
+
 /** Adds the jobs the saved plan wants now (src/domain/milestoneJobs.ts); idempotent. */
 async function scheduleNext(ctx: MilestonePorts, record: PersonRecord): Promise<void> {
   await scheduleMilestones(ctx.queues.milestones, record, ctx.now().getTime(), horizonMs(ctx.settings));
@@ -284,6 +336,12 @@ async function runOne(
     await recordFailure(ctx, personId, milestone, err);
     throw err;
   }
+  // The effects are done; the bookkeeping (hand-over, save, audit) waits one
+  // turn of the event loop, so the writes of other people due at the same
+  // instant, whose replies or timers are already here, go first: disable
+  // everyone, then tidy. Nothing is lost meanwhile: the effect is recorded
+  // (idempotent per connector) and this job still holds the lock.
+  await yieldTurn();
   afterEffects?.();
   const now = ctx.now();
   const { lateMs, hrLateMs } = lateness(milestone, now.getTime());

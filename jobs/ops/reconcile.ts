@@ -139,9 +139,7 @@ export async function horizonPass(
     if (ids.length === 0) break;
     const records = await ctx.people.getMany(ids);
     const wanted = records.flatMap((record) =>
-      milestonesWithJobs(record, nowMs, horizon).map((m) =>
-        milestoneJob(record, m.name, Math.max(0, Date.parse(m.dueAt) - nowMs)),
-      ),
+      milestonesWithJobs(record, nowMs, horizon).map((m) => milestoneJob(record, m, nowMs)),
     );
     const exists = await ctx.milestoneJobsExist(wanted.map((j) => j.opts.jobId));
     const missing = wanted.filter((_, i) => !exists[i]);

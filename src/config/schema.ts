@@ -163,12 +163,14 @@ export const configSchema = z
       .object({
         /**
          * Milestone jobs processed at once per process (per partition). A job
-         * mostly waits on Redis or a connector (each connector keeps its own
-         * limit), so slots, not CPU, bounded a burst of people due at one
-         * instant: at 50, 400 revokes due together waited ~70 ms per slot turn
-         * before starting (bench/profileOnTime.ts, docs/benchmarks.md).
+         * is delivered the arm lead (1 s) before its instant and waits for it
+         * holding a slot (src/domain/armLead.ts), and otherwise mostly waits on
+         * Redis or a connector (each connector keeps its own limit): slots, not
+         * CPU, bound a burst of people due at one instant. At 200, 400 revokes
+         * due in one second could not all be armed and p99 lateness was 876 ms;
+         * at 2,000, 306 ms (bench, quick; docs/benchmarks.md).
          */
-        milestoneConcurrency: z.number().int().min(1).max(1000).default(200),
+        milestoneConcurrency: z.number().int().min(1).max(10_000).default(2000),
         /** HR events processed at once per process. */
         eventConcurrency: z.number().int().min(1).max(1000).default(20),
         /**

@@ -11,6 +11,8 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Settings } from '../config/load.ts';
 import type { RedisClient } from '../store/redisClient.ts';
+import { deliveryDelayMs } from '../domain/armLead.ts';
+import type { Milestone } from '../domain/milestone.ts';
 import { milestonesWithJobs } from '../domain/milestoneJobs.ts';
 import type { PersonRecord } from '../domain/person.ts';
 import { type MilestoneJobData, milestoneJobId } from './names.ts';
@@ -27,18 +29,31 @@ const baseOptions: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
-/** A milestone job as `Queue.add`/`addBulk` take it (id deterministic: adding it twice is a no-op). */
-export function milestoneJob(record: PersonRecord, name: MilestoneJobData['milestone'], delay: number) {
+/**
+ * A milestone job as `Queue.add`/`addBulk` take it (id deterministic: adding it
+ * twice is a no-op), scheduled at `nowMs`: delivered the arm lead before its
+ * milestone's instant (src/domain/armLead.ts), at once when that has passed.
+ */
+export function milestoneJob(
+  record: PersonRecord,
+  milestone: Pick<Milestone, 'name' | 'dueAt'>,
+  nowMs: number,
+) {
+  const { name } = milestone;
   return {
     name,
     data: { personId: record.person.id, version: record.planVersion, milestone: name },
-    opts: { ...baseOptions, jobId: milestoneJobId(record.person.id, record.planVersion, name), delay },
+    opts: {
+      ...baseOptions,
+      jobId: milestoneJobId(record.person.id, record.planVersion, name),
+      delay: deliveryDelayMs(milestone.dueAt, nowMs),
+    },
   };
 }
 
 /**
- * Adds the jobs `record` wants now (milestonesWithJobs), each delayed to its
- * milestone's own instant; returns their ids. Idempotent.
+ * Adds the jobs `record` wants now (milestonesWithJobs), each delivered the
+ * arm lead before its milestone's own instant; returns their ids. Idempotent.
  */
 export async function scheduleMilestones(
   queue: Queue<MilestoneJobData>,
@@ -46,9 +61,7 @@ export async function scheduleMilestones(
   nowMs: number,
   horizonMs: number,
 ): Promise<string[]> {
-  const jobs = milestonesWithJobs(record, nowMs, horizonMs).map((m) =>
-    milestoneJob(record, m.name, Math.max(0, Date.parse(m.dueAt) - nowMs)),
-  );
+  const jobs = milestonesWithJobs(record, nowMs, horizonMs).map((m) => milestoneJob(record, m, nowMs));
   // One `add` per job, not `addBulk`: a person wants one job (two while one
   // fails), and addBulk builds an ioredis pipeline, which copies every BullMQ
   // script command onto it (measured: ~16 % of the worker's CPU while a burst of

@@ -12,6 +12,7 @@ import { runOpsTask } from '../../jobs/ops/tasks.ts';
 import { horizonPass, reconcile } from '../../jobs/ops/reconcile.ts';
 import type { Context } from '../../src/app/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
+import { ARM_LEAD_MS } from '../../src/domain/armLead.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { MILESTONES } from '../../src/domain/milestone.ts';
 import { milestoneJobId } from '../../src/queues/names.ts';
@@ -150,7 +151,7 @@ describe('reconcile under a hash-tagged prefix, on a single Redis', () => {
 });
 
 describe('the horizon pass', () => {
-  it('adds the job of a milestone coming within the horizon, delayed to its exact instant, once', async () => {
+  it('adds the job of a milestone coming within the horizon, delivered the arm lead before its instant, once', async () => {
     let at = T0;
     const c = await testContext(testSettings({ workers: { horizonHours: 48 } }), () => new Date(at));
     try {
@@ -165,7 +166,7 @@ describe('the horizon pass', () => {
       expect(await reconcile(c)).toMatchObject({ horizonAdded: 1, rescheduled: 0, errors: 0 });
       const job = (await c.queues.milestones.getJob(id))!;
       expect(await job.getState()).toBe('delayed');
-      expect(job.opts.delay).toBe(47 * 3_600_000);
+      expect(job.opts.delay).toBe(47 * 3_600_000 - ARM_LEAD_MS);
       expect(await horizonPass(c)).toBe(0);
       expect(await reconcile(c)).toMatchObject({ horizonAdded: 0, rescheduled: 0 });
     } finally {
