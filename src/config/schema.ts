@@ -165,12 +165,14 @@ export const configSchema = z
          * Milestone jobs processed at once per process (per partition). A job
          * is delivered the arm lead (1 s) before its instant and waits for it
          * holding a slot (src/domain/armLead.ts), and otherwise mostly waits on
-         * Redis or a connector (each connector keeps its own limit): slots, not
-         * CPU, bound a burst of people due at one instant. At 200, 400 revokes
-         * due in one second could not all be armed and p99 lateness was 876 ms;
-         * at 2,000, 306 ms (bench, quick; docs/benchmarks.md).
+         * Redis or a connector (each connector keeps its own limit): slots
+         * bound how much of a burst due at one instant is armed in time. Too
+         * many cost CPU (more live jobs, more GC; plain BullMQ too). Bench,
+         * 1,000 revokes due each second for 20 s: p99 1,050 ms at 1,000,
+         * 2,004 ms at 2,000; 400 each second (quick): 876 ms at 200, 270 ms
+         * at 1,000 (docs/benchmarks.md).
          */
-        milestoneConcurrency: z.number().int().min(1).max(10_000).default(2000),
+        milestoneConcurrency: z.number().int().min(1).max(10_000).default(1000),
         /** HR events processed at once per process. */
         eventConcurrency: z.number().int().min(1).max(1000).default(20),
         /**
