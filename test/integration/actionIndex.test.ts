@@ -76,16 +76,18 @@ describe.each([1, 4])('action ids with %i partition(s)', (count) => {
  * A MONITOR connection (what ioredis's monitor() opens), tried again when it
  * loses its start-up race: when the first MONITOR line arrives in the same read
  * as MONITOR's OK (other test files keep this Redis busy), ioredis is not yet in
- * monitoring mode and fails with "Command queue state error". That connection
- * is closed and another opened; nothing is missed, the test marks its own start
- * with a PING after this.
+ * monitoring mode and fails with "Command queue state error", once for every
+ * line of that read. That connection is closed and another opened; nothing is
+ * missed, the test marks its own start with a PING after this.
  */
 async function monitorOf(client: Redis, attempts = 5): Promise<Redis> {
   for (let attempt = 1; ; attempt++) {
     const monitor = client.duplicate({ monitor: true, lazyConnect: false });
     try {
       await new Promise<void>((resolve, reject) => {
-        monitor.once('error', reject);
+        // `on`, not `once`: a lost race fails every line of that read, one
+        // error each; the later ones must not go unhandled.
+        monitor.on('error', reject);
         monitor.once('monitoring', () => resolve());
       });
       return monitor;
