@@ -277,7 +277,7 @@ interface TimedDecision {
  * arm lead allows (waitsForInstant), sleeps until its instant and decides again.
  * The reference clock, read once with the person at `readAtMs`
  * (performance.now()), is carried forward by the monotonic time since, never
- * more: the decision stays no later-clocked than the reference. A wait that
+ * more: it is never taken as further along than it is. A wait that
  * brings the instant no nearer (an injected clock that stands still) ends it:
  * the job is then an early run, as without the lead.
  */
