@@ -182,7 +182,11 @@ describe('SCIM connector in a whole timeline', () => {
     await offboardSoon(rt, personId, 3600);
     // failAfterMinutes is the default 15: only a non-retryable error fails this soon.
     await eventually(async () => (await milestoneState(rt, personId, 'reduce')) === 'failed');
-    const alerts = (await auditOf(rt, personId)).filter((e) => e.type === 'alert.milestone_failed');
+    // The alert is raised after the failure is saved (a write of its own): wait for it too.
+    const alertsOf = async () =>
+      (await auditOf(rt, personId)).filter((e) => e.type === 'alert.milestone_failed');
+    await eventually(async () => (await alertsOf()).length > 0);
+    const alerts = await alertsOf();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.details.connectors).toContainEqual(
       expect.objectContaining({ connector: 'idp', status: 'failed', retryable: false }),
