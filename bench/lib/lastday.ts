@@ -204,30 +204,7 @@ export async function waitForDisabled(
   }
 }
 
-/**
- * Built-in directory users for `ids`, each active with one privileged and one
- * ordinary grant (what a revoke then removes), written 500 at a time.
- */
-export async function putLeavers(ctx: Context, ids: readonly string[]): Promise<void> {
-  const at = new Date().toISOString();
-  for (let i = 0; i < ids.length; i += 500) {
-    await Promise.all(
-      ids.slice(i, i + 500).map((id) =>
-        ctx.directory.put(
-          id,
-          {
-            active: true,
-            grants: [
-              { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
-              { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
-            ],
-          },
-          at,
-        ),
-      ),
-    );
-  }
-}
+export { putLeavers } from '../../test/helpers/leavers.ts';
 
 /**
  * `n` people (`person-<j>`) planned under `ctx`'s policy and written straight

@@ -26,6 +26,7 @@ import { MILESTONES } from '../../src/domain/milestone.ts';
 import type { GuardService } from '../../src/guard/service.ts';
 import { submitHrEvent } from '../../src/queues/intake.ts';
 import { endingSoon, hrEvent } from '../helpers/events.ts';
+import { putLeavers } from '../helpers/leavers.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
 import { ACTION_SECRET, eventually, testContext, testSettings } from '../helpers/lastday.ts';
 import { spawnWorker, type WorkerProcess } from '../helpers/workerProcess.ts';
@@ -74,22 +75,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('a worker killed under load', () => {
   it('leaves every effect done exactly once and nothing stalled', async () => {
     const ids = Array.from({ length: PEOPLE }, (_, i) => `killed/${i}:p`);
-    const at = new Date().toISOString();
-    await Promise.all(
-      ids.map((id) =>
-        ctx.directory.put(
-          id,
-          {
-            active: true,
-            grants: [
-              { id: 'g-admin', system: 'cms', role: 'admin', privileged: true },
-              { id: 'g-read', system: 'cms', role: 'reader', privileged: false },
-            ],
-          },
-          at,
-        ),
-      ),
-    );
+    await putLeavers(ctx, ids);
     // notice/reduce/freeze are past due (run at once); revoke instants spread over
     // the kill phase; verify 3 s after each revoke.
     const deps = { events: ctx.events, queue: ctx.queues.hrEvents, now: () => new Date() };
