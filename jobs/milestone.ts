@@ -17,7 +17,9 @@ import {
   markedDone,
   type NothingToDo,
   nothingToDo,
+  withAlerted,
   withFailure,
+  awaitsAnnouncement,
 } from '../src/domain/milestoneRun.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
 import {
@@ -30,6 +32,7 @@ import {
 } from '../src/effects/connectorEffects.ts';
 import { horizonMs, scheduleMilestones } from '../src/queues/milestones.ts';
 import type { MilestoneJobData } from '../src/queues/names.ts';
+import type { Alert } from '../src/telemetry/alerts.ts';
 import type { JobPorts } from './ports.ts';
 
 export type MilestoneResult = { outcome: 'done'; ran: MilestoneName[] } | NothingToDo | EarlyRun;
@@ -416,6 +419,11 @@ async function effectsOf(
  * Keeps the error on the milestone for ops. Past its deadline (or at once for an
  * error that waiting cannot fix, such as refused credentials) the milestone is
  * marked `failed` and alerted on, once; the job keeps retrying either way.
+ *
+ * The alert cannot be lost to a crash: its audit entry is written in the save
+ * that marks the milestone `failed`, and its announcement (notifier, webhook)
+ * is recorded as `alertedAt` once made. An attempt that finds a `failed`
+ * milestone without it (a crash in between) announces it then.
  */
 async function recordFailure(
   ctx: MilestonePorts,
@@ -436,21 +444,33 @@ async function recordFailure(
     failAfterMinutes: ctx.policy.failAfterMinutes,
     hopeless,
   });
-  await ctx.people.save({
-    ...fresh,
-    milestones: withFailure(fresh.milestones, milestone.name, message, markFailed, now.toISOString()),
-  });
+  const alert: Alert = {
+    kind: 'milestone_failed',
+    message: `${milestone.name} for ${personId} is failing past its deadline: ${message}`,
+    personId,
+    details: {
+      milestone: milestone.name,
+      dueAt: milestone.dueAt,
+      ...(err instanceof EffectFailure ? { connectors: err.outcomes } : {}),
+    },
+  };
+  const saved = await ctx.people.save(
+    {
+      ...fresh,
+      milestones: withFailure(fresh.milestones, milestone.name, message, markFailed, now.toISOString()),
+    },
+    markFailed ? ctx.alerts.entry(alert, now) : undefined,
+  );
   ctx.log.warn({ personId, milestone: milestone.name, err: message }, 'milestone attempt failed; will retry');
-  if (markFailed) {
-    await ctx.alerts.raise({
-      kind: 'milestone_failed',
-      message: `${milestone.name} for ${personId} is failing past its deadline: ${message}`,
-      personId,
-      details: {
-        milestone: milestone.name,
-        dueAt: milestone.dueAt,
-        ...(err instanceof EffectFailure ? { connectors: err.outcomes } : {}),
-      },
-    });
-  }
+  const failed = saved.milestones.find((m) => m.name === milestone.name);
+  if (!awaitsAnnouncement(failed)) return;
+  // The same failure announced again (after a crash) has the same webhook-id.
+  await ctx.alerts.announce(
+    { ...alert, dedupeKey: `${personId} ${milestone.name} ${failed!.failedAt}` },
+    now,
+  );
+  await ctx.people.save({
+    ...saved,
+    milestones: withAlerted(saved.milestones, milestone.name, ctx.now().toISOString()),
+  });
 }

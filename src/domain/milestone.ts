@@ -21,8 +21,14 @@ export interface Milestone {
   doneAt?: string;
   /** Last error while running it, kept for ops; cleared when done. */
   lastError?: string;
-  /** When it was marked `failed` and alerted on. */
+  /** When it was marked `failed` (its `alert.milestone_failed` entry is written with that save). */
   failedAt?: string;
+  /**
+   * When that alert was announced (notifier, webhook). Absent on a `failed`
+   * milestone until then, so an announcement a crash cut off is made by the
+   * next attempt (src/domain/milestoneRun.ts, awaitsAnnouncement).
+   */
+  alertedAt?: string;
 }
 
 export function milestoneIndex(name: MilestoneName): number {

@@ -106,3 +106,18 @@ export function withFailure(
       : m,
   );
 }
+
+/**
+ * Whether a milestone is `failed` but its alert was not announced yet: the
+ * save that marked it (with the alert's audit entry) landed, and the
+ * announcement after it did not (a crash between). The next failing attempt
+ * announces it.
+ */
+export function awaitsAnnouncement(m: Milestone | undefined): boolean {
+  return m?.state === 'failed' && m.alertedAt === undefined;
+}
+
+/** The milestones with `name`'s failure alert recorded as announced at `at`. */
+export function withAlerted(milestones: readonly Milestone[], name: MilestoneName, at: string): Milestone[] {
+  return milestones.map((m) => (m.name === name ? { ...m, alertedAt: at } : m));
+}

@@ -366,7 +366,7 @@ function isDone(milestones: readonly Milestone[], name: MilestoneName): boolean 
 }
 
 function cancel(m: Milestone): Milestone {
-  const { lastError: _error, failedAt: _failed, ...rest } = m;
+  const { lastError: _error, failedAt: _failed, alertedAt: _alerted, ...rest } = m;
   return { ...rest, state: 'cancelled' };
 }
 

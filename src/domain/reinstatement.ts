@@ -123,7 +123,7 @@ export function withOpenMilestonesCancelled(
       updatedAt: nowIso,
       milestones: record.milestones.map((m) => {
         if (!isOpen(m)) return m;
-        const { lastError: _e, failedAt: _f, ...rest } = m;
+        const { lastError: _e, failedAt: _f, alertedAt: _a, ...rest } = m;
         return { ...rest, state: 'cancelled' };
       }),
     },

@@ -76,8 +76,14 @@ const REINSTATEMENT_FIELDS: Fields = {
   cycle: 'c',
 };
 /** A milestone's fields beyond name, dueAt and state (its fourth element). */
-const MILESTONE_FIELDS: Fields = { actionableAt: 'a', doneAt: 't', lastError: 'e', failedAt: 'f' };
-const INSTANT_FIELDS = new Set(['at', 'actionableAt', 'doneAt', 'failedAt']);
+const MILESTONE_FIELDS: Fields = {
+  actionableAt: 'a',
+  doneAt: 't',
+  lastError: 'e',
+  failedAt: 'f',
+  alertedAt: 'l',
+};
+const INSTANT_FIELDS = new Set(['at', 'actionableAt', 'doneAt', 'failedAt', 'alertedAt']);
 /** Milestone state codes; `scheduled` (0) is left out when nothing follows it. */
 export const MILESTONE_STATE_CODES: readonly MilestoneState[] = ['scheduled', 'done', 'cancelled', 'failed'];
 const STATES = MILESTONE_STATE_CODES;

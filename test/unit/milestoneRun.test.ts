@@ -6,11 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Milestone } from '../../src/domain/milestone.ts';
 import {
+  awaitsAnnouncement,
   failureVerdict,
   LAST_ERROR_MAX,
   lateness,
   markedDone,
   nothingToDo,
+  withAlerted,
   withFailure,
 } from '../../src/domain/milestoneRun.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
@@ -109,5 +111,25 @@ describe('failureVerdict', () => {
     expect(failureVerdict({ ...base, currentState: 'failed', nowMs: T0 + 86_400_000 }).markFailed).toBe(
       false,
     );
+  });
+});
+
+describe('announcing a failure', () => {
+  const failed: Milestone = { name: 'revoke', dueAt: iso(T0), state: 'failed', failedAt: iso(T0 + 60_000) };
+
+  it('a failed milestone awaits its announcement until it is recorded, and nothing else does', () => {
+    expect(awaitsAnnouncement(failed)).toBe(true);
+    const [alerted] = withAlerted([failed], 'revoke', iso(T0 + 61_000));
+    expect(alerted).toEqual({ ...failed, alertedAt: iso(T0 + 61_000) });
+    expect(awaitsAnnouncement(alerted)).toBe(false);
+    expect(awaitsAnnouncement({ name: 'revoke', dueAt: iso(T0), state: 'scheduled', lastError: 'x' })).toBe(
+      false,
+    );
+    expect(awaitsAnnouncement(undefined)).toBe(false);
+  });
+
+  it('done clears the announcement with the failure', () => {
+    const [done] = markedDone(withAlerted([failed], 'revoke', iso(T0)), 'revoke', iso(T0 + 120_000));
+    expect(done).toEqual({ name: 'revoke', dueAt: iso(T0), state: 'done', doneAt: iso(T0 + 120_000) });
   });
 });

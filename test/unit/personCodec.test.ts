@@ -50,6 +50,7 @@ function everything(): PersonRecord {
       state: 'failed',
       lastError: 'ldap: timeout "quoted" \u2028 ✓',
       failedAt: '2027-01-13T10:05:00.000Z',
+      alertedAt: '2027-01-13T10:05:00.125Z',
     },
     { name: 'freeze', dueAt: '2027-01-15T00:00:00+01:00', state: 'cancelled' },
     {
