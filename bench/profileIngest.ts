@@ -64,6 +64,7 @@ try {
       n,
       perSecond: Math.round(n / seconds),
       nodeCpuUsPer: Math.round((spent.nodeMs * 1000) / n),
+      nodeSysUsPer: Math.round((spent.nodeSysMs * 1000) / n),
       redisCpuUsPer: Math.round((spent.redisMs * 1000) / n),
       commandUsPer: Object.fromEntries(usec),
     }),
