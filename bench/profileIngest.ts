@@ -26,7 +26,7 @@ const n = args.number(0, 4000);
 const baselineOnly = args.flag('--baseline');
 
 async function lastdayEvents(url: string, prefix: string): Promise<void> {
-  const rt = await startLastday(url, benchSettings(prefix));
+  const rt = await startLastday(url, benchSettings(prefix, process.env.EC ? { workers: { eventConcurrency: Number(process.env.EC) } } : {}));
   const driver = driverRedis(url);
   const queue = hrEventsQueue(driver, prefix);
   try {
@@ -47,7 +47,7 @@ try {
   const usecBefore = await commandStats(admin);
   const cpu = await cpuWindow(admin);
   const started = performance.now();
-  if (baselineOnly) await noopThroughput(server.url, `${prefix}-base`, n, 20);
+  if (baselineOnly) await noopThroughput(server.url, `${prefix}-base`, n, Number(process.env.EC ?? 20));
   else await lastdayEvents(server.url, prefix);
   const seconds = (performance.now() - started) / 1000;
   const spent = await cpu();
@@ -64,6 +64,7 @@ try {
       n,
       perSecond: Math.round(n / seconds),
       nodeCpuUsPer: Math.round((spent.nodeMs * 1000) / n),
+      nodeSysUsPer: Math.round((spent.nodeSysMs * 1000) / n),
       redisCpuUsPer: Math.round((spent.redisMs * 1000) / n),
       commandUsPer: Object.fromEntries(usec),
     }),

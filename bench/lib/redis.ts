@@ -28,6 +28,8 @@ export async function redisVersion(redis: RedisClient): Promise<string> {
 /** CPU spent over a window: this process's (the workers run in it) and the redis-server's. */
 export interface CpuSpent {
   nodeMs: number;
+  /** Of nodeMs, the kernel's (system) part. */
+  nodeSysMs: number;
   redisMs: number;
 }
 
@@ -42,6 +44,7 @@ export async function cpuWindow(redis: RedisClient): Promise<() => Promise<CpuSp
     const spent = process.cpuUsage(node);
     return {
       nodeMs: (spent.user + spent.system) / 1000,
+      nodeSysMs: spent.system / 1000,
       redisMs: (await redisCpuMs(redis)) - redisStart,
     };
   };

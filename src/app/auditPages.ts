@@ -92,3 +92,26 @@ export async function listAllChains(
   }
   return { entries, next: formatCursor(next) };
 }
+
+/**
+ * The last `perChain` entries of every chain, newest first (by `at`; each
+ * chain's in its seq order). For pages that show what happened lately, such
+ * as the console's alerts: with partitions, an alert recorded with its
+ * person's state change (a milestone marked `failed`) is in that person's
+ * partition chain, the others in the global one.
+ */
+export async function latestOfAllChains(ctx: Context, perChain: number): Promise<AuditEntry[]> {
+  const lists = await Promise.all(
+    chains(ctx).map(async (audit) => {
+      const last = Number((await audit.head()).seq ?? 0) || 0;
+      return audit.list({ afterSeq: Math.max(0, last - perChain), limit: perChain });
+    }),
+  );
+  return lists
+    .flatMap((list, chain) => list.map((entry) => ({ entry, chain })))
+    .sort(
+      (a, b) =>
+        Date.parse(b.entry.at) - Date.parse(a.entry.at) || a.chain - b.chain || b.entry.seq - a.entry.seq,
+    )
+    .map(({ entry }) => entry);
+}

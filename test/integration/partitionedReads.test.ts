@@ -4,7 +4,8 @@
  * cursor that neither loses nor repeats an entry, also when chains grow
  * between pages; the audit-head metrics show each chain; the queue dashboard
  * lists each partition's milestones and actions queues behind the same access;
- * the console's Upcoming page shows the people of every partition.
+ * the console's Upcoming page shows the people of every partition, and its
+ * Alerts page the alerts of every chain.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/runtime.ts';
@@ -159,5 +160,32 @@ describe('the console with partitions', () => {
       expect(res.status).toBe(200);
       for (const id of ids) expect(res.html, `${path} lists ${id}`).toContain(`>${id}<`);
     }
+  });
+
+  it('shows the alerts of every chain, newest first', async () => {
+    // A milestone_failed alert is written with its person's save (their
+    // partition's chain); the others go to the global chain.
+    const p = rt.ctx.partitions.partitionOf('alerted-person');
+    await rt.ctx.audit.append({
+      at: '2026-11-30T11:00:00.000Z',
+      type: 'alert.drift',
+      actor: 'lastday',
+      details: { message: 'drift in the global chain' },
+    });
+    await rt.ctx.shard(p).audit.append({
+      at: '2026-11-30T11:00:01.000Z',
+      type: 'alert.milestone_failed',
+      actor: 'lastday',
+      personId: 'alerted-person',
+      details: { message: 'revoke failing in a partition chain' },
+    });
+    const c = new ConsoleClient(rt.url!);
+    await c.signIn(TOKENS.viewer);
+    const res = await c.get('/console/alerts');
+    expect(res.status).toBe(200);
+    const partitioned = res.html.indexOf('revoke failing in a partition chain');
+    const global = res.html.indexOf('drift in the global chain');
+    expect(partitioned).toBeGreaterThan(-1);
+    expect(global).toBeGreaterThan(partitioned);
   });
 });

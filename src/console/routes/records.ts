@@ -4,13 +4,14 @@
  * the last overdue count, failed milestones among upcoming people).
  */
 import type { FastifyInstance } from 'fastify';
+import { latestOfAllChains } from '../../app/auditPages.ts';
 import { verifyAuditChains } from '../../app/partitioned.ts';
 import { addRoutes } from '../../http/routeTable.ts';
 import { utcText } from '../format.ts';
 import type { ConsoleDeps } from '../plugin.ts';
 import { page } from '../plugin.ts';
 
-/** How far back the alerts page looks in the audit chain. */
+/** How far back the alerts page looks in each audit chain. */
 const ALERT_SCAN = 5000;
 
 export function recordRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void {
@@ -60,12 +61,10 @@ export function recordRoutes(scope: FastifyInstance, { ctx }: ConsoleDeps): void
       access: 'viewer',
       session: true,
       handler: async (request, reply) => {
-        const head = await ctx.audit.head();
-        const last = Number(head.seq ?? 0) || 0;
-        const entries = await ctx.audit.list({ afterSeq: Math.max(0, last - ALERT_SCAN), limit: ALERT_SCAN });
+        // Every chain: with partitions, a milestone_failed alert is in its person's.
+        const entries = await latestOfAllChains(ctx, ALERT_SCAN);
         const alerts = entries
           .filter((e) => e.type.startsWith('alert.'))
-          .reverse()
           .map((e) => ({
             ...e,
             kind: e.type.slice('alert.'.length),
