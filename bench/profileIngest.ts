@@ -26,7 +26,10 @@ const n = args.number(0, 4000);
 const baselineOnly = args.flag('--baseline');
 
 async function lastdayEvents(url: string, prefix: string): Promise<void> {
-  const rt = await startLastday(url, benchSettings(prefix, process.env.EC ? { workers: { eventConcurrency: Number(process.env.EC) } } : {}));
+  const rt = await startLastday(
+    url,
+    benchSettings(prefix, process.env.EC ? { workers: { eventConcurrency: Number(process.env.EC) } } : {}),
+  );
   const driver = driverRedis(url);
   const queue = hrEventsQueue(driver, prefix);
   try {
@@ -47,10 +50,12 @@ try {
   const usecBefore = await commandStats(admin);
   const cpu = await cpuWindow(admin);
   const started = performance.now();
+  const ru0 = process.resourceUsage();
   if (baselineOnly) await noopThroughput(server.url, `${prefix}-base`, n, Number(process.env.EC ?? 20));
   else await lastdayEvents(server.url, prefix);
   const seconds = (performance.now() - started) / 1000;
   const spent = await cpu();
+  const ru1 = process.resourceUsage();
   const usec = [...(await commandStats(admin))]
     .map(
       ([cmd, { usec: us }]) =>
@@ -65,6 +70,10 @@ try {
       perSecond: Math.round(n / seconds),
       nodeCpuUsPer: Math.round((spent.nodeMs * 1000) / n),
       nodeSysUsPer: Math.round((spent.nodeSysMs * 1000) / n),
+      involuntarySwitchesPer:
+        Math.round((100 * (ru1.involuntaryContextSwitches - ru0.involuntaryContextSwitches)) / n) / 100,
+      voluntarySwitchesPer:
+        Math.round((100 * (ru1.voluntaryContextSwitches - ru0.voluntaryContextSwitches)) / n) / 100,
       redisCpuUsPer: Math.round((spent.redisMs * 1000) / n),
       commandUsPer: Object.fromEntries(usec),
     }),
