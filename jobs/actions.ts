@@ -17,12 +17,18 @@
  * cancelled leaves it cancelled (cancel is final, src/domain/actionStates.ts)
  * and is audited as `action.executed_after_cancel` with an alert.
  *
+ * Never early: an `execute` job that runs before its action's `executeAt`
+ * (promoted in the dashboard, added by any BullMQ client) goes back to that
+ * instant and is audited `action.early_run`; no callback leaves. A job of
+ * another name, or whose data is not an action id, fails without a retry.
+ *
  * Expire: one action, or every action of a freeze batch. A job that fires early
  * (clock skew between processes) waits for the rest; an action found decided is
  * left alone, so a rerun changes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { type ActionRecord, executionEarlyBy } from '../src/domain/action.ts';
 import { sourcesOf } from '../src/domain/actionStates.ts';
 import { auditPersonOf, reinstatedPersonOf } from '../src/domain/reinstatement.ts';
 import {
@@ -37,7 +43,6 @@ import { executeReinstatement, type ReinstateOutcome } from '../src/guard/reinst
 import { ExecutionRetry } from '../src/guard/retry.ts';
 import type { GuardService } from '../src/guard/service.ts';
 import type { ActionJobData } from '../src/queues/actions.ts';
-import type { ActionRecord } from '../src/domain/action.ts';
 import type { JobPorts } from './ports.ts';
 
 /** Longest a callback call may take; the claim outlives it. */
@@ -62,14 +67,38 @@ export class CallbackRetry extends ExecutionRetry {
 export function createActionsProcessor(ports: ExecutePorts) {
   const execute = createExecuteProcessor(ports);
   const expire = createExpireProcessor(ports.guard);
-  return (job: Job<ActionJobData>, token?: string) =>
-    job.name === 'expire' ? expire(job, token) : execute(job);
+  return async (job: Job<ActionJobData>, token?: string) => {
+    // Any BullMQ client can write this queue: only lastday's two job shapes run.
+    const why = malformed(job);
+    if (why) {
+      ports.log.error({ jobId: job.id, jobName: job.name, why }, 'actions job refused');
+      throw new UnrecoverableError(`actions job refused: ${why}`);
+    }
+    return job.name === 'expire' ? expire(job, token) : execute(job, token);
+  };
+}
+
+/** Why a job is not one lastday adds to the `actions` queue (undefined: it is). */
+function malformed(job: Job<ActionJobData>): string | undefined {
+  if (job.name !== 'execute' && job.name !== 'expire') return `unknown job name ${JSON.stringify(job.name)}`;
+  const data = job.data as Partial<Record<keyof ActionJobData, unknown>> | null;
+  if (typeof data?.actionId !== 'string' || data.actionId === '') return 'actionId: expected a string';
+  const ids = data.actionIds;
+  if (
+    ids !== undefined &&
+    (job.name !== 'expire' || !Array.isArray(ids) || !ids.every((i) => typeof i === 'string'))
+  ) {
+    return 'actionIds: expected a list of strings on an expire job';
+  }
+  return undefined;
 }
 
 export function createExecuteProcessor(ports: ExecutePorts) {
-  return async (job: Job<ActionJobData>): Promise<ExecuteOutcome> => {
+  return async (job: Job<ActionJobData>, token?: string): Promise<ExecuteOutcome> => {
     const { actionId } = job.data;
     const attempt = job.attemptsMade + 1;
+    // Never before executeAt, whoever made the job run now (contract section 4).
+    await putBackIfEarly(ports, job, token);
     try {
       const result = await executeAction(ports, actionId, attempt);
       ports.log.info({ actionId, attempt, ...result }, 'managed action run');
@@ -214,6 +243,43 @@ export async function executeAction(
   } finally {
     await guard.actions.release(actionId, token).catch(() => undefined);
   }
+}
+
+/**
+ * Sends an `execute` job that runs before its action's `executeAt` (promoted
+ * in the dashboard, added by hand, a worker clock ahead) back to that instant,
+ * and audits the early run; returns when the action is due (or gone: the run
+ * then finds nothing to call). BullMQ delays count from the worker's own clock,
+ * so the job comes back after "how early", as for milestones.
+ */
+async function putBackIfEarly(
+  ports: Pick<ExecutePorts, 'guard' | 'audit' | 'log' | 'now'>,
+  job: Job<ActionJobData>,
+  token: string | undefined,
+): Promise<void> {
+  const action = await ports.guard.actions.get(job.data.actionId);
+  const nowMs = ports.now().getTime();
+  const earlyMs = action ? executionEarlyBy(action, nowMs) : undefined;
+  if (!action || earlyMs === undefined) return;
+  const details = {
+    jobId: job.id,
+    jobName: job.name,
+    executeAt: action.executeAt ?? action.createdAt,
+    now: new Date(nowMs).toISOString(),
+    earlyMs,
+    attempt: job.attemptsStarted,
+  };
+  await ports.audit.append({
+    at: new Date(nowMs).toISOString(),
+    type: 'action.early_run',
+    actor: 'lastday',
+    personId: auditPersonOf(action),
+    actionId: action.actionId,
+    details,
+  });
+  ports.log.warn({ actionId: action.actionId, ...details }, 'action job ran before executeAt; put back');
+  await job.moveToDelayed(Date.now() + earlyMs, token);
+  throw new DelayedError();
 }
 
 /**

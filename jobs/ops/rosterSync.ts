@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { CronsConfig } from '../../src/config/crons.ts';
+import { type CronsConfig, hasUrlCredentials } from '../../src/config/crons.ts';
 import { parseCsv } from '../../src/domain/csv.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
@@ -199,15 +199,32 @@ function cancelEvent(record: PersonRecord, version: string): HrEvent {
   };
 }
 
+/** The source as errors name it: an http(s) URL without user:password, query or fragment; a path as it is. */
+function sourceName(source: string): string {
+  if (!/^https?:\/\//i.test(source)) return source;
+  try {
+    const url = new URL(source);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return '(an http(s) URL that does not parse)';
+  }
+}
+
 /** Reads the roster: a file path or an http(s) URL, JSON array or CSV. */
 export async function loadRoster(config: RosterConfig, env: NodeJS.ProcessEnv): Promise<RosterSource> {
   const source = config.source!;
   let text: string;
   let modifiedAt: string | undefined;
   let contentType = '';
-  // Named in errors without its query string, which may carry a key.
-  const where = `roster ${source.split('?')[0]}`;
+  // Named in errors without credentials or query string, which may carry a key.
+  const where = `roster ${sourceName(source)}`;
   if (/^https?:\/\//i.test(source)) {
+    // fetch refuses such a URL with an error that quotes it whole, password included.
+    if (hasUrlCredentials(source)) {
+      throw new Error(
+        `${where}: credentials in the URL (user:password@) are never sent; use crons.rosterSync.tokenEnv`,
+      );
+    }
     let token: string | undefined;
     if (config.tokenEnv) {
       token = env[config.tokenEnv];

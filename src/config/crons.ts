@@ -87,7 +87,33 @@ export const cronsSchema = z
     if (crons.rosterSync.enabled && !crons.rosterSync.source) {
       ctx.addIssue({ code: 'custom', path: ['rosterSync', 'source'], message: 'required when enabled' });
     }
+    if (crons.rosterSync.source !== undefined && hasUrlCredentials(crons.rosterSync.source)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rosterSync', 'source'],
+        message: `${CREDENTIALS_REFUSED}; give the roster a bearer token in tokenEnv`,
+      });
+    }
   });
+
+/**
+ * Why a URL with `user:password@` is refused (the value is never echoed): fetch
+ * will not send one, and the error it throws quotes the URL whole, password
+ * included, into logs and results.
+ */
+const CREDENTIALS_REFUSED = 'credentials in the URL (user:password@) are never sent and would be logged';
+
+/** Whether an http(s) URL carries a user name or password. */
+export function hasUrlCredentials(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    // Not a URL at all: what names it (a file path) will say so when it is read.
+    return /^https?:\/\/[^/?#]*@/i.test(value);
+  }
+}
 
 export const alertsSchema = z
   .object({
@@ -100,6 +126,13 @@ export const alertsSchema = z
   .superRefine((a, ctx) => {
     if (a.webhookUrl && !a.secretEnv) {
       ctx.addIssue({ code: 'custom', path: ['secretEnv'], message: 'required with webhookUrl' });
+    }
+    if (a.webhookUrl && hasUrlCredentials(a.webhookUrl)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhookUrl'],
+        message: `${CREDENTIALS_REFUSED}; alerts are signed with the secret in secretEnv`,
+      });
     }
   });
 

@@ -136,7 +136,11 @@ export class OidcSignIn {
     const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
     let role: SessionPrincipal['role'] | undefined;
     for (const value of values) {
-      const mapped = typeof value === 'string' ? this.config.roles[value] : undefined;
+      // Own keys only: a group named `constructor` or `__proto__` is not a role.
+      const mapped =
+        typeof value === 'string' && Object.hasOwn(this.config.roles, value)
+          ? this.config.roles[value]
+          : undefined;
       if (mapped && (!role || RANK[mapped] > RANK[role])) role = mapped;
     }
     if (!role) {

@@ -180,6 +180,20 @@ export function executionDueAt(action: Pick<ActionRecord, 'callbackUrl' | 'execu
   return Date.parse(action.executeAt ?? action.createdAt);
 }
 
+/**
+ * How long before its instant a run of a managed action's callback would be
+ * (ms), or undefined when it is due. lastday's own actions (a reinstatement)
+ * run once approved, so they are never early. An `execute` job that runs
+ * early (promoted in the dashboard, added by any BullMQ client) goes back.
+ */
+export function executionEarlyBy(
+  action: Pick<ActionRecord, 'callbackUrl' | 'executeAt' | 'createdAt'>,
+  nowMs: number,
+): number | undefined {
+  const due = executionDueAt(action);
+  return due !== undefined && due > nowMs ? due - nowMs : undefined;
+}
+
 /** A callback URL's origin against `callbackAllowlist` (unset: any http(s) URL). */
 export function callbackAllowed(url: string, allowlist: readonly string[] | undefined): boolean {
   if (!allowlist) return true;

@@ -76,9 +76,17 @@ export function deliveryChannels(config: NotificationsConfig, env: NodeJS.Proces
         `notifications.slack.webhookUrlEnv: environment variable ${config.slack.webhookUrlEnv} is not set`,
       );
     }
-    if (!/^https?:\/\//.test(url)) {
+    // The URL is the secret: a failed fetch of one that does not parse, or that
+    // carries user:password@, quotes it whole in its error (and so in the logs).
+    if (!/^https?:\/\//.test(url) || !URL.canParse(url)) {
       throw new Error(
         `notifications.slack.webhookUrlEnv: ${config.slack.webhookUrlEnv} is not an http(s) URL`,
+      );
+    }
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new Error(
+        `notifications.slack.webhookUrlEnv: ${config.slack.webhookUrlEnv} carries credentials (user:password@), which are never sent`,
       );
     }
     channels.slack = { url, timeoutMs: config.slack.timeoutMs };

@@ -354,4 +354,24 @@ describe('notifications', () => {
       createContext({ settings, redisUrl: inject('redisUrl'), log: testLogger(), env: {} }),
     ).rejects.toThrow(/notifications\.slack\.webhookUrlEnv: environment variable NOPE_SLACK_HOOK is not set/);
   });
+
+  it('refuses a Slack webhook URL that does not parse or carries credentials, without naming it', async () => {
+    // fetch's error for either quotes the URL whole, and the URL is the secret.
+    const settings = testSettings({ notifications: { slack: { webhookUrlEnv: 'BAD_SLACK_HOOK' } } });
+    for (const url of [
+      'https://[hooks.slack.example/services/T0/B0/s3cret',
+      'https://u:s3cret@hooks.example/x',
+    ]) {
+      const err = await createContext({
+        settings,
+        redisUrl: inject('redisUrl'),
+        log: testLogger(),
+        env: { BAD_SLACK_HOOK: url },
+      }).catch((e: unknown) => e as Error);
+      if (!(err instanceof Error)) await err.close();
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/notifications\.slack\.webhookUrlEnv: BAD_SLACK_HOOK/);
+      expect((err as Error).message).not.toContain('s3cret');
+    }
+  });
 });

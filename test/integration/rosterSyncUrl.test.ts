@@ -211,6 +211,20 @@ describe('roster sync from a URL', () => {
     }
   });
 
+  it('never names the credentials of a source URL that carries them, nor fetches it', async () => {
+    const p = `u${++n}`;
+    hr.routes.set(`/${p}/roster.json`, { body: '[]' });
+    const withCredentials = hr.url.replace('http://', 'http://hr-export:r0ster-pw@');
+    const err = await rosterSync(rt.ctx, config(`${withCredentials}/${p}/roster.json?key=sekrit`), {
+      env: {},
+    }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(`${hr.url}/${p}/roster.json`);
+    expect((err as Error).message).toMatch(/credentials/);
+    expect((err as Error).message).not.toMatch(/r0ster-pw|hr-export|sekrit/);
+    expect(hr.hits.filter((h) => h.path === `/${p}/roster.json`)).toHaveLength(0);
+  });
+
   it('says what came back when a 200 is not a roster (an HTML login page)', async () => {
     const p = `u${++n}`;
     hr.routes.set(`/${p}/roster.json`, { type: 'text/html', body: '<html><body>Sign in</body></html>' });

@@ -74,6 +74,19 @@ describe('OIDC claims', () => {
     expect(oidc.principalOf({ sub: 'x', groups: ['secops'] })).toMatchObject({ ok: false, status: 403 });
   });
 
+  it('maps only the configured group names, never an inherited property such as constructor', () => {
+    for (const group of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(oidc.principalOf({ preferred_username: 'eve', groups: [group] })).toMatchObject({
+        ok: false,
+        status: 403,
+      });
+    }
+    expect(oidc.principalOf({ preferred_username: 'carol', groups: ['constructor', 'it'] })).toEqual({
+      ok: true,
+      principal: { name: 'oidc:carol', role: 'viewer', personId: 'carol' },
+    });
+  });
+
   it('refuses a plain-http issuer off loopback and a missing client secret', () => {
     const base = { clientId: 'lastday', personIdClaim: 'sub', roleClaim: 'groups', roles: {} };
     expect(() => new OidcSignIn({ ...base, issuer: 'http://sso.corp.example' }, {})).toThrow(/https/);

@@ -14,9 +14,10 @@
  * With partitions the board shows each partition's milestones and actions
  * queues too (`milestones:<p>`, boardQueues), behind the same access.
  *
- * Promote stays: it only asks a job to run now, and a milestone never takes
- * effect before its due instant whatever happens to its job (the milestone
- * processor puts an early run back and audits it).
+ * Promote stays: it only asks a job to run now, and neither a milestone nor a
+ * managed action's callback takes effect before its instant whatever happens to
+ * its job (the milestone and actions processors put an early run back and
+ * audit it).
  */
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
