@@ -30,6 +30,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { type ActionRecord, executionEarlyBy } from '../src/domain/action.ts';
 import { sourcesOf } from '../src/domain/actionStates.ts';
+import { decisionNow } from '../src/domain/duePrefix.ts';
 import { auditPersonOf, reinstatedPersonOf } from '../src/domain/reinstatement.ts';
 import {
   auditableUrl,
@@ -48,7 +49,7 @@ import type { JobPorts } from './ports.ts';
 /** Longest a callback call may take; the claim outlives it. */
 export const CALLBACK_TIMEOUT_MS = 10_000;
 
-export type ExecutePorts = Pick<JobPorts, 'guard' | 'audit' | 'alerts' | 'log' | 'now'> & {
+export type ExecutePorts = Pick<JobPorts, 'guard' | 'audit' | 'alerts' | 'log' | 'now' | 'referenceNowMs'> & {
   /** LASTDAY_ACTION_SECRET: signs the callback call. */
   actionSecret: string | undefined;
 };
@@ -253,12 +254,18 @@ export async function executeAction(
  * so the job comes back after "how early", as for milestones.
  */
 async function putBackIfEarly(
-  ports: Pick<ExecutePorts, 'guard' | 'audit' | 'log' | 'now'>,
+  ports: Pick<ExecutePorts, 'guard' | 'audit' | 'log' | 'now' | 'referenceNowMs'>,
   job: Job<ActionJobData>,
   token: string | undefined,
 ): Promise<void> {
-  const action = await ports.guard.actions.get(job.data.actionId);
-  const nowMs = ports.now().getTime();
+  const [action, referenceNowMs] = await Promise.all([
+    ports.guard.actions.get(job.data.actionId),
+    ports.referenceNowMs?.(),
+  ]);
+  // As for milestones: a worker clock ahead of Redis's by more than the
+  // tolerance does not make the job due (src/domain/duePrefix.ts).
+  const workerNowMs = ports.now().getTime();
+  const nowMs = decisionNow(workerNowMs, referenceNowMs);
   const earlyMs = action ? executionEarlyBy(action, nowMs) : undefined;
   if (!action || earlyMs === undefined) return;
   const details = {
@@ -268,6 +275,8 @@ async function putBackIfEarly(
     now: new Date(nowMs).toISOString(),
     earlyMs,
     attempt: job.attemptsStarted,
+    workerNow: new Date(workerNowMs).toISOString(),
+    ...(referenceNowMs !== undefined ? { redisNow: new Date(referenceNowMs).toISOString() } : {}),
   };
   await ports.audit.append({
     at: new Date(nowMs).toISOString(),

@@ -12,6 +12,7 @@ import { waitsForInstant } from '../src/domain/armLead.ts';
 import { decideDue, type DueDecision, decisionNow } from '../src/domain/duePrefix.ts';
 import { isOpen, type Milestone, type MilestoneName, milestoneIndex } from '../src/domain/milestone.ts';
 import {
+  awaitsAnnouncement,
   failureVerdict,
   lateness,
   markedDone,
@@ -19,7 +20,6 @@ import {
   nothingToDo,
   withAlerted,
   withFailure,
-  awaitsAnnouncement,
 } from '../src/domain/milestoneRun.ts';
 import type { PersonRecord } from '../src/domain/person.ts';
 import {

@@ -5,10 +5,13 @@
  * client. The early run puts the job back to the instant and is audited; no
  * callback leaves. At the instant the callback is called once.
  */
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActionsProcessor } from '../../jobs/actions.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
+import { CLOCK_TOLERANCE_MS } from '../../src/domain/duePrefix.ts';
+import { redisTimeMs } from '../../src/store/clock.ts';
 import { executeJobId, type ActionJobData } from '../../src/queues/actions.ts';
 import { QUEUES } from '../../src/queues/names.ts';
 import { type CallbackServer, startCallbackServer } from '../helpers/callbackServer.ts';
@@ -81,5 +84,60 @@ describe('an action execute job run before executeAt', () => {
     await eventually(async () => (await state('on-time-1')) === 'executed');
     expect(cb.callsTo('/on-time-1')).toHaveLength(1);
     expect(await auditTypes('on-time-1')).not.toContain('action.early_run');
+  });
+});
+
+describe('an action execute job on a worker whose clock runs ahead', () => {
+  let rt: Runtime;
+  let cb: CallbackServer;
+  let connection: Redis;
+  let worker: Worker | undefined;
+
+  beforeAll(async () => {
+    cb = await startCallbackServer(ACTION_SECRET);
+    // API only: the one worker is the test's, with its clock 1.5 s ahead of Redis's.
+    rt = await testRuntime(settings(), { roles: ['api'] });
+    connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await worker?.close();
+    connection?.disconnect();
+    await rt?.stop();
+    await cb?.close();
+  });
+
+  it('decides on the Redis clock too: promoted 1.2 s ahead, it goes back and calls no sooner than the tolerance allows', async () => {
+    const executeAtMs = Date.now() + 1_200;
+    const executeAt = new Date(executeAtMs).toISOString();
+    await registerAction(rt, 'skewed-1', { executeAt, callbackUrl: `${cb.url}/skewed-1` });
+    const queue = new Queue<ActionJobData>(QUEUES.actions, { connection, prefix: rt.ctx.prefix });
+    const job = await queue.getJob(executeJobId('skewed-1', 'scheduled'));
+    await job!.promote();
+    let calledAtMs: number | undefined;
+    const ports = {
+      ...rt.ctx,
+      now: () => new Date(Date.now() + 1_500),
+      referenceNowMs: () => redisTimeMs(rt.ctx.redis),
+      actionSecret: ACTION_SECRET,
+    };
+    const execute = createActionsProcessor(ports);
+    worker = new Worker(
+      QUEUES.actions,
+      async (j, token) => {
+        const result = await execute(j, token);
+        calledAtMs ??= cb.callsTo('/skewed-1').length > 0 ? Date.now() : undefined;
+        return result;
+      },
+      { connection: connection.duplicate(), prefix: rt.ctx.prefix },
+    );
+    // By its own clock the job is due at once; by Redis's (plus the tolerance) it is 200 ms early.
+    const early = await eventually(async () =>
+      (await rt.ctx.audit.list({ actionId: 'skewed-1' })).find((e) => e.type === 'action.early_run'),
+    );
+    expect(early.details).toHaveProperty('redisNow');
+    await eventually(async () => calledAtMs !== undefined);
+    expect(cb.callsTo('/skewed-1')).toHaveLength(1);
+    expect(calledAtMs!).toBeGreaterThanOrEqual(executeAtMs - CLOCK_TOLERANCE_MS);
+    await queue.close();
   });
 });
