@@ -199,13 +199,14 @@ export class LdapConnector implements Connector {
   /** The person's entry with the account attributes, or undefined when there is none. */
   private async findUser(client: Client, person: PersonRef): Promise<Entry | undefined> {
     const filter = userFilter(this.name, this.config.userFilter, person);
-    const { searchEntries } = await client.search(this.config.baseDn, {
+    const { searchEntries, searchReferences } = await client.search(this.config.baseDn, {
       scope: 'sub',
       filter,
       attributes: accountAttributes(this.config.flavor),
       sizeLimit: 2,
       derefAliases: 'never',
     });
+    if (searchEntries.length === 0) this.refuseReferrals('user', this.config.baseDn, searchReferences);
     if (searchEntries.length > 1) {
       throw new ConnectorError(
         `${this.name}: more than one entry under ${this.config.baseDn} matches ${filter}; refusing to guess`,
@@ -217,14 +218,35 @@ export class LdapConnector implements Connector {
 
   /** The groups under `groupBaseDn` that list `userDn` as a member, every page. */
   private async groupsOf(client: Client, userDn: string): Promise<Membership[]> {
-    const { searchEntries } = await client.search(this.config.groupBaseDn, {
+    const { searchEntries, searchReferences } = await client.search(this.config.groupBaseDn, {
       scope: 'sub',
       filter: membershipFilter(this.config.flavor, userDn),
       attributes: ['cn', 'objectClass'],
       paged: { pageSize: PAGE },
       derefAliases: 'never',
     });
+    this.refuseReferrals('group', this.config.groupBaseDn, searchReferences);
     return searchEntries.map((e) => this.membership(e));
+  }
+
+  /**
+   * A subtree search that met referrals (RFC 4511 §4.5.3) has not seen the
+   * entries on the servers they name, and lastday does not chase them (it
+   * would have to bind there with its credentials). Read as complete, that
+   * would be "no account" for a user who lives there, or a membership list
+   * missing the groups there: revoke would end with them in place. AD's
+   * application partitions, which every search from a domain's root refers
+   * to, hold neither and are ignored.
+   */
+  private refuseReferrals(what: 'user' | 'group', base: string, references: readonly string[]): void {
+    const unseen = references.filter((ref) => !AD_PARTITION.test(ref));
+    if (unseen.length === 0) return;
+    throw new ConnectorError(
+      `${this.name}: the ${what} search under ${base} met ${unseen.length} referral(s) to another server, ` +
+        `which lastday does not follow; point ${what === 'user' ? 'url and baseDn' : 'url and groupBaseDn'} ` +
+        'at the part of the tree that holds them',
+      false,
+    );
   }
 
   /** One group by DN (for restore), or undefined when it is gone. */
@@ -288,6 +310,9 @@ export class LdapConnector implements Connector {
     }
   }
 }
+
+/** A referral to AD's DNS application partitions or configuration naming context (no accounts, no groups of ours). */
+const AD_PARTITION = /^ldaps?:\/\/[^/]*\/(DC=DomainDnsZones|DC=ForestDnsZones|CN=Configuration),/i;
 
 /** DNs compared the way directories compare them for our groups: case-insensitively. */
 function key(dn: string): string {

@@ -36,6 +36,7 @@ import {
   responseDetail,
   type RetryPolicy,
   scimErrorType,
+  statusLine,
 } from './httpClient.ts';
 import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
 
@@ -196,8 +197,14 @@ export class ScimConnector implements Connector {
     const filter = eqFilter(matchAttributePath(this.config.match.attribute), value);
     const res = await this.get(`/Users?${new URLSearchParams({ filter, startIndex: '1', count: '2' })}`);
     if (res.status === 404) return undefined;
-    this.expectOk(res, 'search users');
-    const list = (res.json as { Resources?: ScimUser[] } | undefined)?.Resources ?? [];
+    const { resources: list, totalResults } = this.listOf<ScimUser>(res, 'search users');
+    if (list.length === 0 && (totalResults ?? 0) > 0) {
+      throw new ConnectorError(
+        `${this.name}: search users counted ${totalResults} match(es) for ${person.id} but listed none`,
+        false,
+        res.status,
+      );
+    }
     if (list.length > 1) {
       throw new ConnectorError(
         `${this.name}: ${list.length} users match ${this.config.match.attribute} for ${person.id}; refusing to guess`,
@@ -222,8 +229,11 @@ export class ScimConnector implements Connector {
    */
   private async listGroups(user: ScimUser): Promise<Listed[]> {
     if (Array.isArray(user.groups)) return user.groups.map((g) => ({ id: g.value, displayName: g.display }));
-    const out: Listed[] = [];
-    for (let start = 1; ; start += PAGE) {
+    const out = new Map<string, Listed>();
+    // A server may answer fewer than `count` per page (RFC 7644 §3.4.2.4; many
+    // cap at 20–200): the next page starts after what this one held, and only
+    // `totalResults` or an empty page says the list is over.
+    for (let start = 1; ;) {
       const filter = eqFilter('members.value', user.id);
       const query = new URLSearchParams({
         filter,
@@ -232,12 +242,56 @@ export class ScimConnector implements Connector {
         count: String(PAGE),
       });
       const res = await this.get(`/Groups?${query}`);
-      this.expectOk(res, 'search groups');
-      const body = res.json as { Resources?: ScimGroup[]; totalResults?: number } | undefined;
-      const page = body?.Resources ?? [];
-      out.push(...page.map((g) => ({ id: g.id, displayName: g.displayName ?? g.id })));
-      if (page.length < PAGE || out.length >= (body?.totalResults ?? 0)) return out;
+      const page = this.listOf<ScimGroup>(res, 'search groups');
+      if (page.resources.length === 0) return [...out.values()];
+      const fresh = page.resources.filter((g) => !out.has(g.id));
+      if ((page.startIndex !== undefined && page.startIndex !== start) || fresh.length === 0) {
+        // Its first page again: the rest of the list cannot be read, and
+        // stopping here would leave those memberships in place unseen.
+        throw new ConnectorError(
+          `${this.name}: search groups ignored startIndex ${start} (answered the list from ` +
+            `${page.startIndex ?? 'the start'} again); cannot list every group of user ${user.id}`,
+          false,
+          res.status,
+        );
+      }
+      for (const g of fresh) out.set(g.id, { id: g.id, displayName: g.displayName ?? g.id });
+      if (page.totalResults !== undefined && out.size >= page.totalResults) return [...out.values()];
+      start += page.resources.length;
     }
+  }
+
+  /**
+   * A list answer's resources, from a 2xx ListResponse (RFC 7644 §3.4.2):
+   * `Resources` (each with an `id`) unless `totalResults` is 0. Anything else
+   * (an HTML page from a proxy, an empty body, a list without `Resources`) is
+   * a failure, never an empty list: "no such user" or "no more groups" would
+   * end a revoke with the account or its groups left in place.
+   */
+  private listOf<T extends { id: string }>(
+    res: HttpResponse,
+    what: string,
+  ): { resources: T[]; totalResults?: number; startIndex?: number } {
+    this.expectOk(res, what);
+    const body = res.json as
+      { Resources?: unknown; totalResults?: unknown; startIndex?: unknown } | undefined;
+    const totalResults = typeof body?.totalResults === 'number' ? body.totalResults : undefined;
+    const startIndex = typeof body?.startIndex === 'number' ? body.startIndex : undefined;
+    const meta = {
+      ...(totalResults !== undefined ? { totalResults } : {}),
+      ...(startIndex !== undefined ? { startIndex } : {}),
+    };
+    const list = body && typeof body === 'object' ? body.Resources : undefined;
+    if (Array.isArray(list) && list.every((r) => typeof (r as { id?: unknown } | null)?.id === 'string'))
+      return { resources: list as T[], ...meta };
+    if (list === undefined && totalResults === 0) return { resources: [], ...meta };
+    throw new ConnectorError(
+      `${this.name}: ${what} answered ${statusLine(res.status)} without a SCIM ListResponse ` +
+        `(${res.headers.get('content-type')?.split(';')[0] || 'no content type'})`,
+      false,
+      res.status,
+      responseDetail(res, this.headers),
+    );
   }
 
   /**
@@ -326,7 +380,18 @@ export class ScimConnector implements Connector {
         { op: 'replace', path: 'active', value: active },
       ]);
       if (res.status === 404) return;
-      this.expectOk(res, active ? 'enable user' : 'deactivate user');
+      const what = active ? 'enable user' : 'deactivate user';
+      this.expectOk(res, what);
+      // A 200 carries the user as the server now has it (RFC 7644 §3.5.2): a
+      // server that took the PATCH and ignored `active` says so there.
+      const now = (res.json as { active?: unknown } | undefined)?.active;
+      if (typeof now === 'boolean' && now !== active) {
+        throw new ConnectorError(
+          `${this.name}: ${what} answered ${statusLine(res.status)} but the user is still ${now ? 'active' : 'inactive'}`,
+          false,
+          res.status,
+        );
+      }
     }, landed);
   }
 

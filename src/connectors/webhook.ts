@@ -183,7 +183,19 @@ export class WebhookConnector implements Connector {
           responseDetail(res, headers),
         );
       }
-      return answerOf(res);
+      const answer = answerOf(res);
+      if (effect === 'verify' && answer === undefined && res.text.trim() !== '') {
+        // Only an empty body means "nothing left": anything else that is no
+        // answer (a proxy's HTML page) is a read that failed, and taking it for
+        // "inactive, no grants" would pass drift for clean.
+        throw new ConnectorError(
+          `${this.name}: verify answered ${statusLine(res.status)} with a body that is not a JSON object`,
+          false,
+          res.status,
+          responseDetail(res, headers),
+        );
+      }
+      return answer;
     });
   }
 

@@ -74,6 +74,12 @@ export interface FaultRule {
   /** The error's `detail` and `scimType` (default: `service unavailable`, none). */
   detail?: string;
   scimType?: string;
+  /**
+   * Answer `status` with this raw body instead of a SCIM error (a proxy's
+   * HTML page, a body that is not what RFC 7644 says), typed `contentType`.
+   */
+  body?: string;
+  contentType?: string;
 }
 
 export interface Faults {
@@ -104,6 +110,13 @@ export interface ScimTestServer {
   userGroups: 'full' | 'omit';
   /** Group ids listed in a User's `groups` by `value` only (no `display`). */
   valueOnlyGroups: Set<string>;
+  /**
+   * The most resources one list answer holds, whatever `count` asked for
+   * (RFC 7644 §3.4.2.4 lets a server return fewer; real ones cap at 50–200).
+   */
+  maxPageSize: number | undefined;
+  /** `ignoreStartIndex`: every list answer is the first page (a server that cannot page). */
+  pagination: 'honour' | 'ignoreStartIndex';
   /** Requests seen, by `METHOD path` (query dropped). */
   requests: string[];
   /** Answers sent: method, path, status and SCIM error type. */
@@ -293,6 +306,8 @@ export async function startScimServer(
     strictRemove: true,
     userGroups: 'full',
     valueOnlyGroups: new Set(),
+    maxPageSize: undefined,
+    pagination: 'honour',
     requests,
     responses,
     removeMemberDirect(groupId, userId) {
@@ -349,6 +364,11 @@ export async function startScimServer(
     );
     if (rule) {
       if (rule.count !== undefined) rule.count--;
+      if (rule.body !== undefined && !rule.applyFirst)
+        return void res
+          .status(rule.status)
+          .type(rule.contentType ?? 'text/html')
+          .send(rule.body);
       if (!rule.applyFirst)
         return scimError(res, rule.status, rule.detail ?? 'service unavailable', rule.scimType);
     }
@@ -360,6 +380,15 @@ export async function startScimServer(
       return scimError(res, faults.failNext.status, 'try again later');
     }
     if (req.method === 'GET') {
+      // Express 5 parses `req.query` afresh on each read, so scimmy-routers'
+      // cast of `startIndex`/`count` to numbers would not stick and every list
+      // would be its first 20 resources: pin one parsed object it can cast.
+      const query = { ...(req.query as Record<string, unknown>) };
+      if (server.pagination === 'ignoreStartIndex') delete query.startIndex;
+      const asked = Number(query.count ?? NaN);
+      if (server.maxPageSize !== undefined && !(asked <= server.maxPageSize))
+        query.count = String(server.maxPageSize);
+      Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true });
       if (rule?.applyFirst) answerAfterApplying(res, rule.status);
       return next();
     }
