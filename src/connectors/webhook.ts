@@ -184,10 +184,12 @@ export class WebhookConnector implements Connector {
         );
       }
       const answer = answerOf(res);
-      if (effect === 'verify' && answer === undefined && res.text.trim() !== '') {
-        // Only an empty body means "nothing left": anything else that is no
-        // answer (a proxy's HTML page) is a read that failed, and taking it for
-        // "inactive, no grants" would pass drift for clean.
+      if (effect === 'verify' && answer === undefined && notAnAnswer(res)) {
+        // A proxy's HTML page, or JSON that is no answer object: a read that
+        // failed, and taking it for "inactive, no grants" would pass drift for
+        // clean. An empty body (the protocol's "nothing left") and a bare text
+        // acknowledgement (`ok`, as minimal receivers send to every effect)
+        // keep their meaning.
         throw new ConnectorError(
           `${this.name}: verify answered ${statusLine(res.status)} with a body that is not a JSON object`,
           false,
@@ -215,6 +217,14 @@ export class WebhookConnector implements Connector {
       ];
     });
   }
+}
+
+/** A 2xx body to `verify` that says something other than an answer: HTML, or JSON that is no object. */
+function notAnAnswer(res: HttpResponse): boolean {
+  const text = res.text.trim();
+  if (text === '') return false;
+  const type = res.headers.get('content-type') ?? '';
+  return /html|xml/i.test(type) || text.startsWith('<') || res.json !== undefined;
 }
 
 function answerOf(res: HttpResponse): Answer | undefined {

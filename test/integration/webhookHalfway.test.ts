@@ -14,10 +14,11 @@ const SECRET = `whsec_${Buffer.from('lastday-test-halfway-secret-012345').toStri
 let server: Server;
 let url: string;
 let body = '';
+let contentType = 'text/html';
 beforeAll(async () => {
   server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end(body));
+    req.on('end', () => res.writeHead(200, { 'content-type': contentType }).end(body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
@@ -41,8 +42,17 @@ describe('webhook verify against a peer that answers halfway', () => {
       expect(err, b).toBeInstanceOf(ConnectorError);
       expect(String(err)).not.toContain('Sign in');
     }
-    // The protocol's empty answer still means nothing is left.
+    contentType = 'application/json';
+    for (const b of ['[]', '"ok"', '42']) {
+      body = b;
+      expect(await c.read({ id: 'p-1' }).catch((e: unknown) => e), b).toBeInstanceOf(ConnectorError);
+    }
+    // The protocol's empty answer still means nothing is left, and so does a
+    // minimal receiver's bare text acknowledgement.
     body = '';
+    expect(await c.read({ id: 'p-1' })).toEqual({ exists: true, active: false, grants: [] });
+    contentType = 'text/plain';
+    body = 'OK';
     expect(await c.read({ id: 'p-1' })).toEqual({ exists: true, active: false, grants: [] });
   });
 });
