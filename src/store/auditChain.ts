@@ -5,9 +5,10 @@
  *
  * Each write is a chained script (lua/chain.ts) carrying the seq, prevHash and
  * hash planned from the head as this appender believes it to be. The writes
- * queued in one tick, and those that arrive while a batch is in flight, go
- * as the next batch, in arrival order except that a `first` write (a
- * revoke's disable) goes ahead of the others still waiting; a batch is sent
+ * queued in one tick go out in batches, and those that arrive while the
+ * batches in flight are at their limit wait for the next, in arrival order
+ * except that a `first` write (a revoke's disable) goes ahead of the others
+ * still waiting; a batch is sent
  * as consecutive EVALSHAs on one connection,
  * one pipeline on a single Redis (so Redis runs them in that order), each
  * planned on the one before it. A script refuses, having written nothing,
@@ -18,6 +19,18 @@
  * again, first. Correctness never rests on the appender's belief: every
  * script checks the stored head itself, so two processes (or two appenders)
  * on one chain interleave safely, and a wrong guess costs one more trip.
+ *
+ * Pipelined batches: a batch is planned on the head the batches still in
+ * flight are planned to leave, and sent without waiting for their answers
+ * (up to MAX_IN_FLIGHT of them, MAX_BATCH writes each). One batch at a time
+ * made the writers a convoy: the HR events a worker runs at once saved
+ * together, were answered together and went on together, so Node and Redis
+ * took turns, each idle while the other worked on the whole group. Smaller
+ * batches with a second one in flight split the group, and Redis runs one
+ * while Node handles the other's answers. When a write does not land as
+ * planned, the batches behind it are refused by their scripts (their
+ * planned predecessor is not the stored head), re-planned and sent again,
+ * as any refused write is: a wrong plan costs a trip, never an entry.
  *
  * Fairness: under sustained writes from several processes, one appender can
  * lose every race (its re-chained write always arrives just after another
@@ -95,11 +108,22 @@ interface Pending {
 }
 
 export interface AuditChainOptions {
-  /** Most writes sent in one batch (default 100). */
+  /** Most writes sent in one batch (default MAX_BATCH). */
   maxBatch?: number;
+  /** Most batches sent and not yet answered (default MAX_IN_FLIGHT). */
+  maxInFlight?: number;
   /** How long a write may keep losing before it fails with `contention` (ms, default 30,000). */
   maxWaitMs?: number;
 }
+
+/**
+ * Batches of at most 10 writes, two in flight: see "Pipelined batches" above.
+ * Measured with the ingest bench (20 HR events at once, 3 runs each,
+ * alternating): 3,860–4,260 events/s against 3,190–3,610 with one batch of up
+ * to 100 in flight.
+ */
+const MAX_BATCH = 10;
+const MAX_IN_FLIGHT = 2;
 
 /** Refusals of one write (head moved) before its appender takes the turn. */
 const STARVE_AFTER = 3;
@@ -111,13 +135,20 @@ export class AuditChain {
   private head: ChainHead | undefined;
   private highest = 0;
   private readonly queue: Pending[] = [];
-  private flushing = false;
+  /** Batches sent and not yet answered. */
+  private inFlight = 0;
+  /**
+   * The head after the last write planned, while every batch in flight is
+   * expected to land as planned: the next batch is planned on it.
+   */
+  private planned: ChainHead | undefined;
   /** A flush is scheduled for the end of the current tick (see pump). */
   private pumpScheduled = false;
   /** Whether this appender believes it holds the chain's turn. */
   private holdsTurn = false;
   private readonly id = randomBytes(8).toString('hex');
   private readonly maxBatch: number;
+  private readonly maxInFlight: number;
   private readonly maxWaitMs: number;
 
   constructor(
@@ -126,7 +157,8 @@ export class AuditChain {
     readonly hasher: ChainHasher,
     options: AuditChainOptions = {},
   ) {
-    this.maxBatch = options.maxBatch ?? 100;
+    this.maxBatch = options.maxBatch ?? MAX_BATCH;
+    this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
     this.maxWaitMs = options.maxWaitMs ?? 30_000;
   }
 
@@ -179,38 +211,63 @@ export class AuditChain {
 
   /**
    * Sends what is queued once the current tick's code has run
-   * (process.nextTick), not at the first write: the writes of one tick go as
-   * one batch. Concurrent callers woken by the same replies (the HR events a
+   * (process.nextTick), not at the first write: the writes of one tick go
+   * out together (in batches of MAX_BATCH, up to MAX_IN_FLIGHT of them at
+   * once). Concurrent callers woken by the same replies (the HR events a
    * burst's jobs apply together) queue their writes in one tick; sent at the
    * first of them, that one went alone and the others waited for its round
    * trip (ingest bench: batches of 1 and of 19, alternating).
    */
   private pump(): void {
-    if (this.flushing || this.pumpScheduled || this.queue.length === 0) return;
+    if (this.inFlight >= this.maxInFlight || this.pumpScheduled || this.queue.length === 0) return;
     this.pumpScheduled = true;
     process.nextTick(() => {
       this.pumpScheduled = false;
-      if (this.flushing || this.queue.length === 0) return;
-      this.flushing = true;
-      void this.flush().finally(() => {
-        this.flushing = false;
-        this.pump();
-      });
+      while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+        this.inFlight++;
+        const batch = this.queue.splice(0, this.maxBatch);
+        void this.flush(batch).finally(() => this.pump());
+      }
     });
   }
 
-  /** Sends one batch and settles or re-queues each write in it. Never throws. */
-  private async flush(): Promise<void> {
-    const batch = this.queue.splice(0, this.maxBatch);
+  /**
+   * Sends one batch (sendBatch), then gives the turn back once the last batch
+   * in flight is answered and no starved write waits. Never throws.
+   */
+  private async flush(batch: Pending[]): Promise<void> {
+    let busy = false;
+    try {
+      busy = await this.sendBatch(batch);
+    } finally {
+      // Counted down here, not by the caller: batches answered in one read of
+      // the socket all reach this point before any caller's code runs.
+      this.inFlight--;
+    }
+    if (this.holdsTurn && this.inFlight === 0 && !this.queue.some((p) => p.attempts >= STARVE_AFTER)) {
+      this.holdsTurn = false;
+      await releaseTurnScript.run(this.redis, [this.keys.turn], [this.id]).catch(() => undefined);
+    }
+    if (busy) await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+  }
+
+  /**
+   * Sends one batch and settles or re-queues each write in it; whether a
+   * script found another appender's turn. Never throws.
+   */
+  private async sendBatch(batch: Pending[]): Promise<boolean> {
     let start: ChainHead;
     try {
-      start = this.head ?? (await this.readHead());
+      start = this.planned ?? this.head ?? (await this.readHead());
       if (!this.holdsTurn && batch.some((p) => p.attempts >= STARVE_AFTER)) {
-        this.holdsTurn = (await this.redis.set(this.keys.turn, this.id, 'PX', TURN_MS, 'NX')) === 'OK';
+        // Set on success only: a batch in flight beside this one may have
+        // taken the turn meanwhile (this SET then finds it taken).
+        if ((await this.redis.set(this.keys.turn, this.id, 'PX', TURN_MS, 'NX')) === 'OK')
+          this.holdsTurn = true;
       }
     } catch (err) {
       for (const p of batch) p.reject(err);
-      return;
+      return false;
     }
     // Plan every write on the one before it, then send them all in order.
     let planHead = start;
@@ -224,6 +281,7 @@ export class AuditChain {
       planHead = { seq, hash: plan.hash };
       return plan;
     });
+    this.planned = planHead;
     const replies = await sendInOrder(
       this.redis,
       batch.map((p, i) => {
@@ -290,6 +348,8 @@ export class AuditChain {
       }
     }
     this.head = head;
+    // Not every write landed as planned: what is planned next starts again from the stored head.
+    if (!head || head.seq !== planHead.seq || head.hash !== planHead.hash) this.planned = undefined;
     if (head) this.highest = Math.max(this.highest, head.seq);
 
     const now = Date.now();
@@ -306,11 +366,7 @@ export class AuditChain {
     // First in line again: an entry refused for a newer one's sake keeps its place.
     this.queue.unshift(...retry);
     await Promise.all([...reload].map((s) => s.load(this.redis).catch(() => undefined)));
-    if (this.holdsTurn && !this.queue.some((p) => p.attempts >= STARVE_AFTER)) {
-      this.holdsTurn = false;
-      await releaseTurnScript.run(this.redis, [this.keys.turn], [this.id]).catch(() => undefined);
-    }
-    if (busy) await new Promise((r) => setTimeout(r, 2 + Math.random() * 8));
+    return busy;
   }
 }
 

@@ -22,7 +22,9 @@ import type { Context } from '../../src/app/context.ts';
 import { createContext } from '../../src/app/context.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import { LastdayError } from '../../src/domain/errors.ts';
+import { AuditStore } from '../../src/store/audit.ts';
 import { AuditChainError } from '../../src/store/auditChain.ts';
+import { PeopleStore } from '../../src/store/people.ts';
 import { chainHasher, contentHash, fieldMap, GENESIS, storedContent } from '../../src/store/auditHash.ts';
 import { auditAppendScript } from '../../src/store/lua/scripts.ts';
 import { hrEvent } from '../helpers/events.ts';
@@ -218,6 +220,62 @@ describe('the audit appender', () => {
     await ctx.audit.append({ ...entry(1), actor: odd, type: `test.${odd}`, details: { note: odd } });
     await ctx.audit.append(entry(2));
     expect(await ctx.audit.verify()).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('pipelines batches: the next is sent before the one ahead is answered, and a refusal in one re-chains those behind it', async () => {
+    const ctx = await context();
+    await applyEvent(ctx, hrEvent({ personId: 'piped/1', lastDay: '2027-02-01' }) as HrEvent);
+    const record = (await ctx.people.get('piped/1'))!;
+    const before = (await ctx.audit.head()).seq;
+    // An appender of its own on this chain, on a client that counts the
+    // batches (pipelines) sent and not yet answered.
+    let outstanding = 0;
+    let mostOutstanding = 0;
+    const counted = new Proxy(ctx.redis, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target) as unknown;
+        if (key !== 'pipeline' || typeof value !== 'function') {
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return () => {
+          const pipeline = target.pipeline();
+          const exec = pipeline.exec.bind(pipeline);
+          pipeline.exec = async () => {
+            mostOutstanding = Math.max(mostOutstanding, ++outstanding);
+            try {
+              return await exec();
+            } finally {
+              outstanding--;
+            }
+          };
+          return pipeline;
+        };
+      },
+    });
+    const audit = new AuditStore(counted, ctx.keys);
+    const people = new PeopleStore(counted, ctx.keys, audit);
+    const at = new Date().toISOString();
+    const calls = [
+      ...Array.from({ length: 3 }, (_, i) => audit.append(entry(i))),
+      people.save(record, { at, type: 'test.saved', actor: 'tester', personId: 'piped/1' }),
+      // A stale revision in the first batch: the rest of it, and the batch
+      // pipelined behind it (planned on what the first was to leave), are refused.
+      people.save(record, { at, type: 'test.stale_save', actor: 'tester', personId: 'piped/1' }),
+      ...Array.from({ length: 35 }, (_, i) => audit.append(entry(10 + i))),
+    ];
+    const results = await Promise.allSettled(calls);
+    expect(mostOutstanding).toBeGreaterThanOrEqual(2);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect((results[4] as PromiseRejectedResult).reason.code).toBe('conflict');
+    const result = await ctx.audit.verify();
+    expect(result).toMatchObject({ ok: true, entries: before + 39 });
+    // Every write at the seq it was told, once.
+    const listed = await ctx.audit.list({ afterSeq: before, limit: 100 });
+    const seqs = results.flatMap((r, i) => ((i < 3 || i > 4) && r.status === 'fulfilled' ? [r.value] : []));
+    expect(new Set(seqs).size).toBe(38);
+    const iBySeq = new Map(listed.map((e) => [e.seq, e.details.i]));
+    seqs.forEach((seq, n) => expect(iBySeq.get(seq as number)).toBe(n < 3 ? n : 10 + n - 3));
+    expect(listed.map((e) => e.type)).not.toContain('test.stale_save');
   });
 
   it('survives a Redis that lost its script cache in the middle of a batch', async () => {
