@@ -90,6 +90,45 @@ describe('HttpClient.withRetries', () => {
   });
 });
 
+describe('HttpClient.send answer bodies', () => {
+  it('reads an answer as Response.text() does, and refuses one over the limit, declared or streamed', async () => {
+    const MB = 1024 * 1024;
+    const server = createServer((req, res) => {
+      if (req.url === '/bom') return res.end('\ufeff{"ok":true}');
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-length': String(3 * MB) });
+        return res.end(Buffer.alloc(3 * MB, 0x61));
+      }
+      // Chunked, no length: 64 KB at a time until the client stops reading.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const http = new HttpClient({ name: 't', timeoutMs: 5_000, concurrency: 2, maxBodyBytes: MB });
+      const bom = await http.send({ method: 'GET', url: `${base}/bom` });
+      expect(bom.text).toBe('{"ok":true}');
+      expect(bom.json).toEqual({ ok: true });
+      for (const path of ['/declared', '/streamed']) {
+        const err = await http.send({ method: 'GET', url: `${base}${path}` }).catch((e: unknown) => e);
+        expect(err, path).toBeInstanceOf(ConnectorError);
+        expect((err as ConnectorError).retryable, path).toBe(false);
+        expect(String(err), path).toContain(`over ${MB} bytes`);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
     const now = Date.parse('2026-11-22T10:00:00Z');
