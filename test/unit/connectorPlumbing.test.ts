@@ -12,6 +12,7 @@ import { HttpClient, parseRetryAfter, RetryableHttpError, safeUrl } from '../../
 import { createConnectors } from '../../src/connectors/registry.ts';
 import { eqFilter, memberPath } from '../../src/connectors/scimFilter.ts';
 import { Semaphore } from '../../src/connectors/semaphore.ts';
+import { allSettledOrThrow } from '../../src/connectors/settled.ts';
 import { testLogger, testSettings } from '../helpers/lastday.ts';
 
 function client(sleeps: number[] = [], random = () => 0.5) {
@@ -94,10 +95,14 @@ describe('HttpClient.send answer bodies', () => {
   it('reads an answer as Response.text() does, and refuses one over the limit, declared or streamed', async () => {
     const MB = 1024 * 1024;
     const server = createServer((req, res) => {
-      if (req.url === '/bom') return res.end('\ufeff{"ok":true}');
+      if (req.url === '/bom') {
+        res.end('\ufeff{"ok":true}');
+        return;
+      }
       if (req.url === '/declared') {
         res.writeHead(200, { 'content-length': String(3 * MB) });
-        return res.end(Buffer.alloc(3 * MB, 0x61));
+        res.end(Buffer.alloc(3 * MB, 0x61));
+        return;
       }
       // Chunked, no length: 64 KB at a time until the client stops reading.
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -126,6 +131,22 @@ describe('HttpClient.send answer bodies', () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('allSettledOrThrow', () => {
+  it('lets every call land before it throws the first failure', async () => {
+    let landed = false;
+    const slow = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        landed = true;
+        resolve(2);
+      }, 20),
+    );
+    const err = await allSettledOrThrow([Promise.reject(new Error('first')), slow]).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('first');
+    expect(landed).toBe(true);
+    expect(await allSettledOrThrow([Promise.resolve(1), Promise.resolve(2)])).toEqual([1, 2]);
   });
 });
 
