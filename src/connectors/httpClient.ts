@@ -52,7 +52,17 @@ export interface HttpClientOptions {
   /** Injected for tests of the retry loop; default setTimeout and Math.random. */
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Largest answer body read (bytes; default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
+
+/**
+ * Largest answer body a connector reads: far above any answer lastday asks
+ * for (SCIM lists ask for `displayName` only; webhook answers are a grant
+ * list), and a bound on what a broken or hostile peer can make lastday hold
+ * in memory.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /**
  * A connector's client (SCIM, webhook): name, timeout and concurrency from its
@@ -122,8 +132,17 @@ export class HttpClient {
           signal: AbortSignal.timeout(timeoutMs),
           redirect: 'error',
         });
-        text = await res.text();
+        text = await bodyText(res, this.options.maxBodyBytes ?? MAX_BODY_BYTES);
       } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          // Not retried in-call: the same peer answers the same way. The job's
+          // own backoff retries it, and it alerts at once (non-retryable).
+          throw new ConnectorError(
+            `${what} answered ${statusLine(res!.status)} with a body over ${err.limit} bytes; not read`,
+            false,
+            res!.status,
+          );
+        }
         const e = err as Error;
         if (e.name === 'TimeoutError' || e.name === 'AbortError')
           throw new RetryableHttpError(`${what} timed out after ${timeoutMs} ms`, undefined);
@@ -276,4 +295,39 @@ export function safeUrl(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/** An answer body over the limit (bodyText). */
+class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`answer body over ${limit} bytes`);
+  }
+}
+
+/**
+ * The answer's body as text, as `Response.text()` gives it (UTF-8, a BOM
+ * dropped), read no further than `limit` bytes: a declared or streamed
+ * length over it cancels the read and throws BodyTooLarge.
+ */
+async function bodyText(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new BodyTooLarge(limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }

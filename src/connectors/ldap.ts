@@ -31,6 +31,7 @@ import { accountAttributes, isActive, setAccountEnabled, values } from './ldapAc
 import { type LdapFlavor, memberAttribute, membershipFilter, userFilter } from './ldapFilter.ts';
 import { LDAP_RESULT, ldapError, LdapSessions, resultCode } from './ldapSession.ts';
 import { Retrier, type RetryPolicy } from './retry.ts';
+import { allSettledOrThrow } from './settled.ts';
 
 /** Page size of group searches (below OpenLDAP's and AD's default size limits). */
 const PAGE = 500;
@@ -114,7 +115,7 @@ export class LdapConnector implements Connector {
       const current = new Map((await this.groupsOf(client, user.dn)).map((g) => [key(g.dn), g]));
       // A group the user is no longer in is done already (a retry, or someone else removed it).
       const held = grants.flatMap((g) => current.get(key(g.id)) ?? []);
-      await Promise.all(held.map((g) => this.changeMember(client, 'delete', g, user.dn)));
+      await allSettledOrThrow(held.map((g) => this.changeMember(client, 'delete', g, user.dn)));
     });
   }
 
@@ -131,7 +132,7 @@ export class LdapConnector implements Connector {
       }
       const current = new Set((await this.groupsOf(client, user.dn)).map((g) => key(g.dn)));
       const missing = grants.filter((g) => !current.has(key(g.id)));
-      await Promise.all(
+      await allSettledOrThrow(
         missing.map(async (g) => {
           const group = await this.group(client, g.id);
           if (!group) {

@@ -39,6 +39,7 @@ import {
   statusLine,
 } from './httpClient.ts';
 import { eqFilter, matchAttributePath, memberPath } from './scimFilter.ts';
+import { allSettledOrThrow } from './settled.ts';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const SCIM_JSON = 'application/scim+json';
@@ -139,7 +140,7 @@ export class ScimConnector implements Connector {
     if (grants.length === 0) return;
     const user = this.takeRecent(person) ?? (await this.findUser(person));
     if (!user) return;
-    await Promise.all(grants.map((g) => this.removeMember(g.id, user.id)));
+    await allSettledOrThrow(grants.map((g) => this.removeMember(g.id, user.id)));
   }
 
   async restoreGrants(person: PersonRef, grants: readonly Grant[]): Promise<void> {
@@ -153,7 +154,9 @@ export class ScimConnector implements Connector {
       return;
     }
     const current = new Set((await this.listGroups(user)).map((g) => g.id));
-    await Promise.all(grants.filter((g) => !current.has(g.id)).map((g) => this.addMember(g.id, user.id)));
+    await allSettledOrThrow(
+      grants.filter((g) => !current.has(g.id)).map((g) => this.addMember(g.id, user.id)),
+    );
   }
 
   /** One user search and, when the account is active, one PATCH: no group is read. */
@@ -304,7 +307,7 @@ export class ScimConnector implements Connector {
     const listed = await this.listGroups(user);
     const named: Membership[] = [];
     const unnamed: string[] = [];
-    await Promise.all(
+    await allSettledOrThrow(
       listed.map(async (g) => {
         if (g.displayName) return void named.push({ id: g.id, displayName: g.displayName });
         try {

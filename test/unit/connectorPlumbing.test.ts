@@ -12,6 +12,7 @@ import { HttpClient, parseRetryAfter, RetryableHttpError, safeUrl } from '../../
 import { createConnectors } from '../../src/connectors/registry.ts';
 import { eqFilter, memberPath } from '../../src/connectors/scimFilter.ts';
 import { Semaphore } from '../../src/connectors/semaphore.ts';
+import { allSettledOrThrow } from '../../src/connectors/settled.ts';
 import { testLogger, testSettings } from '../helpers/lastday.ts';
 
 function client(sleeps: number[] = [], random = () => 0.5) {
@@ -87,6 +88,65 @@ describe('HttpClient.withRetries', () => {
     expect(client([], () => 0).backoff(1)).toBe(100);
     expect(client([], () => 0.999).backoff(1)).toBe(300);
     expect(client([], () => 0.5).backoff(20)).toBe(5_000);
+  });
+});
+
+describe('HttpClient.send answer bodies', () => {
+  it('reads an answer as Response.text() does, and refuses one over the limit, declared or streamed', async () => {
+    const MB = 1024 * 1024;
+    const server = createServer((req, res) => {
+      if (req.url === '/bom') {
+        res.end('\ufeff{"ok":true}');
+        return;
+      }
+      if (req.url === '/declared') {
+        res.writeHead(200, { 'content-length': String(3 * MB) });
+        res.end(Buffer.alloc(3 * MB, 0x61));
+        return;
+      }
+      // Chunked, no length: 64 KB at a time until the client stops reading.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => res.removeAllListeners('drain'));
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const http = new HttpClient({ name: 't', timeoutMs: 5_000, concurrency: 2, maxBodyBytes: MB });
+      const bom = await http.send({ method: 'GET', url: `${base}/bom` });
+      expect(bom.text).toBe('{"ok":true}');
+      expect(bom.json).toEqual({ ok: true });
+      for (const path of ['/declared', '/streamed']) {
+        const err = await http.send({ method: 'GET', url: `${base}${path}` }).catch((e: unknown) => e);
+        expect(err, path).toBeInstanceOf(ConnectorError);
+        expect((err as ConnectorError).retryable, path).toBe(false);
+        expect(String(err), path).toContain(`over ${MB} bytes`);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe('allSettledOrThrow', () => {
+  it('lets every call land before it throws the first failure', async () => {
+    let landed = false;
+    const slow = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        landed = true;
+        resolve(2);
+      }, 20),
+    );
+    const err = await allSettledOrThrow([Promise.reject(new Error('first')), slow]).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('first');
+    expect(landed).toBe(true);
+    expect(await allSettledOrThrow([Promise.resolve(1), Promise.resolve(2)])).toEqual([1, 2]);
   });
 });
 
