@@ -107,7 +107,14 @@ describe('the audit appender', () => {
       Array.from({ length: 2 * N }, (_, i) => (i % 2 ? a : b).audit.append(entry(i))),
     );
     expect(new Set(seqs).size).toBe(2 * N);
-    expect(await raw.exists(a.keys.auditTurn)).toBe(0); // a turn taken under contention is given back
+    // A turn taken under contention is given back: by the last batch, just after
+    // it answers its callers, so allow that one trip (well within the 250 ms lease).
+    let held = 1;
+    for (let waited = 0; held && waited < 100; waited += 10) {
+      held = await raw.exists(a.keys.auditTurn);
+      if (held) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(held).toBe(0);
     expect(Math.min(...seqs)).toBe(1);
     expect(Math.max(...seqs)).toBe(2 * N);
     const result = await a.audit.verify();
