@@ -32,6 +32,13 @@
  * planned predecessor is not the stored head), re-planned and sent again,
  * as any refused write is: a wrong plan costs a trip, never an entry.
  *
+ * Lost answers: when a connection drops, ioredis sends again what was
+ * unanswered, scripts that ran included. Such a script finds its own entry at
+ * its planned seq and answers LASTDAY_CHAIN_LANDED (one that meets a Redis
+ * that lost its script cache cannot run: the log is read for it here): it is
+ * not re-chained, which would append it a second time, and its caller gets
+ * `reply_lost`, since the body's answer is gone.
+ *
  * Fairness: under sustained writes from several processes, one appender can
  * lose every race (its re-chained write always arrives just after another
  * process's next batch). After STARVE_AFTER refusals of one write it takes the
@@ -41,9 +48,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from './redisClient.ts';
-import { type ChainHasher, contentHash, type EntryContent, GENESIS, storedHash } from './auditHash.ts';
+import {
+  type ChainHasher,
+  contentHash,
+  type EntryContent,
+  fieldMap,
+  GENESIS,
+  storedHash,
+} from './auditHash.ts';
 import { storedAt, storedDetails } from './auditStored.ts';
-import { CHAIN_BUSY, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
+import { CHAIN_BUSY, CHAIN_LANDED, CHAIN_MOVED, releaseTurnScript } from './lua/chain.ts';
 import { isNoScript, type Script, sendInOrder } from './lua/script.ts';
 
 /** The keys of one chain: a later version keeps one chain per partition. */
@@ -81,9 +95,14 @@ export interface ChainedWrite {
   first?: boolean;
 }
 
-export type AuditChainErrorReason = 'contention' | 'head_corrupt' | 'stream_ahead';
+export type AuditChainErrorReason = 'contention' | 'head_corrupt' | 'stream_ahead' | 'reply_lost';
 
-/** The chain cannot take an entry: the write was not applied. */
+/**
+ * The chain cannot take an entry: the write was not applied. Except
+ * `reply_lost`: the write was applied, with its entry at the seq the message
+ * names, and Redis's answer was lost with the connection (a script sent again
+ * after it ran; see "Lost answers" above).
+ */
 export class AuditChainError extends Error {
   override readonly name = 'AuditChainError';
   constructor(
@@ -92,6 +111,13 @@ export class AuditChainError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Where a write is planned in the chain. */
+interface Plan {
+  seq: number;
+  prevHash: string;
+  hash: string;
 }
 
 interface Pending {
@@ -252,6 +278,17 @@ export class AuditChain {
   }
 
   /**
+   * Which of `plans` (by index) are in the log as planned: their scripts ran
+   * on an earlier send. One read of the log over their seqs.
+   */
+  private async landed(plans: readonly Plan[]): Promise<Set<number>> {
+    const seqs = plans.map((p) => p.seq);
+    const rows = await this.redis.xrange(this.keys.log, `${Math.min(...seqs)}-0`, `${Math.max(...seqs)}-0`);
+    const hashAt = new Map(rows.map(([id, fields]) => [id, fieldMap(fields).hash]));
+    return new Set(plans.flatMap((p, i) => (hashAt.get(`${p.seq}-0`) === p.hash ? [i] : [])));
+  }
+
+  /**
    * Sends one batch and settles or re-queues each write in it; whether a
    * script found another appender's turn. Never throws.
    */
@@ -271,7 +308,7 @@ export class AuditChain {
     }
     // Plan every write on the one before it, then send them all in order.
     let planHead = start;
-    const plans = batch.map((p) => {
+    const plans = batch.map((p): Plan => {
       const seq = planHead.seq + 1;
       const plan = {
         seq,
@@ -312,6 +349,7 @@ export class AuditChain {
     let head: ChainHead | undefined = start;
     const again: Pending[] = [];
     const reload = new Set<Script>();
+    const unloaded: { p: Pending; plan: Plan }[] = [];
     let busy = false;
     for (const [i, r] of replies.entries()) {
       const p = batch[i]!;
@@ -338,14 +376,28 @@ export class AuditChain {
         busy = true;
         this.holdsTurn = false;
         again.push(p);
+      } else if (isReply(r.reason, CHAIN_LANDED)) {
+        head = undefined;
+        p.reject(replyLost(plan.seq));
       } else if (isNoScript(r.reason)) {
-        // Redis lost its script cache: nothing ran; load and send again.
+        // Redis lost its script cache: nothing ran now; load and send again,
+        // unless an earlier send ran (see landed).
         reload.add(p.write.script);
-        again.push(p);
+        unloaded.push({ p, plan });
       } else {
         head = undefined;
         p.reject(explain(r.reason, plan.seq));
       }
+    }
+    if (unloaded.length > 0) {
+      const ran = await this.landed(unloaded.map((u) => u.plan)).catch((err: unknown) => err);
+      for (const [i, { p, plan }] of unloaded.entries()) {
+        if (ran instanceof Set) {
+          if (ran.has(i)) p.reject(replyLost(plan.seq));
+          else again.push(p);
+        } else p.reject(ran);
+      }
+      head = undefined;
     }
     this.head = head;
     // Not every write landed as planned: what is planned next starts again from the stored head.
@@ -368,6 +420,13 @@ export class AuditChain {
     await Promise.all([...reload].map((s) => s.load(this.redis).catch(() => undefined)));
     return busy;
   }
+}
+
+function replyLost(seq: number): AuditChainError {
+  return new AuditChainError(
+    'reply_lost',
+    `audit chain: the write was applied (entry ${seq}) and its answer lost with the connection`,
+  );
 }
 
 /** A script's own refusal (Redis prefixes `ERR ` to codes it does not know as such). */

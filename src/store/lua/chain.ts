@@ -6,7 +6,10 @@
  * when the stored head is not that one (another process appended, or an
  * earlier script of the same batch did not append), answering
  * `LASTDAY_CHAIN_MOVED <seq> <hash>` with the head it found so the appender
- * can re-chain and send again. It also refuses (`LASTDAY_CHAIN_BUSY`) while
+ * can re-chain and send again, or `LASTDAY_CHAIN_LANDED <seq>` when the entry
+ * at its planned seq is its own: it is being sent again after it ran (ioredis
+ * re-sends what was unanswered when a connection dropped), and re-chaining it
+ * would append it twice. It also refuses (`LASTDAY_CHAIN_BUSY`) while
  * another appender holds the chain's turn, a short lease an appender takes
  * when its writes keep losing to other processes' (see ../auditChain.ts). The
  * script's own preconditions (a person's revision, an action's state) run
@@ -29,6 +32,8 @@ export const CHAIN_ARGS = 11;
 
 /** The error a script answers when the stored head is not the expected one. */
 export const CHAIN_MOVED = 'LASTDAY_CHAIN_MOVED';
+/** The error a script answers when its planned entry is already in the log (it ran before). */
+export const CHAIN_LANDED = 'LASTDAY_CHAIN_LANDED';
 /** The error a script answers while another appender holds the turn. */
 export const CHAIN_BUSY = 'LASTDAY_CHAIN_BUSY';
 
@@ -37,10 +42,21 @@ local AK, AA = {}, {}
 for i = 1, ${CHAIN_KEYS} do AK[i] = KEYS[#KEYS - ${CHAIN_KEYS} + i] end
 for i = 1, ${CHAIN_ARGS} do AA[i] = ARGV[#ARGV - ${CHAIN_ARGS} + i] end
 local state = redis.call('MGET', AK[4], AK[1], AK[2])
-local turn = state[1]
-if turn and turn ~= AA[10] then return redis.error_reply('${CHAIN_BUSY} another appender has the turn') end
 local head_seq = state[2] or '0'
 local head_hash = state[3] or string.rep('0', 64)
+-- Checked first: a script sent again after it ran must not be re-chained, whoever has the turn.
+if (tonumber(head_seq) or -1) >= tonumber(AA[1]) then
+  local mine = redis.call('XRANGE', AK[3], AA[1] .. '-0', AA[1] .. '-0')[1]
+  if mine then
+    for i = 1, #mine[2], 2 do
+      if mine[2][i] == 'hash' and mine[2][i + 1] == AA[11] then
+        return redis.error_reply('${CHAIN_LANDED} ' .. AA[1])
+      end
+    end
+  end
+end
+local turn = state[1]
+if turn and turn ~= AA[10] then return redis.error_reply('${CHAIN_BUSY} another appender has the turn') end
 if (tonumber(head_seq) or -1) + 1 ~= tonumber(AA[1]) or head_hash ~= AA[2] then
   return redis.error_reply('${CHAIN_MOVED} ' .. head_seq .. ' ' .. head_hash)
 end
