@@ -27,6 +27,9 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import SCIMMY from 'scimmy';
 import SCIMMYRouters from 'scimmy-routers';
+import type { RetryPolicy } from '../../src/connectors/retry.ts';
+import { ScimConnector, type ScimConnectorConfig } from '../../src/connectors/scim.ts';
+import { testLogger } from './lastday.ts';
 
 export interface ScimUserRecord {
   id: string;
@@ -433,4 +436,33 @@ export async function startScimServer(
   });
   server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/scim/v2`;
   return server;
+}
+
+/**
+ * lastday's SCIM connector on a test server, as the tests configure it:
+ * `userName` matched with the person id, `*-admins` privileged, every group
+ * removed on revoke, fast retries. `config` and `options` override.
+ */
+export function scimConnectorFor(
+  scim: ScimTestServer,
+  config: Partial<ScimConnectorConfig> = {},
+  options: { token?: string; retry?: Partial<RetryPolicy> } = {},
+): ScimConnector {
+  return new ScimConnector(
+    {
+      name: 'idp',
+      baseUrl: scim.url,
+      match: { attribute: 'userName', from: 'id' },
+      privilegedGroups: ['*-admins'],
+      removeAllGroupsOnRevoke: true,
+      timeoutMs: 2_000,
+      concurrency: 4,
+      ...config,
+    },
+    {
+      token: options.token ?? scim.token,
+      log: testLogger(),
+      retry: options.retry ?? { baseDelayMs: 5, maxDelayMs: 20 },
+    },
+  );
 }

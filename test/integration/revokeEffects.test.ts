@@ -11,7 +11,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/app/context.ts';
 import { DirectoryConnector } from '../../src/connectors/directory.ts';
 import { DirectoryRevoke } from '../../src/store/directoryRevoke.ts';
-import { ScimConnector } from '../../src/connectors/scim.ts';
 import { WebhookConnector } from '../../src/connectors/webhook.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
 import {
@@ -21,8 +20,8 @@ import {
   revokeTookEffect,
   verifyAccess,
 } from '../../src/effects/connectorEffects.ts';
-import { testContext, testLogger } from '../helpers/lastday.ts';
-import { type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
+import { testContext } from '../helpers/lastday.ts';
+import { scimConnectorFor, type ScimTestServer, startScimServer } from '../helpers/scimServer.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhookReceiver.ts';
 
 const SECRET = `whsec_${Buffer.from('lastday-revoke-effects-secret-012').toString('base64')}`;
@@ -37,18 +36,7 @@ beforeAll(async () => {
   ctx = await testContext();
   scim = await startScimServer();
   receiver = await startWebhookReceiver(SECRET);
-  const idp = new ScimConnector(
-    {
-      name: 'idp',
-      baseUrl: scim.url,
-      match: { attribute: 'userName', from: 'id' },
-      privilegedGroups: ['*-admins'],
-      removeAllGroupsOnRevoke: true,
-      timeoutMs: 2_000,
-      concurrency: 4,
-    },
-    { token: scim.token, log: testLogger(), retry: fastRetry },
-  );
+  const idp = scimConnectorFor(scim, {}, { retry: fastRetry });
   const tools = new WebhookConnector(
     { name: 'tools', url: receiver.url, timeoutMs: 2_000, concurrency: 4 },
     { secret: SECRET, retry: fastRetry },

@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/connectors/connector.ts';
-import { ScimConnector, type ScimConnectorConfig } from '../../src/connectors/scim.ts';
+import type { ScimConnectorConfig } from '../../src/connectors/scim.ts';
 import { eqFilter } from '../../src/connectors/scimFilter.ts';
-import { testLogger } from '../helpers/lastday.ts';
 import {
+  scimConnectorFor,
   type ScimGroupRecord,
   type ScimTestServer,
   type ScimUserRecord,
@@ -26,18 +26,10 @@ afterAll(async () => {
 const fastRetry = { baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000 };
 
 function connector(overrides: Partial<ScimConnectorConfig> = {}, token = scim.token) {
-  return new ScimConnector(
-    {
-      name: 'idp',
-      baseUrl: scim.url,
-      match: { attribute: 'userName', from: 'id' },
-      privilegedGroups: ['*-admins', 'Prod *'],
-      removeAllGroupsOnRevoke: true,
-      timeoutMs: 2_000,
-      concurrency: 4,
-      ...overrides,
-    },
-    { token, log: testLogger(), retry: fastRetry },
+  return scimConnectorFor(
+    scim,
+    { privilegedGroups: ['*-admins', 'Prod *'], ...overrides },
+    { token, retry: fastRetry },
   );
 }
 

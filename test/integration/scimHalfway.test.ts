@@ -8,9 +8,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../src/connectors/connector.ts';
-import { ScimConnector } from '../../src/connectors/scim.ts';
-import { testLogger } from '../helpers/lastday.ts';
-import { type ScimTestServer, type ScimUserRecord, startScimServer } from '../helpers/scimServer.ts';
+import {
+  scimConnectorFor,
+  type ScimTestServer,
+  type ScimUserRecord,
+  startScimServer,
+} from '../helpers/scimServer.ts';
 
 let scim: ScimTestServer;
 beforeAll(async () => {
@@ -21,18 +24,7 @@ afterAll(async () => {
 });
 
 function connector() {
-  return new ScimConnector(
-    {
-      name: 'idp',
-      baseUrl: scim.url,
-      match: { attribute: 'userName', from: 'id' },
-      privilegedGroups: ['*-admins'],
-      removeAllGroupsOnRevoke: true,
-      timeoutMs: 2_000,
-      concurrency: 4,
-    },
-    { token: scim.token, log: testLogger(), retry: { baseDelayMs: 5, maxDelayMs: 20 } },
-  );
+  return scimConnectorFor(scim);
 }
 
 let n = 0;
