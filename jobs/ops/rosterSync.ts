@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { type CronsConfig, hasUrlCredentials } from '../../src/config/crons.ts';
+import { safeUrl } from '../../src/connectors/httpClient.ts';
 import { parseCsv } from '../../src/domain/csv.ts';
 import type { HrEvent } from '../../src/domain/hrEvent.ts';
 import type { PersonRecord } from '../../src/domain/person.ts';
@@ -199,17 +200,6 @@ function cancelEvent(record: PersonRecord, version: string): HrEvent {
   };
 }
 
-/** The source as errors name it: an http(s) URL without user:password, query or fragment; a path as it is. */
-function sourceName(source: string): string {
-  if (!/^https?:\/\//i.test(source)) return source;
-  try {
-    const url = new URL(source);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return '(an http(s) URL that does not parse)';
-  }
-}
-
 /** Reads the roster: a file path or an http(s) URL, JSON array or CSV. */
 export async function loadRoster(config: RosterConfig, env: NodeJS.ProcessEnv): Promise<RosterSource> {
   const source = config.source!;
@@ -217,7 +207,7 @@ export async function loadRoster(config: RosterConfig, env: NodeJS.ProcessEnv): 
   let modifiedAt: string | undefined;
   let contentType = '';
   // Named in errors without credentials or query string, which may carry a key.
-  const where = `roster ${sourceName(source)}`;
+  const where = `roster ${/^https?:\/\//i.test(source) ? safeUrl(source) : source}`;
   if (/^https?:\/\//i.test(source)) {
     // fetch refuses such a URL with an error that quotes it whole, password included.
     if (hasUrlCredentials(source)) {

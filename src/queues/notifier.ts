@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/notifications.ts';
+import { hasUrlCredentials } from '../config/crons.ts';
 import { holdExpiresAt } from '../domain/action.ts';
 import {
   alertMessage,
@@ -83,8 +84,7 @@ export function deliveryChannels(config: NotificationsConfig, env: NodeJS.Proces
         `notifications.slack.webhookUrlEnv: ${config.slack.webhookUrlEnv} is not an http(s) URL`,
       );
     }
-    const parsed = new URL(url);
-    if (parsed.username !== '' || parsed.password !== '') {
+    if (hasUrlCredentials(url)) {
       throw new Error(
         `notifications.slack.webhookUrlEnv: ${config.slack.webhookUrlEnv} carries credentials (user:password@), which are never sent`,
       );
